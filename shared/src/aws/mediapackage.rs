@@ -1,0 +1,137 @@
+use async_trait::async_trait;
+use aws_sdk_mediapackage as mp;
+
+use crate::error::classify;
+use crate::model::{HarvestJob, NewHarvestJob, OriginEndpoint, Page, S3Destination};
+use crate::ports::{ApiResult, HarvestJobCreator, HarvestJobReader, OriginEndpointReader};
+
+const SERVICE: &str = "mediapackage";
+
+/// MediaPackage (v1) through the AWS SDK.
+#[derive(Debug, Clone)]
+pub struct MediaPackageAdapter {
+    client: mp::Client,
+}
+
+impl MediaPackageAdapter {
+    pub fn new(client: mp::Client) -> Self {
+        Self { client }
+    }
+}
+
+fn destination(d: Option<&mp::types::S3Destination>) -> Option<S3Destination> {
+    d.map(|d| S3Destination {
+        bucket_name: d.bucket_name().unwrap_or_default().to_string(),
+        manifest_key: d.manifest_key().unwrap_or_default().to_string(),
+        role_arn: d.role_arn().unwrap_or_default().to_string(),
+    })
+}
+
+macro_rules! harvest_job {
+    ($h:expr) => {
+        HarvestJob {
+            id: $h.id().unwrap_or_default().to_string(),
+            channel_id: $h.channel_id().map(str::to_string),
+            origin_endpoint_id: $h.origin_endpoint_id().map(str::to_string),
+            start_time: $h.start_time().map(str::to_string),
+            end_time: $h.end_time().map(str::to_string),
+            status: $h.status().map(|s| s.as_str().to_string()),
+            destination: destination($h.s3_destination()),
+            created_at: $h.created_at().map(str::to_string),
+        }
+    };
+}
+
+#[async_trait]
+impl OriginEndpointReader for MediaPackageAdapter {
+    async fn describe_origin_endpoint(&self, id: &str) -> ApiResult<OriginEndpoint> {
+        let out = self
+            .client
+            .describe_origin_endpoint()
+            .id(id)
+            .send()
+            .await
+            .map_err(|e| classify(SERVICE, "DescribeOriginEndpoint", &e))?;
+        Ok(OriginEndpoint {
+            id: out.id().unwrap_or(id).to_string(),
+            channel_id: out.channel_id().map(str::to_string),
+            startover_window_seconds: out.startover_window_seconds(),
+        })
+    }
+
+    async fn list_origin_endpoints(&self, channel_id: Option<&str>, next_token: Option<&str>) -> ApiResult<Page<OriginEndpoint>> {
+        let out = self
+            .client
+            .list_origin_endpoints()
+            .set_channel_id(channel_id.map(str::to_string))
+            .set_next_token(next_token.map(str::to_string))
+            .send()
+            .await
+            .map_err(|e| classify(SERVICE, "ListOriginEndpoints", &e))?;
+        Ok(Page {
+            items: out
+                .origin_endpoints()
+                .iter()
+                .map(|e| OriginEndpoint {
+                    id: e.id().unwrap_or_default().to_string(),
+                    channel_id: e.channel_id().map(str::to_string),
+                    startover_window_seconds: e.startover_window_seconds(),
+                })
+                .collect(),
+            next_token: out.next_token().filter(|t| !t.is_empty()).map(str::to_string),
+        })
+    }
+}
+
+#[async_trait]
+impl HarvestJobReader for MediaPackageAdapter {
+    async fn describe_harvest_job(&self, id: &str) -> ApiResult<HarvestJob> {
+        let out = self
+            .client
+            .describe_harvest_job()
+            .id(id)
+            .send()
+            .await
+            .map_err(|e| classify(SERVICE, "DescribeHarvestJob", &e))?;
+        Ok(harvest_job!(out))
+    }
+
+    async fn list_harvest_jobs(&self, channel_id: Option<&str>, status: Option<&str>, next_token: Option<&str>) -> ApiResult<Page<HarvestJob>> {
+        let out = self
+            .client
+            .list_harvest_jobs()
+            .set_include_channel_id(channel_id.map(str::to_string))
+            .set_include_status(status.map(str::to_string))
+            .set_next_token(next_token.map(str::to_string))
+            .send()
+            .await
+            .map_err(|e| classify(SERVICE, "ListHarvestJobs", &e))?;
+        Ok(Page {
+            items: out.harvest_jobs().iter().map(|h| harvest_job!(h)).collect(),
+            next_token: out.next_token().filter(|t| !t.is_empty()).map(str::to_string),
+        })
+    }
+}
+
+#[async_trait]
+impl HarvestJobCreator for MediaPackageAdapter {
+    async fn create_harvest_job(&self, job: &NewHarvestJob) -> ApiResult<HarvestJob> {
+        let dest = mp::types::S3Destination::builder()
+            .bucket_name(&job.destination.bucket_name)
+            .manifest_key(&job.destination.manifest_key)
+            .role_arn(&job.destination.role_arn)
+            .build();
+        let out = self
+            .client
+            .create_harvest_job()
+            .id(&job.id)
+            .origin_endpoint_id(&job.origin_endpoint_id)
+            .start_time(&job.start_time)
+            .end_time(&job.end_time)
+            .s3_destination(dest)
+            .send()
+            .await
+            .map_err(|e| classify(SERVICE, "CreateHarvestJob", &e))?;
+        Ok(harvest_job!(out))
+    }
+}

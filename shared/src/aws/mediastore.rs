@@ -1,0 +1,89 @@
+use async_trait::async_trait;
+use aws_sdk_mediastore as ms;
+
+use super::to_chrono;
+use crate::error::classify;
+use crate::model::{Container, Page};
+use crate::ports::{AccessLogging, ApiResult, ContainerReader};
+
+const SERVICE: &str = "mediastore";
+
+/// MediaStore through the AWS SDK.
+#[derive(Debug, Clone)]
+pub struct MediaStoreAdapter {
+    client: ms::Client,
+}
+
+impl MediaStoreAdapter {
+    pub fn new(client: ms::Client) -> Self {
+        Self { client }
+    }
+}
+
+fn container(c: &ms::types::Container) -> Container {
+    Container {
+        name: c.name().unwrap_or_default().to_string(),
+        status: c.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+        access_logging: c.access_logging_enabled().unwrap_or(false),
+        arn: c.arn().map(str::to_string),
+        created: to_chrono(c.creation_time()),
+    }
+}
+
+#[async_trait]
+impl ContainerReader for MediaStoreAdapter {
+    async fn list_containers(&self, next_token: Option<&str>, max_results: Option<i32>) -> ApiResult<Page<Container>> {
+        let out = self
+            .client
+            .list_containers()
+            .set_next_token(next_token.map(str::to_string))
+            .set_max_results(max_results)
+            .send()
+            .await
+            .map_err(|e| classify(SERVICE, "ListContainers", &e))?;
+        Ok(Page {
+            items: out.containers().iter().map(container).collect(),
+            next_token: out.next_token().filter(|t| !t.is_empty()).map(str::to_string),
+        })
+    }
+
+    async fn describe_container(&self, name: &str) -> ApiResult<Container> {
+        let out = self
+            .client
+            .describe_container()
+            .container_name(name)
+            .send()
+            .await
+            .map_err(|e| classify(SERVICE, "DescribeContainer", &e))?;
+        Ok(out.container().map(container).unwrap_or(Container {
+            name: name.to_string(),
+            status: String::new(),
+            access_logging: false,
+            arn: None,
+            created: None,
+        }))
+    }
+}
+
+#[async_trait]
+impl AccessLogging for MediaStoreAdapter {
+    async fn start_access_logging(&self, name: &str) -> ApiResult<()> {
+        self.client
+            .start_access_logging()
+            .container_name(name)
+            .send()
+            .await
+            .map_err(|e| classify(SERVICE, "StartAccessLogging", &e))?;
+        Ok(())
+    }
+
+    async fn stop_access_logging(&self, name: &str) -> ApiResult<()> {
+        self.client
+            .stop_access_logging()
+            .container_name(name)
+            .send()
+            .await
+            .map_err(|e| classify(SERVICE, "StopAccessLogging", &e))?;
+        Ok(())
+    }
+}

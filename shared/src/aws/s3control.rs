@@ -1,0 +1,171 @@
+use async_trait::async_trait;
+use aws_sdk_s3control as s3c;
+use s3c::types::{JobStatus, RequestedJobStatus};
+
+use super::to_chrono;
+use crate::error::classify;
+use crate::model::{BatchJob, Page, RequestedBatchStatus};
+use crate::ports::{ApiResult, BatchJobPriority, BatchJobReader, BatchJobStatusChanger};
+
+const SERVICE: &str = "s3control";
+
+/// S3 Batch Operations (S3 Control) through the AWS SDK, for one account.
+#[derive(Debug, Clone)]
+pub struct S3ControlAdapter {
+    client: s3c::Client,
+    account_id: String,
+}
+
+impl S3ControlAdapter {
+    pub fn new(client: s3c::Client, account_id: impl Into<String>) -> Self {
+        Self { client, account_id: account_id.into() }
+    }
+
+    pub fn account_id(&self) -> &str {
+        &self.account_id
+    }
+}
+
+fn operation_name(op: Option<&s3c::types::JobOperation>) -> Option<String> {
+    let op = op?;
+    let name = if op.lambda_invoke().is_some() {
+        "LambdaInvoke"
+    } else if op.s3_put_object_copy().is_some() {
+        "S3PutObjectCopy"
+    } else if op.s3_put_object_acl().is_some() {
+        "S3PutObjectAcl"
+    } else if op.s3_put_object_tagging().is_some() {
+        "S3PutObjectTagging"
+    } else if op.s3_delete_object_tagging().is_some() {
+        "S3DeleteObjectTagging"
+    } else if op.s3_initiate_restore_object().is_some() {
+        "S3InitiateRestoreObject"
+    } else if op.s3_put_object_legal_hold().is_some() {
+        "S3PutObjectLegalHold"
+    } else if op.s3_put_object_retention().is_some() {
+        "S3PutObjectRetention"
+    } else if op.s3_replicate_object().is_some() {
+        "S3ReplicateObject"
+    } else if op.s3_compute_object_checksum().is_some() {
+        "S3ComputeObjectChecksum"
+    } else if op.s3_update_object_encryption().is_some() {
+        "S3UpdateObjectEncryption"
+    } else {
+        return None;
+    };
+    Some(name.to_string())
+}
+
+fn summary(j: &s3c::types::JobListDescriptor) -> BatchJob {
+    BatchJob {
+        id: j.job_id().unwrap_or_default().to_string(),
+        description: j.description().map(str::to_string),
+        operation: j.operation().map(|o| o.as_str().to_string()),
+        priority: j.priority(),
+        status: j.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+        created: to_chrono(j.creation_time()),
+        terminated: to_chrono(j.termination_date()),
+        confirmation_required: None,
+        suspended_cause: None,
+        suspended: None,
+        status_update_reason: None,
+    }
+}
+
+fn detail(j: &s3c::types::JobDescriptor) -> BatchJob {
+    BatchJob {
+        id: j.job_id().unwrap_or_default().to_string(),
+        description: j.description().map(str::to_string),
+        operation: operation_name(j.operation()),
+        priority: j.priority(),
+        status: j.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+        created: to_chrono(j.creation_time()),
+        terminated: to_chrono(j.termination_date()),
+        confirmation_required: j.confirmation_required(),
+        suspended_cause: j.suspended_cause().map(str::to_string),
+        suspended: to_chrono(j.suspended_date()),
+        status_update_reason: j.status_update_reason().map(str::to_string),
+    }
+}
+
+#[async_trait]
+impl BatchJobReader for S3ControlAdapter {
+    async fn list_jobs(&self, statuses: &[&str], next_token: Option<&str>, max_results: Option<i32>) -> ApiResult<Page<BatchJob>> {
+        let statuses: Vec<JobStatus> = statuses.iter().map(|s| JobStatus::from(*s)).collect();
+        let out = self
+            .client
+            .list_jobs()
+            .account_id(&self.account_id)
+            .set_job_statuses((!statuses.is_empty()).then_some(statuses))
+            .set_next_token(next_token.map(str::to_string))
+            .set_max_results(max_results)
+            .send()
+            .await
+            .map_err(|e| classify(SERVICE, "ListJobs", &e))?;
+        Ok(Page {
+            items: out.jobs().iter().map(summary).collect(),
+            next_token: out.next_token().filter(|t| !t.is_empty()).map(str::to_string),
+        })
+    }
+
+    async fn describe_job(&self, id: &str) -> ApiResult<BatchJob> {
+        let out = self
+            .client
+            .describe_job()
+            .account_id(&self.account_id)
+            .job_id(id)
+            .send()
+            .await
+            .map_err(|e| classify(SERVICE, "DescribeJob", &e))?;
+        Ok(out.job().map(detail).unwrap_or_else(|| BatchJob {
+            id: id.to_string(),
+            description: None,
+            operation: None,
+            priority: 0,
+            status: String::new(),
+            created: None,
+            terminated: None,
+            confirmation_required: None,
+            suspended_cause: None,
+            suspended: None,
+            status_update_reason: None,
+        }))
+    }
+}
+
+#[async_trait]
+impl BatchJobPriority for S3ControlAdapter {
+    async fn update_job_priority(&self, id: &str, priority: i32) -> ApiResult<i32> {
+        let out = self
+            .client
+            .update_job_priority()
+            .account_id(&self.account_id)
+            .job_id(id)
+            .priority(priority)
+            .send()
+            .await
+            .map_err(|e| classify(SERVICE, "UpdateJobPriority", &e))?;
+        Ok(out.priority())
+    }
+}
+
+#[async_trait]
+impl BatchJobStatusChanger for S3ControlAdapter {
+    async fn update_job_status(&self, id: &str, status: RequestedBatchStatus, reason: Option<&str>) -> ApiResult<String> {
+        let requested = match status {
+            RequestedBatchStatus::Ready => RequestedJobStatus::Ready,
+            RequestedBatchStatus::Cancelled => RequestedJobStatus::Cancelled,
+        };
+        let out = self
+            .client
+            .update_job_status()
+            .account_id(&self.account_id)
+            .job_id(id)
+            .requested_job_status(requested)
+            .set_status_update_reason(reason.map(str::to_string))
+            .send()
+            .await
+            .map_err(|e| classify(SERVICE, "UpdateJobStatus", &e))?;
+        Ok(out.status().map(|s| s.as_str().to_string()).unwrap_or_default())
+    }
+}

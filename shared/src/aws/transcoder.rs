@@ -1,0 +1,166 @@
+use async_trait::async_trait;
+use aws_sdk_elastictranscoder as et;
+
+use crate::error::classify;
+use crate::model::{error_code_from_detail, Page, Pipeline, PipelineStatus, TranscodeJob, TranscodeJobStatus};
+use crate::ports::{ApiResult, PipelineControl, TranscodeJobCanceller, TranscodeJobReader};
+
+const SERVICE: &str = "elastictranscoder";
+
+/// Elastic Transcoder through the AWS SDK.
+#[derive(Debug, Clone)]
+pub struct TranscoderAdapter {
+    client: et::Client,
+}
+
+impl TranscoderAdapter {
+    pub fn new(client: et::Client) -> Self {
+        Self { client }
+    }
+}
+
+fn pipeline(p: Option<&et::types::Pipeline>, id: &str) -> Pipeline {
+    Pipeline {
+        id: p.and_then(|p| p.id()).unwrap_or(id).to_string(),
+        name: p.and_then(|p| p.name()).map(str::to_string),
+        status: p.and_then(|p| p.status()).unwrap_or_default().to_string(),
+        arn: p.and_then(|p| p.arn()).map(str::to_string),
+    }
+}
+
+pub(crate) fn job(j: &et::types::Job) -> TranscodeJob {
+    let mut error_codes: Vec<u32> = j
+        .outputs()
+        .iter()
+        .chain(j.output())
+        .filter_map(|o| o.status_detail())
+        .filter_map(error_code_from_detail)
+        .collect();
+    error_codes.sort_unstable();
+    error_codes.dedup();
+    TranscodeJob {
+        id: j.id().unwrap_or_default().to_string(),
+        pipeline_id: j.pipeline_id().map(str::to_string),
+        status: j.status().unwrap_or_default().to_string(),
+        submitted_ms: j.timing().and_then(|t| t.submit_time_millis()),
+        finished_ms: j.timing().and_then(|t| t.finish_time_millis()),
+        input_key: j
+            .input()
+            .and_then(|i| i.key())
+            .or_else(|| j.inputs().first().and_then(|i| i.key()))
+            .map(str::to_string),
+        error_codes,
+    }
+}
+
+fn page(jobs: &[et::types::Job], next: Option<&str>) -> Page<TranscodeJob> {
+    Page {
+        items: jobs.iter().map(job).collect(),
+        next_token: next.filter(|t| !t.is_empty()).map(str::to_string),
+    }
+}
+
+fn ascending(a: bool) -> &'static str {
+    if a {
+        "true"
+    } else {
+        "false"
+    }
+}
+
+#[async_trait]
+impl PipelineControl for TranscoderAdapter {
+    async fn read_pipeline(&self, id: &str) -> ApiResult<Pipeline> {
+        let out = self
+            .client
+            .read_pipeline()
+            .id(id)
+            .send()
+            .await
+            .map_err(|e| classify(SERVICE, "ReadPipeline", &e))?;
+        Ok(pipeline(out.pipeline(), id))
+    }
+
+    async fn update_pipeline_status(&self, id: &str, status: PipelineStatus) -> ApiResult<Pipeline> {
+        let out = self
+            .client
+            .update_pipeline_status()
+            .id(id)
+            .status(status.as_str())
+            .send()
+            .await
+            .map_err(|e| classify(SERVICE, "UpdatePipelineStatus", &e))?;
+        Ok(pipeline(out.pipeline(), id))
+    }
+}
+
+#[async_trait]
+impl TranscodeJobReader for TranscoderAdapter {
+    async fn list_jobs_by_status(
+        &self,
+        status: TranscodeJobStatus,
+        asc: bool,
+        page_token: Option<&str>,
+    ) -> ApiResult<Page<TranscodeJob>> {
+        let out = self
+            .client
+            .list_jobs_by_status()
+            .status(status.as_str())
+            .ascending(ascending(asc))
+            .set_page_token(page_token.map(str::to_string))
+            .send()
+            .await
+            .map_err(|e| classify(SERVICE, "ListJobsByStatus", &e))?;
+        Ok(page(out.jobs(), out.next_page_token()))
+    }
+
+    async fn list_jobs_by_pipeline(
+        &self,
+        pipeline_id: &str,
+        asc: bool,
+        page_token: Option<&str>,
+    ) -> ApiResult<Page<TranscodeJob>> {
+        let out = self
+            .client
+            .list_jobs_by_pipeline()
+            .pipeline_id(pipeline_id)
+            .ascending(ascending(asc))
+            .set_page_token(page_token.map(str::to_string))
+            .send()
+            .await
+            .map_err(|e| classify(SERVICE, "ListJobsByPipeline", &e))?;
+        Ok(page(out.jobs(), out.next_page_token()))
+    }
+
+    async fn read_job(&self, id: &str) -> ApiResult<TranscodeJob> {
+        let out = self
+            .client
+            .read_job()
+            .id(id)
+            .send()
+            .await
+            .map_err(|e| classify(SERVICE, "ReadJob", &e))?;
+        Ok(out.job().map(job).unwrap_or_else(|| TranscodeJob {
+            id: id.to_string(),
+            pipeline_id: None,
+            status: String::new(),
+            submitted_ms: None,
+            finished_ms: None,
+            input_key: None,
+            error_codes: Vec::new(),
+        }))
+    }
+}
+
+#[async_trait]
+impl TranscodeJobCanceller for TranscoderAdapter {
+    async fn cancel_job(&self, id: &str) -> ApiResult<()> {
+        self.client
+            .cancel_job()
+            .id(id)
+            .send()
+            .await
+            .map_err(|e| classify(SERVICE, "CancelJob", &e))?;
+        Ok(())
+    }
+}

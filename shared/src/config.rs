@@ -1,0 +1,286 @@
+//! Configuration from the environment, read and validated once at cold start.
+//!
+//! Every reader names the variable and the accepted values when a value is wrong, so a bad
+//! deployment fails its first start with a message an operator can act on.
+
+use std::collections::HashMap;
+use std::ops::RangeInclusive;
+use std::time::Duration;
+
+/// A configuration value that is missing or wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid configuration: {var}{}: expected {expected}", value.as_ref().map(|v| format!("={v:?}")).unwrap_or_else(|| " is not set".to_string()))]
+pub struct ConfigError {
+    /// The environment variable.
+    pub var: String,
+    /// Its value, or `None` when it is required and not set.
+    pub value: Option<String>,
+    /// The accepted values, in words.
+    pub expected: String,
+}
+
+impl ConfigError {
+    pub fn new(var: &str, value: Option<&str>, expected: impl Into<String>) -> Self {
+        Self {
+            var: var.to_string(),
+            value: value.map(str::to_string),
+            expected: expected.into(),
+        }
+    }
+}
+
+/// A snapshot of the environment. Blank values count as unset.
+#[derive(Debug, Clone, Default)]
+pub struct Env {
+    vars: HashMap<String, String>,
+}
+
+impl Env {
+    /// The process environment.
+    pub fn from_process() -> Self {
+        Self {
+            vars: std::env::vars().collect(),
+        }
+    }
+
+    /// A given set of variables (tests, tools).
+    pub fn from_pairs<K: Into<String>, V: Into<String>>(pairs: impl IntoIterator<Item = (K, V)>) -> Self {
+        Self {
+            vars: pairs
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        }
+    }
+
+    /// The trimmed value, or `None` when unset or blank.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.vars
+            .get(name)
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// A required value.
+    pub fn required(&self, name: &str, expected: &str) -> Result<&str, ConfigError> {
+        self.get(name)
+            .ok_or_else(|| ConfigError::new(name, None, expected))
+    }
+
+    /// A value parsed by `parse`, or `default` when unset.
+    pub fn parse_or<T>(
+        &self,
+        name: &str,
+        default: T,
+        expected: &str,
+        parse: impl FnOnce(&str) -> Option<T>,
+    ) -> Result<T, ConfigError> {
+        match self.get(name) {
+            None => Ok(default),
+            Some(v) => parse(v).ok_or_else(|| ConfigError::new(name, Some(v), expected)),
+        }
+    }
+
+    /// `true`/`false` (also `1`/`0`, `yes`/`no`, `on`/`off`, any case).
+    pub fn bool_or(&self, name: &str, default: bool) -> Result<bool, ConfigError> {
+        self.parse_or(name, default, "true or false", parse_bool)
+    }
+
+    /// An integer within `range`.
+    pub fn int_in<T>(&self, name: &str, default: T, range: RangeInclusive<T>) -> Result<T, ConfigError>
+    where
+        T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
+    {
+        let expected = format!("an integer from {} to {}", range.start(), range.end());
+        self.parse_or(name, default, &expected, |v| {
+            v.parse::<T>().ok().filter(|n| range.contains(n))
+        })
+    }
+
+    /// A float within `range`.
+    pub fn float_in(&self, name: &str, default: f64, range: RangeInclusive<f64>) -> Result<f64, ConfigError> {
+        let expected = format!("a number from {} to {}", range.start(), range.end());
+        self.parse_or(name, default, &expected, |v| {
+            v.parse::<f64>()
+                .ok()
+                .filter(|n| n.is_finite() && range.contains(n))
+        })
+    }
+
+    /// One of `allowed` (case-insensitive); returns the canonical spelling from `allowed`.
+    pub fn one_of(&self, name: &str, default: &'static str, allowed: &[&'static str]) -> Result<&'static str, ConfigError> {
+        let expected = format!("one of {}", allowed.join(", "));
+        self.parse_or(name, default, &expected, |v| {
+            allowed.iter().copied().find(|a| a.eq_ignore_ascii_case(v))
+        })
+    }
+
+    /// A comma-separated list; blank items are dropped.
+    pub fn list(&self, name: &str) -> Vec<String> {
+        self.get(name)
+            .map(|v| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+pub fn parse_bool(v: &str) -> Option<bool> {
+    match v.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Some(true),
+        "false" | "0" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+/// How the AWS clients retry and time out; shared by every function.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientSettings {
+    /// `MEDIAOPS_MAX_ATTEMPTS`: attempts per API call, first included (standard retry mode).
+    pub max_attempts: u32,
+    /// `MEDIAOPS_INITIAL_BACKOFF_MS`: the first retry's backoff ceiling; it doubles per retry, jittered.
+    pub initial_backoff: Duration,
+    /// `MEDIAOPS_ATTEMPT_TIMEOUT_MS`: how long one attempt may take.
+    pub attempt_timeout: Duration,
+    /// `MEDIAOPS_ACCOUNT_ID`: the account S3 Control calls name (S3 Control needs it on every call).
+    pub account_id: Option<String>,
+}
+
+impl Default for ClientSettings {
+    fn default() -> Self {
+        Self {
+            max_attempts: 4,
+            initial_backoff: Duration::from_millis(500),
+            attempt_timeout: Duration::from_secs(10),
+            account_id: None,
+        }
+    }
+}
+
+impl ClientSettings {
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let d = Self::default();
+        let account_id = env
+            .parse_or(
+                "MEDIAOPS_ACCOUNT_ID",
+                None,
+                "a 12-digit AWS account id",
+                |v| (v.len() == 12 && v.chars().all(|c| c.is_ascii_digit())).then(|| Some(v.to_string())),
+            )?;
+        Ok(Self {
+            max_attempts: env.int_in("MEDIAOPS_MAX_ATTEMPTS", d.max_attempts, 1..=10)?,
+            initial_backoff: Duration::from_millis(env.int_in(
+                "MEDIAOPS_INITIAL_BACKOFF_MS",
+                d.initial_backoff.as_millis() as u64,
+                1..=20_000,
+            )?),
+            attempt_timeout: Duration::from_millis(env.int_in(
+                "MEDIAOPS_ATTEMPT_TIMEOUT_MS",
+                d.attempt_timeout.as_millis() as u64,
+                100..=120_000,
+            )?),
+            account_id,
+        })
+    }
+}
+
+/// Settings every function has.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommonConfig {
+    /// `DRY_RUN`: decide and report, but make no mutating call. Default false.
+    pub dry_run: bool,
+    /// `MEDIAOPS_METRICS_NAMESPACE`: CloudWatch namespace of the EMF metrics. Default `mediaops`.
+    pub metrics_namespace: String,
+    pub clients: ClientSettings,
+}
+
+impl CommonConfig {
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let metrics_namespace = env.parse_or(
+            "MEDIAOPS_METRICS_NAMESPACE",
+            "mediaops".to_string(),
+            "1 to 255 characters of letters, digits and . - _ / # :",
+            |v| {
+                (v.len() <= 255
+                    && v.chars().all(|c| c.is_ascii_alphanumeric() || ".-_/#:".contains(c)))
+                .then(|| v.to_string())
+            },
+        )?;
+        Ok(Self {
+            dry_run: env.bool_or("DRY_RUN", false)?,
+            metrics_namespace,
+            clients: ClientSettings::from_env(env)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_when_unset_or_blank() {
+        let env = Env::from_pairs([("DRY_RUN", "  ")]);
+        let c = CommonConfig::from_env(&env).unwrap();
+        assert!(!c.dry_run);
+        assert_eq!(c.metrics_namespace, "mediaops");
+        assert_eq!(c.clients, ClientSettings::default());
+    }
+
+    #[test]
+    fn reads_every_setting() {
+        let env = Env::from_pairs([
+            ("DRY_RUN", "YES"),
+            ("MEDIAOPS_METRICS_NAMESPACE", "media/ops"),
+            ("MEDIAOPS_MAX_ATTEMPTS", "7"),
+            ("MEDIAOPS_INITIAL_BACKOFF_MS", "25"),
+            ("MEDIAOPS_ATTEMPT_TIMEOUT_MS", "1500"),
+            ("MEDIAOPS_ACCOUNT_ID", "111122223333"),
+        ]);
+        let c = CommonConfig::from_env(&env).unwrap();
+        assert!(c.dry_run);
+        assert_eq!(c.metrics_namespace, "media/ops");
+        assert_eq!(c.clients.max_attempts, 7);
+        assert_eq!(c.clients.initial_backoff, Duration::from_millis(25));
+        assert_eq!(c.clients.attempt_timeout, Duration::from_millis(1500));
+        assert_eq!(c.clients.account_id.as_deref(), Some("111122223333"));
+    }
+
+    #[test]
+    fn each_bad_value_names_its_variable_and_the_accepted_values() {
+        let cases = [
+            ("DRY_RUN", "maybe", "true or false"),
+            ("MEDIAOPS_MAX_ATTEMPTS", "0", "an integer from 1 to 10"),
+            ("MEDIAOPS_MAX_ATTEMPTS", "lots", "an integer from 1 to 10"),
+            ("MEDIAOPS_INITIAL_BACKOFF_MS", "-5", "an integer from 1 to 20000"),
+            ("MEDIAOPS_ATTEMPT_TIMEOUT_MS", "50", "an integer from 100 to 120000"),
+            ("MEDIAOPS_ACCOUNT_ID", "1234", "a 12-digit AWS account id"),
+            ("MEDIAOPS_METRICS_NAMESPACE", "has space", "1 to 255 characters"),
+        ];
+        for (var, value, expected) in cases {
+            let err = CommonConfig::from_env(&Env::from_pairs([(var, value)])).unwrap_err();
+            assert_eq!(err.var, var);
+            assert_eq!(err.value.as_deref(), Some(value));
+            let msg = err.to_string();
+            assert!(msg.contains(var) && msg.contains(expected), "{msg}");
+        }
+    }
+
+    #[test]
+    fn required_and_one_of_and_list() {
+        let env = Env::from_pairs([("MODE", "Paused"), ("IDS", "a, b,,c ")]);
+        assert_eq!(env.one_of("MODE", "Active", &["Active", "Paused"]).unwrap(), "Paused");
+        let err = Env::from_pairs([("MODE", "x")]).one_of("MODE", "Active", &["Active", "Paused"]).unwrap_err();
+        assert_eq!(err.expected, "one of Active, Paused");
+        let missing = env.required("NOPE", "a topic ARN").unwrap_err();
+        assert_eq!(missing.to_string(), "invalid configuration: NOPE is not set: expected a topic ARN");
+        assert_eq!(env.list("IDS"), vec!["a", "b", "c"]);
+        assert!(env.list("NONE").is_empty());
+        assert_eq!(env.float_in("R", 0.5, 0.0..=1.0).unwrap(), 0.5);
+        assert!(Env::from_pairs([("R", "NaN")]).float_in("R", 0.5, 0.0..=1.0).is_err());
+    }
+}

@@ -1,0 +1,19 @@
+//! `mediaops`: what every mediaops Lambda function shares.
+//!
+//! - [`config`]: typed settings from the environment, validated once at cold start.
+//! - [`error`]: AWS failures classified retryable / permanent; the invocation error type.
+//! - [`telemetry`]: tracing set-up and CloudWatch Embedded Metric Format records.
+//! - [`model`]: service-neutral models; [`ports`]: one narrow client trait per capability;
+//!   [`aws`]: the SDK adapters; [`clients`]: the four SDK clients from one config load.
+
+pub mod aws;
+pub mod clients;
+pub mod config;
+pub mod error;
+pub mod model;
+pub mod ports;
+pub mod telemetry;
+
+pub use clients::Clients;
+pub use config::{ClientSettings, CommonConfig, ConfigError, Env};
+pub use error::{AwsError, AwsErrorKind, Error};

@@ -1,0 +1,203 @@
+//! Service-neutral models of what the functions read and change. Adapters map SDK types into
+//! these, so policies and handlers never depend on SDK types.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// One page of a listing and the token for the next one.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_token: Option<String>,
+}
+
+/// Elastic Transcoder pipeline status as UpdatePipelineStatus accepts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PipelineStatus {
+    Active,
+    Paused,
+}
+
+impl PipelineStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "Active",
+            Self::Paused => "Paused",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Pipeline {
+    pub id: String,
+    pub name: Option<String>,
+    /// As the service reports it: Active, Paused (or anything new it may say).
+    pub status: String,
+    pub arn: Option<String>,
+}
+
+impl Pipeline {
+    pub fn is_paused(&self) -> bool {
+        self.status.eq_ignore_ascii_case("Paused")
+    }
+}
+
+/// Elastic Transcoder job status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TranscodeJobStatus {
+    Submitted,
+    Progressing,
+    Complete,
+    Canceled,
+    Error,
+}
+
+impl TranscodeJobStatus {
+    pub const ALL: [Self; 5] = [Self::Submitted, Self::Progressing, Self::Complete, Self::Canceled, Self::Error];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Submitted => "Submitted",
+            Self::Progressing => "Progressing",
+            Self::Complete => "Complete",
+            Self::Canceled => "Canceled",
+            Self::Error => "Error",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str().eq_ignore_ascii_case(s))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TranscodeJob {
+    pub id: String,
+    pub pipeline_id: Option<String>,
+    /// As reported: Submitted, Progressing, Complete, Canceled, Error.
+    pub status: String,
+    pub submitted_ms: Option<i64>,
+    pub finished_ms: Option<i64>,
+    pub input_key: Option<String>,
+    /// Error codes found at the start of the outputs' StatusDetail (e.g. `3002 …`).
+    pub error_codes: Vec<u32>,
+}
+
+/// The Elastic Transcoder error code an output's StatusDetail starts with, if any.
+pub fn error_code_from_detail(detail: &str) -> Option<u32> {
+    let digits: String = detail.trim_start().chars().take_while(char::is_ascii_digit).collect();
+    if (4..=5).contains(&digits.len()) {
+        digits.parse().ok()
+    } else {
+        None
+    }
+}
+
+/// An S3 Batch Operations job as ListJobs or DescribeJob reports it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BatchJob {
+    pub id: String,
+    pub description: Option<String>,
+    /// Operation name (S3PutObjectCopy, S3InitiateRestoreObject, LambdaInvoke, …).
+    pub operation: Option<String>,
+    pub priority: i32,
+    pub status: String,
+    pub created: Option<DateTime<Utc>>,
+    pub terminated: Option<DateTime<Utc>>,
+    /// DescribeJob only.
+    pub confirmation_required: Option<bool>,
+    pub suspended_cause: Option<String>,
+    pub suspended: Option<DateTime<Utc>>,
+    pub status_update_reason: Option<String>,
+}
+
+/// The statuses UpdateJobStatus accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RequestedBatchStatus {
+    Ready,
+    Cancelled,
+}
+
+impl RequestedBatchStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ready => "Ready",
+            Self::Cancelled => "Cancelled",
+        }
+    }
+}
+
+/// Highest S3 Batch Operations priority.
+pub const MAX_BATCH_PRIORITY: i64 = 2_147_483_647;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Container {
+    pub name: String,
+    /// ACTIVE, CREATING or DELETING.
+    pub status: String,
+    pub access_logging: bool,
+    pub arn: Option<String>,
+    pub created: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OriginEndpoint {
+    pub id: String,
+    pub channel_id: Option<String>,
+    pub startover_window_seconds: Option<i32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct S3Destination {
+    pub bucket_name: String,
+    pub manifest_key: String,
+    pub role_arn: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HarvestJob {
+    pub id: String,
+    pub channel_id: Option<String>,
+    pub origin_endpoint_id: Option<String>,
+    pub start_time: Option<String>,
+    pub end_time: Option<String>,
+    /// IN_PROGRESS, SUCCEEDED or FAILED.
+    pub status: Option<String>,
+    pub destination: Option<S3Destination>,
+    pub created_at: Option<String>,
+}
+
+/// What CreateHarvestJob needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewHarvestJob {
+    pub id: String,
+    pub origin_endpoint_id: String,
+    /// ISO-8601 (RFC 3339) times.
+    pub start_time: String,
+    pub end_time: String,
+    pub destination: S3Destination,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_codes_come_from_the_front_of_status_detail() {
+        assert_eq!(error_code_from_detail("3002 25319782: The specified object could not be saved"), Some(3002));
+        assert_eq!(error_code_from_detail("  4000 bad input"), Some(4000));
+        assert_eq!(error_code_from_detail("12345 x"), Some(12345));
+        assert_eq!(error_code_from_detail("Job failed"), None);
+        assert_eq!(error_code_from_detail("12 x"), None);
+        assert_eq!(error_code_from_detail(""), None);
+    }
+
+    #[test]
+    fn statuses_round_trip() {
+        for s in TranscodeJobStatus::ALL {
+            assert_eq!(TranscodeJobStatus::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(TranscodeJobStatus::parse("error"), Some(TranscodeJobStatus::Error));
+        assert_eq!(TranscodeJobStatus::parse("Failed"), None);
+    }
+}

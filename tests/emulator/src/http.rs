@@ -1,0 +1,338 @@
+//! The HTTP front: one listener, requests routed by shape to a service, faults and latency
+//! applied, the response rendered in the service's protocol, and every call logged.
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::{HeaderMap, Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+
+use crate::state::{now_ms, ApiError, CallRecord, State};
+use crate::{control, mediapackage, mediastore, s3control, transcoder};
+
+/// A request, read whole.
+#[derive(Debug)]
+pub struct Req {
+    pub method: Method,
+    pub path: String,
+    pub query: Vec<(String, String)>,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Req {
+    pub fn q(&self, key: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn q_all(&self, key: &str) -> Vec<&str> {
+        self.query
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The body as JSON; an empty body is an empty object.
+    pub fn json(&self) -> Result<serde_json::Value, ApiError> {
+        if self.body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(serde_json::Value::Object(Default::default()));
+        }
+        serde_json::from_slice(&self.body).map_err(|e| {
+            ApiError::new(
+                400,
+                "SerializationException",
+                format!("body is not valid JSON: {e}"),
+            )
+        })
+    }
+
+    /// Path segments after a prefix, URL-decoded.
+    pub fn segments(&self) -> Vec<String> {
+        self.path
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                urlencoding::decode(s)
+                    .map(|c| c.into_owned())
+                    .unwrap_or_else(|_| s.to_string())
+            })
+            .collect()
+    }
+}
+
+/// The wire protocol a service speaks, which decides how errors look.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    RestJson,
+    Json11,
+    RestXml,
+}
+
+/// A call identified: which service and operation, the resource it names, its key parameters.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub service: &'static str,
+    pub protocol: Protocol,
+    pub operation: &'static str,
+    pub resource: Option<String>,
+    pub params: BTreeMap<String, String>,
+}
+
+impl Call {
+    pub fn new(service: &'static str, protocol: Protocol, operation: &'static str) -> Self {
+        Self {
+            service,
+            protocol,
+            operation,
+            resource: None,
+            params: BTreeMap::new(),
+        }
+    }
+
+    pub fn resource(mut self, r: impl Into<String>) -> Self {
+        let r = r.into();
+        self.params.insert("resource".into(), r.clone());
+        self.resource = Some(r);
+        self
+    }
+
+    pub fn param(mut self, k: &str, v: impl Into<String>) -> Self {
+        self.params.insert(k.to_string(), v.into());
+        self
+    }
+}
+
+pub type Resp = Response<Full<Bytes>>;
+
+pub fn json_response(status: u16, body: &serde_json::Value, content_type: &str) -> Resp {
+    let bytes = serde_json::to_vec(body).unwrap_or_default();
+    Response::builder()
+        .status(StatusCode::from_u16(status).unwrap_or(StatusCode::OK))
+        .header("content-type", content_type)
+        .header("x-amzn-RequestId", request_id())
+        .body(Full::new(Bytes::from(bytes)))
+        .unwrap_or_default()
+}
+
+pub fn xml_response(status: u16, body: String) -> Resp {
+    Response::builder()
+        .status(StatusCode::from_u16(status).unwrap_or(StatusCode::OK))
+        .header("content-type", "application/xml")
+        .header("x-amz-request-id", request_id())
+        .body(Full::new(Bytes::from(body)))
+        .unwrap_or_default()
+}
+
+fn request_id() -> String {
+    format!(
+        "emu-{}",
+        crate::state::base36(
+            (now_ms() as u64).wrapping_mul(2654435761) % 2_000_000_000,
+            8
+        )
+    )
+}
+
+/// Renders an error exactly as the service's protocol does.
+pub fn error_response(protocol: Protocol, err: &ApiError) -> Resp {
+    match protocol {
+        // REST-JSON (Elastic Transcoder, MediaPackage): code in x-amzn-ErrorType, JSON message.
+        Protocol::RestJson => {
+            let body = serde_json::json!({ "message": err.message });
+            let mut resp = json_response(err.status, &body, "application/json");
+            if let Ok(v) = http::HeaderValue::from_str(&err.code) {
+                resp.headers_mut().insert("x-amzn-ErrorType", v);
+            }
+            resp
+        }
+        // AWS JSON 1.1 (MediaStore): code in __type.
+        Protocol::Json11 => {
+            let body = serde_json::json!({ "__type": err.code, "Message": err.message });
+            json_response(err.status, &body, "application/x-amz-json-1.1")
+        }
+        // REST-XML (S3 Control): wrapped ErrorResponse document.
+        Protocol::RestXml => xml_response(
+            err.status,
+            format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ErrorResponse><Error><Code>{}</Code><Message>{}</Message></Error><RequestId>{}</RequestId></ErrorResponse>",
+                xml_escape(&err.code),
+                xml_escape(&err.message),
+                request_id()
+            ),
+        ),
+    }
+}
+
+pub fn xml_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// A routed service call: the call's identity, or a ready response (unknown operation).
+pub enum Routed {
+    Call(Call),
+    Reply(Call, ApiError),
+}
+
+/// Serves until the listener task is aborted.
+pub async fn serve(listener: TcpListener, state: Arc<State>) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let state = state.clone();
+        tokio::spawn(async move {
+            let svc = service_fn(move |req| handle(req, state.clone()));
+            let _ = hyper::server::conn::http1::Builder::new()
+                .keep_alive(true)
+                .serve_connection(TokioIo::new(stream), svc)
+                .await;
+        });
+    }
+}
+
+async fn read(req: Request<Incoming>) -> Req {
+    let (parts, body) = req.into_parts();
+    let body = body
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    let query = parts
+        .uri
+        .query()
+        .map(|q| {
+            q.split('&')
+                .filter(|p| !p.is_empty())
+                .map(|pair| {
+                    let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+                    let dec = |s: &str| {
+                        urlencoding::decode(&s.replace('+', "%20"))
+                            .map(|c| c.into_owned())
+                            .unwrap_or_else(|_| s.to_string())
+                    };
+                    (dec(k), dec(v))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Req {
+        method: parts.method,
+        path: parts.uri.path().to_string(),
+        query,
+        headers: parts.headers,
+        body,
+    }
+}
+
+async fn handle(req: Request<Incoming>, state: Arc<State>) -> Result<Resp, Infallible> {
+    let started = Instant::now();
+    let at_ms = now_ms();
+    let req = read(req).await;
+
+    if req.path.starts_with("/_emulator") {
+        return Ok(control::handle(&req, &state));
+    }
+
+    let routed = if let Some(target) = req.header("x-amz-target") {
+        mediastore::route(&req, target)
+    } else if req.path.starts_with("/2012-09-25/") {
+        transcoder::route(&req)
+    } else if req.path.starts_with("/v20180820/") {
+        s3control::route(&req)
+    } else if ["/channels", "/origin_endpoints", "/harvest_jobs"]
+        .iter()
+        .any(|p| req.path == *p || req.path.starts_with(&format!("{p}/")))
+    {
+        mediapackage::route(&req)
+    } else {
+        let call = Call::new("unknown", Protocol::RestJson, "Unknown");
+        let err = ApiError::new(
+            404,
+            "UnknownOperationException",
+            format!("no operation at {} {}", req.method, req.path),
+        );
+        Routed::Reply(call, err)
+    };
+
+    let (call, outcome) = match routed {
+        Routed::Reply(call, err) => (call, Err((err, false))),
+        Routed::Call(call) => {
+            let fault = state.take_fault(call.operation, call.resource.as_deref());
+            let mut injected = None;
+            if let Some(action) = fault {
+                if action.latency_ms > 0 {
+                    tokio::time::sleep(std::time::Duration::from_millis(action.latency_ms)).await;
+                }
+                injected = action.error;
+            }
+            let outcome = match injected {
+                Some(err) => Err((err, true)),
+                None => dispatch(&call, &req, &state).map_err(|e| (e, false)),
+            };
+            (call, outcome)
+        }
+    };
+
+    let (resp, error_code, injected) = match outcome {
+        Ok(resp) => (resp, None, false),
+        Err((err, injected)) => (
+            error_response(call.protocol, &err),
+            Some(err.code.clone()),
+            injected,
+        ),
+    };
+    state.record(CallRecord {
+        seq: state.next_seq(),
+        service: call.service.to_string(),
+        operation: call.operation.to_string(),
+        resource: call.resource.clone(),
+        params: call.params.clone(),
+        status: resp.status().as_u16(),
+        error_code,
+        injected,
+        at_ms,
+        duration_us: started.elapsed().as_micros() as u64,
+    });
+    Ok(resp)
+}
+
+fn dispatch(call: &Call, req: &Req, state: &State) -> Result<Resp, ApiError> {
+    let mut world = state.world();
+    match call.service {
+        transcoder::SERVICE => transcoder::handle(call, req, &mut world, state),
+        mediastore::SERVICE => mediastore::handle(call, req, &mut world),
+        mediapackage::SERVICE => mediapackage::handle(call, req, &mut world, state),
+        s3control::SERVICE => s3control::handle(call, req, &mut world, state),
+        _ => Err(ApiError::new(
+            404,
+            "UnknownOperationException",
+            "unknown operation",
+        )),
+    }
+}

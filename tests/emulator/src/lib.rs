@@ -1,0 +1,72 @@
+//! A local emulator of the four AWS services mediaops drives: Elastic Transcoder, MediaStore,
+//! MediaPackage (v1) and S3 Control batch jobs. It speaks each service's wire protocol, so the real
+//! AWS SDK for Rust clients talk to it through an endpoint override, and it has a control API
+//! (`/_emulator/…`) to seed resources, change statuses, inject faults and read the call log.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! let emulator = mediaops_emulator::Emulator::start(0).await?;
+//! println!("AWS_ENDPOINT_URL={}", emulator.url());
+//! # Ok(()) }
+//! ```
+
+pub mod client;
+pub mod control;
+pub mod http;
+pub mod mediapackage;
+pub mod mediastore;
+pub mod s3control;
+pub mod state;
+pub mod transcoder;
+
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+pub use client::ControlClient;
+pub use control::{Seed, SeedResult, StatusChange};
+pub use state::{CallRecord, FaultRule, State};
+
+/// A running emulator. Dropping it stops the listener.
+pub struct Emulator {
+    url: String,
+    state: Arc<State>,
+    task: JoinHandle<()>,
+}
+
+impl Emulator {
+    /// Binds 127.0.0.1:`port` (0 picks a free port) and serves in the background.
+    pub async fn start(port: u16) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(("127.0.0.1", port)).await?;
+        let addr = listener.local_addr()?;
+        let state = Arc::new(State::default());
+        let task = tokio::spawn(http::serve(listener, state.clone()));
+        Ok(Self {
+            url: format!("http://{addr}"),
+            state,
+            task,
+        })
+    }
+
+    /// The base URL, e.g. `http://127.0.0.1:43127`: use it as `AWS_ENDPOINT_URL`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The in-process state, for tests that want to look without going through HTTP.
+    pub fn state(&self) -> &Arc<State> {
+        &self.state
+    }
+
+    /// A client of this emulator's control API.
+    pub fn control(&self) -> ControlClient {
+        ControlClient::new(&self.url)
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
