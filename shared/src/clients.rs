@@ -30,7 +30,10 @@ pub struct Clients {
 struct FixedEndpoint(String);
 
 impl aws_sdk_s3control::config::endpoint::ResolveEndpoint for FixedEndpoint {
-    fn resolve_endpoint<'a>(&'a self, _params: &'a aws_sdk_s3control::config::endpoint::Params) -> EndpointFuture<'a> {
+    fn resolve_endpoint<'a>(
+        &'a self,
+        _params: &'a aws_sdk_s3control::config::endpoint::Params,
+    ) -> EndpointFuture<'a> {
         EndpointFuture::ready(Ok(Endpoint::builder().url(self.0.clone()).build()))
     }
 }
@@ -52,7 +55,14 @@ pub fn s3control_override(env: &Env) -> Option<String> {
 impl Clients {
     /// Loads the shared AWS configuration (region, credentials, endpoints) once and builds the clients.
     pub async fn load(settings: &ClientSettings) -> Self {
-        let sdk = aws_config::defaults(BehaviorVersion::latest())
+        let sdk = Self::loader(settings).load().await;
+        Self::from_sdk_config(&sdk, settings, &Env::from_process())
+    }
+
+    /// The configuration loader [`Clients::load`] uses: standard retries and attempt timeouts from
+    /// `settings`. Tests add an endpoint, region and credentials to it.
+    pub fn loader(settings: &ClientSettings) -> aws_config::ConfigLoader {
+        aws_config::defaults(BehaviorVersion::latest())
             .retry_config(
                 RetryConfig::standard()
                     .with_max_attempts(settings.max_attempts)
@@ -63,9 +73,6 @@ impl Clients {
                     .operation_attempt_timeout(settings.attempt_timeout)
                     .build(),
             )
-            .load()
-            .await;
-        Self::from_sdk_config(&sdk, settings, &Env::from_process())
     }
 
     /// Builds the clients from an already loaded configuration.
@@ -97,10 +104,13 @@ impl Clients {
 
     /// S3 Control needs the account id on every call: `MEDIAOPS_ACCOUNT_ID` must be set.
     pub fn s3control(&self) -> Result<S3ControlAdapter, ConfigError> {
-        let account = self
-            .account_id
-            .clone()
-            .ok_or_else(|| ConfigError::new("MEDIAOPS_ACCOUNT_ID", None, "a 12-digit AWS account id (S3 Batch Operations calls name the account)"))?;
+        let account = self.account_id.clone().ok_or_else(|| {
+            ConfigError::new(
+                "MEDIAOPS_ACCOUNT_ID",
+                None,
+                "a 12-digit AWS account id (S3 Batch Operations calls name the account)",
+            )
+        })?;
         Ok(S3ControlAdapter::new(self.s3control.clone(), account))
     }
 }
@@ -113,12 +123,18 @@ mod tests {
     fn s3control_override_prefers_the_service_variable() {
         assert_eq!(s3control_override(&Env::default()), None);
         let env = Env::from_pairs([("AWS_ENDPOINT_URL", "http://127.0.0.1:1")]);
-        assert_eq!(s3control_override(&env).as_deref(), Some("http://127.0.0.1:1"));
+        assert_eq!(
+            s3control_override(&env).as_deref(),
+            Some("http://127.0.0.1:1")
+        );
         let env = Env::from_pairs([
             ("AWS_ENDPOINT_URL", "http://127.0.0.1:1"),
             ("AWS_ENDPOINT_URL_S3_CONTROL", "http://127.0.0.1:2"),
         ]);
-        assert_eq!(s3control_override(&env).as_deref(), Some("http://127.0.0.1:2"));
+        assert_eq!(
+            s3control_override(&env).as_deref(),
+            Some("http://127.0.0.1:2")
+        );
         let env = Env::from_pairs([
             ("AWS_ENDPOINT_URL", "http://127.0.0.1:1"),
             ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true"),

@@ -44,7 +44,9 @@ impl Env {
     }
 
     /// A given set of variables (tests, tools).
-    pub fn from_pairs<K: Into<String>, V: Into<String>>(pairs: impl IntoIterator<Item = (K, V)>) -> Self {
+    pub fn from_pairs<K: Into<String>, V: Into<String>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
         Self {
             vars: pairs
                 .into_iter()
@@ -87,7 +89,12 @@ impl Env {
     }
 
     /// An integer within `range`.
-    pub fn int_in<T>(&self, name: &str, default: T, range: RangeInclusive<T>) -> Result<T, ConfigError>
+    pub fn int_in<T>(
+        &self,
+        name: &str,
+        default: T,
+        range: RangeInclusive<T>,
+    ) -> Result<T, ConfigError>
     where
         T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
     {
@@ -98,7 +105,12 @@ impl Env {
     }
 
     /// A float within `range`.
-    pub fn float_in(&self, name: &str, default: f64, range: RangeInclusive<f64>) -> Result<f64, ConfigError> {
+    pub fn float_in(
+        &self,
+        name: &str,
+        default: f64,
+        range: RangeInclusive<f64>,
+    ) -> Result<f64, ConfigError> {
         let expected = format!("a number from {} to {}", range.start(), range.end());
         self.parse_or(name, default, &expected, |v| {
             v.parse::<f64>()
@@ -108,7 +120,12 @@ impl Env {
     }
 
     /// One of `allowed` (case-insensitive); returns the canonical spelling from `allowed`.
-    pub fn one_of(&self, name: &str, default: &'static str, allowed: &[&'static str]) -> Result<&'static str, ConfigError> {
+    pub fn one_of(
+        &self,
+        name: &str,
+        default: &'static str,
+        allowed: &[&'static str],
+    ) -> Result<&'static str, ConfigError> {
         let expected = format!("one of {}", allowed.join(", "));
         self.parse_or(name, default, &expected, |v| {
             allowed.iter().copied().find(|a| a.eq_ignore_ascii_case(v))
@@ -164,13 +181,15 @@ impl Default for ClientSettings {
 impl ClientSettings {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let d = Self::default();
-        let account_id = env
-            .parse_or(
-                "MEDIAOPS_ACCOUNT_ID",
-                None,
-                "a 12-digit AWS account id",
-                |v| (v.len() == 12 && v.chars().all(|c| c.is_ascii_digit())).then(|| Some(v.to_string())),
-            )?;
+        let account_id = env.parse_or(
+            "MEDIAOPS_ACCOUNT_ID",
+            None,
+            "a 12-digit AWS account id",
+            |v| {
+                (v.len() == 12 && v.chars().all(|c| c.is_ascii_digit()))
+                    .then(|| Some(v.to_string()))
+            },
+        )?;
         Ok(Self {
             max_attempts: env.int_in("MEDIAOPS_MAX_ATTEMPTS", d.max_attempts, 1..=10)?,
             initial_backoff: Duration::from_millis(env.int_in(
@@ -206,7 +225,8 @@ impl CommonConfig {
             "1 to 255 characters of letters, digits and . - _ / # :",
             |v| {
                 (v.len() <= 255
-                    && v.chars().all(|c| c.is_ascii_alphanumeric() || ".-_/#:".contains(c)))
+                    && v.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || ".-_/#:".contains(c)))
                 .then(|| v.to_string())
             },
         )?;
@@ -256,10 +276,22 @@ mod tests {
             ("DRY_RUN", "maybe", "true or false"),
             ("MEDIAOPS_MAX_ATTEMPTS", "0", "an integer from 1 to 10"),
             ("MEDIAOPS_MAX_ATTEMPTS", "lots", "an integer from 1 to 10"),
-            ("MEDIAOPS_INITIAL_BACKOFF_MS", "-5", "an integer from 1 to 20000"),
-            ("MEDIAOPS_ATTEMPT_TIMEOUT_MS", "50", "an integer from 100 to 120000"),
+            (
+                "MEDIAOPS_INITIAL_BACKOFF_MS",
+                "-5",
+                "an integer from 1 to 20000",
+            ),
+            (
+                "MEDIAOPS_ATTEMPT_TIMEOUT_MS",
+                "50",
+                "an integer from 100 to 120000",
+            ),
             ("MEDIAOPS_ACCOUNT_ID", "1234", "a 12-digit AWS account id"),
-            ("MEDIAOPS_METRICS_NAMESPACE", "has space", "1 to 255 characters"),
+            (
+                "MEDIAOPS_METRICS_NAMESPACE",
+                "has space",
+                "1 to 255 characters",
+            ),
         ];
         for (var, value, expected) in cases {
             let err = CommonConfig::from_env(&Env::from_pairs([(var, value)])).unwrap_err();
@@ -273,14 +305,24 @@ mod tests {
     #[test]
     fn required_and_one_of_and_list() {
         let env = Env::from_pairs([("MODE", "Paused"), ("IDS", "a, b,,c ")]);
-        assert_eq!(env.one_of("MODE", "Active", &["Active", "Paused"]).unwrap(), "Paused");
-        let err = Env::from_pairs([("MODE", "x")]).one_of("MODE", "Active", &["Active", "Paused"]).unwrap_err();
+        assert_eq!(
+            env.one_of("MODE", "Active", &["Active", "Paused"]).unwrap(),
+            "Paused"
+        );
+        let err = Env::from_pairs([("MODE", "x")])
+            .one_of("MODE", "Active", &["Active", "Paused"])
+            .unwrap_err();
         assert_eq!(err.expected, "one of Active, Paused");
         let missing = env.required("NOPE", "a topic ARN").unwrap_err();
-        assert_eq!(missing.to_string(), "invalid configuration: NOPE is not set: expected a topic ARN");
+        assert_eq!(
+            missing.to_string(),
+            "invalid configuration: NOPE is not set: expected a topic ARN"
+        );
         assert_eq!(env.list("IDS"), vec!["a", "b", "c"]);
         assert!(env.list("NONE").is_empty());
         assert_eq!(env.float_in("R", 0.5, 0.0..=1.0).unwrap(), 0.5);
-        assert!(Env::from_pairs([("R", "NaN")]).float_in("R", 0.5, 0.0..=1.0).is_err());
+        assert!(Env::from_pairs([("R", "NaN")])
+            .float_in("R", 0.5, 0.0..=1.0)
+            .is_err());
     }
 }

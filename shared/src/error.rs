@@ -34,7 +34,10 @@ pub enum AwsErrorKind {
 impl AwsErrorKind {
     /// Worth trying again later: Lambda's retry or the next schedule may succeed.
     pub fn is_retryable(self) -> bool {
-        matches!(self, Self::Throttling | Self::ServerError | Self::Timeout | Self::Transport)
+        matches!(
+            self,
+            Self::Throttling | Self::ServerError | Self::Timeout | Self::Transport
+        )
     }
 
     pub fn as_str(self) -> &'static str {
@@ -111,13 +114,20 @@ pub fn classify_code(status: Option<u16>, code: Option<&str>) -> AwsErrorKind {
     let code = code.unwrap_or("");
     if status == Some(429) || THROTTLING_CODES.contains(&code) {
         AwsErrorKind::Throttling
-    } else if status.is_some_and(|s| s >= 500) || code.starts_with("InternalServ") || code == "ServiceUnavailable" || code == "ServiceUnavailableException" {
+    } else if status.is_some_and(|s| s >= 500)
+        || code.starts_with("InternalServ")
+        || code == "ServiceUnavailable"
+        || code == "ServiceUnavailableException"
+    {
         AwsErrorKind::ServerError
     } else if status == Some(404) || code.ends_with("NotFoundException") || code == "NotFound" {
         AwsErrorKind::NotFound
     } else if status == Some(409) || CONFLICT_CODES.contains(&code) {
         AwsErrorKind::Conflict
-    } else if status == Some(403) || code.starts_with("AccessDenied") || code == "ForbiddenException" {
+    } else if status == Some(403)
+        || code.starts_with("AccessDenied")
+        || code == "ForbiddenException"
+    {
         AwsErrorKind::AccessDenied
     } else {
         AwsErrorKind::Rejected
@@ -125,7 +135,11 @@ pub fn classify_code(status: Option<u16>, code: Option<&str>) -> AwsErrorKind {
 }
 
 /// Turns an SDK error into an [`AwsError`], keeping the service's code and message.
-pub fn classify<E>(service: &'static str, operation: &'static str, err: &SdkError<E, HttpResponse>) -> AwsError
+pub fn classify<E>(
+    service: &'static str,
+    operation: &'static str,
+    err: &SdkError<E, HttpResponse>,
+) -> AwsError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
@@ -138,11 +152,25 @@ where
                 .message()
                 .map(str::to_string)
                 .unwrap_or_else(|| DisplayErrorContext(e).to_string());
-            (classify_code(Some(status), code.as_deref()), Some(status), code, message)
+            (
+                classify_code(Some(status), code.as_deref()),
+                Some(status),
+                code,
+                message,
+            )
         }
-        SdkError::TimeoutError(_) => (AwsErrorKind::Timeout, None, None, DisplayErrorContext(err).to_string()),
+        SdkError::TimeoutError(_) => (
+            AwsErrorKind::Timeout,
+            None,
+            None,
+            DisplayErrorContext(err).to_string(),
+        ),
         SdkError::DispatchFailure(d) => {
-            let kind = if d.is_timeout() { AwsErrorKind::Timeout } else { AwsErrorKind::Transport };
+            let kind = if d.is_timeout() {
+                AwsErrorKind::Timeout
+            } else {
+                AwsErrorKind::Transport
+            };
             (kind, None, None, DisplayErrorContext(err).to_string())
         }
         SdkError::ResponseError(r) => (
@@ -151,9 +179,21 @@ where
             None,
             DisplayErrorContext(err).to_string(),
         ),
-        _ => (AwsErrorKind::Rejected, None, None, DisplayErrorContext(err).to_string()),
+        _ => (
+            AwsErrorKind::Rejected,
+            None,
+            None,
+            DisplayErrorContext(err).to_string(),
+        ),
     };
-    AwsError { service, operation, kind, status, code, message }
+    AwsError {
+        service,
+        operation,
+        kind,
+        status,
+        code,
+        message,
+    }
 }
 
 /// The error a function's invocation ends with.
@@ -195,7 +235,11 @@ impl Error {
             Self::BadRequest(_) => "mediaops.BadRequest".into(),
             Self::Aws(e) => format!(
                 "mediaops.Aws.{}.{}",
-                if e.is_retryable() { "Retryable" } else { "Permanent" },
+                if e.is_retryable() {
+                    "Retryable"
+                } else {
+                    "Permanent"
+                },
                 e.code.as_deref().unwrap_or(e.kind.as_str())
             ),
             Self::Incomplete(_) => "mediaops.Incomplete".into(),
@@ -239,8 +283,18 @@ mod tests {
         for (status, code, want) in cases {
             assert_eq!(classify_code(*status, *code), *want, "{status:?} {code:?}");
         }
-        assert!(Throttling.is_retryable() && ServerError.is_retryable() && Timeout.is_retryable() && Transport.is_retryable());
-        assert!(!NotFound.is_retryable() && !Conflict.is_retryable() && !AccessDenied.is_retryable() && !Rejected.is_retryable());
+        assert!(
+            Throttling.is_retryable()
+                && ServerError.is_retryable()
+                && Timeout.is_retryable()
+                && Transport.is_retryable()
+        );
+        assert!(
+            !NotFound.is_retryable()
+                && !Conflict.is_retryable()
+                && !AccessDenied.is_retryable()
+                && !Rejected.is_retryable()
+        );
     }
 
     #[test]
@@ -256,12 +310,18 @@ mod tests {
         let e = Error::from(aws);
         assert!(e.is_retryable());
         let d: lambda_runtime::Diagnostic = e.into();
-        assert_eq!(d.error_type, "mediaops.Aws.Retryable.InternalServiceException");
+        assert_eq!(
+            d.error_type,
+            "mediaops.Aws.Retryable.InternalServiceException"
+        );
         assert_eq!(
             d.error_message,
             "elastictranscoder UpdatePipelineStatus failed (server_error, InternalServiceException): boom"
         );
-        let bad = Error::BadEvent { id: "m-1".into(), reason: "not JSON".into() };
+        let bad = Error::BadEvent {
+            id: "m-1".into(),
+            reason: "not JSON".into(),
+        };
         assert!(!bad.is_retryable());
         assert_eq!(bad.error_type(), "mediaops.BadEvent");
         assert_eq!(bad.to_string(), "malformed event m-1: not JSON");

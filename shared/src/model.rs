@@ -53,7 +53,13 @@ pub enum TranscodeJobStatus {
 }
 
 impl TranscodeJobStatus {
-    pub const ALL: [Self; 5] = [Self::Submitted, Self::Progressing, Self::Complete, Self::Canceled, Self::Error];
+    pub const ALL: [Self; 5] = [
+        Self::Submitted,
+        Self::Progressing,
+        Self::Complete,
+        Self::Canceled,
+        Self::Error,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -66,7 +72,9 @@ impl TranscodeJobStatus {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|v| v.as_str().eq_ignore_ascii_case(s))
+        Self::ALL
+            .into_iter()
+            .find(|v| v.as_str().eq_ignore_ascii_case(s))
     }
 }
 
@@ -85,7 +93,11 @@ pub struct TranscodeJob {
 
 /// The Elastic Transcoder error code an output's StatusDetail starts with, if any.
 pub fn error_code_from_detail(detail: &str) -> Option<u32> {
-    let digits: String = detail.trim_start().chars().take_while(char::is_ascii_digit).collect();
+    let digits: String = detail
+        .trim_start()
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
     if (4..=5).contains(&digits.len()) {
         digits.parse().ok()
     } else {
@@ -184,7 +196,10 @@ mod tests {
 
     #[test]
     fn error_codes_come_from_the_front_of_status_detail() {
-        assert_eq!(error_code_from_detail("3002 25319782: The specified object could not be saved"), Some(3002));
+        assert_eq!(
+            error_code_from_detail("3002 25319782: The specified object could not be saved"),
+            Some(3002)
+        );
         assert_eq!(error_code_from_detail("  4000 bad input"), Some(4000));
         assert_eq!(error_code_from_detail("12345 x"), Some(12345));
         assert_eq!(error_code_from_detail("Job failed"), None);
@@ -197,7 +212,10 @@ mod tests {
         for s in TranscodeJobStatus::ALL {
             assert_eq!(TranscodeJobStatus::parse(s.as_str()), Some(s));
         }
-        assert_eq!(TranscodeJobStatus::parse("error"), Some(TranscodeJobStatus::Error));
+        assert_eq!(
+            TranscodeJobStatus::parse("error"),
+            Some(TranscodeJobStatus::Error)
+        );
         assert_eq!(TranscodeJobStatus::parse("Failed"), None);
     }
 }

@@ -16,7 +16,8 @@ pub type ApiResult<T> = Result<T, AwsError>;
 #[async_trait]
 pub trait PipelineControl: Send + Sync {
     async fn read_pipeline(&self, id: &str) -> ApiResult<Pipeline>;
-    async fn update_pipeline_status(&self, id: &str, status: PipelineStatus) -> ApiResult<Pipeline>;
+    async fn update_pipeline_status(&self, id: &str, status: PipelineStatus)
+        -> ApiResult<Pipeline>;
 }
 
 /// Elastic Transcoder: list and read jobs. `ascending = false` lists newest first.
@@ -75,7 +76,11 @@ pub trait BatchJobStatusChanger: Send + Sync {
 /// MediaStore: list and describe containers.
 #[async_trait]
 pub trait ContainerReader: Send + Sync {
-    async fn list_containers(&self, next_token: Option<&str>, max_results: Option<i32>) -> ApiResult<Page<Container>>;
+    async fn list_containers(
+        &self,
+        next_token: Option<&str>,
+        max_results: Option<i32>,
+    ) -> ApiResult<Page<Container>>;
     async fn describe_container(&self, name: &str) -> ApiResult<Container>;
 }
 
@@ -90,7 +95,11 @@ pub trait AccessLogging: Send + Sync {
 #[async_trait]
 pub trait OriginEndpointReader: Send + Sync {
     async fn describe_origin_endpoint(&self, id: &str) -> ApiResult<OriginEndpoint>;
-    async fn list_origin_endpoints(&self, channel_id: Option<&str>, next_token: Option<&str>) -> ApiResult<Page<OriginEndpoint>>;
+    async fn list_origin_endpoints(
+        &self,
+        channel_id: Option<&str>,
+        next_token: Option<&str>,
+    ) -> ApiResult<Page<OriginEndpoint>>;
 }
 
 /// MediaPackage: read harvest jobs.
@@ -113,7 +122,10 @@ pub trait HarvestJobCreator: Send + Sync {
 
 /// The IAM actions each trait's methods call. `template.yaml` is checked against these.
 pub mod iam {
-    pub const PIPELINE_CONTROL: &[&str] = &["elastictranscoder:ReadPipeline", "elastictranscoder:UpdatePipelineStatus"];
+    pub const PIPELINE_CONTROL: &[&str] = &[
+        "elastictranscoder:ReadPipeline",
+        "elastictranscoder:UpdatePipelineStatus",
+    ];
     pub const TRANSCODE_JOB_READER: &[&str] = &[
         "elastictranscoder:ListJobsByStatus",
         "elastictranscoder:ListJobsByPipeline",
@@ -123,10 +135,20 @@ pub mod iam {
     pub const BATCH_JOB_READER: &[&str] = &["s3:ListJobs", "s3:DescribeJob"];
     pub const BATCH_JOB_PRIORITY: &[&str] = &["s3:UpdateJobPriority"];
     pub const BATCH_JOB_STATUS: &[&str] = &["s3:UpdateJobStatus"];
-    pub const CONTAINER_READER: &[&str] = &["mediastore:ListContainers", "mediastore:DescribeContainer"];
-    pub const ACCESS_LOGGING: &[&str] = &["mediastore:StartAccessLogging", "mediastore:StopAccessLogging"];
-    pub const ORIGIN_ENDPOINT_READER: &[&str] = &["mediapackage:DescribeOriginEndpoint", "mediapackage:ListOriginEndpoints"];
-    pub const HARVEST_JOB_READER: &[&str] = &["mediapackage:DescribeHarvestJob", "mediapackage:ListHarvestJobs"];
+    pub const CONTAINER_READER: &[&str] =
+        &["mediastore:ListContainers", "mediastore:DescribeContainer"];
+    pub const ACCESS_LOGGING: &[&str] = &[
+        "mediastore:StartAccessLogging",
+        "mediastore:StopAccessLogging",
+    ];
+    pub const ORIGIN_ENDPOINT_READER: &[&str] = &[
+        "mediapackage:DescribeOriginEndpoint",
+        "mediapackage:ListOriginEndpoints",
+    ];
+    pub const HARVEST_JOB_READER: &[&str] = &[
+        "mediapackage:DescribeHarvestJob",
+        "mediapackage:ListHarvestJobs",
+    ];
     /// CreateHarvestJob passes the harvest role to MediaPackage.
     pub const HARVEST_JOB_CREATOR: &[&str] = &["mediapackage:CreateHarvestJob", "iam:PassRole"];
 }

@@ -90,8 +90,10 @@ impl Metrics {
 
     /// A property: searchable in CloudWatch Logs Insights, not a metric.
     pub fn property(&mut self, key: &str, value: impl serde::Serialize) -> &mut Self {
-        self.properties
-            .insert(key.to_string(), serde_json::to_value(value).unwrap_or(Value::Null));
+        self.properties.insert(
+            key.to_string(),
+            serde_json::to_value(value).unwrap_or(Value::Null),
+        );
         self
     }
 
@@ -156,7 +158,9 @@ mod tests {
     #[test]
     fn emf_document_has_directive_dimensions_and_values() {
         let mut m = Metrics::new("mediaops", "pipeline-guard").dimension("PipelineId", "p-1");
-        m.count("ErrorsInWindow", 4.0).count("PipelinePaused", 1.0).millis("DecisionLatency", 12.5);
+        m.count("ErrorsInWindow", 4.0)
+            .count("PipelinePaused", 1.0)
+            .millis("DecisionLatency", 12.5);
         m.count("PipelinePaused", 0.0);
         m.property("trigger_job_id", "j-1");
         let v = m.to_json(1_700_000_000_000);
@@ -165,7 +169,10 @@ mod tests {
         assert_eq!(directive["Namespace"], "mediaops");
         assert_eq!(directive["Dimensions"], json!([["Function", "PipelineId"]]));
         assert_eq!(directive["Metrics"].as_array().unwrap().len(), 3);
-        assert_eq!(directive["Metrics"][2], json!({ "Name": "DecisionLatency", "Unit": "Milliseconds" }));
+        assert_eq!(
+            directive["Metrics"][2],
+            json!({ "Name": "DecisionLatency", "Unit": "Milliseconds" })
+        );
         assert_eq!(v["Function"], "pipeline-guard");
         assert_eq!(v["PipelineId"], "p-1");
         assert_eq!(v["ErrorsInWindow"], 4.0);

@@ -59,7 +59,11 @@ impl OriginEndpointReader for MediaPackageAdapter {
         })
     }
 
-    async fn list_origin_endpoints(&self, channel_id: Option<&str>, next_token: Option<&str>) -> ApiResult<Page<OriginEndpoint>> {
+    async fn list_origin_endpoints(
+        &self,
+        channel_id: Option<&str>,
+        next_token: Option<&str>,
+    ) -> ApiResult<Page<OriginEndpoint>> {
         let out = self
             .client
             .list_origin_endpoints()
@@ -78,7 +82,10 @@ impl OriginEndpointReader for MediaPackageAdapter {
                     startover_window_seconds: e.startover_window_seconds(),
                 })
                 .collect(),
-            next_token: out.next_token().filter(|t| !t.is_empty()).map(str::to_string),
+            next_token: out
+                .next_token()
+                .filter(|t| !t.is_empty())
+                .map(str::to_string),
         })
     }
 }
@@ -96,7 +103,12 @@ impl HarvestJobReader for MediaPackageAdapter {
         Ok(harvest_job!(out))
     }
 
-    async fn list_harvest_jobs(&self, channel_id: Option<&str>, status: Option<&str>, next_token: Option<&str>) -> ApiResult<Page<HarvestJob>> {
+    async fn list_harvest_jobs(
+        &self,
+        channel_id: Option<&str>,
+        status: Option<&str>,
+        next_token: Option<&str>,
+    ) -> ApiResult<Page<HarvestJob>> {
         let out = self
             .client
             .list_harvest_jobs()
@@ -108,7 +120,10 @@ impl HarvestJobReader for MediaPackageAdapter {
             .map_err(|e| classify(SERVICE, "ListHarvestJobs", &e))?;
         Ok(Page {
             items: out.harvest_jobs().iter().map(|h| harvest_job!(h)).collect(),
-            next_token: out.next_token().filter(|t| !t.is_empty()).map(str::to_string),
+            next_token: out
+                .next_token()
+                .filter(|t| !t.is_empty())
+                .map(str::to_string),
         })
     }
 }

@@ -23,7 +23,10 @@ impl MediaStoreAdapter {
 fn container(c: &ms::types::Container) -> Container {
     Container {
         name: c.name().unwrap_or_default().to_string(),
-        status: c.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+        status: c
+            .status()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
         access_logging: c.access_logging_enabled().unwrap_or(false),
         arn: c.arn().map(str::to_string),
         created: to_chrono(c.creation_time()),
@@ -32,7 +35,11 @@ fn container(c: &ms::types::Container) -> Container {
 
 #[async_trait]
 impl ContainerReader for MediaStoreAdapter {
-    async fn list_containers(&self, next_token: Option<&str>, max_results: Option<i32>) -> ApiResult<Page<Container>> {
+    async fn list_containers(
+        &self,
+        next_token: Option<&str>,
+        max_results: Option<i32>,
+    ) -> ApiResult<Page<Container>> {
         let out = self
             .client
             .list_containers()
@@ -43,7 +50,10 @@ impl ContainerReader for MediaStoreAdapter {
             .map_err(|e| classify(SERVICE, "ListContainers", &e))?;
         Ok(Page {
             items: out.containers().iter().map(container).collect(),
-            next_token: out.next_token().filter(|t| !t.is_empty()).map(str::to_string),
+            next_token: out
+                .next_token()
+                .filter(|t| !t.is_empty())
+                .map(str::to_string),
         })
     }
 

@@ -18,7 +18,10 @@ pub struct S3ControlAdapter {
 
 impl S3ControlAdapter {
     pub fn new(client: s3c::Client, account_id: impl Into<String>) -> Self {
-        Self { client, account_id: account_id.into() }
+        Self {
+            client,
+            account_id: account_id.into(),
+        }
     }
 
     pub fn account_id(&self) -> &str {
@@ -62,7 +65,10 @@ fn summary(j: &s3c::types::JobListDescriptor) -> BatchJob {
         description: j.description().map(str::to_string),
         operation: j.operation().map(|o| o.as_str().to_string()),
         priority: j.priority(),
-        status: j.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+        status: j
+            .status()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
         created: to_chrono(j.creation_time()),
         terminated: to_chrono(j.termination_date()),
         confirmation_required: None,
@@ -78,7 +84,10 @@ fn detail(j: &s3c::types::JobDescriptor) -> BatchJob {
         description: j.description().map(str::to_string),
         operation: operation_name(j.operation()),
         priority: j.priority(),
-        status: j.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+        status: j
+            .status()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
         created: to_chrono(j.creation_time()),
         terminated: to_chrono(j.termination_date()),
         confirmation_required: j.confirmation_required(),
@@ -90,7 +99,12 @@ fn detail(j: &s3c::types::JobDescriptor) -> BatchJob {
 
 #[async_trait]
 impl BatchJobReader for S3ControlAdapter {
-    async fn list_jobs(&self, statuses: &[&str], next_token: Option<&str>, max_results: Option<i32>) -> ApiResult<Page<BatchJob>> {
+    async fn list_jobs(
+        &self,
+        statuses: &[&str],
+        next_token: Option<&str>,
+        max_results: Option<i32>,
+    ) -> ApiResult<Page<BatchJob>> {
         let statuses: Vec<JobStatus> = statuses.iter().map(|s| JobStatus::from(*s)).collect();
         let out = self
             .client
@@ -104,7 +118,10 @@ impl BatchJobReader for S3ControlAdapter {
             .map_err(|e| classify(SERVICE, "ListJobs", &e))?;
         Ok(Page {
             items: out.jobs().iter().map(summary).collect(),
-            next_token: out.next_token().filter(|t| !t.is_empty()).map(str::to_string),
+            next_token: out
+                .next_token()
+                .filter(|t| !t.is_empty())
+                .map(str::to_string),
         })
     }
 
@@ -151,7 +168,12 @@ impl BatchJobPriority for S3ControlAdapter {
 
 #[async_trait]
 impl BatchJobStatusChanger for S3ControlAdapter {
-    async fn update_job_status(&self, id: &str, status: RequestedBatchStatus, reason: Option<&str>) -> ApiResult<String> {
+    async fn update_job_status(
+        &self,
+        id: &str,
+        status: RequestedBatchStatus,
+        reason: Option<&str>,
+    ) -> ApiResult<String> {
         let requested = match status {
             RequestedBatchStatus::Ready => RequestedJobStatus::Ready,
             RequestedBatchStatus::Cancelled => RequestedJobStatus::Cancelled,
@@ -166,6 +188,9 @@ impl BatchJobStatusChanger for S3ControlAdapter {
             .send()
             .await
             .map_err(|e| classify(SERVICE, "UpdateJobStatus", &e))?;
-        Ok(out.status().map(|s| s.as_str().to_string()).unwrap_or_default())
+        Ok(out
+            .status()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default())
     }
 }

@@ -2,7 +2,9 @@ use async_trait::async_trait;
 use aws_sdk_elastictranscoder as et;
 
 use crate::error::classify;
-use crate::model::{error_code_from_detail, Page, Pipeline, PipelineStatus, TranscodeJob, TranscodeJobStatus};
+use crate::model::{
+    error_code_from_detail, Page, Pipeline, PipelineStatus, TranscodeJob, TranscodeJobStatus,
+};
 use crate::ports::{ApiResult, PipelineControl, TranscodeJobCanceller, TranscodeJobReader};
 
 const SERVICE: &str = "elastictranscoder";
@@ -81,7 +83,11 @@ impl PipelineControl for TranscoderAdapter {
         Ok(pipeline(out.pipeline(), id))
     }
 
-    async fn update_pipeline_status(&self, id: &str, status: PipelineStatus) -> ApiResult<Pipeline> {
+    async fn update_pipeline_status(
+        &self,
+        id: &str,
+        status: PipelineStatus,
+    ) -> ApiResult<Pipeline> {
         let out = self
             .client
             .update_pipeline_status()

@@ -44,7 +44,12 @@ impl ControlClient {
     }
 
     /// Sends one request and returns the status and body.
-    pub async fn raw(&self, method: &str, path: &str, body: Option<&[u8]>) -> Result<(u16, Vec<u8>)> {
+    pub async fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&[u8]>,
+    ) -> Result<(u16, Vec<u8>)> {
         let err = |e: std::io::Error| ControlError(format!("{method} {path}: {e}"));
         let mut stream = TcpStream::connect(&self.host).await.map_err(err)?;
         let body = body.unwrap_or(b"");
@@ -70,7 +75,12 @@ impl ControlClient {
         Ok((status, buf[split + 4..].to_vec()))
     }
 
-    async fn call<T: DeserializeOwned>(&self, method: &str, path: &str, body: Option<&impl Serialize>) -> Result<T> {
+    async fn call<T: DeserializeOwned>(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&impl Serialize>,
+    ) -> Result<T> {
         let bytes = body
             .map(serde_json::to_vec)
             .transpose()
@@ -87,7 +97,9 @@ impl ControlClient {
     }
 
     pub async fn reset(&self) -> Result<()> {
-        self.call::<Value>("POST", "/_emulator/reset", None::<&Value>).await.map(|_| ())
+        self.call::<Value>("POST", "/_emulator/reset", None::<&Value>)
+            .await
+            .map(|_| ())
     }
 
     pub async fn seed(&self, seed: &Seed) -> Result<SeedResult> {
@@ -95,24 +107,34 @@ impl ControlClient {
     }
 
     pub async fn set_status(&self, change: &StatusChange) -> Result<()> {
-        self.call::<Value>("POST", "/_emulator/status", Some(change)).await.map(|_| ())
+        self.call::<Value>("POST", "/_emulator/status", Some(change))
+            .await
+            .map(|_| ())
     }
 
     pub async fn add_fault(&self, rule: &FaultRule) -> Result<()> {
-        self.call::<Value>("POST", "/_emulator/faults", Some(rule)).await.map(|_| ())
+        self.call::<Value>("POST", "/_emulator/faults", Some(rule))
+            .await
+            .map(|_| ())
     }
 
     pub async fn clear_faults(&self) -> Result<()> {
-        self.call::<Value>("DELETE", "/_emulator/faults", None::<&Value>).await.map(|_| ())
+        self.call::<Value>("DELETE", "/_emulator/faults", None::<&Value>)
+            .await
+            .map(|_| ())
     }
 
     /// Every call logged so far.
     pub async fn calls(&self) -> Result<Vec<CallRecord>> {
-        self.call::<Calls>("GET", "/_emulator/calls", None::<&Value>).await.map(|c| c.calls)
+        self.call::<Calls>("GET", "/_emulator/calls", None::<&Value>)
+            .await
+            .map(|c| c.calls)
     }
 
     pub async fn clear_calls(&self) -> Result<()> {
-        self.call::<Value>("DELETE", "/_emulator/calls", None::<&Value>).await.map(|_| ())
+        self.call::<Value>("DELETE", "/_emulator/calls", None::<&Value>)
+            .await
+            .map(|_| ())
     }
 
     /// Changes settings: e.g. `{"page_sizes": {"ListJobsByStatus": 10}}`.

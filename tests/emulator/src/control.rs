@@ -186,16 +186,27 @@ fn check(cond: bool, msg: impl FnOnce() -> String) -> Result<(), String> {
     }
 }
 
-fn et_job(
-    state: &State,
+/// What one seeded Elastic Transcoder job is made of.
+struct EtJobSpec<'a> {
     id: Option<String>,
-    pipeline_id: &str,
-    status: &str,
+    pipeline_id: &'a str,
+    status: &'a str,
     submit_ms: i64,
     error_code: Option<u32>,
-    message: Option<&str>,
+    message: Option<&'a str>,
     input_key: String,
-) -> EtJob {
+}
+
+fn et_job(state: &State, spec: EtJobSpec<'_>) -> EtJob {
+    let EtJobSpec {
+        id,
+        pipeline_id,
+        status,
+        submit_ms,
+        error_code,
+        message,
+        input_key,
+    } = spec;
     let finished = matches!(status, "Complete" | "Error" | "Canceled");
     let detail = match (status, error_code) {
         ("Error", Some(code)) => format!("{code} {}", message.unwrap_or("The job failed.")),
@@ -222,41 +233,50 @@ fn et_job(
     }
 }
 
-fn batch_job(
-    state: &State,
+/// What one seeded batch job is made of.
+struct BatchJobSpec<'a> {
     account: String,
     id: Option<String>,
-    status: &str,
+    status: &'a str,
     priority: i64,
     description: Option<String>,
-    operation: &str,
+    operation: &'a str,
     created: i64,
     confirmation_required: bool,
     role_arn: Option<String>,
     total_tasks: i64,
-) -> BatchJob {
+}
+
+fn batch_job(state: &State, spec: BatchJobSpec<'_>) -> BatchJob {
     let seq = state.next_seq();
+    let status = spec.status;
     let terminal = matches!(status, "Complete" | "Failed" | "Cancelled");
     BatchJob {
-        account_id: account,
-        id: id.unwrap_or_else(|| s3control::new_job_id(seq)),
+        account_id: spec.account,
+        id: spec.id.unwrap_or_else(|| s3control::new_job_id(seq)),
         status: status.to_string(),
-        priority,
-        description,
-        operation: operation.to_string(),
-        operation_xml: s3control::operation_xml(operation),
+        priority: spec.priority,
+        description: spec.description,
+        operation: spec.operation.to_string(),
+        operation_xml: s3control::operation_xml(spec.operation),
         manifest_xml: DEFAULT_MANIFEST_XML.to_string(),
         report_xml: DEFAULT_REPORT_XML.to_string(),
-        role_arn: role_arn.unwrap_or_else(|| format!("arn:aws:iam::{DEFAULT_ACCOUNT}:role/batch-operations")),
-        confirmation_required,
+        role_arn: spec
+            .role_arn
+            .unwrap_or_else(|| format!("arn:aws:iam::{DEFAULT_ACCOUNT}:role/batch-operations")),
+        confirmation_required: spec.confirmation_required,
         client_request_token: None,
-        creation_ms: created,
-        termination_ms: terminal.then_some(created + 60_000),
-        suspended_ms: (status == "Suspended").then_some(created),
+        creation_ms: spec.created,
+        termination_ms: terminal.then_some(spec.created + 60_000),
+        suspended_ms: (status == "Suspended").then_some(spec.created),
         suspended_cause: (status == "Suspended").then(|| "AwaitingConfirmation".to_string()),
         status_update_reason: None,
-        total_tasks,
-        tasks_succeeded: if status == "Complete" { total_tasks } else { 0 },
+        total_tasks: spec.total_tasks,
+        tasks_succeeded: if status == "Complete" {
+            spec.total_tasks
+        } else {
+            0
+        },
         tasks_failed: 0,
         seq,
     }
@@ -271,62 +291,113 @@ pub fn seed(state: &State, seed: &Seed) -> Result<SeedResult, String> {
     // Validate first so a bad seed changes nothing.
     for p in &seed.pipelines {
         let status = p.status.as_deref().unwrap_or("Active");
-        check(status == "Active" || status == "Paused", || format!("pipeline {}: status must be Active or Paused", p.name))?;
+        check(status == "Active" || status == "Paused", || {
+            format!("pipeline {}: status must be Active or Paused", p.name)
+        })?;
     }
     let pipeline_ids: Vec<String> = seed.pipelines.iter().filter_map(|p| p.id.clone()).collect();
-    let known_pipeline = |id: &str| world.transcoder.pipelines.contains_key(id) || pipeline_ids.iter().any(|p| p == id);
+    let known_pipeline = |id: &str| {
+        world.transcoder.pipelines.contains_key(id) || pipeline_ids.iter().any(|p| p == id)
+    };
     for j in &seed.transcoder_jobs {
-        check(known_pipeline(&j.pipeline_id), || format!("transcoder job: unknown pipeline {}", j.pipeline_id))?;
+        check(known_pipeline(&j.pipeline_id), || {
+            format!("transcoder job: unknown pipeline {}", j.pipeline_id)
+        })?;
         let st = j.status.as_deref().unwrap_or("Submitted");
-        check(ET_JOB_STATUSES.contains(&st), || format!("transcoder job: unknown status {st}"))?;
+        check(ET_JOB_STATUSES.contains(&st), || {
+            format!("transcoder job: unknown status {st}")
+        })?;
     }
     for b in &seed.transcoder_job_bulk {
-        check(known_pipeline(&b.pipeline_id), || format!("transcoder bulk: unknown pipeline {}", b.pipeline_id))?;
+        check(known_pipeline(&b.pipeline_id), || {
+            format!("transcoder bulk: unknown pipeline {}", b.pipeline_id)
+        })?;
         let st = b.status.as_deref().unwrap_or("Complete");
-        check(ET_JOB_STATUSES.contains(&st), || format!("transcoder bulk: unknown status {st}"))?;
-        check(b.count <= 5_000_000, || "transcoder bulk: count is limited to 5,000,000".into())?;
+        check(ET_JOB_STATUSES.contains(&st), || {
+            format!("transcoder bulk: unknown status {st}")
+        })?;
+        check(b.count <= 5_000_000, || {
+            "transcoder bulk: count is limited to 5,000,000".into()
+        })?;
     }
     for c in &seed.containers {
-        check(crate::mediastore::valid_name(&c.name), || format!("container name {:?} is not valid", c.name))?;
+        check(crate::mediastore::valid_name(&c.name), || {
+            format!("container name {:?} is not valid", c.name)
+        })?;
         let st = c.status.as_deref().unwrap_or("ACTIVE");
-        check(["ACTIVE", "CREATING", "DELETING"].contains(&st), || format!("container {}: unknown status {st}", c.name))?;
+        check(["ACTIVE", "CREATING", "DELETING"].contains(&st), || {
+            format!("container {}: unknown status {st}", c.name)
+        })?;
     }
     for h in &seed.harvest_jobs {
         let st = h.status.as_deref().unwrap_or("IN_PROGRESS");
-        check(HARVEST_STATUSES.contains(&st), || format!("harvest job {}: unknown status {st}", h.id))?;
-        let known = world.mediapackage.endpoints.contains_key(&h.origin_endpoint_id)
-            || seed.origin_endpoints.iter().any(|e| e.id == h.origin_endpoint_id);
-        check(known, || format!("harvest job {}: unknown origin endpoint {}", h.id, h.origin_endpoint_id))?;
+        check(HARVEST_STATUSES.contains(&st), || {
+            format!("harvest job {}: unknown status {st}", h.id)
+        })?;
+        let known = world
+            .mediapackage
+            .endpoints
+            .contains_key(&h.origin_endpoint_id)
+            || seed
+                .origin_endpoints
+                .iter()
+                .any(|e| e.id == h.origin_endpoint_id);
+        check(known, || {
+            format!(
+                "harvest job {}: unknown origin endpoint {}",
+                h.id, h.origin_endpoint_id
+            )
+        })?;
     }
     for e in &seed.origin_endpoints {
         let known = world.mediapackage.channels.contains_key(&e.channel_id)
             || seed.channels.iter().any(|c| c.id == e.channel_id);
-        check(known, || format!("origin endpoint {}: unknown channel {}", e.id, e.channel_id))?;
+        check(known, || {
+            format!("origin endpoint {}: unknown channel {}", e.id, e.channel_id)
+        })?;
     }
     for j in &seed.batch_jobs {
         let st = j.status.as_deref().unwrap_or("Ready");
-        check(JOB_STATUSES.contains(&st), || format!("batch job: unknown status {st}"))?;
+        check(JOB_STATUSES.contains(&st), || {
+            format!("batch job: unknown status {st}")
+        })?;
         let p = j.priority.unwrap_or(10);
-        check((0..=s3control::MAX_PRIORITY).contains(&p), || format!("batch job: priority {p} out of range"))?;
+        check((0..=s3control::MAX_PRIORITY).contains(&p), || {
+            format!("batch job: priority {p} out of range")
+        })?;
     }
     for b in &seed.batch_job_bulk {
         let st = b.status.as_deref().unwrap_or("Ready");
-        check(JOB_STATUSES.contains(&st), || format!("batch bulk: unknown status {st}"))?;
-        check(b.count <= 1_000_000, || "batch bulk: count is limited to 1,000,000".into())?;
+        check(JOB_STATUSES.contains(&st), || {
+            format!("batch bulk: unknown status {st}")
+        })?;
+        check(b.count <= 1_000_000, || {
+            "batch bulk: count is limited to 1,000,000".into()
+        })?;
     }
 
     for p in &seed.pipelines {
-        let id = p.id.clone().unwrap_or_else(|| transcoder::new_pipeline_id(state));
-        let bucket = p.input_bucket.clone().unwrap_or_else(|| "media-input".into());
+        let id =
+            p.id.clone()
+                .unwrap_or_else(|| transcoder::new_pipeline_id(state));
+        let bucket = p
+            .input_bucket
+            .clone()
+            .unwrap_or_else(|| "media-input".into());
         world.transcoder.pipelines.insert(
             id.clone(),
             Pipeline {
                 id: id.clone(),
                 name: p.name.clone(),
                 status: p.status.clone().unwrap_or_else(|| "Active".into()),
-                output_bucket: p.output_bucket.clone().unwrap_or_else(|| "media-output".into()),
+                output_bucket: p
+                    .output_bucket
+                    .clone()
+                    .unwrap_or_else(|| "media-output".into()),
                 input_bucket: bucket,
-                role: p.role.clone().unwrap_or_else(|| format!("arn:aws:iam::{DEFAULT_ACCOUNT}:role/Elastic_Transcoder_Default_Role")),
+                role: p.role.clone().unwrap_or_else(|| {
+                    format!("arn:aws:iam::{DEFAULT_ACCOUNT}:role/Elastic_Transcoder_Default_Role")
+                }),
                 notifications: p.notifications.clone(),
             },
         );
@@ -336,13 +407,15 @@ pub fn seed(state: &State, seed: &Seed) -> Result<SeedResult, String> {
         let submit = at(j.submitted_ms, j.submitted_ago_s, now);
         let mut job = et_job(
             state,
-            j.id.clone(),
-            &j.pipeline_id,
-            j.status.as_deref().unwrap_or("Submitted"),
-            submit,
-            j.error_code,
-            j.message.as_deref(),
-            j.input_key.clone().unwrap_or_else(|| "in/video.mov".into()),
+            EtJobSpec {
+                id: j.id.clone(),
+                pipeline_id: &j.pipeline_id,
+                status: j.status.as_deref().unwrap_or("Submitted"),
+                submit_ms: submit,
+                error_code: j.error_code,
+                message: j.message.as_deref(),
+                input_key: j.input_key.clone().unwrap_or_else(|| "in/video.mov".into()),
+            },
         );
         job.user_metadata = j.user_metadata.clone();
         out.transcoder_jobs.push(job.id.clone());
@@ -355,13 +428,15 @@ pub fn seed(state: &State, seed: &Seed) -> Result<SeedResult, String> {
         for i in 0..b.count {
             let job = et_job(
                 state,
-                None,
-                &b.pipeline_id,
-                status,
-                first + step * i as i64,
-                b.error_code,
-                None,
-                format!("in/bulk-{i}.mov"),
+                EtJobSpec {
+                    id: None,
+                    pipeline_id: &b.pipeline_id,
+                    status,
+                    submit_ms: first + step * i as i64,
+                    error_code: b.error_code,
+                    message: None,
+                    input_key: format!("in/bulk-{i}.mov"),
+                },
             );
             world.transcoder.insert_job(job);
         }
@@ -383,7 +458,11 @@ pub fn seed(state: &State, seed: &Seed) -> Result<SeedResult, String> {
     for c in &seed.channels {
         world.mediapackage.channels.insert(
             c.id.clone(),
-            Channel { id: c.id.clone(), description: c.description.clone(), created_at: mediapackage::iso(now) },
+            Channel {
+                id: c.id.clone(),
+                description: c.description.clone(),
+                created_at: mediapackage::iso(now),
+            },
         );
         out.channels.push(c.id.clone());
     }
@@ -419,8 +498,13 @@ pub fn seed(state: &State, seed: &Seed) -> Result<SeedResult, String> {
                 start_time: h.start_time.clone(),
                 end_time: h.end_time.clone(),
                 bucket_name: h.bucket_name.clone().unwrap_or_else(|| "vod-clips".into()),
-                manifest_key: h.manifest_key.clone().unwrap_or_else(|| format!("{}/index.m3u8", h.id)),
-                role_arn: h.role_arn.clone().unwrap_or_else(|| format!("arn:aws:iam::{DEFAULT_ACCOUNT}:role/MediaPackageHarvest")),
+                manifest_key: h
+                    .manifest_key
+                    .clone()
+                    .unwrap_or_else(|| format!("{}/index.m3u8", h.id)),
+                role_arn: h.role_arn.clone().unwrap_or_else(|| {
+                    format!("arn:aws:iam::{DEFAULT_ACCOUNT}:role/MediaPackageHarvest")
+                }),
                 status: h.status.clone().unwrap_or_else(|| "IN_PROGRESS".into()),
                 created_at: mediapackage::iso(created),
                 created_ms: created,
@@ -432,16 +516,21 @@ pub fn seed(state: &State, seed: &Seed) -> Result<SeedResult, String> {
         let status = j.status.as_deref().unwrap_or("Ready");
         let job = batch_job(
             state,
-            j.account_id.clone().unwrap_or_else(|| DEFAULT_ACCOUNT.into()),
-            j.id.clone(),
-            status,
-            j.priority.unwrap_or(10),
-            j.description.clone(),
-            j.operation.as_deref().unwrap_or("S3PutObjectTagging"),
-            at(j.created_ms, j.created_ago_s, now),
-            j.confirmation_required.unwrap_or(status == "Suspended"),
-            j.role_arn.clone(),
-            j.total_tasks.unwrap_or(1000),
+            BatchJobSpec {
+                account: j
+                    .account_id
+                    .clone()
+                    .unwrap_or_else(|| DEFAULT_ACCOUNT.into()),
+                id: j.id.clone(),
+                status,
+                priority: j.priority.unwrap_or(10),
+                description: j.description.clone(),
+                operation: j.operation.as_deref().unwrap_or("S3PutObjectTagging"),
+                created: at(j.created_ms, j.created_ago_s, now),
+                confirmation_required: j.confirmation_required.unwrap_or(status == "Suspended"),
+                role_arn: j.role_arn.clone(),
+                total_tasks: j.total_tasks.unwrap_or(1000),
+            },
         );
         out.batch_jobs.push(job.id.clone());
         world.s3control.insert(job);
@@ -453,16 +542,21 @@ pub fn seed(state: &State, seed: &Seed) -> Result<SeedResult, String> {
         for i in 0..b.count {
             let job = batch_job(
                 state,
-                b.account_id.clone().unwrap_or_else(|| DEFAULT_ACCOUNT.into()),
-                None,
-                status,
-                b.priority.unwrap_or(10),
-                b.description_prefix.as_ref().map(|p| format!("{p}{i}")),
-                b.operation.as_deref().unwrap_or("S3PutObjectTagging"),
-                first + step * i as i64,
-                status == "Suspended",
-                None,
-                1000,
+                BatchJobSpec {
+                    account: b
+                        .account_id
+                        .clone()
+                        .unwrap_or_else(|| DEFAULT_ACCOUNT.into()),
+                    id: None,
+                    status,
+                    priority: b.priority.unwrap_or(10),
+                    description: b.description_prefix.as_ref().map(|p| format!("{p}{i}")),
+                    operation: b.operation.as_deref().unwrap_or("S3PutObjectTagging"),
+                    created: first + step * i as i64,
+                    confirmation_required: status == "Suspended",
+                    role_arn: None,
+                    total_tasks: 1000,
+                },
             );
             world.s3control.insert(job);
         }
@@ -592,9 +686,13 @@ fn bad(msg: impl std::fmt::Display) -> Resp {
     reply(400, json!({ "error": msg.to_string() }))
 }
 
-fn parse<T: serde::de::DeserializeOwned>(req: &Req) -> Result<T, Resp> {
-    let body: &[u8] = if req.body.is_empty() { b"{}" } else { &req.body };
-    serde_json::from_slice(body).map_err(|e| bad(format!("invalid request body: {e}")))
+fn parse<T: serde::de::DeserializeOwned>(req: &Req) -> Result<T, Box<Resp>> {
+    let body: &[u8] = if req.body.is_empty() {
+        b"{}"
+    } else {
+        &req.body
+    };
+    serde_json::from_slice(body).map_err(|e| Box::new(bad(format!("invalid request body: {e}"))))
 }
 
 pub fn handle(req: &Req, state: &State) -> Resp {
@@ -610,24 +708,28 @@ pub fn handle(req: &Req, state: &State) -> Resp {
                 Ok(r) => reply(200, serde_json::to_value(r).unwrap_or_default()),
                 Err(e) => bad(e),
             },
-            Err(r) => r,
+            Err(r) => *r,
         },
         (&Method::POST, "/_emulator/status") => match parse::<StatusChange>(req) {
             Ok(c) => match set_status(state, &c) {
                 Ok(()) => reply(200, json!({ "ok": true })),
                 Err(e) => bad(e),
             },
-            Err(r) => r,
+            Err(r) => *r,
         },
         (&Method::GET, "/_emulator/faults") => {
-            let faults = state.faults.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            let faults = state
+                .faults
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone();
             reply(200, json!({ "faults": faults }))
         }
         (&Method::POST, "/_emulator/faults") => {
             let rules: Result<Vec<FaultRule>, _> = match parse::<Value>(req) {
                 Ok(Value::Array(a)) => serde_json::from_value(Value::Array(a)),
                 Ok(v) => serde_json::from_value(v).map(|r| vec![r]),
-                Err(r) => return r,
+                Err(r) => return *r,
             };
             match rules {
                 Ok(rules) => {
@@ -659,9 +761,10 @@ pub fn handle(req: &Req, state: &State) -> Resp {
             state.clear_calls();
             reply(200, json!({ "cleared": true }))
         }
-        (&Method::GET, "/_emulator/settings") => {
-            reply(200, serde_json::to_value(&state.world().settings).unwrap_or_default())
-        }
+        (&Method::GET, "/_emulator/settings") => reply(
+            200,
+            serde_json::to_value(&state.world().settings).unwrap_or_default(),
+        ),
         (&Method::POST, "/_emulator/settings") => match parse::<Value>(req) {
             Ok(v) => {
                 let mut world = state.world();
@@ -683,12 +786,15 @@ pub fn handle(req: &Req, state: &State) -> Resp {
                 match serde_json::from_value::<Settings>(merged) {
                     Ok(s) => {
                         world.settings = s;
-                        reply(200, serde_json::to_value(&world.settings).unwrap_or_default())
+                        reply(
+                            200,
+                            serde_json::to_value(&world.settings).unwrap_or_default(),
+                        )
                     }
                     Err(e) => bad(format!("invalid settings: {e}")),
                 }
             }
-            Err(r) => r,
+            Err(r) => *r,
         },
         (&Method::GET, "/_emulator/state") => reply(200, summary(state)),
         _ => reply(

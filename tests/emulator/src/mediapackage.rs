@@ -191,8 +191,10 @@ pub fn check_window(
     end: &str,
     now_ms: i64,
 ) -> Result<(), String> {
-    let start_t = parse_time(start).ok_or_else(|| format!("startTime {start:?} is not an ISO-8601 time"))?;
-    let end_t = parse_time(end).ok_or_else(|| format!("endTime {end:?} is not an ISO-8601 time"))?;
+    let start_t =
+        parse_time(start).ok_or_else(|| format!("startTime {start:?} is not an ISO-8601 time"))?;
+    let end_t =
+        parse_time(end).ok_or_else(|| format!("endTime {end:?} is not an ISO-8601 time"))?;
     if end_t <= start_t {
         return Err("endTime must be after startTime".into());
     }
@@ -224,7 +226,9 @@ pub fn handle(call: &Call, req: &Req, world: &mut World, _state: &State) -> Resu
             let b = req.json()?;
             let id = s(&b, "id").ok_or_else(|| unprocessable("id is required"))?;
             if !valid_id(&id) {
-                return Err(unprocessable(format!("id {id:?} may contain only letters, digits, '_' and '-'")));
+                return Err(unprocessable(format!(
+                    "id {id:?} may contain only letters, digits, '_' and '-'"
+                )));
             }
             if mp.channels.contains_key(&id) {
                 return Err(unprocessable(format!("Channel {id} already exists")));
@@ -241,9 +245,12 @@ pub fn handle(call: &Call, req: &Req, world: &mut World, _state: &State) -> Resu
         "CreateOriginEndpoint" => {
             let b = req.json()?;
             let id = s(&b, "id").ok_or_else(|| unprocessable("id is required"))?;
-            let channel_id = s(&b, "channelId").ok_or_else(|| unprocessable("channelId is required"))?;
+            let channel_id =
+                s(&b, "channelId").ok_or_else(|| unprocessable("channelId is required"))?;
             if !valid_id(&id) {
-                return Err(unprocessable(format!("id {id:?} may contain only letters, digits, '_' and '-'")));
+                return Err(unprocessable(format!(
+                    "id {id:?} may contain only letters, digits, '_' and '-'"
+                )));
             }
             if !mp.channels.contains_key(&channel_id) {
                 return Err(not_found("Channel", &channel_id));
@@ -266,15 +273,23 @@ pub fn handle(call: &Call, req: &Req, world: &mut World, _state: &State) -> Resu
         }
         "DescribeOriginEndpoint" => {
             let id = call.resource.clone().unwrap_or_default();
-            let e = mp.endpoints.get(&id).ok_or_else(|| not_found("OriginEndpoint", &id))?;
+            let e = mp
+                .endpoints
+                .get(&id)
+                .ok_or_else(|| not_found("OriginEndpoint", &id))?;
             ok(endpoint_json(e))
         }
         "ListOriginEndpoints" => {
-            let size = world.settings.page_size("ListOriginEndpoints", max_results(req)?);
+            let size = world
+                .settings
+                .page_size("ListOriginEndpoints", max_results(req)?);
             let channel = req.q("channelId");
-            let (items, next) = page_of(&world.mediapackage.endpoints, req.q("nextToken"), size, |e| {
-                channel.is_none_or(|c| c == e.channel_id)
-            });
+            let (items, next) = page_of(
+                &world.mediapackage.endpoints,
+                req.q("nextToken"),
+                size,
+                |e| channel.is_none_or(|c| c == e.channel_id),
+            );
             let mut v = json!({ "originEndpoints": items.iter().map(|e| endpoint_json(e)).collect::<Vec<_>>() });
             if let Some(n) = next {
                 v["nextToken"] = json!(n);
@@ -284,20 +299,31 @@ pub fn handle(call: &Call, req: &Req, world: &mut World, _state: &State) -> Resu
         "CreateHarvestJob" => {
             let b = req.json()?;
             let id = s(&b, "id").ok_or_else(|| unprocessable("id is required"))?;
-            let endpoint_id = s(&b, "originEndpointId").ok_or_else(|| unprocessable("originEndpointId is required"))?;
+            let endpoint_id = s(&b, "originEndpointId")
+                .ok_or_else(|| unprocessable("originEndpointId is required"))?;
             let start = s(&b, "startTime").ok_or_else(|| unprocessable("startTime is required"))?;
             let end = s(&b, "endTime").ok_or_else(|| unprocessable("endTime is required"))?;
-            let dest = b.get("s3Destination").ok_or_else(|| unprocessable("s3Destination is required"))?;
-            let bucket = s(dest, "bucketName").ok_or_else(|| unprocessable("s3Destination.bucketName is required"))?;
-            let key = s(dest, "manifestKey").ok_or_else(|| unprocessable("s3Destination.manifestKey is required"))?;
-            let role = s(dest, "roleArn").ok_or_else(|| unprocessable("s3Destination.roleArn is required"))?;
+            let dest = b
+                .get("s3Destination")
+                .ok_or_else(|| unprocessable("s3Destination is required"))?;
+            let bucket = s(dest, "bucketName")
+                .ok_or_else(|| unprocessable("s3Destination.bucketName is required"))?;
+            let key = s(dest, "manifestKey")
+                .ok_or_else(|| unprocessable("s3Destination.manifestKey is required"))?;
+            let role = s(dest, "roleArn")
+                .ok_or_else(|| unprocessable("s3Destination.roleArn is required"))?;
             if !valid_id(&id) {
-                return Err(unprocessable(format!("id {id:?} may contain only letters, digits, '_' and '-'")));
+                return Err(unprocessable(format!(
+                    "id {id:?} may contain only letters, digits, '_' and '-'"
+                )));
             }
             if mp.harvest_jobs.contains_key(&id) {
                 return Err(unprocessable(format!("HarvestJob {id} already exists")));
             }
-            let endpoint = mp.endpoints.get(&endpoint_id).ok_or_else(|| not_found("OriginEndpoint", &endpoint_id))?;
+            let endpoint = mp
+                .endpoints
+                .get(&endpoint_id)
+                .ok_or_else(|| not_found("OriginEndpoint", &endpoint_id))?;
             check_window(endpoint, &start, &end, now).map_err(unprocessable)?;
             let h = HarvestJob {
                 id: id.clone(),
@@ -318,27 +344,45 @@ pub fn handle(call: &Call, req: &Req, world: &mut World, _state: &State) -> Resu
         }
         "DescribeHarvestJob" => {
             let id = call.resource.clone().unwrap_or_default();
-            let h = mp.harvest_jobs.get(&id).ok_or_else(|| not_found("HarvestJob", &id))?;
+            let h = mp
+                .harvest_jobs
+                .get(&id)
+                .ok_or_else(|| not_found("HarvestJob", &id))?;
             ok(harvest_json(h))
         }
         "ListHarvestJobs" => {
-            let size = world.settings.page_size("ListHarvestJobs", max_results(req)?);
+            let size = world
+                .settings
+                .page_size("ListHarvestJobs", max_results(req)?);
             let channel = req.q("includeChannelId");
             let status = req.q("includeStatus");
             if let Some(st) = status {
                 if !HARVEST_STATUSES.contains(&st) {
-                    return Err(unprocessable(format!("includeStatus must be one of {HARVEST_STATUSES:?}")));
+                    return Err(unprocessable(format!(
+                        "includeStatus must be one of {HARVEST_STATUSES:?}"
+                    )));
                 }
             }
-            let (items, next) = page_of(&world.mediapackage.harvest_jobs, req.q("nextToken"), size, |h| {
-                channel.is_none_or(|c| c == h.channel_id) && status.is_none_or(|st| st == h.status)
-            });
-            let mut v = json!({ "harvestJobs": items.iter().map(|h| harvest_json(h)).collect::<Vec<_>>() });
+            let (items, next) = page_of(
+                &world.mediapackage.harvest_jobs,
+                req.q("nextToken"),
+                size,
+                |h| {
+                    channel.is_none_or(|c| c == h.channel_id)
+                        && status.is_none_or(|st| st == h.status)
+                },
+            );
+            let mut v =
+                json!({ "harvestJobs": items.iter().map(|h| harvest_json(h)).collect::<Vec<_>>() });
             if let Some(n) = next {
                 v["nextToken"] = json!(n);
             }
             ok(v)
         }
-        other => Err(ApiError::new(404, "UnknownOperationException", format!("unknown operation {other}"))),
+        other => Err(ApiError::new(
+            404,
+            "UnknownOperationException",
+            format!("unknown operation {other}"),
+        )),
     }
 }

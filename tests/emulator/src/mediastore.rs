@@ -103,7 +103,9 @@ fn container_name(body: &Value) -> Result<String, ApiError> {
         return Err(ApiError::new(
             400,
             "ValidationException",
-            format!("ContainerName {name:?} must be 1-255 characters of letters, digits, '_' and '-'"),
+            format!(
+                "ContainerName {name:?} must be 1-255 characters of letters, digits, '_' and '-'"
+            ),
         ));
     }
     Ok(name.to_string())
@@ -164,7 +166,13 @@ pub fn handle(call: &Call, req: &Req, world: &mut World) -> Result<Resp, ApiErro
             let size = world.settings.page_size("ListContainers", requested);
             let start = body.get("NextToken").and_then(Value::as_str);
             let iter: Box<dyn Iterator<Item = &Container>> = match start {
-                Some(t) => Box::new(world.mediastore.containers.range(t.to_string()..).map(|(_, c)| c)),
+                Some(t) => Box::new(
+                    world
+                        .mediastore
+                        .containers
+                        .range(t.to_string()..)
+                        .map(|(_, c)| c),
+                ),
                 None => Box::new(world.mediastore.containers.values()),
             };
             let mut page: Vec<&Container> = iter.take(size + 1).collect();
@@ -173,7 +181,8 @@ pub fn handle(call: &Call, req: &Req, world: &mut World) -> Result<Resp, ApiErro
             } else {
                 None
             };
-            let mut v = json!({ "Containers": page.iter().map(|c| container_json(c)).collect::<Vec<_>>() });
+            let mut v =
+                json!({ "Containers": page.iter().map(|c| container_json(c)).collect::<Vec<_>>() });
             if let Some(n) = next {
                 v["NextToken"] = json!(n);
             }
@@ -192,7 +201,10 @@ pub fn handle(call: &Call, req: &Req, world: &mut World) -> Result<Resp, ApiErro
             let name = container_name(&body)?;
             let c = containers.get_mut(&name).ok_or_else(|| not_found(&name))?;
             if c.status != "ACTIVE" {
-                return Err(in_use(&name, &format!("is {} and cannot be updated now", c.status)));
+                return Err(in_use(
+                    &name,
+                    &format!("is {} and cannot be updated now", c.status),
+                ));
             }
             c.access_logging = call.operation == "StartAccessLogging";
             ok(json!({}))

@@ -16,11 +16,29 @@ pub const REGION: &str = "us-east-1";
 pub const XMLNS: &str = "http://awss3control.amazonaws.com/doc/2018-08-20/";
 pub const MAX_PRIORITY: i64 = 2_147_483_647;
 pub const JOB_STATUSES: [&str; 13] = [
-    "Active", "Cancelled", "Cancelling", "Complete", "Completing", "Failed", "Failing", "New",
-    "Paused", "Pausing", "Preparing", "Ready", "Suspended",
+    "Active",
+    "Cancelled",
+    "Cancelling",
+    "Complete",
+    "Completing",
+    "Failed",
+    "Failing",
+    "New",
+    "Paused",
+    "Pausing",
+    "Preparing",
+    "Ready",
+    "Suspended",
 ];
 /// States from which a job can no longer be cancelled.
-const NOT_CANCELLABLE: [&str; 6] = ["Complete", "Failed", "Cancelled", "Completing", "Failing", "Cancelling"];
+const NOT_CANCELLABLE: [&str; 6] = [
+    "Complete",
+    "Failed",
+    "Cancelled",
+    "Completing",
+    "Failing",
+    "Cancelling",
+];
 
 pub const DEFAULT_MANIFEST_XML: &str = "<Spec><Format>S3BatchOperations_CSV_20180820</Format><Fields><member>Bucket</member><member>Key</member></Fields></Spec><Location><ObjectArn>arn:aws:s3:::media-manifests/manifest.csv</ObjectArn><ETag>60e460c9d1046e73f7dde5043ac3ae85</ETag></Location>";
 pub const DEFAULT_REPORT_XML: &str = "<Enabled>false</Enabled>";
@@ -72,10 +90,7 @@ pub fn iso(ms: i64) -> String {
 }
 
 pub fn new_job_id(seq: u64) -> String {
-    let h = seq
-        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
-        .rotate_left(17)
-        ^ (now_ms() as u64);
+    let h = seq.wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(17) ^ (now_ms() as u64);
     format!(
         "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}",
         (h >> 32) as u32,
@@ -122,11 +137,9 @@ pub fn top_level_fields(xml: &str) -> Result<HashMap<String, String>, String> {
                 }
                 depth = depth.saturating_sub(1);
             }
-            Ok(Event::Empty(e)) => {
-                if depth == 1 {
-                    let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
-                    fields.insert(name, String::new());
-                }
+            Ok(Event::Empty(e)) if depth == 1 => {
+                let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+                fields.insert(name, String::new());
             }
             Ok(Event::Eof) => break,
             Err(e) => return Err(format!("malformed XML: {e}")),
@@ -190,7 +203,10 @@ pub fn describe_xml(j: &BatchJob) -> String {
         progress_xml(j)
     ));
     if let Some(r) = &j.status_update_reason {
-        x.push_str(&format!("<StatusUpdateReason>{}</StatusUpdateReason>", xml_escape(r)));
+        x.push_str(&format!(
+            "<StatusUpdateReason>{}</StatusUpdateReason>",
+            xml_escape(r)
+        ));
     }
     if j.status == "Failed" {
         x.push_str("<FailureReasons><member><FailureCode>InternalError</FailureCode><FailureReason>The job failed.</FailureReason></member></FailureReasons>");
@@ -208,7 +224,10 @@ pub fn describe_xml(j: &BatchJob) -> String {
         x.push_str(&format!("<SuspendedDate>{}</SuspendedDate>", iso(t)));
     }
     if let Some(c) = &j.suspended_cause {
-        x.push_str(&format!("<SuspendedCause>{}</SuspendedCause>", xml_escape(c)));
+        x.push_str(&format!(
+            "<SuspendedCause>{}</SuspendedCause>",
+            xml_escape(c)
+        ));
     }
     x
 }
@@ -260,29 +279,57 @@ pub fn handle(call: &Call, req: &Req, world: &mut World, state: &State) -> Resul
     let now = now_ms();
     match call.operation {
         "CreateJob" => {
-            let xml = std::str::from_utf8(&req.body).map_err(|_| bad_request("body is not UTF-8"))?;
+            let xml =
+                std::str::from_utf8(&req.body).map_err(|_| bad_request("body is not UTF-8"))?;
             let f = top_level_fields(xml).map_err(bad_request)?;
-            let token = f.get("ClientRequestToken").map(|t| text(t)).filter(|t| !t.is_empty())
+            let token = f
+                .get("ClientRequestToken")
+                .map(|t| text(t))
+                .filter(|t| !t.is_empty())
                 .ok_or_else(|| bad_request("ClientRequestToken is required"))?;
             if let Some(existing) = s3.tokens.get(&(account.clone(), token.clone())) {
-                return Ok(result("CreateJobResult", &format!("<JobId>{}</JobId>", xml_escape(existing))));
+                return Ok(result(
+                    "CreateJobResult",
+                    &format!("<JobId>{}</JobId>", xml_escape(existing)),
+                ));
             }
-            let role = f.get("RoleArn").map(|t| text(t)).filter(|t| !t.is_empty())
+            let role = f
+                .get("RoleArn")
+                .map(|t| text(t))
+                .filter(|t| !t.is_empty())
                 .ok_or_else(|| bad_request("RoleArn is required"))?;
-            let priority: i64 = f.get("Priority").map(|t| text(t)).ok_or_else(|| bad_request("Priority is required"))?
-                .parse().map_err(|_| bad_request("Priority must be an integer"))?;
+            let priority: i64 = f
+                .get("Priority")
+                .map(|t| text(t))
+                .ok_or_else(|| bad_request("Priority is required"))?
+                .parse()
+                .map_err(|_| bad_request("Priority must be an integer"))?;
             if !(0..=MAX_PRIORITY).contains(&priority) {
-                return Err(bad_request(format!("Priority must be between 0 and {MAX_PRIORITY}")));
+                return Err(bad_request(format!(
+                    "Priority must be between 0 and {MAX_PRIORITY}"
+                )));
             }
-            let operation_xml = f.get("Operation").cloned().ok_or_else(|| bad_request("Operation is required"))?;
-            let operation = first_element_name(&operation_xml).ok_or_else(|| bad_request("Operation must name exactly one operation"))?;
-            let report_xml = f.get("Report").cloned().ok_or_else(|| bad_request("Report is required"))?;
+            let operation_xml = f
+                .get("Operation")
+                .cloned()
+                .ok_or_else(|| bad_request("Operation is required"))?;
+            let operation = first_element_name(&operation_xml)
+                .ok_or_else(|| bad_request("Operation must name exactly one operation"))?;
+            let report_xml = f
+                .get("Report")
+                .cloned()
+                .ok_or_else(|| bad_request("Report is required"))?;
             let manifest_xml = match (f.get("Manifest"), f.get("ManifestGenerator")) {
                 (Some(m), _) => m.clone(),
                 (None, Some(_)) => DEFAULT_MANIFEST_XML.to_string(),
-                (None, None) => return Err(bad_request("Manifest or ManifestGenerator is required")),
+                (None, None) => {
+                    return Err(bad_request("Manifest or ManifestGenerator is required"))
+                }
             };
-            let confirmation_required = f.get("ConfirmationRequired").map(|t| text(t) == "true").unwrap_or(false);
+            let confirmation_required = f
+                .get("ConfirmationRequired")
+                .map(|t| text(t) == "true")
+                .unwrap_or(false);
             let seq = state.next_seq();
             let job = BatchJob {
                 account_id: account,
@@ -312,26 +359,40 @@ pub fn handle(call: &Call, req: &Req, world: &mut World, state: &State) -> Resul
             Ok(result("CreateJobResult", &body))
         }
         "DescribeJob" => {
-            let j = s3.jobs.get(&(account, id.clone())).ok_or_else(|| not_found(&id))?;
-            Ok(result("DescribeJobResult", &format!("<Job>{}</Job>", describe_xml(j))))
+            let j = s3
+                .jobs
+                .get(&(account, id.clone()))
+                .ok_or_else(|| not_found(&id))?;
+            Ok(result(
+                "DescribeJobResult",
+                &format!("<Job>{}</Job>", describe_xml(j)),
+            ))
         }
         "ListJobs" => {
             let statuses = req.q_all("jobStatuses");
             if let Some(bad) = statuses.iter().find(|s| !JOB_STATUSES.contains(s)) {
-                return Err(bad_request(format!("jobStatuses value {bad:?} is not a job status")));
+                return Err(bad_request(format!(
+                    "jobStatuses value {bad:?} is not a job status"
+                )));
             }
             let requested = match req.q("maxResults") {
                 None => None,
                 Some(v) => match v.parse::<usize>() {
                     Ok(n @ 1..=1000) => Some(n),
-                    _ => return Err(bad_request(format!("maxResults must be between 1 and 1000, not {v:?}"))),
+                    _ => {
+                        return Err(bad_request(format!(
+                            "maxResults must be between 1 and 1000, not {v:?}"
+                        )))
+                    }
                 },
             };
             let size = world.settings.page_size("ListJobs", requested);
             let upper = match req.q("nextToken").filter(|t| !t.is_empty()) {
                 Some(t) => {
                     let mut parts = t.splitn(3, ':');
-                    let (Some(ms), Some(seq), Some(jid)) = (parts.next(), parts.next(), parts.next()) else {
+                    let (Some(ms), Some(seq), Some(jid)) =
+                        (parts.next(), parts.next(), parts.next())
+                    else {
                         return Err(bad_request("nextToken is not valid"));
                     };
                     let (Ok(ms), Ok(seq)) = (ms.parse::<i64>(), seq.parse::<u64>()) else {
@@ -352,7 +413,8 @@ pub fn handle(call: &Call, req: &Req, world: &mut World, state: &State) -> Resul
                 .take(size + 1)
                 .collect();
             let next = if page.len() > size {
-                page.pop().map(|j| format!("{}:{}:{}", j.creation_ms, j.seq, j.id))
+                page.pop()
+                    .map(|j| format!("{}:{}:{}", j.creation_ms, j.seq, j.id))
             } else {
                 None
             };
@@ -368,27 +430,52 @@ pub fn handle(call: &Call, req: &Req, world: &mut World, state: &State) -> Resul
             Ok(result("ListJobsResult", &inner))
         }
         "UpdateJobPriority" => {
-            let raw = req.q("priority").ok_or_else(|| bad_request("priority is required"))?;
-            let priority: i64 = raw.parse().map_err(|_| bad_request(format!("priority {raw:?} is not an integer")))?;
+            let raw = req
+                .q("priority")
+                .ok_or_else(|| bad_request("priority is required"))?;
+            let priority: i64 = raw
+                .parse()
+                .map_err(|_| bad_request(format!("priority {raw:?} is not an integer")))?;
             if !(0..=MAX_PRIORITY).contains(&priority) {
-                return Err(bad_request(format!("priority must be between 0 and {MAX_PRIORITY}, not {priority}")));
+                return Err(bad_request(format!(
+                    "priority must be between 0 and {MAX_PRIORITY}, not {priority}"
+                )));
             }
-            let j = s3.jobs.get_mut(&(account, id.clone())).ok_or_else(|| not_found(&id))?;
+            let j = s3
+                .jobs
+                .get_mut(&(account, id.clone()))
+                .ok_or_else(|| not_found(&id))?;
             if BATCH_TERMINAL.contains(&j.status.as_str()) {
-                return Err(job_status_error(format!("Job {id} is {} and its priority can no longer change", j.status)));
+                return Err(job_status_error(format!(
+                    "Job {id} is {} and its priority can no longer change",
+                    j.status
+                )));
             }
             j.priority = priority;
-            Ok(result("UpdateJobPriorityResult", &format!("<JobId>{}</JobId><Priority>{priority}</Priority>", xml_escape(&id))))
+            Ok(result(
+                "UpdateJobPriorityResult",
+                &format!(
+                    "<JobId>{}</JobId><Priority>{priority}</Priority>",
+                    xml_escape(&id)
+                ),
+            ))
         }
         "UpdateJobStatus" => {
-            let requested = req.q("requestedJobStatus").ok_or_else(|| bad_request("requestedJobStatus is required"))?.to_string();
+            let requested = req
+                .q("requestedJobStatus")
+                .ok_or_else(|| bad_request("requestedJobStatus is required"))?
+                .to_string();
             let reason = req.q("statusUpdateReason").map(str::to_string);
-            let j = s3.jobs.get_mut(&(account, id.clone())).ok_or_else(|| not_found(&id))?;
+            let j = s3
+                .jobs
+                .get_mut(&(account, id.clone()))
+                .ok_or_else(|| not_found(&id))?;
             match requested.as_str() {
                 "Ready" => {
                     if j.status != "Suspended" {
                         return Err(job_status_error(format!(
-                            "Job {id} is {}; only a Suspended job can be moved to Ready", j.status
+                            "Job {id} is {}; only a Suspended job can be moved to Ready",
+                            j.status
                         )));
                     }
                     j.status = "Ready".into();
@@ -396,23 +483,39 @@ pub fn handle(call: &Call, req: &Req, world: &mut World, state: &State) -> Resul
                 }
                 "Cancelled" => {
                     if NOT_CANCELLABLE.contains(&j.status.as_str()) {
-                        return Err(job_status_error(format!("Job {id} is {} and cannot be cancelled", j.status)));
+                        return Err(job_status_error(format!(
+                            "Job {id} is {} and cannot be cancelled",
+                            j.status
+                        )));
                     }
                     j.status = "Cancelled".into();
                     j.termination_ms = Some(now);
                 }
                 other => {
-                    return Err(bad_request(format!("requestedJobStatus must be Ready or Cancelled, not {other:?}")))
+                    return Err(bad_request(format!(
+                        "requestedJobStatus must be Ready or Cancelled, not {other:?}"
+                    )))
                 }
             }
             j.status_update_reason = reason.clone();
-            let mut inner = format!("<JobId>{}</JobId><Status>{}</Status>", xml_escape(&id), j.status);
+            let mut inner = format!(
+                "<JobId>{}</JobId><Status>{}</Status>",
+                xml_escape(&id),
+                j.status
+            );
             if let Some(r) = reason {
-                inner.push_str(&format!("<StatusUpdateReason>{}</StatusUpdateReason>", xml_escape(&r)));
+                inner.push_str(&format!(
+                    "<StatusUpdateReason>{}</StatusUpdateReason>",
+                    xml_escape(&r)
+                ));
             }
             Ok(result("UpdateJobStatusResult", &inner))
         }
-        other => Err(ApiError::new(404, "UnknownOperationException", format!("unknown operation {other}"))),
+        other => Err(ApiError::new(
+            404,
+            "UnknownOperationException",
+            format!("unknown operation {other}"),
+        )),
     }
 }
 
@@ -428,7 +531,10 @@ mod tests {
         assert_eq!(text(&f["Description"]), "a & b");
         assert_eq!(f["Report"], "");
         assert!(f["Operation"].starts_with("<S3PutObjectTagging><TagSet>"));
-        assert_eq!(first_element_name(&f["Operation"]).as_deref(), Some("S3PutObjectTagging"));
+        assert_eq!(
+            first_element_name(&f["Operation"]).as_deref(),
+            Some("S3PutObjectTagging")
+        );
     }
 
     #[test]

@@ -76,7 +76,8 @@ impl EtJob {
     }
 }
 
-pub const ET_JOB_STATUSES: [&str; 5] = ["Submitted", "Progressing", "Complete", "Canceled", "Error"];
+pub const ET_JOB_STATUSES: [&str; 5] =
+    ["Submitted", "Progressing", "Complete", "Canceled", "Error"];
 
 #[derive(Debug, Default)]
 pub struct Transcoder {
@@ -339,7 +340,12 @@ impl Default for Settings {
 
 impl Settings {
     pub fn page_size(&self, operation: &str, requested: Option<usize>) -> usize {
-        let configured = self.page_sizes.get(operation).copied().unwrap_or(100).max(1);
+        let configured = self
+            .page_sizes
+            .get(operation)
+            .copied()
+            .unwrap_or(100)
+            .max(1);
         requested.map_or(configured, |r| r.clamp(1, configured))
     }
 }
@@ -373,7 +379,10 @@ impl State {
 
     pub fn reset(&self) {
         *self.world() = World::default();
-        self.faults.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        self.faults
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
         self.calls.lock().unwrap_or_else(|e| e.into_inner()).clear();
     }
 
@@ -385,7 +394,10 @@ impl State {
     }
 
     pub fn clear_faults(&self) {
-        self.faults.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        self.faults
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
     }
 
     /// Finds the first rule matching the call, consumes one use of it, and says what to do.

@@ -6,7 +6,9 @@ use http::Method;
 use serde_json::{json, Value};
 
 use crate::http::{json_response, Call, Protocol, Req, Resp, Routed};
-use crate::state::{base36, now_ms, ApiError, EtJob, EtOutput, Pipeline, State, World, ET_JOB_STATUSES};
+use crate::state::{
+    base36, now_ms, ApiError, EtJob, EtOutput, Pipeline, State, World, ET_JOB_STATUSES,
+};
 
 pub const SERVICE: &str = "elastictranscoder";
 pub const ACCOUNT: &str = "123456789012";
@@ -281,7 +283,11 @@ pub fn handle(call: &Call, req: &Req, world: &mut World, state: &State) -> Resul
                     .ok_or_else(|| validation(format!("The page token {t} is not valid.")))?,
                 None => 0,
             };
-            let chunk: Vec<Value> = all[start..].iter().take(size).map(|p| pipeline_json(p)).collect();
+            let chunk: Vec<Value> = all[start..]
+                .iter()
+                .take(size)
+                .map(|p| pipeline_json(p))
+                .collect();
             let next = all.get(start + size).map(|p| p.id.clone());
             ok(json!({ "Pipelines": chunk, "NextPageToken": next }))
         }
@@ -311,8 +317,8 @@ pub fn handle(call: &Call, req: &Req, world: &mut World, state: &State) -> Resul
         }
         "CreateJob" => {
             let b = req.json()?;
-            let pipeline_id = str_field(&b, "PipelineId")
-                .ok_or_else(|| validation("PipelineId is required"))?;
+            let pipeline_id =
+                str_field(&b, "PipelineId").ok_or_else(|| validation("PipelineId is required"))?;
             if !world.transcoder.pipelines.contains_key(pipeline_id) {
                 return Err(validation(format!(
                     "The specified pipeline was not found: account={ACCOUNT} pipelineId={pipeline_id}."
@@ -335,7 +341,8 @@ pub fn handle(call: &Call, req: &Req, world: &mut World, state: &State) -> Resul
             }
             let mut outputs = Vec::new();
             for (i, o) in raw_outputs.iter().enumerate() {
-                let key = str_field(o, "Key").ok_or_else(|| validation("Output:Key is required"))?;
+                let key =
+                    str_field(o, "Key").ok_or_else(|| validation("Output:Key is required"))?;
                 let preset = str_field(o, "PresetId")
                     .ok_or_else(|| validation("Output:PresetId is required"))?;
                 outputs.push(EtOutput {

@@ -1,1 +1,76 @@
-//! Integration tests live in tests/.
+//! Test harness: an in-process emulator and the production [`Clients`] pointed at it.
+
+use std::time::Duration;
+
+use aws_sdk_elastictranscoder::config::Credentials;
+use mediaops::{ClientSettings, Clients, Env};
+pub use mediaops_emulator::{ControlClient, Emulator, FaultRule, Seed, StatusChange};
+
+pub const ACCOUNT: &str = "123456789012";
+
+/// Fast retries so fault tests take milliseconds, otherwise the production settings.
+pub fn test_settings() -> ClientSettings {
+    ClientSettings {
+        max_attempts: 3,
+        initial_backoff: Duration::from_millis(5),
+        attempt_timeout: Duration::from_secs(10),
+        account_id: Some(ACCOUNT.to_string()),
+    }
+}
+
+pub struct TestEnv {
+    pub emulator: Emulator,
+    pub clients: Clients,
+    pub control: ControlClient,
+}
+
+impl TestEnv {
+    pub async fn start() -> Self {
+        Self::with_settings(test_settings()).await
+    }
+
+    pub async fn with_settings(settings: ClientSettings) -> Self {
+        let emulator = Emulator::start(0).await.expect("emulator starts");
+        let sdk = Clients::loader(&settings)
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
+            .endpoint_url(emulator.url())
+            .load()
+            .await;
+        let env = Env::from_pairs([("AWS_ENDPOINT_URL", emulator.url())]);
+        let clients = Clients::from_sdk_config(&sdk, &settings, &env);
+        let control = emulator.control();
+        Self {
+            emulator,
+            clients,
+            control,
+        }
+    }
+
+    /// The environment a function binary needs to talk to this emulator.
+    pub fn function_env(&self) -> Vec<(String, String)> {
+        [
+            ("AWS_ENDPOINT_URL", self.emulator.url()),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+            ("MEDIAOPS_ACCOUNT_ID", ACCOUNT),
+            ("MEDIAOPS_INITIAL_BACKOFF_MS", "5"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    }
+
+    /// Calls logged for one service's operation.
+    pub async fn calls_to(&self, operation: &str) -> Vec<mediaops_emulator::CallRecord> {
+        self.control
+            .calls()
+            .await
+            .expect("call log")
+            .into_iter()
+            .filter(|c| c.operation == operation)
+            .collect()
+    }
+}

@@ -34,7 +34,10 @@ pub enum Outcome {
     /// The handler's response (parsed JSON, or a JSON string of the raw body if it is not JSON).
     Response(Value),
     /// The handler's error, as posted to `/invocation/{id}/error`.
-    Error { error_type: String, error_message: String },
+    Error {
+        error_type: String,
+        error_message: String,
+    },
 }
 
 impl Outcome {
@@ -54,7 +57,10 @@ impl Outcome {
 #[derive(Debug, Clone, PartialEq)]
 pub enum StubError {
     /// The function process exited (with its status and its init error, if it posted one).
-    Exited { status: Option<i32>, init_error: Option<String> },
+    Exited {
+        status: Option<i32>,
+        init_error: Option<String>,
+    },
     /// No answer within the time allowed.
     Timeout(Duration),
     Io(String),
@@ -148,7 +154,10 @@ impl RuntimeStub {
         let id = format!("req-{:08}", NEXT.fetch_add(1, Ordering::Relaxed));
         let (tx, rx) = oneshot::channel();
         lock(&self.shared.waiting).insert(id.clone(), tx);
-        lock(&self.shared.queue).push_back(Pending { id: id.clone(), body });
+        lock(&self.shared.queue).push_back(Pending {
+            id: id.clone(),
+            body,
+        });
         self.shared.queued.notify_one();
         (id, rx)
     }
@@ -168,7 +177,10 @@ fn reply(status: u16, body: &str) -> Response<Full<Bytes>> {
         .unwrap_or_default()
 }
 
-async fn handle(req: Request<Incoming>, s: Arc<Shared>) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn handle(
+    req: Request<Incoming>,
+    s: Arc<Shared>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
     let path = req.uri().path().to_string();
     let method = req.method().clone();
     let body = req
@@ -207,7 +219,10 @@ async fn handle(req: Request<Incoming>, s: Arc<Shared>) -> Result<Response<Full<
                 .header("lambda-runtime-aws-request-id", &next.id)
                 .header("lambda-runtime-deadline-ms", deadline_ms.to_string())
                 .header("lambda-runtime-invoked-function-arn", &s.function_arn)
-                .header("lambda-runtime-trace-id", format!("Root=1-00000000-{:024x};Sampled=0", deadline_ms))
+                .header(
+                    "lambda-runtime-trace-id",
+                    format!("Root=1-00000000-{:024x};Sampled=0", deadline_ms),
+                )
                 .body(Full::new(next.body))
                 .unwrap_or_default();
             Ok(resp)
@@ -223,7 +238,11 @@ async fn handle(req: Request<Incoming>, s: Arc<Shared>) -> Result<Response<Full<
         (Method::POST, ["invocation", id, "error"]) => {
             let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
             let outcome = Outcome::Error {
-                error_type: v.get("errorType").and_then(Value::as_str).unwrap_or("Unknown").to_string(),
+                error_type: v
+                    .get("errorType")
+                    .and_then(Value::as_str)
+                    .unwrap_or("Unknown")
+                    .to_string(),
                 error_message: v
                     .get("errorMessage")
                     .and_then(Value::as_str)
@@ -269,8 +288,12 @@ impl SpawnOptions {
         self
     }
 
-    pub fn envs<K: Into<String>, V: Into<String>>(mut self, pairs: impl IntoIterator<Item = (K, V)>) -> Self {
-        self.env.extend(pairs.into_iter().map(|(k, v)| (k.into(), v.into())));
+    pub fn envs<K: Into<String>, V: Into<String>>(
+        mut self,
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        self.env
+            .extend(pairs.into_iter().map(|(k, v)| (k.into(), v.into())));
         self
     }
 }
@@ -286,7 +309,10 @@ pub struct FunctionProcess {
     kill: Option<oneshot::Sender<()>>,
 }
 
-fn collect(mut reader: impl tokio::io::AsyncRead + Unpin + Send + 'static, sink: Arc<Mutex<Vec<u8>>>) {
+fn collect(
+    mut reader: impl tokio::io::AsyncRead + Unpin + Send + 'static,
+    sink: Arc<Mutex<Vec<u8>>>,
+) {
     tokio::spawn(async move {
         let mut buf = [0u8; 8192];
         while let Ok(n) = reader.read(&mut buf).await {
@@ -309,7 +335,10 @@ impl FunctionProcess {
             .env("AWS_LAMBDA_FUNCTION_NAME", &opts.function_name)
             .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
             .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-            .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{}", opts.function_name))
+            .env(
+                "AWS_LAMBDA_LOG_GROUP_NAME",
+                format!("/aws/lambda/{}", opts.function_name),
+            )
             .env("AWS_LAMBDA_LOG_STREAM_NAME", "local/stub")
             .envs(opts.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdin(Stdio::null())
@@ -384,14 +413,20 @@ impl FunctionProcess {
     }
 
     /// Sends one event and waits up to `timeout` for the function's answer.
-    pub async fn invoke_with_timeout(&self, event: &Value, timeout: Duration) -> Result<Outcome, StubError> {
-        let body = Bytes::from(serde_json::to_vec(event).map_err(|e| StubError::Io(e.to_string()))?);
+    pub async fn invoke_with_timeout(
+        &self,
+        event: &Value,
+        timeout: Duration,
+    ) -> Result<Outcome, StubError> {
+        let body =
+            Bytes::from(serde_json::to_vec(event).map_err(|e| StubError::Io(e.to_string()))?);
         self.invoke_raw(body, timeout).await
     }
 
     /// Sends one event (JSON) and waits up to 60 s.
     pub async fn invoke(&self, event: &Value) -> Result<Outcome, StubError> {
-        self.invoke_with_timeout(event, Duration::from_secs(60)).await
+        self.invoke_with_timeout(event, Duration::from_secs(60))
+            .await
     }
 
     /// Sends raw bytes as the event payload.
@@ -471,7 +506,13 @@ pub fn workspace_binary(package: &str, name: &str) -> Result<PathBuf, String> {
     // target/<profile>/deps/<test-exe> → target/<profile>
     let profile_dir = exe
         .parent()
-        .and_then(|d| if d.ends_with("deps") { d.parent() } else { Some(d) })
+        .and_then(|d| {
+            if d.ends_with("deps") {
+                d.parent()
+            } else {
+                Some(d)
+            }
+        })
         .ok_or("cannot locate the target directory")?
         .to_path_buf();
     let release = profile_dir.file_name().is_some_and(|n| n == "release");

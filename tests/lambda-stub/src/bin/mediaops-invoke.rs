@@ -52,7 +52,10 @@ async fn main() {
         }
     };
     match function.cold_start(Duration::from_secs(20)).await {
-        Ok(d) => println!("# {name}: ready after {:.1} ms (spawn to first poll)", d.as_secs_f64() * 1000.0),
+        Ok(d) => println!(
+            "# {name}: ready after {:.1} ms (spawn to first poll)",
+            d.as_secs_f64() * 1000.0
+        ),
         Err(e) => {
             eprintln!("{name} did not start: {e}\n{}", function.stderr());
             std::process::exit(1);
@@ -80,7 +83,10 @@ async fn main() {
             Ok(Outcome::Response(v)) => {
                 println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
             }
-            Ok(Outcome::Error { error_type, error_message }) => {
+            Ok(Outcome::Error {
+                error_type,
+                error_message,
+            }) => {
                 failed = true;
                 println!("ERROR {error_type}: {error_message}");
             }
