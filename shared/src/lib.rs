@@ -5,12 +5,15 @@
 //! - [`telemetry`]: tracing set-up and CloudWatch Embedded Metric Format records.
 //! - [`model`]: service-neutral models; [`ports`]: one narrow client trait per capability;
 //!   [`aws`]: the SDK adapters; [`clients`]: the four SDK clients from one config load.
+//! - [`events`]: payload models of service events; [`policy`]: the pure decision functions.
 
 pub mod aws;
 pub mod clients;
 pub mod config;
 pub mod error;
+pub mod events;
 pub mod model;
+pub mod policy;
 pub mod ports;
 pub mod telemetry;
 

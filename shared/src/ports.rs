@@ -20,21 +20,31 @@ pub trait PipelineControl: Send + Sync {
         -> ApiResult<Pipeline>;
 }
 
-/// Elastic Transcoder: list and read jobs. `ascending = false` lists newest first.
+/// Elastic Transcoder: list one pipeline's jobs. `ascending = false` lists newest first.
 #[async_trait]
-pub trait TranscodeJobReader: Send + Sync {
-    async fn list_jobs_by_status(
-        &self,
-        status: TranscodeJobStatus,
-        ascending: bool,
-        page_token: Option<&str>,
-    ) -> ApiResult<Page<TranscodeJob>>;
+pub trait PipelineJobLister: Send + Sync {
     async fn list_jobs_by_pipeline(
         &self,
         pipeline_id: &str,
         ascending: bool,
         page_token: Option<&str>,
     ) -> ApiResult<Page<TranscodeJob>>;
+}
+
+/// Elastic Transcoder: list the account's jobs in one status. `ascending = false` lists newest first.
+#[async_trait]
+pub trait StatusJobLister: Send + Sync {
+    async fn list_jobs_by_status(
+        &self,
+        status: TranscodeJobStatus,
+        ascending: bool,
+        page_token: Option<&str>,
+    ) -> ApiResult<Page<TranscodeJob>>;
+}
+
+/// Elastic Transcoder: read one job.
+#[async_trait]
+pub trait TranscodeJobDetails: Send + Sync {
     async fn read_job(&self, id: &str) -> ApiResult<TranscodeJob>;
 }
 
@@ -120,17 +130,17 @@ pub trait HarvestJobCreator: Send + Sync {
     async fn create_harvest_job(&self, job: &NewHarvestJob) -> ApiResult<HarvestJob>;
 }
 
-/// The IAM actions each trait's methods call. `template.yaml` is checked against these.
+/// The IAM actions behind each trait, the one place this mapping lives. Each function lists the
+/// traits its handler is generic over (its `CAPABILITIES`); its IAM grant in `template.yaml` is
+/// checked against their union.
 pub mod iam {
     pub const PIPELINE_CONTROL: &[&str] = &[
         "elastictranscoder:ReadPipeline",
         "elastictranscoder:UpdatePipelineStatus",
     ];
-    pub const TRANSCODE_JOB_READER: &[&str] = &[
-        "elastictranscoder:ListJobsByStatus",
-        "elastictranscoder:ListJobsByPipeline",
-        "elastictranscoder:ReadJob",
-    ];
+    pub const PIPELINE_JOB_LISTER: &[&str] = &["elastictranscoder:ListJobsByPipeline"];
+    pub const STATUS_JOB_LISTER: &[&str] = &["elastictranscoder:ListJobsByStatus"];
+    pub const TRANSCODE_JOB_DETAILS: &[&str] = &["elastictranscoder:ReadJob"];
     pub const TRANSCODE_JOB_CANCELLER: &[&str] = &["elastictranscoder:CancelJob"];
     pub const BATCH_JOB_READER: &[&str] = &["s3:ListJobs", "s3:DescribeJob"];
     pub const BATCH_JOB_PRIORITY: &[&str] = &["s3:UpdateJobPriority"];

@@ -5,7 +5,10 @@ use crate::error::classify;
 use crate::model::{
     error_code_from_detail, Page, Pipeline, PipelineStatus, TranscodeJob, TranscodeJobStatus,
 };
-use crate::ports::{ApiResult, PipelineControl, TranscodeJobCanceller, TranscodeJobReader};
+use crate::ports::{
+    ApiResult, PipelineControl, PipelineJobLister, StatusJobLister, TranscodeJobCanceller,
+    TranscodeJobDetails,
+};
 
 const SERVICE: &str = "elastictranscoder";
 
@@ -101,7 +104,7 @@ impl PipelineControl for TranscoderAdapter {
 }
 
 #[async_trait]
-impl TranscodeJobReader for TranscoderAdapter {
+impl StatusJobLister for TranscoderAdapter {
     async fn list_jobs_by_status(
         &self,
         status: TranscodeJobStatus,
@@ -119,7 +122,10 @@ impl TranscodeJobReader for TranscoderAdapter {
             .map_err(|e| classify(SERVICE, "ListJobsByStatus", &e))?;
         Ok(page(out.jobs(), out.next_page_token()))
     }
+}
 
+#[async_trait]
+impl PipelineJobLister for TranscoderAdapter {
     async fn list_jobs_by_pipeline(
         &self,
         pipeline_id: &str,
@@ -137,7 +143,10 @@ impl TranscodeJobReader for TranscoderAdapter {
             .map_err(|e| classify(SERVICE, "ListJobsByPipeline", &e))?;
         Ok(page(out.jobs(), out.next_page_token()))
     }
+}
 
+#[async_trait]
+impl TranscodeJobDetails for TranscoderAdapter {
     async fn read_job(&self, id: &str) -> ApiResult<TranscodeJob> {
         let out = self
             .client

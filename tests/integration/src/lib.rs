@@ -74,3 +74,59 @@ impl TestEnv {
             .collect()
     }
 }
+
+/// Event fixtures in the shapes AWS delivers.
+pub mod fixtures {
+    use serde_json::{json, Value};
+
+    /// An SNS event with one record per `(message_id, message)`.
+    pub fn sns_event(messages: &[(&str, &str)]) -> Value {
+        let records: Vec<Value> = messages
+            .iter()
+            .map(|(id, msg)| {
+                json!({
+                    "EventSource": "aws:sns",
+                    "EventVersion": "1.0",
+                    "EventSubscriptionArn": "arn:aws:sns:us-east-1:123456789012:transcoder-jobs:2bcfbf39-05c3-41de-beaa-fcfcc21c8f55",
+                    "Sns": {
+                        "Type": "Notification",
+                        "MessageId": id,
+                        "TopicArn": "arn:aws:sns:us-east-1:123456789012:transcoder-jobs",
+                        "Subject": "Amazon Elastic Transcoder job notification",
+                        "Message": msg,
+                        "Timestamp": "2026-11-21T10:05:00.000Z",
+                        "SignatureVersion": "1",
+                        "Signature": "EXAMPLE",
+                        "SigningCertUrl": "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-0000000000000000000000.pem",
+                        "UnsubscribeUrl": "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe",
+                        "MessageAttributes": {}
+                    }
+                })
+            })
+            .collect();
+        json!({ "Records": records })
+    }
+
+    /// An Elastic Transcoder job notification message, as the service publishes it.
+    pub fn et_notification(
+        state: &str,
+        job_id: &str,
+        pipeline_id: &str,
+        error_code: Option<u32>,
+    ) -> String {
+        let mut output = json!({ "id": "1", "presetId": "1351620000001-000010", "key": "720p.mp4",
+            "status": if state == "ERROR" { "Error" } else { "Complete" } });
+        let mut v = json!({
+            "state": state, "version": "2012-09-25", "jobId": job_id, "pipelineId": pipeline_id,
+            "input": { "key": "in/video.mov" }, "outputKeyPrefix": "out/",
+        });
+        if let Some(code) = error_code {
+            v["errorCode"] = json!(code);
+            v["messageDetails"] = json!(format!("{code} 1ee93b3c: the job failed."));
+            output["statusDetail"] = json!(format!("{code} 1ee93b3c: the job failed."));
+            output["errorCode"] = json!(code);
+        }
+        v["outputs"] = json!([output]);
+        serde_json::to_string_pretty(&v).unwrap_or_default()
+    }
+}

@@ -6,7 +6,9 @@ use aws_sdk_elastictranscoder::operation::cancel_job::CancelJobError;
 use aws_sdk_elastictranscoder::operation::update_pipeline_status::UpdatePipelineStatusError;
 use aws_sdk_elastictranscoder::types::{CreateJobOutput, JobInput};
 use mediaops::model::{PipelineStatus, TranscodeJobStatus};
-use mediaops::ports::{PipelineControl, TranscodeJobCanceller, TranscodeJobReader};
+use mediaops::ports::{
+    PipelineControl, PipelineJobLister, StatusJobLister, TranscodeJobCanceller, TranscodeJobDetails,
+};
 use mediaops::AwsErrorKind;
 use mediaops_integration_tests::{Seed, StatusChange, TestEnv};
 use serde_json::json;

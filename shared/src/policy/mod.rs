@@ -1,0 +1,3 @@
+//! Pure decision functions: no I/O, exhaustively unit-tested.
+
+pub mod breaker;
