@@ -1,4 +1,5 @@
 //! Event payload models for the messages AWS services deliver (the envelopes come from
 //! `aws_lambda_events` in each function crate). Every field AWS may omit is an `Option`.
 
+pub mod mediastore;
 pub mod transcoder;

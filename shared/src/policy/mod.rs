@@ -1,3 +1,4 @@
 //! Pure decision functions: no I/O, exhaustively unit-tested.
 
 pub mod breaker;
+pub mod logging;

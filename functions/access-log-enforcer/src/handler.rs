@@ -1,0 +1,242 @@
+//! Routes the invocation (schedule → sweep; container state event → one container), runs the
+//! enforcer, logs every container decision, emits metrics, reports.
+
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use lambda_runtime::LambdaEvent;
+use mediaops::events::mediastore::{ContainerStateChange, DETAIL_TYPE};
+use mediaops::ports::{AccessLogging, ContainerReader};
+use mediaops::telemetry::Metrics;
+use mediaops::Error;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::enforcer::{Enforcer, Outcome, RunReport};
+use crate::FUNCTION;
+
+/// What the invocation asks for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Trigger {
+    /// A schedule (EventBridge Scheduler input `{"action": "sweep"}`, or an EventBridge `Scheduled Event`).
+    Sweep,
+    /// A container was created or updated: enforce it now.
+    Container { name: String, operation: String },
+    /// A container was removed (or an operation this code does not know): nothing to do.
+    Ignored {
+        name: Option<String>,
+        operation: Option<String>,
+    },
+}
+
+/// Reads the payload. An unrecognised payload is a bad event (never guessed into a sweep).
+pub fn trigger(payload: Value) -> Result<Trigger, String> {
+    match payload.get("detail-type").and_then(Value::as_str) {
+        Some(DETAIL_TYPE) => {
+            let e: EventBridgeEvent<ContainerStateChange> =
+                serde_json::from_value(payload).map_err(|e| format!("malformed {DETAIL_TYPE} event: {e}"))?;
+            let name = e.detail.container_name.filter(|n| !n.is_empty());
+            let op = e.detail.operation.map(|o| o.to_ascii_uppercase());
+            match (name, op.as_deref()) {
+                (Some(name), Some("CREATE" | "UPDATE")) => Ok(Trigger::Container { name, operation: op.unwrap_or_default() }),
+                (None, _) => Err(format!("{DETAIL_TYPE} event without detail.ContainerName")),
+                (name, _) => Ok(Trigger::Ignored { name, operation: op }),
+            }
+        }
+        Some("Scheduled Event") => Ok(Trigger::Sweep),
+        Some(other) => Err(format!("unexpected event type {other:?}")),
+        None if payload.get("action").and_then(Value::as_str) == Some("sweep") => Ok(Trigger::Sweep),
+        None => Err("expected a schedule input {\"action\": \"sweep\"} or a MediaStore Container State Change event".into()),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    pub trigger: Trigger,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run: Option<RunReport>,
+}
+
+pub async fn handle<C>(
+    enforcer: &Enforcer<C>,
+    namespace: &str,
+    event: LambdaEvent<Value>,
+) -> Result<Report, Error>
+where
+    C: ContainerReader + AccessLogging,
+{
+    let request_id = event.context.request_id.clone();
+    let event_id = event
+        .payload
+        .get("id")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let trigger = trigger(event.payload).map_err(|reason| {
+        tracing::error!(request_id, event_id, reason, "bad event");
+        Error::BadEvent {
+            id: event_id.clone().unwrap_or(request_id.clone()),
+            reason,
+        }
+    })?;
+    let run = match &trigger {
+        Trigger::Sweep => enforcer.sweep().await,
+        Trigger::Container { name, .. } => enforcer.enforce(name).await,
+        Trigger::Ignored { name, operation } => {
+            tracing::info!(event_id, container = name.as_deref(), operation = operation.as_deref(), "ignored: nothing to enforce for this operation");
+            return Ok(Report { trigger, run: None });
+        }
+    }
+    .map_err(|e| {
+        tracing::error!(event_id, error = %e, retryable = e.is_retryable(), "enforcement could not run");
+        Error::from(e)
+    })?;
+
+    for c in &run.containers {
+        let fields = (
+            c.name.as_str(),
+            c.status.as_deref(),
+            c.logging_before,
+            c.desired,
+            c.rule.as_deref(),
+            c.attempts,
+        );
+        match c.outcome {
+            Outcome::InSync => tracing::debug!(
+                container = fields.0,
+                status = fields.1,
+                logging = fields.2,
+                rule = fields.4,
+                "in sync"
+            ),
+            Outcome::Failed => tracing::warn!(
+                container = fields.0,
+                status = fields.1,
+                logging_before = fields.2,
+                desired = fields.3,
+                rule = fields.4,
+                attempts = fields.5,
+                retryable = c.retryable,
+                error = c.error.as_deref(),
+                outcome = "failed",
+                "access logging decision"
+            ),
+            outcome => tracing::info!(
+                container = fields.0, status = fields.1, logging_before = fields.2, desired = fields.3, rule = fields.4,
+                attempts = fields.5, outcome = ?outcome, dry_run = run.dry_run, "access logging decision"
+            ),
+        }
+    }
+    tracing::info!(
+        mode = run.mode,
+        checked = run.checked,
+        drift_found = run.drift_found,
+        drift_fixed = run.drift_fixed,
+        deferred = run.deferred,
+        failed = run.failed,
+        pages_read = run.pages_read,
+        dry_run = run.dry_run,
+        "enforcement run"
+    );
+    let mut m = Metrics::new(namespace, FUNCTION);
+    m.count("ContainersChecked", run.checked as f64)
+        .count("DriftFound", run.drift_found as f64)
+        .count("DriftFixed", run.drift_fixed as f64)
+        .count("ChangesDeferred", run.deferred as f64)
+        .count("ChangeFailures", run.failed as f64);
+    m.property("mode", run.mode)
+        .property("request_id", &request_id);
+    m.emit();
+
+    if run.retryable_failures > 0 {
+        let names: Vec<&str> = run
+            .containers
+            .iter()
+            .filter(|c| c.retryable)
+            .map(|c| c.name.as_str())
+            .collect();
+        return Err(Error::Incomplete(format!(
+            "{} of {} containers could not be changed and will be retried ({}); {} changed",
+            run.retryable_failures,
+            run.checked,
+            names.join(", "),
+            run.drift_fixed
+        )));
+    }
+    Ok(Report {
+        trigger,
+        run: Some(run),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn event(detail: Value) -> Value {
+        json!({
+            "version": "0", "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718", "detail-type": DETAIL_TYPE,
+            "source": "aws.mediastore", "account": "123456789012", "time": "2026-11-21T10:00:00Z",
+            "region": "us-east-1", "resources": ["arn:aws:mediastore:us-east-1:123456789012:container/vod-kids"],
+            "detail": detail
+        })
+    }
+
+    #[test]
+    fn triggers_from_every_shape() {
+        assert_eq!(trigger(json!({ "action": "sweep" })), Ok(Trigger::Sweep));
+        assert_eq!(
+            trigger(
+                json!({ "detail-type": "Scheduled Event", "source": "aws.events", "detail": {} })
+            ),
+            Ok(Trigger::Sweep)
+        );
+        assert_eq!(
+            trigger(event(
+                json!({ "ContainerName": "vod-kids", "Operation": "CREATE" })
+            )),
+            Ok(Trigger::Container {
+                name: "vod-kids".into(),
+                operation: "CREATE".into()
+            })
+        );
+        assert_eq!(
+            trigger(event(
+                json!({ "ContainerName": "vod-kids", "Operation": "update" })
+            )),
+            Ok(Trigger::Container {
+                name: "vod-kids".into(),
+                operation: "UPDATE".into()
+            })
+        );
+        assert_eq!(
+            trigger(event(
+                json!({ "ContainerName": "vod-kids", "Operation": "REMOVE" })
+            )),
+            Ok(Trigger::Ignored {
+                name: Some("vod-kids".into()),
+                operation: Some("REMOVE".into())
+            })
+        );
+        assert_eq!(
+            trigger(event(json!({ "ContainerName": "vod-kids" }))),
+            Ok(Trigger::Ignored {
+                name: Some("vod-kids".into()),
+                operation: None
+            })
+        );
+        assert!(trigger(event(json!({ "Operation": "CREATE" })))
+            .unwrap_err()
+            .contains("ContainerName"));
+        assert!(trigger(event(json!("not an object")))
+            .unwrap_err()
+            .contains("malformed"));
+        assert!(trigger(json!({})).is_err());
+        assert!(trigger(json!({ "action": "delete-everything" })).is_err());
+        assert!(
+            trigger(json!({ "detail-type": "EC2 Instance State-change Notification" }))
+                .unwrap_err()
+                .contains("unexpected")
+        );
+        assert!(trigger(json!([1, 2])).is_err());
+    }
+}

@@ -1,0 +1,34 @@
+//! Cold start: read and validate the configuration, build the clients, then serve invocations.
+
+use access_log_enforcer::enforcer::Enforcer;
+use access_log_enforcer::{handler, Config};
+use lambda_runtime::{service_fn, LambdaEvent};
+use mediaops::{Clients, Env};
+use serde_json::Value;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    mediaops::telemetry::init_tracing();
+    let config = Config::from_env(&Env::from_process()).inspect_err(|e| {
+        tracing::error!(error = %e, variable = e.var, "cold start failed: invalid configuration");
+    })?;
+    tracing::info!(
+        rules = ?config.policy.rules.iter().map(|r| r.describe()).collect::<Vec<_>>(),
+        default_on = config.policy.default_on,
+        max_changes = config.policy.max_changes,
+        dry_run = config.common.dry_run,
+        "access-log-enforcer configured"
+    );
+    let clients = Clients::load(&config.common.clients).await;
+    let enforcer = Enforcer::new(
+        clients.mediastore(),
+        config.policy,
+        config.settings,
+        config.common.dry_run,
+    );
+    let namespace = config.common.metrics_namespace;
+    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
+        handler::handle(&enforcer, &namespace, event)
+    }))
+    .await
+}

@@ -1,0 +1,359 @@
+//! Which MediaStore containers should have access logging, and what to change.
+//!
+//! Ordered rules `include:PATTERN` (logging on) and `exclude:PATTERN` (logging off); the first rule
+//! whose pattern matches the container name decides, else the default (on). Patterns use `*` (any
+//! run of characters) and `?` (one character).
+
+use serde::Serialize;
+
+use crate::config::{ConfigError, Env};
+use crate::model::Container;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoggingRule {
+    pub pattern: String,
+    /// `include` → true (logging wanted), `exclude` → false.
+    pub logging: bool,
+}
+
+impl LoggingRule {
+    pub fn describe(&self) -> String {
+        format!(
+            "{}:{}",
+            if self.logging { "include" } else { "exclude" },
+            self.pattern
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoggingPolicy {
+    pub rules: Vec<LoggingRule>,
+    pub default_on: bool,
+    /// Start/stop calls one run may make; further drift waits for the next run.
+    pub max_changes: u32,
+}
+
+impl Default for LoggingPolicy {
+    fn default() -> Self {
+        Self {
+            rules: Vec::new(),
+            default_on: true,
+            max_changes: 20,
+        }
+    }
+}
+
+const RULES_EXPECTED: &str =
+    "comma-separated include:PATTERN or exclude:PATTERN entries, patterns of letters, digits, '_', '-', '*' and '?'";
+
+/// Parses `include:vod-*,exclude:scratch-*` into rules.
+pub fn parse_rules(text: &str) -> Result<Vec<LoggingRule>, String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|entry| {
+            let (kind, pattern) = entry.split_once(':').ok_or_else(|| entry.to_string())?;
+            let logging = match kind.trim().to_ascii_lowercase().as_str() {
+                "include" => true,
+                "exclude" => false,
+                _ => return Err(entry.to_string()),
+            };
+            let pattern = pattern.trim();
+            let valid = !pattern.is_empty()
+                && pattern.len() <= 255
+                && pattern
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_-*?".contains(c));
+            if !valid {
+                return Err(entry.to_string());
+            }
+            Ok(LoggingRule {
+                pattern: pattern.to_string(),
+                logging,
+            })
+        })
+        .collect()
+}
+
+impl LoggingPolicy {
+    /// Reads `ENFORCER_RULES`, `ENFORCER_DEFAULT` and `ENFORCER_MAX_CHANGES`.
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let d = Self::default();
+        let rules = match env.get("ENFORCER_RULES") {
+            None => Vec::new(),
+            Some(text) => parse_rules(text)
+                .map_err(|bad| ConfigError::new("ENFORCER_RULES", Some(&bad), RULES_EXPECTED))?,
+        };
+        let default_on = env.one_of("ENFORCER_DEFAULT", "on", &["on", "off"])? == "on";
+        Ok(Self {
+            rules,
+            default_on,
+            max_changes: env.int_in("ENFORCER_MAX_CHANGES", d.max_changes, 0..=1000)?,
+        })
+    }
+
+    /// Whether `name` should log, and the rule that says so (`default` when none matched).
+    pub fn desired(&self, name: &str) -> (bool, String) {
+        match self.rules.iter().find(|r| glob_match(&r.pattern, name)) {
+            Some(r) => (r.logging, r.describe()),
+            None => (
+                self.default_on,
+                format!("default:{}", if self.default_on { "on" } else { "off" }),
+            ),
+        }
+    }
+}
+
+/// `*` matches any run of characters (also none), `?` exactly one; everything else itself.
+pub fn glob_match(pattern: &str, name: &str) -> bool {
+    let (p, n): (Vec<char>, Vec<char>) = (pattern.chars().collect(), name.chars().collect());
+    let (mut pi, mut ni) = (0, 0);
+    let (mut star, mut mark) = (None, 0);
+    while ni < n.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == n[ni]) {
+            pi += 1;
+            ni += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ni;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ni = mark;
+        } else {
+            return false;
+        }
+    }
+    while pi < p.len() && p[pi] == '*' {
+        pi += 1;
+    }
+    pi == p.len()
+}
+
+/// What to do about one container.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LoggingAction {
+    Start,
+    Stop,
+    InSync,
+    /// CREATING: not changeable yet; the next sweep handles it.
+    NotReady,
+    /// DELETING (or a status this code does not know): left alone.
+    Skip,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ContainerPlan {
+    pub name: String,
+    pub status: String,
+    pub logging: bool,
+    pub desired: bool,
+    pub rule: String,
+    pub action: LoggingAction,
+    /// A change beyond this run's cap: reported, made by a later run.
+    pub deferred: bool,
+}
+
+impl ContainerPlan {
+    pub fn drifts(&self) -> bool {
+        self.logging != self.desired && matches!(self.status.as_str(), "ACTIVE" | "CREATING")
+    }
+
+    pub fn is_change(&self) -> bool {
+        matches!(self.action, LoggingAction::Start | LoggingAction::Stop)
+    }
+}
+
+/// The plan for one container (no cap).
+pub fn plan_one(policy: &LoggingPolicy, c: &Container) -> ContainerPlan {
+    let (desired, rule) = policy.desired(&c.name);
+    let action = match c.status.as_str() {
+        "ACTIVE" if c.access_logging == desired => LoggingAction::InSync,
+        "ACTIVE" if desired => LoggingAction::Start,
+        "ACTIVE" => LoggingAction::Stop,
+        "CREATING" => LoggingAction::NotReady,
+        _ => LoggingAction::Skip,
+    };
+    ContainerPlan {
+        name: c.name.clone(),
+        status: c.status.clone(),
+        logging: c.access_logging,
+        desired,
+        rule,
+        action,
+        deferred: false,
+    }
+}
+
+/// The plan for many containers, in their order; changes past `max_changes` are deferred.
+pub fn plan(policy: &LoggingPolicy, containers: &[Container]) -> Vec<ContainerPlan> {
+    let mut changes = 0u32;
+    containers
+        .iter()
+        .map(|c| {
+            let mut p = plan_one(policy, c);
+            if p.is_change() {
+                if changes >= policy.max_changes {
+                    p.deferred = true;
+                } else {
+                    changes += 1;
+                }
+            }
+            p
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn c(name: &str, status: &str, logging: bool) -> Container {
+        Container {
+            name: name.into(),
+            status: status.into(),
+            access_logging: logging,
+            arn: None,
+            created: None,
+        }
+    }
+
+    #[test]
+    fn glob_table() {
+        let cases = [
+            ("*", "", true),
+            ("*", "anything", true),
+            ("scratch-*", "scratch-encode", true),
+            ("scratch-*", "scratch-", true),
+            ("scratch-*", "my-scratch-x", false),
+            ("*-tmp", "vod-tmp", true),
+            ("*-tmp", "vod-tmp2", false),
+            ("vod-?", "vod-1", true),
+            ("vod-?", "vod-12", false),
+            ("a*b*c", "axxbyyc", true),
+            ("a*b*c", "axxbyy", false),
+            ("exact", "exact", true),
+            ("exact", "exactly", false),
+            ("**", "x", true),
+        ];
+        for (p, n, want) in cases {
+            assert_eq!(glob_match(p, n), want, "{p} vs {n}");
+        }
+    }
+
+    #[test]
+    fn first_matching_rule_wins_then_the_default() {
+        let policy = LoggingPolicy {
+            rules: parse_rules("include:scratch-keep*, exclude:scratch-*,exclude:*-tmp").unwrap(),
+            ..LoggingPolicy::default()
+        };
+        assert_eq!(
+            policy.desired("scratch-keep-1"),
+            (true, "include:scratch-keep*".into())
+        );
+        assert_eq!(
+            policy.desired("scratch-encode"),
+            (false, "exclude:scratch-*".into())
+        );
+        assert_eq!(policy.desired("vod-tmp"), (false, "exclude:*-tmp".into()));
+        assert_eq!(policy.desired("vod-premium"), (true, "default:on".into()));
+        let off = LoggingPolicy {
+            default_on: false,
+            ..policy
+        };
+        assert_eq!(off.desired("vod-premium"), (false, "default:off".into()));
+    }
+
+    #[test]
+    fn plan_table() {
+        let policy = LoggingPolicy {
+            rules: parse_rules("exclude:scratch-*").unwrap(),
+            ..LoggingPolicy::default()
+        };
+        use LoggingAction::*;
+        let cases = [
+            (c("vod", "ACTIVE", false), Start, true),
+            (c("vod", "ACTIVE", true), InSync, false),
+            (c("scratch-a", "ACTIVE", true), Stop, true),
+            (c("scratch-a", "ACTIVE", false), InSync, false),
+            (c("vod-new", "CREATING", false), NotReady, true),
+            (c("vod-new", "CREATING", true), NotReady, false),
+            (c("vod-old", "DELETING", false), Skip, false),
+            (c("vod-odd", "FROZEN", false), Skip, false),
+        ];
+        for (container, action, drifts) in cases {
+            let p = plan_one(&policy, &container);
+            assert_eq!(p.action, action, "{container:?}");
+            assert_eq!(p.drifts(), drifts, "{container:?}");
+        }
+    }
+
+    #[test]
+    fn the_cap_defers_changes_in_order() {
+        let policy = LoggingPolicy {
+            max_changes: 2,
+            ..LoggingPolicy::default()
+        };
+        let containers: Vec<_> = ["a", "b", "c", "d"]
+            .iter()
+            .map(|n| c(n, "ACTIVE", false))
+            .chain([c("e", "ACTIVE", true)])
+            .collect();
+        let plans = plan(&policy, &containers);
+        let deferred: Vec<_> = plans
+            .iter()
+            .filter(|p| p.deferred)
+            .map(|p| p.name.as_str())
+            .collect();
+        assert_eq!(deferred, vec!["c", "d"]);
+        assert_eq!(
+            plans
+                .iter()
+                .filter(|p| p.is_change() && !p.deferred)
+                .count(),
+            2
+        );
+        assert_eq!(plans[4].action, LoggingAction::InSync);
+        let none = LoggingPolicy {
+            max_changes: 0,
+            ..LoggingPolicy::default()
+        };
+        assert!(plan(&none, &containers)
+            .iter()
+            .filter(|p| p.is_change())
+            .all(|p| p.deferred));
+    }
+
+    #[test]
+    fn settings_and_their_errors() {
+        let env = Env::from_pairs([
+            ("ENFORCER_RULES", "exclude:scratch-*, include:*"),
+            ("ENFORCER_DEFAULT", "OFF"),
+            ("ENFORCER_MAX_CHANGES", "5"),
+        ]);
+        let p = LoggingPolicy::from_env(&env).unwrap();
+        assert_eq!(p.rules.len(), 2);
+        assert!(!p.default_on);
+        assert_eq!(p.max_changes, 5);
+        assert_eq!(
+            LoggingPolicy::from_env(&Env::default()).unwrap(),
+            LoggingPolicy::default()
+        );
+        for (var, value) in [
+            ("ENFORCER_RULES", "scratch-*"),
+            ("ENFORCER_RULES", "maybe:scratch-*"),
+            ("ENFORCER_RULES", "exclude:"),
+            ("ENFORCER_RULES", "exclude:bad name"),
+            ("ENFORCER_DEFAULT", "sometimes"),
+            ("ENFORCER_MAX_CHANGES", "-1"),
+            ("ENFORCER_MAX_CHANGES", "1001"),
+        ] {
+            let err = LoggingPolicy::from_env(&Env::from_pairs([(var, value)])).unwrap_err();
+            assert_eq!(err.var, var, "{value}");
+            assert!(err.to_string().contains("expected"));
+        }
+    }
+}
