@@ -101,10 +101,15 @@ pub trait AccessLogging: Send + Sync {
     async fn stop_access_logging(&self, container: &str) -> ApiResult<()>;
 }
 
-/// MediaPackage: read origin endpoints.
+/// MediaPackage: read one origin endpoint.
 #[async_trait]
-pub trait OriginEndpointReader: Send + Sync {
+pub trait OriginEndpointDetails: Send + Sync {
     async fn describe_origin_endpoint(&self, id: &str) -> ApiResult<OriginEndpoint>;
+}
+
+/// MediaPackage: list origin endpoints (of one channel, or all).
+#[async_trait]
+pub trait OriginEndpointLister: Send + Sync {
     async fn list_origin_endpoints(
         &self,
         channel_id: Option<&str>,
@@ -112,10 +117,15 @@ pub trait OriginEndpointReader: Send + Sync {
     ) -> ApiResult<Page<OriginEndpoint>>;
 }
 
-/// MediaPackage: read harvest jobs.
+/// MediaPackage: read one harvest job.
 #[async_trait]
-pub trait HarvestJobReader: Send + Sync {
+pub trait HarvestJobDetails: Send + Sync {
     async fn describe_harvest_job(&self, id: &str) -> ApiResult<HarvestJob>;
+}
+
+/// MediaPackage: list harvest jobs, optionally of one channel and in one status.
+#[async_trait]
+pub trait HarvestJobLister: Send + Sync {
     async fn list_harvest_jobs(
         &self,
         channel_id: Option<&str>,
@@ -151,14 +161,10 @@ pub mod iam {
         "mediastore:StartAccessLogging",
         "mediastore:StopAccessLogging",
     ];
-    pub const ORIGIN_ENDPOINT_READER: &[&str] = &[
-        "mediapackage:DescribeOriginEndpoint",
-        "mediapackage:ListOriginEndpoints",
-    ];
-    pub const HARVEST_JOB_READER: &[&str] = &[
-        "mediapackage:DescribeHarvestJob",
-        "mediapackage:ListHarvestJobs",
-    ];
+    pub const ORIGIN_ENDPOINT_DETAILS: &[&str] = &["mediapackage:DescribeOriginEndpoint"];
+    pub const ORIGIN_ENDPOINT_LISTER: &[&str] = &["mediapackage:ListOriginEndpoints"];
+    pub const HARVEST_JOB_DETAILS: &[&str] = &["mediapackage:DescribeHarvestJob"];
+    pub const HARVEST_JOB_LISTER: &[&str] = &["mediapackage:ListHarvestJobs"];
     /// CreateHarvestJob passes the harvest role to MediaPackage.
     pub const HARVEST_JOB_CREATOR: &[&str] = &["mediapackage:CreateHarvestJob", "iam:PassRole"];
 }

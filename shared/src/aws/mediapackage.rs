@@ -3,7 +3,10 @@ use aws_sdk_mediapackage as mp;
 
 use crate::error::classify;
 use crate::model::{HarvestJob, NewHarvestJob, OriginEndpoint, Page, S3Destination};
-use crate::ports::{ApiResult, HarvestJobCreator, HarvestJobReader, OriginEndpointReader};
+use crate::ports::{
+    ApiResult, HarvestJobCreator, HarvestJobDetails, HarvestJobLister, OriginEndpointDetails,
+    OriginEndpointLister,
+};
 
 const SERVICE: &str = "mediapackage";
 
@@ -43,7 +46,7 @@ macro_rules! harvest_job {
 }
 
 #[async_trait]
-impl OriginEndpointReader for MediaPackageAdapter {
+impl OriginEndpointDetails for MediaPackageAdapter {
     async fn describe_origin_endpoint(&self, id: &str) -> ApiResult<OriginEndpoint> {
         let out = self
             .client
@@ -58,7 +61,10 @@ impl OriginEndpointReader for MediaPackageAdapter {
             startover_window_seconds: out.startover_window_seconds(),
         })
     }
+}
 
+#[async_trait]
+impl OriginEndpointLister for MediaPackageAdapter {
     async fn list_origin_endpoints(
         &self,
         channel_id: Option<&str>,
@@ -91,7 +97,7 @@ impl OriginEndpointReader for MediaPackageAdapter {
 }
 
 #[async_trait]
-impl HarvestJobReader for MediaPackageAdapter {
+impl HarvestJobDetails for MediaPackageAdapter {
     async fn describe_harvest_job(&self, id: &str) -> ApiResult<HarvestJob> {
         let out = self
             .client
@@ -102,7 +108,10 @@ impl HarvestJobReader for MediaPackageAdapter {
             .map_err(|e| classify(SERVICE, "DescribeHarvestJob", &e))?;
         Ok(harvest_job!(out))
     }
+}
 
+#[async_trait]
+impl HarvestJobLister for MediaPackageAdapter {
     async fn list_harvest_jobs(
         &self,
         channel_id: Option<&str>,

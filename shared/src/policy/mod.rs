@@ -1,4 +1,7 @@
 //! Pure decision functions: no I/O, exhaustively unit-tested.
 
 pub mod breaker;
+pub mod glob;
+pub mod harvest;
 pub mod logging;
+pub mod priority;

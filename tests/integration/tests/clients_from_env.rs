@@ -1,7 +1,7 @@
 //! `Clients::load` as a function's cold start does it: region, credentials and the endpoint
 //! override from the environment. One test in this file, since it sets process environment.
 
-use mediaops::ports::{BatchJobReader, ContainerReader, HarvestJobReader, PipelineControl};
+use mediaops::ports::{BatchJobReader, ContainerReader, HarvestJobLister, PipelineControl};
 use mediaops::{Clients, CommonConfig, Env};
 use mediaops_integration_tests::{Emulator, Seed};
 use serde_json::json;

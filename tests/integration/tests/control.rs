@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_elastictranscoder::error::ProvideErrorMetadata;
 use mediaops::model::TranscodeJobStatus;
-use mediaops::ports::{ContainerReader, HarvestJobReader, PipelineControl, StatusJobLister};
+use mediaops::ports::{ContainerReader, HarvestJobDetails, PipelineControl, StatusJobLister};
 use mediaops::{AwsErrorKind, ClientSettings};
 use mediaops_integration_tests::{test_settings, FaultRule, Seed, StatusChange, TestEnv, ACCOUNT};
 use serde_json::json;

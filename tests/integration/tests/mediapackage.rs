@@ -5,7 +5,10 @@ use aws_sdk_mediapackage::operation::create_harvest_job::CreateHarvestJobError;
 use aws_sdk_mediapackage::types::{HlsPackage, S3Destination, Status};
 use chrono::{Duration, SecondsFormat, Utc};
 use mediaops::model::{NewHarvestJob, S3Destination as Dest};
-use mediaops::ports::{HarvestJobCreator, HarvestJobReader, OriginEndpointReader};
+use mediaops::ports::{
+    HarvestJobCreator, HarvestJobDetails, HarvestJobLister, OriginEndpointDetails,
+    OriginEndpointLister,
+};
 use mediaops::AwsErrorKind;
 use mediaops_integration_tests::{Seed, StatusChange, TestEnv};
 use serde_json::json;

@@ -1,0 +1,276 @@
+//! Fetch, decide, act for S3 Batch Operations jobs. Generic over the batch-job traits.
+
+use futures_util::stream::{self, StreamExt};
+use mediaops::error::AwsErrorKind;
+use mediaops::model::{BatchJob, RequestedBatchStatus};
+use mediaops::policy::priority::{
+    confirmation_check, plan_priorities, ConfirmationCheck, PriorityAction, PriorityDecision,
+    PriorityPolicy, RUNNABLE,
+};
+use mediaops::ports::{BatchJobPriority, BatchJobReader, BatchJobStatusChanger};
+use mediaops::AwsError;
+use serde::Serialize;
+
+/// Pages read at most per sweep (1,000 jobs each at the service's maximum).
+const MAX_PAGES: u32 = 1000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobOutcome {
+    Changed,
+    WouldChange,
+    Unchanged,
+    Deferred,
+    Untouched,
+    Failed,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct JobResult {
+    pub job_id: String,
+    pub status: String,
+    pub from: i32,
+    pub to: i32,
+    pub rule: String,
+    pub outcome: JobOutcome,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub retryable: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConfirmOutcome {
+    /// Awaiting confirmation; no rule confirms it.
+    Waiting,
+    Confirmed,
+    WouldConfirm,
+    /// It was no longer Suspended when confirmed (someone else confirmed or cancelled it).
+    AlreadyHandled,
+    Failed,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConfirmResult {
+    #[serde(flatten)]
+    pub check: ConfirmationCheck,
+    pub outcome: ConfirmOutcome,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub retryable: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct RunReport {
+    pub mode: &'static str,
+    pub dry_run: bool,
+    pub pages_read: u32,
+    pub jobs_seen: u32,
+    pub changed: u32,
+    pub would_change: u32,
+    pub unchanged: u32,
+    pub deferred: u32,
+    pub failed: u32,
+    pub retryable_failures: u32,
+    /// Suspended longer than the alert threshold.
+    pub awaiting_confirmation: u32,
+    pub confirmed: u32,
+    /// Every job whose priority changed, would change, was deferred or failed (unchanged ones are only counted).
+    pub jobs: Vec<JobResult>,
+    pub confirmations: Vec<ConfirmResult>,
+}
+
+impl RunReport {
+    fn new(mode: &'static str, dry_run: bool) -> Self {
+        Self {
+            mode,
+            dry_run,
+            ..Default::default()
+        }
+    }
+
+    fn push(&mut self, r: JobResult) {
+        match r.outcome {
+            JobOutcome::Changed => self.changed += 1,
+            JobOutcome::WouldChange => self.would_change += 1,
+            JobOutcome::Unchanged | JobOutcome::Untouched => {
+                self.unchanged += 1;
+                return;
+            }
+            JobOutcome::Deferred => self.deferred += 1,
+            JobOutcome::Failed => {
+                self.failed += 1;
+                self.retryable_failures += r.retryable as u32;
+            }
+        }
+        self.jobs.push(r);
+    }
+}
+
+pub struct Prioritizer<C> {
+    pub client: C,
+    pub policy: PriorityPolicy,
+    pub concurrency: usize,
+    pub dry_run: bool,
+}
+
+fn result(d: &PriorityDecision, outcome: JobOutcome) -> JobResult {
+    JobResult {
+        job_id: d.job_id.clone(),
+        status: d.status.clone(),
+        from: d.current,
+        to: d.target,
+        rule: d.rule.clone(),
+        outcome,
+        error: None,
+        retryable: false,
+    }
+}
+
+impl<C: BatchJobReader + BatchJobPriority + BatchJobStatusChanger> Prioritizer<C> {
+    pub fn new(client: C, policy: PriorityPolicy, concurrency: usize, dry_run: bool) -> Self {
+        Self {
+            client,
+            policy,
+            concurrency: concurrency.max(1),
+            dry_run,
+        }
+    }
+
+    /// Every job that can still run. Fails only if the listing fails.
+    pub async fn sweep(&self, now_ms: i64) -> Result<RunReport, AwsError> {
+        let mut report = RunReport::new("sweep", self.dry_run);
+        let mut jobs: Vec<BatchJob> = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = self
+                .client
+                .list_jobs(&RUNNABLE, token.as_deref(), Some(1000))
+                .await?;
+            report.pages_read += 1;
+            jobs.extend(page.items);
+            token = page.next_token;
+            if token.is_none() || report.pages_read >= MAX_PAGES {
+                break;
+            }
+        }
+        report.jobs_seen = jobs.len() as u32;
+        let plan = plan_priorities(&self.policy, &jobs, now_ms);
+        self.apply(&plan, &mut report).await;
+        for job in &jobs {
+            if let Some(check) = confirmation_check(&self.policy, job, now_ms) {
+                let r = self.confirm(check).await;
+                Self::count_confirmation(&mut report, r);
+            }
+        }
+        Ok(report)
+    }
+
+    /// One job, on its CloudTrail event. A job that no longer exists is reported, not an error.
+    pub async fn handle_job(&self, job_id: &str, now_ms: i64) -> Result<RunReport, AwsError> {
+        let mut report = RunReport::new("event", self.dry_run);
+        let job = match self.client.describe_job(job_id).await {
+            Ok(j) => j,
+            Err(e) if e.kind == AwsErrorKind::NotFound => {
+                report.push(JobResult {
+                    job_id: job_id.into(),
+                    status: String::new(),
+                    from: 0,
+                    to: 0,
+                    rule: String::new(),
+                    outcome: JobOutcome::Untouched,
+                    error: Some(e.message),
+                    retryable: false,
+                });
+                return Ok(report);
+            }
+            Err(e) => return Err(e),
+        };
+        report.jobs_seen = 1;
+        let plan = plan_priorities(&self.policy, std::slice::from_ref(&job), now_ms);
+        self.apply(&plan, &mut report).await;
+        if let Some(check) = confirmation_check(&self.policy, &job, now_ms) {
+            let r = self.confirm(check).await;
+            Self::count_confirmation(&mut report, r);
+        }
+        Ok(report)
+    }
+
+    fn count_confirmation(report: &mut RunReport, r: ConfirmResult) {
+        report.awaiting_confirmation +=
+            (r.check.overdue && r.outcome != ConfirmOutcome::Confirmed) as u32;
+        report.confirmed += (r.outcome == ConfirmOutcome::Confirmed) as u32;
+        if r.outcome == ConfirmOutcome::Failed {
+            report.failed += 1;
+            report.retryable_failures += r.retryable as u32;
+        }
+        report.confirmations.push(r);
+    }
+
+    /// Applies the changes with at most `concurrency` calls in flight; one failure does not stop the rest.
+    async fn apply(&self, plan: &[PriorityDecision], report: &mut RunReport) {
+        let mut pending = Vec::new();
+        for d in plan {
+            match (d.action, d.deferred) {
+                (PriorityAction::Change, true) => report.push(result(d, JobOutcome::Deferred)),
+                (PriorityAction::Change, false) if self.dry_run => {
+                    report.push(result(d, JobOutcome::WouldChange))
+                }
+                (PriorityAction::Change, false) => pending.push(d),
+                (PriorityAction::Keep, _) => report.push(result(d, JobOutcome::Unchanged)),
+                (PriorityAction::Untouched, _) => report.push(result(d, JobOutcome::Untouched)),
+            }
+        }
+        let results: Vec<JobResult> = stream::iter(pending)
+            .map(|d| async move {
+                match self.client.update_job_priority(&d.job_id, d.target).await {
+                    Ok(_) => result(d, JobOutcome::Changed),
+                    Err(e) => JobResult {
+                        error: Some(e.to_string()),
+                        retryable: e.is_retryable(),
+                        ..result(d, JobOutcome::Failed)
+                    },
+                }
+            })
+            .buffer_unordered(self.concurrency)
+            .collect()
+            .await;
+        for r in results {
+            report.push(r);
+        }
+    }
+
+    async fn confirm(&self, check: ConfirmationCheck) -> ConfirmResult {
+        let mut r = ConfirmResult {
+            check,
+            outcome: ConfirmOutcome::Waiting,
+            error: None,
+            retryable: false,
+        };
+        if r.check.auto_confirm.is_none() {
+            return r;
+        }
+        if self.dry_run {
+            r.outcome = ConfirmOutcome::WouldConfirm;
+            return r;
+        }
+        let reason = format!(
+            "mediaops batch-prioritizer: auto-confirmed by rule {}",
+            r.check.auto_confirm.as_deref().unwrap_or("")
+        );
+        match self
+            .client
+            .update_job_status(&r.check.job_id, RequestedBatchStatus::Ready, Some(&reason))
+            .await
+        {
+            Ok(_) => r.outcome = ConfirmOutcome::Confirmed,
+            Err(e) if e.code_is("JobStatusException") => r.outcome = ConfirmOutcome::AlreadyHandled,
+            Err(e) => {
+                r.outcome = ConfirmOutcome::Failed;
+                r.retryable = e.is_retryable();
+                r.error = Some(e.to_string());
+            }
+        }
+        r
+    }
+}

@@ -1,0 +1,26 @@
+//! Cold start: read and validate the configuration, build the clients, then serve invocations.
+
+use harvest_scheduler::scheduler::Scheduler;
+use harvest_scheduler::{handler, Config};
+use lambda_runtime::{service_fn, LambdaEvent};
+use mediaops::{Clients, Env};
+use serde_json::Value;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    mediaops::telemetry::init_tracing();
+    let config = Config::from_env(&Env::from_process()).inspect_err(|e| {
+        tracing::error!(error = %e, variable = e.var, "cold start failed: invalid configuration");
+    })?;
+    tracing::info!(
+        dry_run = config.common.dry_run,
+        "harvest-scheduler configured"
+    );
+    let clients = Clients::load(&config.common.clients).await;
+    let scheduler = Scheduler::new(clients.mediapackage(), config.common.dry_run);
+    let namespace = config.common.metrics_namespace;
+    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
+        handler::handle(&scheduler, &namespace, event)
+    }))
+    .await
+}

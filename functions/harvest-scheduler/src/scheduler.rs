@@ -1,0 +1,389 @@
+//! The schedule input, and cutting one clip per endpoint. Generic over the MediaPackage traits.
+
+use chrono::{DateTime, Duration, Utc};
+use mediaops::error::AwsErrorKind;
+use mediaops::model::{NewHarvestJob, OriginEndpoint, S3Destination};
+use mediaops::ops::{create_harvest_idempotent, HarvestCreate};
+use mediaops::policy::harvest::{
+    check_window, format_time, parse_time, render_key, scheduled_id, validate_key_template,
+    window_for,
+};
+use mediaops::ports::{
+    HarvestJobCreator, HarvestJobDetails, OriginEndpointDetails, OriginEndpointLister,
+};
+use mediaops::AwsError;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The schedule's input, as the `ScheduleV2` target passes it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleInput {
+    #[serde(default)]
+    pub channel_id: Option<String>,
+    #[serde(default)]
+    pub origin_endpoint_ids: Option<Vec<String>>,
+    pub window_minutes: i64,
+    #[serde(default)]
+    pub end_offset_minutes: i64,
+    pub destination_bucket: String,
+    pub manifest_key_template: String,
+    pub role_arn: String,
+    /// `<aws.scheduler.scheduled-time>` in the schedule's input.
+    pub scheduled_time: String,
+    #[serde(default)]
+    pub id_prefix: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoints {
+    Channel(String),
+    Ids(Vec<String>),
+}
+
+/// A validated schedule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Schedule {
+    pub endpoints: Endpoints,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub bucket: String,
+    pub template: String,
+    pub role_arn: String,
+    pub id_prefix: Option<String>,
+}
+
+fn id_ok(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 256
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+/// Reads and checks the input; the error names the field and the expected form.
+pub fn parse_schedule(payload: Value) -> Result<Schedule, String> {
+    let input: ScheduleInput = serde_json::from_value(payload).map_err(|e| {
+        format!("invalid schedule input: {e}; expected {{channel_id | origin_endpoint_ids, window_minutes, end_offset_minutes?, destination_bucket, manifest_key_template, role_arn, scheduled_time, id_prefix?}}")
+    })?;
+    let endpoints = match (input.channel_id, input.origin_endpoint_ids) {
+        (Some(c), None) if id_ok(&c) => Endpoints::Channel(c),
+        (None, Some(ids)) if !ids.is_empty() && ids.iter().all(|i| id_ok(i)) => Endpoints::Ids(ids),
+        (Some(_), Some(_)) => return Err("give channel_id or origin_endpoint_ids, not both".into()),
+        (None, None) => return Err("channel_id or origin_endpoint_ids is required".into()),
+        _ => return Err("channel_id / origin_endpoint_ids must be non-empty ids of letters, digits, '_' and '-'".into()),
+    };
+    if !(1..=1440).contains(&input.window_minutes) {
+        return Err(format!(
+            "window_minutes must be from 1 to 1440 (24 hours), not {}",
+            input.window_minutes
+        ));
+    }
+    if !(0..=1440).contains(&input.end_offset_minutes) {
+        return Err(format!(
+            "end_offset_minutes must be from 0 to 1440, not {}",
+            input.end_offset_minutes
+        ));
+    }
+    let scheduled = parse_time(&input.scheduled_time).ok_or_else(|| {
+        format!("scheduled_time {:?} is not an ISO-8601 time (put <aws.scheduler.scheduled-time> in the schedule's input)", input.scheduled_time)
+    })?;
+    if input.destination_bucket.trim().is_empty() || input.destination_bucket.len() > 63 {
+        return Err("destination_bucket must be an S3 bucket name".into());
+    }
+    validate_key_template(&input.manifest_key_template)?;
+    if !(input.role_arn.starts_with("arn:aws")
+        && input.role_arn.contains(":iam::")
+        && input.role_arn.contains(":role/"))
+    {
+        return Err(format!(
+            "role_arn {:?} is not an IAM role ARN",
+            input.role_arn
+        ));
+    }
+    if let Some(p) = input.id_prefix.as_deref().filter(|p| !p.is_empty()) {
+        if !id_ok(p) || p.len() > 32 {
+            return Err("id_prefix must be up to 32 letters, digits, '_' and '-'".into());
+        }
+    }
+    let (start, end) = window_for(
+        scheduled,
+        Duration::minutes(input.window_minutes),
+        Duration::minutes(input.end_offset_minutes),
+    );
+    Ok(Schedule {
+        endpoints,
+        start,
+        end,
+        bucket: input.destination_bucket,
+        template: input.manifest_key_template,
+        role_arn: input.role_arn,
+        id_prefix: input.id_prefix.filter(|p| !p.is_empty()),
+    })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClipOutcome {
+    Created,
+    AlreadyExisted,
+    WouldCreate,
+    Rejected,
+    Failed,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClipResult {
+    pub origin_endpoint_id: String,
+    pub harvest_job_id: String,
+    pub start_time: String,
+    pub end_time: String,
+    pub manifest_key: String,
+    pub outcome: ClipOutcome,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub retryable: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunReport {
+    pub start_time: String,
+    pub end_time: String,
+    pub dry_run: bool,
+    pub created: u32,
+    pub already_existed: u32,
+    pub rejected: u32,
+    pub failed: u32,
+    pub retryable_failures: u32,
+    pub clips: Vec<ClipResult>,
+}
+
+pub struct Scheduler<C> {
+    pub client: C,
+    pub dry_run: bool,
+}
+
+impl<C> Scheduler<C>
+where
+    C: OriginEndpointDetails + OriginEndpointLister + HarvestJobCreator + HarvestJobDetails,
+{
+    pub fn new(client: C, dry_run: bool) -> Self {
+        Self { client, dry_run }
+    }
+
+    /// Cuts the schedule's clip on every endpoint. Fails only when the endpoints cannot be read
+    /// at all; per-endpoint failures are reported and do not stop the others.
+    pub async fn run(&self, s: &Schedule, now: DateTime<Utc>) -> Result<RunReport, AwsError> {
+        let mut report = RunReport {
+            start_time: format_time(s.start),
+            end_time: format_time(s.end),
+            dry_run: self.dry_run,
+            created: 0,
+            already_existed: 0,
+            rejected: 0,
+            failed: 0,
+            retryable_failures: 0,
+            clips: Vec::new(),
+        };
+        let endpoints: Vec<Result<OriginEndpoint, (String, String, bool)>> = match &s.endpoints {
+            Endpoints::Channel(channel) => {
+                let mut all = Vec::new();
+                let mut token: Option<String> = None;
+                loop {
+                    let page = self
+                        .client
+                        .list_origin_endpoints(Some(channel), token.as_deref())
+                        .await?;
+                    all.extend(page.items.into_iter().map(Ok));
+                    token = page.next_token;
+                    if token.is_none() {
+                        break;
+                    }
+                }
+                all
+            }
+            Endpoints::Ids(ids) => {
+                let mut all = Vec::new();
+                for id in ids {
+                    all.push(match self.client.describe_origin_endpoint(id).await {
+                        Ok(e) => Ok(e),
+                        Err(e) if e.kind == AwsErrorKind::NotFound => Err((
+                            id.clone(),
+                            "the origin endpoint does not exist".into(),
+                            false,
+                        )),
+                        Err(e) => Err((id.clone(), e.to_string(), e.is_retryable())),
+                    });
+                }
+                all
+            }
+        };
+        for endpoint in endpoints {
+            let clip = match endpoint {
+                Ok(e) => self.cut(s, &e, now).await,
+                Err((id, reason, retryable)) => ClipResult {
+                    harvest_job_id: scheduled_id(s.id_prefix.as_deref(), &id, s.start, s.end),
+                    origin_endpoint_id: id,
+                    start_time: format_time(s.start),
+                    end_time: format_time(s.end),
+                    manifest_key: String::new(),
+                    outcome: if retryable {
+                        ClipOutcome::Failed
+                    } else {
+                        ClipOutcome::Rejected
+                    },
+                    reason: Some(reason),
+                    retryable,
+                },
+            };
+            match clip.outcome {
+                ClipOutcome::Created => report.created += 1,
+                ClipOutcome::AlreadyExisted => report.already_existed += 1,
+                ClipOutcome::Rejected => report.rejected += 1,
+                ClipOutcome::Failed => {
+                    report.failed += 1;
+                    report.retryable_failures += clip.retryable as u32;
+                }
+                ClipOutcome::WouldCreate => {}
+            }
+            report.clips.push(clip);
+        }
+        Ok(report)
+    }
+
+    async fn cut(&self, s: &Schedule, e: &OriginEndpoint, now: DateTime<Utc>) -> ClipResult {
+        let channel = e.channel_id.clone().unwrap_or_default();
+        let mut r = ClipResult {
+            origin_endpoint_id: e.id.clone(),
+            harvest_job_id: scheduled_id(s.id_prefix.as_deref(), &e.id, s.start, s.end),
+            start_time: format_time(s.start),
+            end_time: format_time(s.end),
+            manifest_key: render_key(&s.template, &e.id, &channel, s.start, s.end),
+            outcome: ClipOutcome::Rejected,
+            reason: None,
+            retryable: false,
+        };
+        if let Err(reason) = check_window(s.start, s.end, e.startover_window_seconds, now) {
+            r.reason = Some(reason);
+            return r;
+        }
+        if self.dry_run {
+            r.outcome = ClipOutcome::WouldCreate;
+            return r;
+        }
+        let job = NewHarvestJob {
+            id: r.harvest_job_id.clone(),
+            origin_endpoint_id: e.id.clone(),
+            start_time: r.start_time.clone(),
+            end_time: r.end_time.clone(),
+            destination: S3Destination {
+                bucket_name: s.bucket.clone(),
+                manifest_key: r.manifest_key.clone(),
+                role_arn: s.role_arn.clone(),
+            },
+        };
+        match create_harvest_idempotent(&self.client, &job).await {
+            Ok(HarvestCreate::Created) => r.outcome = ClipOutcome::Created,
+            Ok(HarvestCreate::AlreadyExists) => r.outcome = ClipOutcome::AlreadyExisted,
+            Ok(HarvestCreate::Rejected(reason)) | Ok(HarvestCreate::EndpointGone(reason)) => {
+                r.reason = Some(reason)
+            }
+            Err(err) => {
+                r.outcome = ClipOutcome::Failed;
+                r.retryable = err.is_retryable();
+                r.reason = Some(err.to_string());
+            }
+        }
+        r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn input() -> Value {
+        json!({
+            "channel_id": "sports", "window_minutes": 60, "destination_bucket": "vod-clips",
+            "manifest_key_template": "clips/{channel_id}/{date}/{endpoint_id}-{start}/index.m3u8",
+            "role_arn": "arn:aws:iam::123456789012:role/MediaPackageHarvest", "scheduled_time": "2026-12-01T00:05:00Z",
+            "end_offset_minutes": 5
+        })
+    }
+
+    #[test]
+    fn a_valid_input_gives_the_window_from_the_scheduled_time() {
+        let s = parse_schedule(input()).unwrap();
+        assert_eq!(s.endpoints, Endpoints::Channel("sports".into()));
+        assert_eq!(
+            (format_time(s.start), format_time(s.end)),
+            ("2026-11-30T23:00:00Z".into(), "2026-12-01T00:00:00Z".into())
+        );
+    }
+
+    #[test]
+    fn every_invalid_field_is_named() {
+        let cases: Vec<(&str, Value, &str)> = vec![
+            ("both", json!({ "origin_endpoint_ids": ["a"] }), "not both"),
+            (
+                "empty ids",
+                json!({ "channel_id": null, "origin_endpoint_ids": [] }),
+                "non-empty",
+            ),
+            (
+                "window too long",
+                json!({ "window_minutes": 1441 }),
+                "window_minutes",
+            ),
+            (
+                "window zero",
+                json!({ "window_minutes": 0 }),
+                "window_minutes",
+            ),
+            (
+                "offset",
+                json!({ "end_offset_minutes": -1 }),
+                "end_offset_minutes",
+            ),
+            (
+                "placeholder left",
+                json!({ "scheduled_time": "<aws.scheduler.scheduled-time>" }),
+                "scheduled_time",
+            ),
+            (
+                "bucket",
+                json!({ "destination_bucket": "" }),
+                "destination_bucket",
+            ),
+            (
+                "template",
+                json!({ "manifest_key_template": "clips/{nope}" }),
+                "unknown placeholder",
+            ),
+            (
+                "role",
+                json!({ "role_arn": "MediaPackageHarvest" }),
+                "role_arn",
+            ),
+            ("prefix", json!({ "id_prefix": "has space" }), "id_prefix"),
+            ("unknown field", json!({ "window": 60 }), "unknown field"),
+            (
+                "wrong type",
+                json!({ "window_minutes": "60" }),
+                "invalid schedule input",
+            ),
+        ];
+        for (name, patch, want) in cases {
+            let mut v = input();
+            for (k, val) in patch.as_object().unwrap() {
+                v[k] = val.clone();
+            }
+            let err = parse_schedule(v).unwrap_err();
+            assert!(err.contains(want), "{name}: {err}");
+        }
+        let mut none = input();
+        none.as_object_mut().unwrap().remove("channel_id");
+        assert!(parse_schedule(none).unwrap_err().contains("required"));
+        assert!(parse_schedule(json!("sweep")).is_err());
+    }
+}

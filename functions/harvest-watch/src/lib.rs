@@ -1,0 +1,36 @@
+//! `harvest-watch`: retries failed MediaPackage harvest jobs.
+//!
+//! On a FAILED `MediaPackage HarvestJob Notification`, create a replacement job with the same
+//! endpoint, window and destination and a deterministic id (`<original>-r1`, `-r2`, …), up to
+//! `HARVEST_MAX_RETRIES`, after checking the window is still inside the endpoint's startover
+//! window. The same event twice creates one replacement. SUCCEEDED is logged and measured.
+
+pub mod handler;
+pub mod watcher;
+
+use mediaops::{CommonConfig, ConfigError, Env};
+
+pub const FUNCTION: &str = "harvest-watch";
+
+/// The client capabilities the handler is generic over (CreateHarvestJob passes the harvest role).
+pub const CAPABILITIES: &[&[&str]] = &[
+    mediaops::ports::iam::HARVEST_JOB_CREATOR,
+    mediaops::ports::iam::HARVEST_JOB_DETAILS,
+    mediaops::ports::iam::ORIGIN_ENDPOINT_DETAILS,
+];
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub common: CommonConfig,
+    /// `HARVEST_MAX_RETRIES`: replacement jobs per original (0 disables retrying).
+    pub max_retries: u32,
+}
+
+impl Config {
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        Ok(Self {
+            common: CommonConfig::from_env(env)?,
+            max_retries: env.int_in("HARVEST_MAX_RETRIES", 3, 0..=20)?,
+        })
+    }
+}

@@ -1,0 +1,19 @@
+# harvest-watch and harvest-scheduler (sourced by scripts/demo).
+# Harvest windows must lie inside the endpoint's startover window (6 hours here), so the sample
+# events' times are moved to the last hours before they are sent.
+start=$(date -u -d '-90 minutes' +%Y-%m-%dT%H:%M:00Z)
+end=$(date -u -d '-30 minutes' +%Y-%m-%dT%H:%M:00Z)
+now=$(date -u +%Y-%m-%dT%H:%M:00Z)
+old_start=$(date -u -d '-10 hours' +%Y-%m-%dT%H:%M:00Z)
+old_end=$(date -u -d '-9 hours' +%Y-%m-%dT%H:%M:00Z)
+retime() { sed -e "s/2026-11-21T09:00:00Z/$1/" -e "s/2026-11-21T10:00:00Z/$2/" "$3"; }
+retime "$start" "$end" functions/harvest-watch/events/harvest-failed.json >"$work/harvest-failed.json"
+retime "$old_start" "$old_end" functions/harvest-watch/events/harvest-failed.json | sed 's/sports-hls-match-42/sports-hls-match-7/g' >"$work/harvest-aged-out.json"
+retime "$start" "$end" functions/harvest-watch/events/harvest-failed.json | sed 's/sports-hls-match-42/sports-hls-match-42-r3/g' >"$work/harvest-exhausted.json"
+sed "s/2026-11-21T11:00:00Z/$now/" functions/harvest-scheduler/events/schedule.json >"$work/harvest-schedule.json"
+# A failed clip of the match is retried once (the duplicate delivery creates nothing); a clip from
+# ten hours ago has aged out of the startover window; a third failure of a retry gives up.
+run harvest-watch "$work/harvest-failed.json" "$work/harvest-failed.json" "$work/harvest-aged-out.json" \
+  "$work/harvest-exhausted.json" functions/harvest-watch/events/harvest-succeeded.json
+# The hourly schedule clips the last hour of all three sports endpoints; run again, nothing new.
+run harvest-scheduler "$work/harvest-schedule.json" "$work/harvest-schedule.json"
