@@ -11,10 +11,10 @@ pub enum HarvestCreate {
     Created,
     /// A job with this id exists already: an earlier run (or delivery) created it.
     AlreadyExists,
-    /// MediaPackage refused it (422 for another reason), with its message.
-    Rejected(String),
+    /// MediaPackage refused it (422 for another reason): its error, message included.
+    Rejected(AwsError),
     /// The origin endpoint does not exist.
-    EndpointGone(String),
+    EndpointGone(AwsError),
 }
 
 /// Creates `job`; a 422 is told apart by looking the id up (exists → already done, else refused).
@@ -28,15 +28,14 @@ where
 {
     match client.create_harvest_job(job).await {
         Ok(_) => Ok(HarvestCreate::Created),
-        Err(e) if e.kind == AwsErrorKind::Conflict => match client
-            .describe_harvest_job(&job.id)
-            .await
-        {
-            Ok(_) => Ok(HarvestCreate::AlreadyExists),
-            Err(d) if d.kind == AwsErrorKind::NotFound => Ok(HarvestCreate::Rejected(e.message)),
-            Err(d) => Err(d),
-        },
-        Err(e) if e.kind == AwsErrorKind::NotFound => Ok(HarvestCreate::EndpointGone(e.message)),
+        Err(e) if e.kind == AwsErrorKind::Conflict => {
+            match client.describe_harvest_job(&job.id).await {
+                Ok(_) => Ok(HarvestCreate::AlreadyExists),
+                Err(d) if d.kind == AwsErrorKind::NotFound => Ok(HarvestCreate::Rejected(e)),
+                Err(d) => Err(d),
+            }
+        }
+        Err(e) if e.kind == AwsErrorKind::NotFound => Ok(HarvestCreate::EndpointGone(e)),
         Err(e) => Err(e),
     }
 }

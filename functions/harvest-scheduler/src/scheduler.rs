@@ -284,8 +284,8 @@ where
         match create_harvest_idempotent(&self.client, &job).await {
             Ok(HarvestCreate::Created) => r.outcome = ClipOutcome::Created,
             Ok(HarvestCreate::AlreadyExists) => r.outcome = ClipOutcome::AlreadyExisted,
-            Ok(HarvestCreate::Rejected(reason)) | Ok(HarvestCreate::EndpointGone(reason)) => {
-                r.reason = Some(reason)
+            Ok(HarvestCreate::Rejected(e)) | Ok(HarvestCreate::EndpointGone(e)) => {
+                r.reason = Some(e.message)
             }
             Err(err) => {
                 r.outcome = ClipOutcome::Failed;

@@ -122,7 +122,10 @@ impl<C: HarvestJobCreator + HarvestJobDetails + OriginEndpointDetails> Watcher<C
         Ok(match create_harvest_idempotent(&self.client, &job).await? {
             HarvestCreate::Created => RetryOutcome::Created { id, attempt },
             HarvestCreate::AlreadyExists => RetryOutcome::AlreadyExists { id, attempt },
-            HarvestCreate::Rejected(reason) => RetryOutcome::Rejected { id, reason },
+            HarvestCreate::Rejected(e) => RetryOutcome::Rejected {
+                id,
+                reason: e.message,
+            },
             HarvestCreate::EndpointGone(_) => RetryOutcome::EndpointGone,
         })
     }

@@ -98,13 +98,8 @@ pub fn retry_plan(id: &str, max_retries: u32) -> RetryPlan {
     }
 }
 
-/// A window checked against an endpoint's startover window at `now`: the reason it is refused.
-pub fn check_window(
-    start: DateTime<Utc>,
-    end: DateTime<Utc>,
-    startover_seconds: Option<i32>,
-    now: DateTime<Utc>,
-) -> Result<(), String> {
+/// The window's own shape: it ends after it starts and lasts at most 24 hours.
+pub fn check_window_shape(start: DateTime<Utc>, end: DateTime<Utc>) -> Result<(), String> {
     if end <= start {
         return Err(format!(
             "the window ends ({}) before it starts ({})",
@@ -118,6 +113,17 @@ pub fn check_window(
             (end - start).num_minutes()
         ));
     }
+    Ok(())
+}
+
+/// A window checked against an endpoint's startover window at `now`: the reason it is refused.
+pub fn check_window(
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    startover_seconds: Option<i32>,
+    now: DateTime<Utc>,
+) -> Result<(), String> {
+    check_window_shape(start, end)?;
     if end > now {
         return Err(format!(
             "the window ends in the future ({})",

@@ -1,0 +1,57 @@
+//! Parses the request, runs it, logs one record for it, emits a metric, returns the report.
+
+use lambda_runtime::LambdaEvent;
+use mediaops::ports::{
+    AccessLogging, BatchJobPriority, BatchJobReader, BatchJobStatusChanger, ContainerReader,
+    HarvestJobCreator, HarvestJobDetails, HarvestJobLister, PipelineControl, PipelineJobLister,
+    StatusJobLister, TranscodeJobCanceller,
+};
+use mediaops::telemetry::Metrics;
+use mediaops::Error;
+use serde_json::Value;
+
+use crate::request::parse;
+use crate::runbook::{Report, Runbook};
+use crate::FUNCTION;
+
+pub async fn handle<E, B, S, P>(
+    rb: &Runbook<E, B, S, P>,
+    namespace: &str,
+    dry_run_default: bool,
+    event: LambdaEvent<Value>,
+) -> Result<Report, Error>
+where
+    E: PipelineControl + PipelineJobLister + StatusJobLister + TranscodeJobCanceller,
+    B: BatchJobReader + BatchJobPriority + BatchJobStatusChanger,
+    S: ContainerReader + AccessLogging,
+    P: HarvestJobCreator + HarvestJobDetails + HarvestJobLister,
+{
+    let request_id = event.context.request_id.clone();
+    let mut request = parse(event.payload).map_err(|e| {
+        tracing::warn!(request_id, error = e, "invalid runbook request");
+        Error::BadRequest(e)
+    })?;
+    // A function deployed with DRY_RUN=true never changes anything, whatever the request says.
+    request.dry_run |= dry_run_default;
+    let action = request.action.name();
+    let outcome = rb.run(&request).await;
+    let mut m = Metrics::new(namespace, FUNCTION);
+    m.property("action", action)
+        .property("request_id", &request_id);
+    match &outcome {
+        Ok(r) => {
+            tracing::info!(
+                request_id, action, dry_run = r.dry_run, confirmed = r.confirmed, executed = r.executed,
+                plan = ?r.plan, result = %r.result, items = r.items.len(), note = r.note.as_deref(), "runbook action"
+            );
+            m.count("RunbookActions", 1.0)
+                .count("RunbookChanges", r.executed as u8 as f64);
+        }
+        Err(e) => {
+            tracing::warn!(request_id, action, dry_run = request.dry_run, error = %e, error_type = e.error_type(), "runbook action failed");
+            m.count("RunbookActions", 1.0).count("RunbookFailures", 1.0);
+        }
+    }
+    m.emit();
+    outcome
+}

@@ -1,0 +1,50 @@
+//! `runbook`: the operations an operator needs during an incident, invoked on demand with a JSON
+//! request and answered with a JSON report. Destructive actions (`pipeline.drain`, `batch.cancel`,
+//! `logging.stop`) without `"confirm": true`, and any action with `"dry_run": true`, return the plan
+//! and change nothing.
+
+pub mod handler;
+pub mod request;
+pub mod runbook;
+
+use mediaops::{CommonConfig, ConfigError, Env};
+
+pub const FUNCTION: &str = "runbook";
+
+/// The client capabilities the runbook is generic over: their IAM actions are its grant.
+pub const CAPABILITIES: &[&[&str]] = {
+    use mediaops::ports::iam::*;
+    &[
+        PIPELINE_CONTROL,
+        PIPELINE_JOB_LISTER,
+        STATUS_JOB_LISTER,
+        TRANSCODE_JOB_CANCELLER,
+        BATCH_JOB_READER,
+        BATCH_JOB_PRIORITY,
+        BATCH_JOB_STATUS,
+        CONTAINER_READER,
+        ACCESS_LOGGING,
+        HARVEST_JOB_CREATOR,
+        HARVEST_JOB_DETAILS,
+        HARVEST_JOB_LISTER,
+    ]
+};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub common: CommonConfig,
+}
+
+impl Config {
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let common = CommonConfig::from_env(env)?;
+        if common.clients.account_id.is_none() {
+            return Err(ConfigError::new(
+                "MEDIAOPS_ACCOUNT_ID",
+                None,
+                "a 12-digit AWS account id (S3 Batch Operations calls name the account)",
+            ));
+        }
+        Ok(Self { common })
+    }
+}

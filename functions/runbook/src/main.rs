@@ -1,0 +1,28 @@
+//! Cold start: read and validate the configuration, build the clients, then serve invocations.
+
+use lambda_runtime::{service_fn, LambdaEvent};
+use mediaops::{Clients, Env};
+use runbook::runbook::Runbook;
+use runbook::{handler, Config};
+use serde_json::Value;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    mediaops::telemetry::init_tracing();
+    let config = Config::from_env(&Env::from_process()).inspect_err(|e| {
+        tracing::error!(error = %e, variable = e.var, "cold start failed: invalid configuration");
+    })?;
+    tracing::info!(dry_run = config.common.dry_run, "runbook configured");
+    let clients = Clients::load(&config.common.clients).await;
+    let rb = Runbook {
+        transcoder: clients.transcoder(),
+        batch: clients.s3control()?,
+        store: clients.mediastore(),
+        package: clients.mediapackage(),
+    };
+    let (namespace, dry_run) = (config.common.metrics_namespace, config.common.dry_run);
+    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
+        handler::handle(&rb, &namespace, dry_run, event)
+    }))
+    .await
+}

@@ -1,0 +1,757 @@
+//! Runbook requests: `{"action": "<name>", ...parameters, "dry_run": false, "confirm": false}`,
+//! parsed into a typed enum. Every error names the field and the form it expects.
+
+use chrono::{DateTime, Utc};
+use mediaops::model::{TranscodeJobStatus, MAX_BATCH_PRIORITY};
+use mediaops::policy::breaker::is_pipeline_id;
+use mediaops::policy::harvest::{check_window_shape, parse_time};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// Every action, as the request names it.
+pub const ACTIONS: [&str; 17] = [
+    "pipeline.status",
+    "pipeline.pause",
+    "pipeline.resume",
+    "pipeline.drain",
+    "jobs.list",
+    "batch.list",
+    "batch.describe",
+    "batch.set_priority",
+    "batch.confirm",
+    "batch.cancel",
+    "logging.status",
+    "logging.start",
+    "logging.stop",
+    "harvest.create",
+    "harvest.describe",
+    "harvest.list",
+    "help",
+];
+
+/// Actions that change something irreversibly: they need `"confirm": true`.
+pub const DESTRUCTIVE: [&str; 3] = ["pipeline.drain", "batch.cancel", "logging.stop"];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Order {
+    Newest,
+    Oldest,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "action")]
+pub enum Action {
+    #[serde(rename = "pipeline.status")]
+    PipelineStatus { pipeline_id: String },
+    #[serde(rename = "pipeline.pause")]
+    PipelinePause { pipeline_id: String },
+    #[serde(rename = "pipeline.resume")]
+    PipelineResume { pipeline_id: String },
+    #[serde(rename = "pipeline.drain")]
+    PipelineDrain { pipeline_id: String },
+    #[serde(rename = "jobs.list")]
+    JobsList {
+        status: Option<TranscodeJobStatus>,
+        pipeline_id: Option<String>,
+        order: Order,
+        limit: u32,
+        page_token: Option<String>,
+    },
+    #[serde(rename = "batch.list")]
+    BatchList {
+        statuses: Vec<String>,
+        limit: u32,
+        page_token: Option<String>,
+    },
+    #[serde(rename = "batch.describe")]
+    BatchDescribe { job_id: String },
+    #[serde(rename = "batch.set_priority")]
+    BatchSetPriority { job_id: String, priority: i32 },
+    #[serde(rename = "batch.confirm")]
+    BatchConfirm { job_id: String },
+    #[serde(rename = "batch.cancel")]
+    BatchCancel { job_id: String, reason: String },
+    #[serde(rename = "logging.status")]
+    LoggingStatus,
+    #[serde(rename = "logging.start")]
+    LoggingStart { container: String },
+    #[serde(rename = "logging.stop")]
+    LoggingStop { container: String },
+    #[serde(rename = "harvest.create")]
+    HarvestCreate {
+        id: String,
+        origin_endpoint_id: String,
+        start_time: String,
+        end_time: String,
+        bucket_name: String,
+        manifest_key: String,
+        role_arn: String,
+    },
+    #[serde(rename = "harvest.describe")]
+    HarvestDescribe { id: String },
+    #[serde(rename = "harvest.list")]
+    HarvestList {
+        channel_id: Option<String>,
+        status: Option<String>,
+        limit: u32,
+        page_token: Option<String>,
+    },
+    #[serde(rename = "help")]
+    Help,
+}
+
+impl Action {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::PipelineStatus { .. } => "pipeline.status",
+            Action::PipelinePause { .. } => "pipeline.pause",
+            Action::PipelineResume { .. } => "pipeline.resume",
+            Action::PipelineDrain { .. } => "pipeline.drain",
+            Action::JobsList { .. } => "jobs.list",
+            Action::BatchList { .. } => "batch.list",
+            Action::BatchDescribe { .. } => "batch.describe",
+            Action::BatchSetPriority { .. } => "batch.set_priority",
+            Action::BatchConfirm { .. } => "batch.confirm",
+            Action::BatchCancel { .. } => "batch.cancel",
+            Action::LoggingStatus => "logging.status",
+            Action::LoggingStart { .. } => "logging.start",
+            Action::LoggingStop { .. } => "logging.stop",
+            Action::HarvestCreate { .. } => "harvest.create",
+            Action::HarvestDescribe { .. } => "harvest.describe",
+            Action::HarvestList { .. } => "harvest.list",
+            Action::Help => "help",
+        }
+    }
+
+    pub fn is_destructive(&self) -> bool {
+        DESTRUCTIVE.contains(&self.name())
+    }
+
+    /// Whether the action changes anything (and so honours `dry_run`).
+    pub fn mutates(&self) -> bool {
+        matches!(
+            self,
+            Action::PipelinePause { .. }
+                | Action::PipelineResume { .. }
+                | Action::PipelineDrain { .. }
+                | Action::BatchSetPriority { .. }
+                | Action::BatchConfirm { .. }
+                | Action::BatchCancel { .. }
+                | Action::LoggingStart { .. }
+                | Action::LoggingStop { .. }
+                | Action::HarvestCreate { .. }
+        )
+    }
+}
+
+/// A parsed request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    pub action: Action,
+    pub dry_run: bool,
+    pub confirm: bool,
+}
+
+fn params<T: DeserializeOwned>(
+    action: &str,
+    map: Map<String, Value>,
+    expected: &str,
+) -> Result<T, String> {
+    serde_json::from_value(Value::Object(map))
+        .map_err(|e| format!("{action}: {e}; expected {expected}"))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PipelineParams {
+    pipeline_id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JobsListParams {
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    pipeline_id: Option<String>,
+    #[serde(default)]
+    order: Option<Order>,
+    #[serde(default)]
+    limit: Option<u32>,
+    #[serde(default)]
+    page_token: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BatchListParams {
+    #[serde(default)]
+    statuses: Option<Vec<String>>,
+    #[serde(default)]
+    limit: Option<u32>,
+    #[serde(default)]
+    page_token: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JobParams {
+    job_id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PriorityParams {
+    job_id: String,
+    priority: i64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CancelParams {
+    job_id: String,
+    reason: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Empty {}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ContainerParams {
+    container: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HarvestCreateParams {
+    id: String,
+    origin_endpoint_id: String,
+    start_time: String,
+    end_time: String,
+    bucket_name: String,
+    manifest_key: String,
+    role_arn: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HarvestIdParams {
+    id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HarvestListParams {
+    #[serde(default)]
+    channel_id: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    limit: Option<u32>,
+    #[serde(default)]
+    page_token: Option<String>,
+}
+
+const BATCH_STATUSES: [&str; 13] = [
+    "Active",
+    "Cancelled",
+    "Cancelling",
+    "Complete",
+    "Completing",
+    "Failed",
+    "Failing",
+    "New",
+    "Paused",
+    "Pausing",
+    "Preparing",
+    "Ready",
+    "Suspended",
+];
+const PIPELINE_ID_FORM: &str = "an Elastic Transcoder pipeline id (13 digits, '-', 6 letters or digits, e.g. 1111111111111-abcde1)";
+const JOB_ID_FORM: &str = "an S3 Batch Operations job id (1-36 letters, digits, '-' and '_')";
+const CONTAINER_FORM: &str = "a MediaStore container name (1-255 letters, digits, '_' and '-')";
+const MP_ID_FORM: &str = "a MediaPackage id (1-256 letters, digits, '_' and '-')";
+
+fn check(ok: bool, field: &str, value: &str, form: &str) -> Result<(), String> {
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("{field} {value:?} is not {form}"))
+    }
+}
+
+fn ident(s: &str, max: usize) -> bool {
+    !s.is_empty()
+        && s.len() <= max
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+fn pipeline(p: PipelineParams) -> Result<String, String> {
+    check(
+        is_pipeline_id(&p.pipeline_id),
+        "pipeline_id",
+        &p.pipeline_id,
+        PIPELINE_ID_FORM,
+    )?;
+    Ok(p.pipeline_id)
+}
+
+fn job_id(j: &str) -> Result<String, String> {
+    check(ident(j, 36), "job_id", j, JOB_ID_FORM)?;
+    Ok(j.to_string())
+}
+
+fn limit(l: Option<u32>, default: u32, max: u32) -> Result<u32, String> {
+    match l.unwrap_or(default) {
+        n @ 1.. if n <= max => Ok(n),
+        n => Err(format!("limit {n} is not a number from 1 to {max}")),
+    }
+}
+
+/// Parses a request; the error says what is wrong and what is expected.
+pub fn parse(payload: Value) -> Result<Request, String> {
+    let Value::Object(mut map) = payload else {
+        return Err("a request is a JSON object: {\"action\": \"<name>\", ...parameters, \"dry_run\": false, \"confirm\": false}".into());
+    };
+    let action = match map.remove("action") {
+        Some(Value::String(a)) => a,
+        Some(other) => {
+            return Err(format!(
+                "action must be a string, not {other}; valid actions: {}",
+                ACTIONS.join(", ")
+            ))
+        }
+        None => {
+            return Err(format!(
+                "action is required; valid actions: {}",
+                ACTIONS.join(", ")
+            ))
+        }
+    };
+    let flag = |map: &mut Map<String, Value>, name: &str| -> Result<bool, String> {
+        match map.remove(name) {
+            None | Some(Value::Null) => Ok(false),
+            Some(Value::Bool(b)) => Ok(b),
+            Some(other) => Err(format!("{name} must be true or false, not {other}")),
+        }
+    };
+    let dry_run = flag(&mut map, "dry_run")?;
+    let confirm = flag(&mut map, "confirm")?;
+    let a = action.as_str();
+    let action = match a {
+        "pipeline.status" => Action::PipelineStatus {
+            pipeline_id: pipeline(params(a, map, "{pipeline_id}")?)?,
+        },
+        "pipeline.pause" => Action::PipelinePause {
+            pipeline_id: pipeline(params(a, map, "{pipeline_id}")?)?,
+        },
+        "pipeline.resume" => Action::PipelineResume {
+            pipeline_id: pipeline(params(a, map, "{pipeline_id}")?)?,
+        },
+        "pipeline.drain" => Action::PipelineDrain {
+            pipeline_id: pipeline(params(a, map, "{pipeline_id}")?)?,
+        },
+        "jobs.list" => {
+            let p: JobsListParams = params(
+                a,
+                map,
+                "{status | pipeline_id, order?: newest|oldest, limit?: 1-1000, page_token?}",
+            )?;
+            let status = match p.status.as_deref() {
+                None => None,
+                Some(s) => Some(TranscodeJobStatus::parse(s).ok_or_else(|| {
+                    format!("status {s:?} is not one of Submitted, Progressing, Complete, Canceled, Error")
+                })?),
+            };
+            match (&status, &p.pipeline_id) {
+                (Some(_), Some(_)) => {
+                    return Err("jobs.list: give status or pipeline_id, not both".into())
+                }
+                (None, None) => return Err("jobs.list: status or pipeline_id is required".into()),
+                (None, Some(id)) => check(is_pipeline_id(id), "pipeline_id", id, PIPELINE_ID_FORM)?,
+                _ => {}
+            }
+            Action::JobsList {
+                status,
+                pipeline_id: p.pipeline_id,
+                order: p.order.unwrap_or(Order::Newest),
+                limit: limit(p.limit, 50, 1000)?,
+                page_token: p.page_token,
+            }
+        }
+        "batch.list" => {
+            let p: BatchListParams = params(
+                a,
+                map,
+                "{statuses?: [status, ...], limit?: 1-1000, page_token?}",
+            )?;
+            let statuses = p.statuses.unwrap_or_default();
+            if let Some(bad) = statuses
+                .iter()
+                .find(|s| !BATCH_STATUSES.contains(&s.as_str()))
+            {
+                return Err(format!(
+                    "statuses: {bad:?} is not one of {}",
+                    BATCH_STATUSES.join(", ")
+                ));
+            }
+            Action::BatchList {
+                statuses,
+                limit: limit(p.limit, 100, 1000)?,
+                page_token: p.page_token,
+            }
+        }
+        "batch.describe" => Action::BatchDescribe {
+            job_id: job_id(&params::<JobParams>(a, map, "{job_id}")?.job_id)?,
+        },
+        "batch.set_priority" => {
+            let p: PriorityParams = params(a, map, "{job_id, priority: 0-2147483647}")?;
+            if !(0..=MAX_BATCH_PRIORITY).contains(&p.priority) {
+                return Err(format!(
+                    "priority {} is not a number from 0 to 2147483647",
+                    p.priority
+                ));
+            }
+            Action::BatchSetPriority {
+                job_id: job_id(&p.job_id)?,
+                priority: p.priority as i32,
+            }
+        }
+        "batch.confirm" => Action::BatchConfirm {
+            job_id: job_id(&params::<JobParams>(a, map, "{job_id}")?.job_id)?,
+        },
+        "batch.cancel" => {
+            let p: CancelParams = params(a, map, "{job_id, reason}")?;
+            if p.reason.trim().is_empty() || p.reason.len() > 256 {
+                return Err("reason must be 1-256 characters: say why the job is cancelled".into());
+            }
+            Action::BatchCancel {
+                job_id: job_id(&p.job_id)?,
+                reason: p.reason,
+            }
+        }
+        "logging.status" => {
+            params::<Empty>(a, map, "no parameters")?;
+            Action::LoggingStatus
+        }
+        "logging.start" | "logging.stop" => {
+            let p: ContainerParams = params(a, map, "{container}")?;
+            check(
+                ident(&p.container, 255),
+                "container",
+                &p.container,
+                CONTAINER_FORM,
+            )?;
+            if a == "logging.start" {
+                Action::LoggingStart {
+                    container: p.container,
+                }
+            } else {
+                Action::LoggingStop {
+                    container: p.container,
+                }
+            }
+        }
+        "harvest.create" => {
+            let p: HarvestCreateParams = params(
+                a,
+                map,
+                "{id, origin_endpoint_id, start_time, end_time (ISO-8601, end after start, at most 24 hours), bucket_name, manifest_key, role_arn}",
+            )?;
+            check(ident(&p.id, 128), "id", &p.id, MP_ID_FORM)?;
+            check(
+                ident(&p.origin_endpoint_id, 256),
+                "origin_endpoint_id",
+                &p.origin_endpoint_id,
+                MP_ID_FORM,
+            )?;
+            let start: DateTime<Utc> = parse_time(&p.start_time)
+                .ok_or_else(|| format!("start_time {:?} is not an ISO-8601 time", p.start_time))?;
+            let end: DateTime<Utc> = parse_time(&p.end_time)
+                .ok_or_else(|| format!("end_time {:?} is not an ISO-8601 time", p.end_time))?;
+            check_window_shape(start, end)?;
+            if p.bucket_name.trim().is_empty() || p.manifest_key.trim().is_empty() {
+                return Err("bucket_name and manifest_key must not be empty".into());
+            }
+            check(
+                p.role_arn.starts_with("arn:aws") && p.role_arn.contains(":role/"),
+                "role_arn",
+                &p.role_arn,
+                "an IAM role ARN",
+            )?;
+            Action::HarvestCreate {
+                id: p.id,
+                origin_endpoint_id: p.origin_endpoint_id,
+                start_time: p.start_time,
+                end_time: p.end_time,
+                bucket_name: p.bucket_name,
+                manifest_key: p.manifest_key,
+                role_arn: p.role_arn,
+            }
+        }
+        "harvest.describe" => {
+            let p: HarvestIdParams = params(a, map, "{id}")?;
+            check(ident(&p.id, 256), "id", &p.id, MP_ID_FORM)?;
+            Action::HarvestDescribe { id: p.id }
+        }
+        "harvest.list" => {
+            let p: HarvestListParams = params(
+                a,
+                map,
+                "{channel_id?, status?: IN_PROGRESS|SUCCEEDED|FAILED, limit?: 1-1000, page_token?}",
+            )?;
+            if let Some(s) = p
+                .status
+                .as_deref()
+                .filter(|s| !["IN_PROGRESS", "SUCCEEDED", "FAILED"].contains(s))
+            {
+                return Err(format!(
+                    "status {s:?} is not one of IN_PROGRESS, SUCCEEDED, FAILED"
+                ));
+            }
+            if let Some(c) = &p.channel_id {
+                check(ident(c, 256), "channel_id", c, MP_ID_FORM)?;
+            }
+            Action::HarvestList {
+                channel_id: p.channel_id,
+                status: p.status,
+                limit: limit(p.limit, 100, 1000)?,
+                page_token: p.page_token,
+            }
+        }
+        "help" => {
+            params::<Empty>(a, map, "no parameters")?;
+            Action::Help
+        }
+        other => {
+            return Err(format!(
+                "unknown action {other:?}; valid actions: {}",
+                ACTIONS.join(", ")
+            ))
+        }
+    };
+    Ok(Request {
+        action,
+        dry_run,
+        confirm,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const P: &str = "1111111111111-abcde1";
+    const J: &str = "4e3b1f2a-0001-4a00-a000-000000000001";
+
+    fn ok(v: Value) -> Request {
+        parse(v.clone()).unwrap_or_else(|e| panic!("{v}: {e}"))
+    }
+
+    fn err(v: Value) -> String {
+        parse(v.clone()).expect_err(&v.to_string())
+    }
+
+    #[test]
+    fn valid_requests_for_every_action() {
+        let cases = [
+            json!({ "action": "pipeline.status", "pipeline_id": P }),
+            json!({ "action": "pipeline.pause", "pipeline_id": P }),
+            json!({ "action": "pipeline.resume", "pipeline_id": P, "dry_run": true }),
+            json!({ "action": "pipeline.drain", "pipeline_id": P, "confirm": true }),
+            json!({ "action": "jobs.list", "status": "Error" }),
+            json!({ "action": "jobs.list", "pipeline_id": P, "order": "oldest", "limit": 10, "page_token": "x~3" }),
+            json!({ "action": "batch.list" }),
+            json!({ "action": "batch.list", "statuses": ["Suspended", "Active"], "limit": 5 }),
+            json!({ "action": "batch.describe", "job_id": J }),
+            json!({ "action": "batch.set_priority", "job_id": J, "priority": 2147483647 }),
+            json!({ "action": "batch.set_priority", "job_id": J, "priority": 0 }),
+            json!({ "action": "batch.confirm", "job_id": J }),
+            json!({ "action": "batch.cancel", "job_id": J, "reason": "wrong manifest", "confirm": true }),
+            json!({ "action": "logging.status" }),
+            json!({ "action": "logging.start", "container": "vod-premium" }),
+            json!({ "action": "logging.stop", "container": "scratch-encode", "confirm": true }),
+            json!({ "action": "harvest.create", "id": "clip-1", "origin_endpoint_id": "sports-hls", "start_time": "2026-11-21T09:00:00Z",
+                    "end_time": "2026-11-21T11:00:00+01:00", "bucket_name": "vod", "manifest_key": "a/index.m3u8", "role_arn": "arn:aws:iam::123456789012:role/h" }),
+            json!({ "action": "harvest.describe", "id": "clip-1" }),
+            json!({ "action": "harvest.list", "channel_id": "sports", "status": "FAILED" }),
+            json!({ "action": "help" }),
+        ];
+        let mut seen = std::collections::BTreeSet::new();
+        for c in cases {
+            let r = ok(c);
+            seen.insert(r.action.name());
+        }
+        assert_eq!(seen.len(), ACTIONS.len(), "every action has a valid case");
+        let r = ok(
+            json!({ "action": "pipeline.drain", "pipeline_id": P, "confirm": true, "dry_run": false }),
+        );
+        assert!(r.confirm && !r.dry_run && r.action.is_destructive() && r.action.mutates());
+        assert!(!ok(json!({ "action": "jobs.list", "status": "error" }))
+            .action
+            .mutates());
+        match ok(json!({ "action": "jobs.list", "status": "Error" })).action {
+            Action::JobsList { order, limit, .. } => {
+                assert_eq!((order, limit), (Order::Newest, 50))
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn invalid_requests_name_the_field_and_the_form() {
+        let cases: Vec<(Value, &str)> = vec![
+            (json!("pause it"), "JSON object"),
+            (json!({}), "action is required"),
+            (json!({ "action": 5 }), "must be a string"),
+            (
+                json!({ "action": "pipeline.explode" }),
+                "valid actions: pipeline.status",
+            ),
+            (
+                json!({ "action": "pipeline.pause" }),
+                "missing field `pipeline_id`",
+            ),
+            (
+                json!({ "action": "pipeline.pause", "pipeline_id": "vod-main" }),
+                "13 digits",
+            ),
+            (
+                json!({ "action": "pipeline.pause", "pipeline_id": P, "pipelineId": P }),
+                "unknown field `pipelineId`",
+            ),
+            (
+                json!({ "action": "pipeline.pause", "pipeline_id": P, "confirm": "yes" }),
+                "confirm must be true or false",
+            ),
+            (
+                json!({ "action": "pipeline.pause", "pipeline_id": P, "dry_run": 1 }),
+                "dry_run must be true or false",
+            ),
+            (
+                json!({ "action": "jobs.list" }),
+                "status or pipeline_id is required",
+            ),
+            (
+                json!({ "action": "jobs.list", "status": "Error", "pipeline_id": P }),
+                "not both",
+            ),
+            (
+                json!({ "action": "jobs.list", "status": "Failed" }),
+                "Submitted, Progressing",
+            ),
+            (
+                json!({ "action": "jobs.list", "status": "Error", "order": "random" }),
+                "unknown variant",
+            ),
+            (
+                json!({ "action": "jobs.list", "status": "Error", "limit": 0 }),
+                "limit 0",
+            ),
+            (
+                json!({ "action": "jobs.list", "status": "Error", "limit": 1001 }),
+                "from 1 to 1000",
+            ),
+            (
+                json!({ "action": "batch.list", "statuses": ["Waiting"] }),
+                "not one of Active",
+            ),
+            (
+                json!({ "action": "batch.describe", "job_id": "" }),
+                "S3 Batch Operations job id",
+            ),
+            (
+                json!({ "action": "batch.describe", "job_id": "has spaces" }),
+                "S3 Batch Operations job id",
+            ),
+            (
+                json!({ "action": "batch.set_priority", "job_id": J, "priority": -1 }),
+                "0 to 2147483647",
+            ),
+            (
+                json!({ "action": "batch.set_priority", "job_id": J, "priority": 2147483648i64 }),
+                "0 to 2147483647",
+            ),
+            (
+                json!({ "action": "batch.set_priority", "job_id": J, "priority": "high" }),
+                "invalid type",
+            ),
+            (
+                json!({ "action": "batch.set_priority", "job_id": J }),
+                "missing field `priority`",
+            ),
+            (
+                json!({ "action": "batch.cancel", "job_id": J }),
+                "missing field `reason`",
+            ),
+            (
+                json!({ "action": "batch.cancel", "job_id": J, "reason": " " }),
+                "say why",
+            ),
+            (
+                json!({ "action": "logging.status", "container": "x" }),
+                "unknown field",
+            ),
+            (
+                json!({ "action": "logging.start", "container": "has/slash" }),
+                "MediaStore container name",
+            ),
+            (
+                json!({ "action": "logging.stop" }),
+                "missing field `container`",
+            ),
+            (
+                json!({ "action": "harvest.create", "id": "c", "origin_endpoint_id": "e", "start_time": "soon", "end_time": "2026-11-21T10:00:00Z",
+                     "bucket_name": "b", "manifest_key": "k", "role_arn": "arn:aws:iam::1:role/r" }),
+                "start_time \"soon\" is not an ISO-8601",
+            ),
+            (
+                json!({ "action": "harvest.create", "id": "c", "origin_endpoint_id": "e", "start_time": "2026-11-21T10:00:00Z", "end_time": "2026-11-21T09:00:00Z",
+                     "bucket_name": "b", "manifest_key": "k", "role_arn": "arn:aws:iam::1:role/r" }),
+                "before it starts",
+            ),
+            (
+                json!({ "action": "harvest.create", "id": "c", "origin_endpoint_id": "e", "start_time": "2026-11-20T09:00:00Z", "end_time": "2026-11-21T09:00:01Z",
+                     "bucket_name": "b", "manifest_key": "k", "role_arn": "arn:aws:iam::1:role/r" }),
+                "24 hours",
+            ),
+            (
+                json!({ "action": "harvest.create", "id": "c d", "origin_endpoint_id": "e", "start_time": "2026-11-21T09:00:00Z", "end_time": "2026-11-21T10:00:00Z",
+                     "bucket_name": "b", "manifest_key": "k", "role_arn": "arn:aws:iam::1:role/r" }),
+                "MediaPackage id",
+            ),
+            (
+                json!({ "action": "harvest.create", "id": "c", "origin_endpoint_id": "e", "start_time": "2026-11-21T09:00:00Z", "end_time": "2026-11-21T10:00:00Z",
+                     "bucket_name": "b", "manifest_key": "k", "role_arn": "MediaPackageRole" }),
+                "IAM role ARN",
+            ),
+            (
+                json!({ "action": "harvest.create", "id": "c" }),
+                "missing field",
+            ),
+            (
+                json!({ "action": "harvest.describe" }),
+                "missing field `id`",
+            ),
+            (
+                json!({ "action": "harvest.list", "status": "DONE" }),
+                "IN_PROGRESS, SUCCEEDED, FAILED",
+            ),
+            (
+                json!({ "action": "harvest.list", "channel_id": "" }),
+                "MediaPackage id",
+            ),
+            (json!({ "action": "help", "please": true }), "unknown field"),
+        ];
+        for (v, want) in cases {
+            let e = err(v.clone());
+            assert!(e.contains(want), "{v}: {e}");
+        }
+    }
+}

@@ -1,0 +1,565 @@
+//! Carries out one request against the four services, or, under dry run or without confirmation
+//! of a destructive action, reports the plan and changes nothing.
+
+use std::future::Future;
+
+use chrono::{TimeZone, Utc};
+use futures_util::stream::{self, StreamExt};
+use mediaops::error::AwsErrorKind;
+use mediaops::model::{
+    BatchJob, Container, HarvestJob, NewHarvestJob, Page, PipelineStatus, RequestedBatchStatus,
+    S3Destination, TranscodeJob, TranscodeJobStatus,
+};
+use mediaops::ops::{create_harvest_idempotent, HarvestCreate};
+use mediaops::ports::{
+    AccessLogging, BatchJobPriority, BatchJobReader, BatchJobStatusChanger, ContainerReader,
+    HarvestJobCreator, HarvestJobDetails, HarvestJobLister, PipelineControl, PipelineJobLister,
+    StatusJobLister, TranscodeJobCanceller,
+};
+use mediaops::{AwsError, Error};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use crate::request::{Action, Order, Request, ACTIONS, DESTRUCTIVE};
+
+/// CancelJob calls in flight at once during a drain.
+const DRAIN_CONCURRENCY: usize = 4;
+/// Listing pages read at most when an action needs every page.
+const MAX_PAGES: usize = 1000;
+
+/// The report of one request.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    pub action: &'static str,
+    /// The request as understood (parameters with defaults filled in).
+    pub request: Value,
+    pub dry_run: bool,
+    pub confirmed: bool,
+    /// True when the action changed something.
+    pub executed: bool,
+    /// Why nothing was changed, when a change was asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// What was (or would be) done, step by step.
+    pub plan: Vec<String>,
+    pub result: Value,
+    /// Per-item results of list and bulk actions.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub items: Vec<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_page_token: Option<String>,
+}
+
+pub struct Runbook<E, B, S, P> {
+    pub transcoder: E,
+    pub batch: B,
+    pub store: S,
+    pub package: P,
+}
+
+fn ms_iso(ms: Option<i64>) -> Option<String> {
+    ms.and_then(|m| Utc.timestamp_millis_opt(m).single())
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+}
+
+fn job_json(j: &TranscodeJob) -> Value {
+    json!({
+        "id": j.id, "pipeline_id": j.pipeline_id, "status": j.status, "submitted": ms_iso(j.submitted_ms),
+        "finished": ms_iso(j.finished_ms), "input_key": j.input_key, "error_codes": j.error_codes,
+    })
+}
+
+fn batch_json(j: &BatchJob) -> Value {
+    serde_json::to_value(j).unwrap_or(Value::Null)
+}
+
+fn container_json(c: &Container) -> Value {
+    json!({ "name": c.name, "status": c.status, "access_logging": c.access_logging })
+}
+
+fn harvest_json(h: &HarvestJob) -> Value {
+    serde_json::to_value(h).unwrap_or(Value::Null)
+}
+
+/// Resumable position in a paged listing: the service's page token and how many of that page's
+/// items were already returned. Encoded `<service token>~<skip>`.
+fn decode_token(token: Option<&str>) -> Result<(Option<String>, usize), Error> {
+    match token {
+        None | Some("") => Ok((None, 0)),
+        Some(t) => {
+            let (service, skip) = t.rsplit_once('~').ok_or_else(|| {
+                Error::BadRequest(format!("page_token {t:?} was not returned by this runbook"))
+            })?;
+            let skip = skip.parse().map_err(|_| {
+                Error::BadRequest(format!("page_token {t:?} was not returned by this runbook"))
+            })?;
+            Ok(((!service.is_empty()).then(|| service.to_string()), skip))
+        }
+    }
+}
+
+fn encode_token(service: Option<&str>, skip: usize) -> String {
+    format!("{}~{skip}", service.unwrap_or(""))
+}
+
+/// Up to `limit` items from a paged listing, from `token` on; the next token if more remain.
+async fn collect_limited<T, F, Fut>(
+    limit: usize,
+    token: Option<&str>,
+    mut fetch: F,
+) -> Result<(Vec<T>, Option<String>), Error>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: Future<Output = Result<Page<T>, AwsError>>,
+{
+    let (mut service, mut skip) = decode_token(token)?;
+    let mut out = Vec::new();
+    for _ in 0..MAX_PAGES {
+        let page = fetch(service.clone()).await?;
+        let items: Vec<T> = page.items.into_iter().skip(skip).collect();
+        let room = limit - out.len();
+        if items.len() > room {
+            out.extend(items.into_iter().take(room));
+            return Ok((out, Some(encode_token(service.as_deref(), skip + room))));
+        }
+        out.extend(items);
+        match page.next_token {
+            None => return Ok((out, None)),
+            Some(next) if out.len() == limit => {
+                return Ok((out, Some(encode_token(Some(&next), 0))))
+            }
+            Some(next) => {
+                service = Some(next);
+                skip = 0;
+            }
+        }
+    }
+    Ok((out, service.map(|s| encode_token(Some(&s), 0))))
+}
+
+/// Every item of a paged listing.
+async fn collect_all<T, F, Fut>(fetch: F) -> Result<Vec<T>, Error>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: Future<Output = Result<Page<T>, AwsError>>,
+{
+    collect_limited(usize::MAX, None, fetch)
+        .await
+        .map(|(items, _)| items)
+}
+
+impl<E, B, S, P> Runbook<E, B, S, P>
+where
+    E: PipelineControl + PipelineJobLister + StatusJobLister + TranscodeJobCanceller,
+    B: BatchJobReader + BatchJobPriority + BatchJobStatusChanger,
+    S: ContainerReader + AccessLogging,
+    P: HarvestJobCreator + HarvestJobDetails + HarvestJobLister,
+{
+    pub async fn run(&self, req: &Request) -> Result<Report, Error> {
+        let a = &req.action;
+        let execute = a.mutates() && !req.dry_run && (!a.is_destructive() || req.confirm);
+        let mut r = Report {
+            action: a.name(),
+            request: serde_json::to_value(a).unwrap_or(Value::Null),
+            dry_run: req.dry_run,
+            confirmed: req.confirm,
+            executed: false,
+            note: None,
+            plan: Vec::new(),
+            result: Value::Null,
+            items: Vec::new(),
+            next_page_token: None,
+        };
+        if a.mutates() && !execute {
+            r.note = Some(if req.dry_run {
+                "dry run: nothing was changed".into()
+            } else {
+                format!("{} is destructive: nothing was changed; repeat with \"confirm\": true to carry out this plan", a.name())
+            });
+        }
+        match a {
+            Action::Help => {
+                r.result = json!({ "actions": ACTIONS, "destructive (need \"confirm\": true)": DESTRUCTIVE, "every action": "accepts \"dry_run\": true" });
+            }
+            Action::PipelineStatus { pipeline_id } => {
+                let p = self.transcoder.read_pipeline(pipeline_id).await?;
+                r.result = serde_json::to_value(&p).unwrap_or(Value::Null);
+            }
+            Action::PipelinePause { pipeline_id } | Action::PipelineResume { pipeline_id } => {
+                let target = if matches!(a, Action::PipelinePause { .. }) {
+                    PipelineStatus::Paused
+                } else {
+                    PipelineStatus::Active
+                };
+                let p = self.transcoder.read_pipeline(pipeline_id).await?;
+                if p.status.eq_ignore_ascii_case(target.as_str()) {
+                    r.plan.push(format!(
+                        "pipeline {pipeline_id} is already {}: nothing to do",
+                        p.status
+                    ));
+                    r.note = None;
+                    r.result =
+                        json!({ "pipeline_id": pipeline_id, "status": p.status, "changed": false });
+                } else {
+                    r.plan.push(format!(
+                        "set pipeline {pipeline_id} from {} to {}",
+                        p.status,
+                        target.as_str()
+                    ));
+                    let status = if execute {
+                        r.executed = true;
+                        self.transcoder
+                            .update_pipeline_status(pipeline_id, target)
+                            .await?
+                            .status
+                    } else {
+                        p.status
+                    };
+                    r.result =
+                        json!({ "pipeline_id": pipeline_id, "status": status, "changed": execute });
+                }
+            }
+            Action::PipelineDrain { pipeline_id } => {
+                self.drain(pipeline_id, execute, &mut r).await?
+            }
+            Action::JobsList {
+                status,
+                pipeline_id,
+                order,
+                limit,
+                page_token,
+            } => {
+                let ascending = *order == Order::Oldest;
+                let (jobs, next) = match (status, pipeline_id) {
+                    (Some(s), _) => {
+                        collect_limited(*limit as usize, page_token.as_deref(), |t| async move {
+                            self.transcoder
+                                .list_jobs_by_status(*s, ascending, t.as_deref())
+                                .await
+                        })
+                        .await?
+                    }
+                    (None, Some(p)) => {
+                        collect_limited(*limit as usize, page_token.as_deref(), |t| async move {
+                            self.transcoder
+                                .list_jobs_by_pipeline(p, ascending, t.as_deref())
+                                .await
+                        })
+                        .await?
+                    }
+                    (None, None) => {
+                        return Err(Error::BadRequest(
+                            "jobs.list: status or pipeline_id is required".into(),
+                        ))
+                    }
+                };
+                r.result = json!({ "count": jobs.len() });
+                r.items = jobs.iter().map(job_json).collect();
+                r.next_page_token = next;
+            }
+            Action::BatchList {
+                statuses,
+                limit,
+                page_token,
+            } => {
+                let s: Vec<&str> = statuses.iter().map(String::as_str).collect();
+                let s = &s;
+                let (jobs, next) =
+                    collect_limited(*limit as usize, page_token.as_deref(), |t| async move {
+                        self.batch.list_jobs(s, t.as_deref(), Some(1000)).await
+                    })
+                    .await?;
+                r.result = json!({ "count": jobs.len() });
+                r.items = jobs.iter().map(batch_json).collect();
+                r.next_page_token = next;
+            }
+            Action::BatchDescribe { job_id } => {
+                r.result = batch_json(&self.batch.describe_job(job_id).await?)
+            }
+            Action::BatchSetPriority { job_id, priority } => {
+                let j = self.batch.describe_job(job_id).await?;
+                r.plan.push(format!(
+                    "set the priority of batch job {job_id} ({}) from {} to {priority}",
+                    j.status, j.priority
+                ));
+                let now = if execute {
+                    r.executed = true;
+                    self.batch.update_job_priority(job_id, *priority).await?
+                } else {
+                    j.priority
+                };
+                r.result = json!({ "job_id": job_id, "status": j.status, "priority_before": j.priority, "priority": now });
+            }
+            Action::BatchConfirm { job_id } | Action::BatchCancel { job_id, .. } => {
+                let (target, reason) = match a {
+                    Action::BatchCancel { reason, .. } => {
+                        (RequestedBatchStatus::Cancelled, Some(reason.as_str()))
+                    }
+                    _ => (RequestedBatchStatus::Ready, None),
+                };
+                let j = self.batch.describe_job(job_id).await?;
+                r.plan.push(format!(
+                    "move batch job {job_id} ({}, {:?}) from {} to {}",
+                    j.operation.as_deref().unwrap_or("?"),
+                    j.description.as_deref().unwrap_or(""),
+                    j.status,
+                    target.as_str()
+                ));
+                let status = if execute {
+                    r.executed = true;
+                    self.batch.update_job_status(job_id, target, reason).await?
+                } else {
+                    j.status.clone()
+                };
+                r.result = json!({ "job_id": job_id, "status_before": j.status, "status": status });
+            }
+            Action::LoggingStatus => {
+                let all = collect_all(|t| async move {
+                    self.store.list_containers(t.as_deref(), Some(100)).await
+                })
+                .await?;
+                let on = all.iter().filter(|c| c.access_logging).count();
+                r.result = json!({ "containers": all.len(), "logging_on": on, "logging_off": all.len() - on });
+                r.items = all.iter().map(container_json).collect();
+            }
+            Action::LoggingStart { container } | Action::LoggingStop { container } => {
+                let start = matches!(a, Action::LoggingStart { .. });
+                let c = self.store.describe_container(container).await?;
+                if c.access_logging == start {
+                    r.plan.push(format!(
+                        "access logging on {container} is already {}: nothing to do",
+                        if start { "on" } else { "off" }
+                    ));
+                    r.note = None;
+                } else {
+                    r.plan.push(format!(
+                        "{} access logging on container {container} ({})",
+                        if start { "start" } else { "stop" },
+                        c.status
+                    ));
+                    if execute {
+                        r.executed = true;
+                        if start {
+                            self.store.start_access_logging(container).await?;
+                        } else {
+                            self.store.stop_access_logging(container).await?;
+                        }
+                    }
+                }
+                r.result = json!({ "container": container, "status": c.status, "access_logging_before": c.access_logging,
+                    "access_logging": if r.executed { start } else { c.access_logging } });
+            }
+            Action::HarvestCreate {
+                id,
+                origin_endpoint_id,
+                start_time,
+                end_time,
+                bucket_name,
+                manifest_key,
+                role_arn,
+            } => {
+                r.plan.push(format!("harvest {origin_endpoint_id} from {start_time} to {end_time} into s3://{bucket_name}/{manifest_key} as job {id}"));
+                if execute {
+                    let job = NewHarvestJob {
+                        id: id.clone(),
+                        origin_endpoint_id: origin_endpoint_id.clone(),
+                        start_time: start_time.clone(),
+                        end_time: end_time.clone(),
+                        destination: S3Destination {
+                            bucket_name: bucket_name.clone(),
+                            manifest_key: manifest_key.clone(),
+                            role_arn: role_arn.clone(),
+                        },
+                    };
+                    let outcome = match create_harvest_idempotent(&self.package, &job).await? {
+                        HarvestCreate::Created => "created",
+                        HarvestCreate::AlreadyExists => "already_exists",
+                        HarvestCreate::Rejected(e) | HarvestCreate::EndpointGone(e) => {
+                            return Err(e.into())
+                        }
+                    };
+                    r.executed = outcome == "created";
+                    r.result = json!({ "outcome": outcome, "harvest_job": harvest_json(&self.package.describe_harvest_job(id).await?) });
+                }
+            }
+            Action::HarvestDescribe { id } => {
+                r.result = harvest_json(&self.package.describe_harvest_job(id).await?)
+            }
+            Action::HarvestList {
+                channel_id,
+                status,
+                limit,
+                page_token,
+            } => {
+                let (c, s) = (channel_id.as_deref(), status.as_deref());
+                let (jobs, next) =
+                    collect_limited(*limit as usize, page_token.as_deref(), |t| async move {
+                        self.package.list_harvest_jobs(c, s, t.as_deref()).await
+                    })
+                    .await?;
+                r.result = json!({ "count": jobs.len() });
+                r.items = jobs.iter().map(harvest_json).collect();
+                r.next_page_token = next;
+            }
+        }
+        Ok(r)
+    }
+
+    /// The pipeline's jobs in one status (ListJobsByStatus, every page, this pipeline only).
+    async fn jobs_in(
+        &self,
+        pipeline_id: &str,
+        status: TranscodeJobStatus,
+    ) -> Result<Vec<TranscodeJob>, Error> {
+        let all = collect_all(|t| async move {
+            self.transcoder
+                .list_jobs_by_status(status, true, t.as_deref())
+                .await
+        })
+        .await?;
+        Ok(all
+            .into_iter()
+            .filter(|j| j.pipeline_id.as_deref() == Some(pipeline_id))
+            .collect())
+    }
+
+    /// Pause first (so queued jobs stop starting), then list the Submitted jobs and cancel each.
+    async fn drain(&self, pipeline_id: &str, execute: bool, r: &mut Report) -> Result<(), Error> {
+        let p = self.transcoder.read_pipeline(pipeline_id).await?;
+        if p.is_paused() {
+            r.plan
+                .push(format!("pipeline {pipeline_id} is already Paused"));
+        } else {
+            r.plan.push(format!(
+                "pause pipeline {pipeline_id} (now {}) so its queued jobs stop starting",
+                p.status
+            ));
+            if execute {
+                self.transcoder
+                    .update_pipeline_status(pipeline_id, PipelineStatus::Paused)
+                    .await?;
+                r.executed = true;
+            }
+        }
+        let submitted = self
+            .jobs_in(pipeline_id, TranscodeJobStatus::Submitted)
+            .await?;
+        let progressing = self
+            .jobs_in(pipeline_id, TranscodeJobStatus::Progressing)
+            .await?;
+        r.plan
+            .push(format!("cancel the {} Submitted jobs", submitted.len()));
+        if !progressing.is_empty() {
+            r.plan.push(format!(
+                "{} jobs are already Progressing and cannot be cancelled",
+                progressing.len()
+            ));
+        }
+        let mut items: Vec<Value> = if execute {
+            stream::iter(submitted.iter())
+                .map(|j| async move {
+                    let (outcome, reason) = match self.transcoder.cancel_job(&j.id).await {
+                        Ok(()) => ("cancelled", None),
+                        Err(e) if e.kind == AwsErrorKind::Conflict => {
+                            ("already_started", Some(e.message))
+                        }
+                        Err(e) if e.kind == AwsErrorKind::NotFound => ("gone", Some(e.message)),
+                        Err(e) => ("failed", Some(e.to_string())),
+                    };
+                    json!({ "job_id": j.id, "outcome": outcome, "reason": reason })
+                })
+                .buffer_unordered(DRAIN_CONCURRENCY)
+                .collect()
+                .await
+        } else {
+            submitted
+                .iter()
+                .map(|j| json!({ "job_id": j.id, "outcome": "would_cancel" }))
+                .collect()
+        };
+        if execute && !submitted.is_empty() {
+            r.executed = true;
+        }
+        items.extend(progressing.iter().map(
+            |j| json!({ "job_id": j.id, "outcome": "already_started", "reason": "Progressing" }),
+        ));
+        let count = |o: &str| items.iter().filter(|i| i["outcome"] == o).count();
+        r.result = json!({
+            "pipeline_id": pipeline_id,
+            "pipeline_status": if execute { "Paused".to_string() } else { p.status.clone() },
+            "cancelled": count("cancelled"),
+            "would_cancel": count("would_cancel"),
+            "already_started": count("already_started"),
+            "gone": count("gone"),
+            "failed": count("failed"),
+        });
+        r.items = items;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    fn page(items: &[u32], next: Option<&str>) -> Page<u32> {
+        Page {
+            items: items.to_vec(),
+            next_token: next.map(str::to_string),
+        }
+    }
+
+    /// Pages of the numbers 0..n, `size` at a time; tokens are the start index.
+    async fn fetch(
+        n: u32,
+        size: u32,
+        token: Option<String>,
+        calls: &Mutex<u32>,
+    ) -> Result<Page<u32>, AwsError> {
+        *calls.lock().unwrap() += 1;
+        let start: u32 = token.map(|t| t.parse().unwrap()).unwrap_or(0);
+        let end = (start + size).min(n);
+        let items: Vec<u32> = (start..end).collect();
+        Ok(page(&items, (end < n).then(|| end.to_string()).as_deref()))
+    }
+
+    #[tokio::test]
+    async fn limited_listing_resumes_exactly_where_it_stopped() {
+        let calls = Mutex::new(0);
+        let mut all = Vec::new();
+        let mut token: Option<String> = None;
+        for _ in 0..10 {
+            let (items, next) = collect_limited(7, token.as_deref(), |t| fetch(23, 5, t, &calls))
+                .await
+                .unwrap();
+            assert!(items.len() <= 7);
+            all.extend(items);
+            token = next;
+            if token.is_none() {
+                break;
+            }
+        }
+        assert_eq!(
+            all,
+            (0..23).collect::<Vec<_>>(),
+            "every item once, in order"
+        );
+        let (items, next) = collect_limited(5, None, |t| fetch(10, 5, t, &calls))
+            .await
+            .unwrap();
+        assert_eq!(
+            (items.len(), next.as_deref()),
+            (5, Some("5~0")),
+            "a full page ends at the service's token"
+        );
+        let (items, next) = collect_limited(100, None, |t| fetch(10, 5, t, &calls))
+            .await
+            .unwrap();
+        assert_eq!((items.len(), next), (10, None));
+        assert!(matches!(
+            collect_limited(5, Some("garbage"), |t| fetch(10, 5, t, &calls)).await,
+            Err(Error::BadRequest(_))
+        ));
+    }
+}
