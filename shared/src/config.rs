@@ -214,6 +214,9 @@ pub struct CommonConfig {
     pub dry_run: bool,
     /// `MEDIAOPS_METRICS_NAMESPACE`: CloudWatch namespace of the EMF metrics. Default `mediaops`.
     pub metrics_namespace: String,
+    /// `MEDIAOPS_DEADLINE_RESERVE_MS`: bulk work starts no new change this close to the
+    /// invocation's deadline, so it can report what it did and did not do. Default 3000.
+    pub deadline_reserve: std::time::Duration,
     pub clients: ClientSettings,
 }
 
@@ -233,6 +236,11 @@ impl CommonConfig {
         Ok(Self {
             dry_run: env.bool_or("DRY_RUN", false)?,
             metrics_namespace,
+            deadline_reserve: std::time::Duration::from_millis(env.int_in(
+                "MEDIAOPS_DEADLINE_RESERVE_MS",
+                3000u64,
+                0..=60_000,
+            )?),
             clients: ClientSettings::from_env(env)?,
         })
     }
@@ -248,6 +256,7 @@ mod tests {
         let c = CommonConfig::from_env(&env).unwrap();
         assert!(!c.dry_run);
         assert_eq!(c.metrics_namespace, "mediaops");
+        assert_eq!(c.deadline_reserve, Duration::from_secs(3));
         assert_eq!(c.clients, ClientSettings::default());
     }
 
@@ -287,6 +296,11 @@ mod tests {
                 "an integer from 100 to 120000",
             ),
             ("MEDIAOPS_ACCOUNT_ID", "1234", "a 12-digit AWS account id"),
+            (
+                "MEDIAOPS_DEADLINE_RESERVE_MS",
+                "60001",
+                "an integer from 0 to 60000",
+            ),
             (
                 "MEDIAOPS_METRICS_NAMESPACE",
                 "has space",

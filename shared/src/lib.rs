@@ -8,6 +8,7 @@
 //! - [`events`]: payload models of service events; [`policy`]: the pure decision functions.
 
 pub mod aws;
+pub mod budget;
 pub mod clients;
 pub mod config;
 pub mod error;
@@ -18,6 +19,7 @@ pub mod policy;
 pub mod ports;
 pub mod telemetry;
 
+pub use budget::Budget;
 pub use clients::Clients;
 pub use config::{ClientSettings, CommonConfig, ConfigError, Env};
 pub use error::{AwsError, AwsErrorKind, Error};

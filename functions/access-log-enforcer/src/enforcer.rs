@@ -4,7 +4,7 @@ use mediaops::error::AwsErrorKind;
 use mediaops::model::Container;
 use mediaops::policy::logging::{plan, ContainerPlan, LoggingAction, LoggingPolicy};
 use mediaops::ports::{AccessLogging, ContainerReader};
-use mediaops::AwsError;
+use mediaops::{AwsError, Budget};
 use serde::Serialize;
 
 use crate::EnforcerSettings;
@@ -29,6 +29,8 @@ pub enum Outcome {
     /// The container disappeared (ContainerNotFoundException): nothing to do.
     Gone,
     Failed,
+    /// Not started: the invocation's time ran short.
+    NotAttempted,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -73,6 +75,8 @@ pub struct RunReport {
     pub deferred: u32,
     pub failed: u32,
     pub retryable_failures: u32,
+    /// Changes not started because the invocation's time ran short.
+    pub not_attempted: u32,
     pub containers: Vec<ContainerResult>,
 }
 
@@ -88,6 +92,7 @@ impl RunReport {
             deferred: 0,
             failed: 0,
             retryable_failures: 0,
+            not_attempted: 0,
             containers: Vec::new(),
         }
     }
@@ -96,6 +101,7 @@ impl RunReport {
         match r.outcome {
             Outcome::Started | Outcome::Stopped => self.drift_fixed += 1,
             Outcome::Deferred => self.deferred += 1,
+            Outcome::NotAttempted => self.not_attempted += 1,
             Outcome::Failed => {
                 self.failed += 1;
                 if r.retryable {
@@ -131,7 +137,7 @@ impl<C: ContainerReader + AccessLogging> Enforcer<C> {
     }
 
     /// Every container, every page. Fails only if the listing itself fails.
-    pub async fn sweep(&self) -> Result<RunReport, AwsError> {
+    pub async fn sweep(&self, budget: Budget) -> Result<RunReport, AwsError> {
         let mut report = RunReport::new("sweep", self.dry_run);
         let mut containers: Vec<Container> = Vec::new();
         let mut token: Option<String> = None;
@@ -150,14 +156,14 @@ impl<C: ContainerReader + AccessLogging> Enforcer<C> {
         for p in plan(&self.policy, &containers) {
             report.checked += 1;
             report.drift_found += p.drifts() as u32;
-            let r = self.apply(&p).await;
+            let r = self.apply(&p, budget).await;
             report.push(r);
         }
         Ok(report)
     }
 
     /// One container, on its state-change event. Waits once for a CREATING container.
-    pub async fn enforce(&self, name: &str) -> Result<RunReport, AwsError> {
+    pub async fn enforce(&self, name: &str, budget: Budget) -> Result<RunReport, AwsError> {
         let mut report = RunReport::new("event", self.dry_run);
         let mut container = match self.describe(name).await? {
             Some(c) => c,
@@ -179,7 +185,7 @@ impl<C: ContainerReader + AccessLogging> Enforcer<C> {
         let p = plan(&self.policy, std::slice::from_ref(&container)).remove(0);
         report.checked = 1;
         report.drift_found = p.drifts() as u32;
-        let r = self.apply(&p).await;
+        let r = self.apply(&p, budget).await;
         report.push(r);
         Ok(report)
     }
@@ -192,7 +198,7 @@ impl<C: ContainerReader + AccessLogging> Enforcer<C> {
         }
     }
 
-    async fn apply(&self, p: &ContainerPlan) -> ContainerResult {
+    async fn apply(&self, p: &ContainerPlan, budget: Budget) -> ContainerResult {
         let mut r = ContainerResult {
             name: p.name.clone(),
             status: Some(p.status.clone()),
@@ -217,6 +223,10 @@ impl<C: ContainerReader + AccessLogging> Enforcer<C> {
             LoggingAction::Start => true,
             LoggingAction::Stop => false,
         };
+        if budget.exhausted() {
+            r.outcome = Outcome::NotAttempted;
+            return r;
+        }
         if p.deferred {
             r.outcome = Outcome::Deferred;
             return r;
@@ -428,7 +438,7 @@ mod tests {
     #[tokio::test]
     async fn sweep_fixes_exactly_the_drifting_active_containers_then_nothing() {
         let e = Enforcer::new(scenario(), policy(), settings(), false);
-        let r = e.sweep().await.unwrap();
+        let r = e.sweep(Budget::unlimited()).await.unwrap();
         assert_eq!(r.pages_read, 4);
         assert_eq!(r.checked, 7);
         assert_eq!(r.drift_found, 4, "a-vod, c-new, scratch-1, z-vod");
@@ -445,7 +455,7 @@ mod tests {
         assert_eq!(outcome("b-live"), Outcome::InSync);
 
         let before = e.client.mutations();
-        let again = e.sweep().await.unwrap();
+        let again = e.sweep(Budget::unlimited()).await.unwrap();
         assert_eq!(again.drift_fixed, 0);
         // c-new turned ACTIVE in the fake when described... but sweeps list, so it is still CREATING.
         assert_eq!(e.client.mutations(), before);
@@ -454,7 +464,7 @@ mod tests {
     #[tokio::test]
     async fn dry_run_and_cap_make_no_extra_calls() {
         let e = Enforcer::new(scenario(), policy(), settings(), true);
-        let r = e.sweep().await.unwrap();
+        let r = e.sweep(Budget::unlimited()).await.unwrap();
         assert_eq!(e.client.mutations(), 0);
         assert_eq!(
             r.containers
@@ -473,7 +483,7 @@ mod tests {
             settings(),
             false,
         );
-        let r = capped.sweep().await.unwrap();
+        let r = capped.sweep(Budget::unlimited()).await.unwrap();
         assert_eq!((r.drift_fixed, r.deferred), (1, 2));
         assert_eq!(capped.client.mutations(), 1);
     }
@@ -483,14 +493,14 @@ mod tests {
         let f = scenario();
         *f.in_use_failures.lock().unwrap() = 2;
         let e = Enforcer::new(f, policy(), settings(), false);
-        let r = e.enforce("a-vod").await.unwrap();
+        let r = e.enforce("a-vod", Budget::unlimited()).await.unwrap();
         assert_eq!(r.containers[0].outcome, Outcome::Started);
         assert_eq!(r.containers[0].attempts, 3);
 
         let f = scenario();
         *f.in_use_failures.lock().unwrap() = 10;
         let e = Enforcer::new(f, policy(), settings(), false);
-        let r = e.enforce("a-vod").await.unwrap();
+        let r = e.enforce("a-vod", Budget::unlimited()).await.unwrap();
         assert_eq!(r.containers[0].outcome, Outcome::Failed);
         assert!(r.containers[0].retryable);
         assert_eq!(r.retryable_failures, 1);
@@ -500,7 +510,7 @@ mod tests {
     #[tokio::test]
     async fn events_wait_for_creating_containers_and_report_gone_ones() {
         let e = Enforcer::new(scenario(), policy(), settings(), false);
-        let r = e.enforce("c-new").await.unwrap();
+        let r = e.enforce("c-new", Budget::unlimited()).await.unwrap();
         assert_eq!(
             r.containers[0].outcome,
             Outcome::Started,
@@ -514,11 +524,18 @@ mod tests {
         };
         let e = Enforcer::new(scenario(), policy(), no_wait, false);
         assert_eq!(
-            e.enforce("c-new").await.unwrap().containers[0].outcome,
+            e.enforce("c-new", Budget::unlimited())
+                .await
+                .unwrap()
+                .containers[0]
+                .outcome,
             Outcome::NotReady
         );
 
-        let r = e.enforce("never-existed").await.unwrap();
+        let r = e
+            .enforce("never-existed", Budget::unlimited())
+            .await
+            .unwrap();
         assert_eq!(r.containers[0].outcome, Outcome::Gone);
         assert_eq!(r.failed, 0);
     }

@@ -6,9 +6,10 @@ use lambda_runtime::LambdaEvent;
 use mediaops::events::mediastore::{ContainerStateChange, DETAIL_TYPE};
 use mediaops::ports::{AccessLogging, ContainerReader};
 use mediaops::telemetry::Metrics;
-use mediaops::Error;
+use mediaops::{Budget, Error};
 use serde::Serialize;
 use serde_json::Value;
+use std::time::Duration;
 
 use crate::enforcer::{Enforcer, Outcome, RunReport};
 use crate::FUNCTION;
@@ -59,6 +60,7 @@ pub struct Report {
 pub async fn handle<C>(
     enforcer: &Enforcer<C>,
     namespace: &str,
+    deadline_reserve: Duration,
     event: LambdaEvent<Value>,
 ) -> Result<Report, Error>
 where
@@ -77,9 +79,10 @@ where
             reason,
         }
     })?;
+    let budget = Budget::from_deadline_ms(event.context.deadline, deadline_reserve);
     let run = match &trigger {
-        Trigger::Sweep => enforcer.sweep().await,
-        Trigger::Container { name, .. } => enforcer.enforce(name).await,
+        Trigger::Sweep => enforcer.sweep(budget).await,
+        Trigger::Container { name, .. } => enforcer.enforce(name, budget).await,
         Trigger::Ignored { name, operation } => {
             tracing::info!(event_id, container = name.as_deref(), operation = operation.as_deref(), "ignored: nothing to enforce for this operation");
             return Ok(Report { trigger, run: None });
@@ -146,6 +149,12 @@ where
         .property("request_id", &request_id);
     m.emit();
 
+    if run.not_attempted > 0 {
+        return Err(Error::Deadline(format!(
+            "time ran short: {} changed, {} changes not attempted (Lambda's retry continues), {} failed",
+            run.drift_fixed, run.not_attempted, run.failed
+        )));
+    }
     if run.retryable_failures > 0 {
         let names: Vec<&str> = run
             .containers

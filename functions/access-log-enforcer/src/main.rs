@@ -26,9 +26,12 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         config.settings,
         config.common.dry_run,
     );
-    let namespace = config.common.metrics_namespace;
+    let (namespace, reserve) = (
+        config.common.metrics_namespace,
+        config.common.deadline_reserve,
+    );
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
-        handler::handle(&enforcer, &namespace, event)
+        handler::handle(&enforcer, &namespace, reserve, event)
     }))
     .await
 }

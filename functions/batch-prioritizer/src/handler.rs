@@ -7,9 +7,10 @@ use mediaops::events::s3batch::{BatchJobServiceEvent, DETAIL_TYPE};
 use mediaops::policy::priority::RUNNABLE;
 use mediaops::ports::{BatchJobPriority, BatchJobReader, BatchJobStatusChanger};
 use mediaops::telemetry::Metrics;
-use mediaops::Error;
+use mediaops::{Budget, Error};
 use serde::Serialize;
 use serde_json::Value;
+use std::time::Duration;
 
 use crate::prioritizer::{ConfirmOutcome, JobOutcome, Prioritizer, RunReport};
 use crate::FUNCTION;
@@ -79,6 +80,7 @@ pub struct Report {
 pub async fn handle<C>(
     p: &Prioritizer<C>,
     namespace: &str,
+    deadline_reserve: Duration,
     event: LambdaEvent<Value>,
 ) -> Result<Report, Error>
 where
@@ -98,9 +100,10 @@ where
         }
     })?;
     let now_ms = chrono::Utc::now().timestamp_millis();
+    let budget = Budget::from_deadline_ms(event.context.deadline, deadline_reserve);
     let run = match &trigger {
-        Trigger::Sweep => p.sweep(now_ms).await,
-        Trigger::Job { job_id, .. } => p.handle_job(job_id, now_ms).await,
+        Trigger::Sweep => p.sweep(now_ms, budget).await,
+        Trigger::Job { job_id, .. } => p.handle_job(job_id, now_ms, budget).await,
         Trigger::Ignored { reason } => {
             tracing::info!(event_id, reason, "ignored");
             return Ok(Report { trigger, run: None });
@@ -162,6 +165,12 @@ where
         .property("request_id", &request_id);
     m.emit();
 
+    if run.not_attempted > 0 {
+        return Err(Error::Deadline(format!(
+            "time ran short: {} changed, {} priority changes not attempted (Lambda's retry continues), {} failed",
+            run.changed, run.not_attempted, run.failed
+        )));
+    }
     if run.retryable_failures > 0 {
         return Err(Error::Incomplete(format!(
             "{} of {} jobs failed retryably and will be retried ({}); {} changed",

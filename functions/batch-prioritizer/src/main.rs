@@ -26,9 +26,12 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let clients = Clients::load(&config.common.clients).await;
     let s3 = clients.s3control()?;
     let p = Prioritizer::new(s3, config.policy, config.concurrency, config.common.dry_run);
-    let namespace = config.common.metrics_namespace;
+    let (namespace, reserve) = (
+        config.common.metrics_namespace,
+        config.common.deadline_reserve,
+    );
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
-        handler::handle(&p, &namespace, event)
+        handler::handle(&p, &namespace, reserve, event)
     }))
     .await
 }

@@ -8,7 +8,7 @@ use mediaops::policy::priority::{
     PriorityPolicy, RUNNABLE,
 };
 use mediaops::ports::{BatchJobPriority, BatchJobReader, BatchJobStatusChanger};
-use mediaops::AwsError;
+use mediaops::{AwsError, Budget};
 use serde::Serialize;
 
 /// Pages read at most per sweep (1,000 jobs each at the service's maximum).
@@ -23,6 +23,8 @@ pub enum JobOutcome {
     Deferred,
     Untouched,
     Failed,
+    /// Not started: the invocation's time ran short.
+    NotAttempted,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -72,6 +74,8 @@ pub struct RunReport {
     pub deferred: u32,
     pub failed: u32,
     pub retryable_failures: u32,
+    /// Changes not started because the invocation's time ran short.
+    pub not_attempted: u32,
     /// Suspended longer than the alert threshold.
     pub awaiting_confirmation: u32,
     pub confirmed: u32,
@@ -98,6 +102,7 @@ impl RunReport {
                 return;
             }
             JobOutcome::Deferred => self.deferred += 1,
+            JobOutcome::NotAttempted => self.not_attempted += 1,
             JobOutcome::Failed => {
                 self.failed += 1;
                 self.retryable_failures += r.retryable as u32;
@@ -138,7 +143,7 @@ impl<C: BatchJobReader + BatchJobPriority + BatchJobStatusChanger> Prioritizer<C
     }
 
     /// Every job that can still run. Fails only if the listing fails.
-    pub async fn sweep(&self, now_ms: i64) -> Result<RunReport, AwsError> {
+    pub async fn sweep(&self, now_ms: i64, budget: Budget) -> Result<RunReport, AwsError> {
         let mut report = RunReport::new("sweep", self.dry_run);
         let mut jobs: Vec<BatchJob> = Vec::new();
         let mut token: Option<String> = None;
@@ -156,7 +161,7 @@ impl<C: BatchJobReader + BatchJobPriority + BatchJobStatusChanger> Prioritizer<C
         }
         report.jobs_seen = jobs.len() as u32;
         let plan = plan_priorities(&self.policy, &jobs, now_ms);
-        self.apply(&plan, &mut report).await;
+        self.apply(&plan, &mut report, budget).await;
         for job in &jobs {
             if let Some(check) = confirmation_check(&self.policy, job, now_ms) {
                 let r = self.confirm(check).await;
@@ -167,7 +172,12 @@ impl<C: BatchJobReader + BatchJobPriority + BatchJobStatusChanger> Prioritizer<C
     }
 
     /// One job, on its CloudTrail event. A job that no longer exists is reported, not an error.
-    pub async fn handle_job(&self, job_id: &str, now_ms: i64) -> Result<RunReport, AwsError> {
+    pub async fn handle_job(
+        &self,
+        job_id: &str,
+        now_ms: i64,
+        budget: Budget,
+    ) -> Result<RunReport, AwsError> {
         let mut report = RunReport::new("event", self.dry_run);
         let job = match self.client.describe_job(job_id).await {
             Ok(j) => j,
@@ -188,7 +198,7 @@ impl<C: BatchJobReader + BatchJobPriority + BatchJobStatusChanger> Prioritizer<C
         };
         report.jobs_seen = 1;
         let plan = plan_priorities(&self.policy, std::slice::from_ref(&job), now_ms);
-        self.apply(&plan, &mut report).await;
+        self.apply(&plan, &mut report, budget).await;
         if let Some(check) = confirmation_check(&self.policy, &job, now_ms) {
             let r = self.confirm(check).await;
             Self::count_confirmation(&mut report, r);
@@ -208,7 +218,7 @@ impl<C: BatchJobReader + BatchJobPriority + BatchJobStatusChanger> Prioritizer<C
     }
 
     /// Applies the changes with at most `concurrency` calls in flight; one failure does not stop the rest.
-    async fn apply(&self, plan: &[PriorityDecision], report: &mut RunReport) {
+    async fn apply(&self, plan: &[PriorityDecision], report: &mut RunReport, budget: Budget) {
         let mut pending = Vec::new();
         for d in plan {
             match (d.action, d.deferred) {
@@ -223,6 +233,9 @@ impl<C: BatchJobReader + BatchJobPriority + BatchJobStatusChanger> Prioritizer<C
         }
         let results: Vec<JobResult> = stream::iter(pending)
             .map(|d| async move {
+                if budget.exhausted() {
+                    return result(d, JobOutcome::NotAttempted);
+                }
                 match self.client.update_job_priority(&d.job_id, d.target).await {
                     Ok(_) => result(d, JobOutcome::Changed),
                     Err(e) => JobResult {

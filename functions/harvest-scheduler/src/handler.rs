@@ -5,8 +5,9 @@ use mediaops::ports::{
     HarvestJobCreator, HarvestJobDetails, OriginEndpointDetails, OriginEndpointLister,
 };
 use mediaops::telemetry::Metrics;
-use mediaops::Error;
+use mediaops::{Budget, Error};
 use serde_json::Value;
+use std::time::Duration;
 
 use crate::scheduler::{parse_schedule, ClipOutcome, RunReport, Scheduler};
 use crate::FUNCTION;
@@ -14,12 +15,14 @@ use crate::FUNCTION;
 pub async fn handle<C>(
     s: &Scheduler<C>,
     namespace: &str,
+    deadline_reserve: Duration,
     event: LambdaEvent<Value>,
 ) -> Result<RunReport, Error>
 where
     C: OriginEndpointDetails + OriginEndpointLister + HarvestJobCreator + HarvestJobDetails,
 {
     let request_id = event.context.request_id.clone();
+    let event_deadline = event.context.deadline;
     let schedule = parse_schedule(event.payload).map_err(|reason| {
         tracing::error!(request_id, reason, "bad schedule input");
         Error::BadEvent {
@@ -27,7 +30,7 @@ where
             reason,
         }
     })?;
-    let report = s.run(&schedule, chrono::Utc::now()).await.map_err(|e| {
+    let report = s.run(&schedule, chrono::Utc::now(), Budget::from_deadline_ms(event_deadline, deadline_reserve)).await.map_err(|e| {
         tracing::error!(request_id, error = %e, retryable = e.is_retryable(), "origin endpoints could not be read");
         Error::from(e)
     })?;

@@ -18,9 +18,12 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     );
     let clients = Clients::load(&config.common.clients).await;
     let scheduler = Scheduler::new(clients.mediapackage(), config.common.dry_run);
-    let namespace = config.common.metrics_namespace;
+    let (namespace, reserve) = (
+        config.common.metrics_namespace,
+        config.common.deadline_reserve,
+    );
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
-        handler::handle(&scheduler, &namespace, event)
+        handler::handle(&scheduler, &namespace, reserve, event)
     }))
     .await
 }

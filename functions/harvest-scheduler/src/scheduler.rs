@@ -11,7 +11,7 @@ use mediaops::policy::harvest::{
 use mediaops::ports::{
     HarvestJobCreator, HarvestJobDetails, OriginEndpointDetails, OriginEndpointLister,
 };
-use mediaops::AwsError;
+use mediaops::{AwsError, Budget};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -129,6 +129,8 @@ pub enum ClipOutcome {
     WouldCreate,
     Rejected,
     Failed,
+    /// Not started: the invocation's time ran short.
+    NotAttempted,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -172,7 +174,12 @@ where
 
     /// Cuts the schedule's clip on every endpoint. Fails only when the endpoints cannot be read
     /// at all; per-endpoint failures are reported and do not stop the others.
-    pub async fn run(&self, s: &Schedule, now: DateTime<Utc>) -> Result<RunReport, AwsError> {
+    pub async fn run(
+        &self,
+        s: &Schedule,
+        now: DateTime<Utc>,
+        budget: Budget,
+    ) -> Result<RunReport, AwsError> {
         let mut report = RunReport {
             start_time: format_time(s.start),
             end_time: format_time(s.end),
@@ -219,6 +226,16 @@ where
         };
         for endpoint in endpoints {
             let clip = match endpoint {
+                Ok(e) if budget.exhausted() => ClipResult {
+                    harvest_job_id: scheduled_id(s.id_prefix.as_deref(), &e.id, s.start, s.end),
+                    origin_endpoint_id: e.id,
+                    start_time: format_time(s.start),
+                    end_time: format_time(s.end),
+                    manifest_key: String::new(),
+                    outcome: ClipOutcome::NotAttempted,
+                    reason: Some("the invocation's time ran short".into()),
+                    retryable: true,
+                },
                 Ok(e) => self.cut(s, &e, now).await,
                 Err((id, reason, retryable)) => ClipResult {
                     harvest_job_id: scheduled_id(s.id_prefix.as_deref(), &id, s.start, s.end),
@@ -244,6 +261,7 @@ where
                     report.retryable_failures += clip.retryable as u32;
                 }
                 ClipOutcome::WouldCreate => {}
+                ClipOutcome::NotAttempted => report.retryable_failures += 1,
             }
             report.clips.push(clip);
         }

@@ -3,7 +3,9 @@
 
 use aws_lambda_events::sns::SnsEvent;
 use lambda_runtime::LambdaEvent;
-use mediaops::events::transcoder::{parse_notification, JobState};
+use mediaops::events::transcoder::{
+    parse_notification, JobNotification, JobState, NotificationError,
+};
 use mediaops::policy::breaker::Action;
 use mediaops::ports::{PipelineControl, PipelineJobLister};
 use mediaops::telemetry::Metrics;
@@ -36,6 +38,20 @@ pub struct Report {
     pub pipelines_paused: u32,
 }
 
+/// One SNS record, read: its message id and its notification (or why it is not one).
+pub type ParsedRecord = (String, Result<JobNotification, NotificationError>);
+
+/// Reads an SNS event's records. An error means the payload is not an SNS event at all.
+pub fn parse_event(payload: Value) -> Result<Vec<ParsedRecord>, String> {
+    let sns: SnsEvent =
+        serde_json::from_value(payload).map_err(|e| format!("not an SNS event: {e}"))?;
+    Ok(sns
+        .records
+        .into_iter()
+        .map(|r| (r.sns.message_id, parse_notification(&r.sns.message)))
+        .collect())
+}
+
 /// Handles one invocation. Fails (so Lambda retries, then the on-failure destination) only when
 /// a decision could not be made, or the event is not an SNS event at all.
 pub async fn handle<C>(
@@ -47,11 +63,11 @@ where
     C: PipelineControl + PipelineJobLister,
 {
     let request_id = event.context.request_id.clone();
-    let sns: SnsEvent = serde_json::from_value(event.payload).map_err(|e| {
-        tracing::error!(request_id, error = %e, "event is not an SNS event");
+    let records = parse_event(event.payload).map_err(|reason| {
+        tracing::error!(request_id, reason, "event is not an SNS event");
         Error::BadEvent {
             id: request_id.clone(),
-            reason: format!("not an SNS event: {e}"),
+            reason,
         }
     })?;
     let now_ms = chrono::Utc::now().timestamp_millis();
@@ -61,9 +77,8 @@ where
     };
     let (mut skipped, mut malformed, mut errors) = (0u32, 0u32, 0u32);
 
-    for record in sns.records {
-        let message_id = record.sns.message_id;
-        let n = match parse_notification(&record.sns.message) {
+    for (message_id, parsed) in records {
+        let n = match parsed {
             Ok(n) => n,
             Err(e) => {
                 tracing::info!(message_id, reason = %e, "skipped: not an Elastic Transcoder job notification");

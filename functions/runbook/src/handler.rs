@@ -7,8 +7,9 @@ use mediaops::ports::{
     StatusJobLister, TranscodeJobCanceller,
 };
 use mediaops::telemetry::Metrics;
-use mediaops::Error;
+use mediaops::{Budget, Error};
 use serde_json::Value;
+use std::time::Duration;
 
 use crate::request::parse;
 use crate::runbook::{Report, Runbook};
@@ -18,6 +19,7 @@ pub async fn handle<E, B, S, P>(
     rb: &Runbook<E, B, S, P>,
     namespace: &str,
     dry_run_default: bool,
+    deadline_reserve: Duration,
     event: LambdaEvent<Value>,
 ) -> Result<Report, Error>
 where
@@ -27,6 +29,7 @@ where
     P: HarvestJobCreator + HarvestJobDetails + HarvestJobLister,
 {
     let request_id = event.context.request_id.clone();
+    let event_deadline = event.context.deadline;
     let mut request = parse(event.payload).map_err(|e| {
         tracing::warn!(request_id, error = e, "invalid runbook request");
         Error::BadRequest(e)
@@ -34,7 +37,22 @@ where
     // A function deployed with DRY_RUN=true never changes anything, whatever the request says.
     request.dry_run |= dry_run_default;
     let action = request.action.name();
-    let outcome = rb.run(&request).await;
+    let budget = Budget::from_deadline_ms(event_deadline, deadline_reserve);
+    let outcome = rb.run(&request, budget).await.and_then(|r| {
+        let skipped = r
+            .result
+            .get("not_attempted")
+            .and_then(serde_json::Value::as_u64)
+            .unwrap_or(0);
+        if skipped > 0 {
+            tracing::warn!(request_id, action, result = %r.result, "runbook action cut short");
+            return Err(Error::Deadline(format!(
+                "{action}: time ran short: {} (repeat the request to finish)",
+                r.result
+            )));
+        }
+        Ok(r)
+    });
     let mut m = Metrics::new(namespace, FUNCTION);
     m.property("action", action)
         .property("request_id", &request_id);

@@ -20,9 +20,13 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         store: clients.mediastore(),
         package: clients.mediapackage(),
     };
-    let (namespace, dry_run) = (config.common.metrics_namespace, config.common.dry_run);
+    let (namespace, dry_run, reserve) = (
+        config.common.metrics_namespace,
+        config.common.dry_run,
+        config.common.deadline_reserve,
+    );
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
-        handler::handle(&rb, &namespace, dry_run, event)
+        handler::handle(&rb, &namespace, dry_run, reserve, event)
     }))
     .await
 }

@@ -16,7 +16,7 @@ use mediaops::ports::{
     HarvestJobCreator, HarvestJobDetails, HarvestJobLister, PipelineControl, PipelineJobLister,
     StatusJobLister, TranscodeJobCanceller,
 };
-use mediaops::{AwsError, Error};
+use mediaops::{AwsError, Budget, Error};
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -155,7 +155,8 @@ where
     S: ContainerReader + AccessLogging,
     P: HarvestJobCreator + HarvestJobDetails + HarvestJobLister,
 {
-    pub async fn run(&self, req: &Request) -> Result<Report, Error> {
+    /// Runs `req`. Bulk work starts no new change once `budget` is exhausted.
+    pub async fn run(&self, req: &Request, budget: Budget) -> Result<Report, Error> {
         let a = &req.action;
         let execute = a.mutates() && !req.dry_run && (!a.is_destructive() || req.confirm);
         let mut r = Report {
@@ -220,7 +221,7 @@ where
                 }
             }
             Action::PipelineDrain { pipeline_id } => {
-                self.drain(pipeline_id, execute, &mut r).await?
+                self.drain(pipeline_id, execute, budget, &mut r).await?
             }
             Action::JobsList {
                 status,
@@ -424,7 +425,13 @@ where
     }
 
     /// Pause first (so queued jobs stop starting), then list the Submitted jobs and cancel each.
-    async fn drain(&self, pipeline_id: &str, execute: bool, r: &mut Report) -> Result<(), Error> {
+    async fn drain(
+        &self,
+        pipeline_id: &str,
+        execute: bool,
+        budget: Budget,
+        r: &mut Report,
+    ) -> Result<(), Error> {
         let p = self.transcoder.read_pipeline(pipeline_id).await?;
         if p.is_paused() {
             r.plan
@@ -458,6 +465,9 @@ where
         let mut items: Vec<Value> = if execute {
             stream::iter(submitted.iter())
                 .map(|j| async move {
+                    if budget.exhausted() {
+                        return json!({ "job_id": j.id, "outcome": "not_attempted", "reason": "the invocation's time ran short" });
+                    }
                     let (outcome, reason) = match self.transcoder.cancel_job(&j.id).await {
                         Ok(()) => ("cancelled", None),
                         Err(e) if e.kind == AwsErrorKind::Conflict => {
@@ -492,6 +502,7 @@ where
             "already_started": count("already_started"),
             "gone": count("gone"),
             "failed": count("failed"),
+            "not_attempted": count("not_attempted"),
         });
         r.items = items;
         Ok(())

@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use batch_prioritizer::prioritizer::Prioritizer;
 use mediaops::policy::priority::PriorityPolicy;
+use mediaops::Budget;
 use mediaops_integration_tests::{FaultRule, Seed, TestEnv};
 use serde_json::json;
 
@@ -44,7 +45,7 @@ async fn sweep(jobs: usize, concurrency: usize) -> (f64, u32, usize) {
     let p = Prioritizer::new(env.clients.s3control().unwrap(), policy, concurrency, false);
     let started = Instant::now();
     let report = p
-        .sweep(chrono::Utc::now().timestamp_millis())
+        .sweep(chrono::Utc::now().timestamp_millis(), Budget::unlimited())
         .await
         .unwrap();
     let secs = started.elapsed().as_secs_f64();

@@ -6,6 +6,7 @@ use std::time::Duration;
 use access_log_enforcer::enforcer::{Enforcer, Outcome};
 use access_log_enforcer::EnforcerSettings;
 use mediaops::policy::logging::{parse_rules, LoggingPolicy};
+use mediaops::Budget;
 use mediaops_integration_tests::{FaultRule, Seed, TestEnv};
 use mediaops_lambda_stub::{
     workspace_binary, FunctionProcess, Outcome as Invocation, SpawnOptions,
@@ -84,7 +85,7 @@ async fn a_sweep_changes_exactly_the_drifting_active_containers_and_a_second_cha
     let env = TestEnv::start().await;
     seed(&env).await;
     let e = enforcer(&env, 20, false);
-    let r = e.sweep().await.unwrap();
+    let r = e.sweep(Budget::unlimited()).await.unwrap();
     assert_eq!(r.pages_read, 4);
     assert_eq!((r.checked, r.drift_found, r.drift_fixed), (7, 4, 3));
     let calls = env.control.calls().await.unwrap();
@@ -123,7 +124,7 @@ async fn a_sweep_changes_exactly_the_drifting_active_containers_and_a_second_cha
     );
 
     env.control.clear_calls().await.unwrap();
-    let again = e.sweep().await.unwrap();
+    let again = e.sweep(Budget::unlimited()).await.unwrap();
     assert_eq!(again.drift_fixed, 0);
     assert!(mutations(&env.control.calls().await.unwrap()).is_empty());
 }
@@ -134,7 +135,7 @@ async fn a_create_event_fixes_one_container_once_it_is_active() {
     seed(&env).await;
     let e = enforcer(&env, 20, false);
     // c-new is CREATING: the enforcer waits once, re-describes, and leaves it to the sweep.
-    let r = e.enforce("c-new").await.unwrap();
+    let r = e.enforce("c-new", Budget::unlimited()).await.unwrap();
     assert_eq!(r.containers[0].outcome, Outcome::NotReady);
     env.control
         .set_status(&mediaops_emulator::StatusChange {
@@ -146,7 +147,7 @@ async fn a_create_event_fixes_one_container_once_it_is_active() {
         .await
         .unwrap();
     env.control.clear_calls().await.unwrap();
-    let r = e.enforce("c-new").await.unwrap();
+    let r = e.enforce("c-new", Budget::unlimited()).await.unwrap();
     assert_eq!(r.containers[0].outcome, Outcome::Started);
     let calls = env.control.calls().await.unwrap();
     assert_eq!(
@@ -158,7 +159,11 @@ async fn a_create_event_fixes_one_container_once_it_is_active() {
     );
     // A container that does not exist is reported gone, not failed.
     assert_eq!(
-        e.enforce("ghost").await.unwrap().containers[0].outcome,
+        e.enforce("ghost", Budget::unlimited())
+            .await
+            .unwrap()
+            .containers[0]
+            .outcome,
         Outcome::Gone
     );
 }
@@ -179,7 +184,10 @@ async fn container_in_use_is_retried_with_backoff() {
         })
         .await
         .unwrap();
-    let r = enforcer(&env, 20, false).enforce("a-vod").await.unwrap();
+    let r = enforcer(&env, 20, false)
+        .enforce("a-vod", Budget::unlimited())
+        .await
+        .unwrap();
     assert_eq!(r.containers[0].outcome, Outcome::Started);
     assert_eq!(r.containers[0].attempts, 3);
     let starts: Vec<_> = env.calls_to("StartAccessLogging").await;
@@ -193,7 +201,10 @@ async fn container_in_use_is_retried_with_backoff() {
 async fn dry_run_makes_no_mutating_call_and_the_cap_is_honoured() {
     let env = TestEnv::start().await;
     seed(&env).await;
-    let r = enforcer(&env, 20, true).sweep().await.unwrap();
+    let r = enforcer(&env, 20, true)
+        .sweep(Budget::unlimited())
+        .await
+        .unwrap();
     assert_eq!(r.drift_found, 4);
     assert_eq!(
         r.containers
@@ -204,11 +215,17 @@ async fn dry_run_makes_no_mutating_call_and_the_cap_is_honoured() {
     );
     assert!(mutations(&env.control.calls().await.unwrap()).is_empty());
 
-    let r = enforcer(&env, 2, false).sweep().await.unwrap();
+    let r = enforcer(&env, 2, false)
+        .sweep(Budget::unlimited())
+        .await
+        .unwrap();
     assert_eq!((r.drift_fixed, r.deferred), (2, 1));
     assert_eq!(mutations(&env.control.calls().await.unwrap()).len(), 2);
     // The next run makes the deferred change.
-    let r = enforcer(&env, 2, false).sweep().await.unwrap();
+    let r = enforcer(&env, 2, false)
+        .sweep(Budget::unlimited())
+        .await
+        .unwrap();
     assert_eq!((r.drift_fixed, r.deferred), (1, 0));
 }
 

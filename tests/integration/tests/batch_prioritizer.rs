@@ -10,6 +10,7 @@ use aws_sdk_s3control::types::{
 };
 use batch_prioritizer::prioritizer::{ConfirmOutcome, JobOutcome, Prioritizer};
 use mediaops::policy::priority::{PriorityPolicy, PriorityRule};
+use mediaops::Budget;
 use mediaops_integration_tests::{FaultRule, Seed, TestEnv, ACCOUNT};
 use mediaops_lambda_stub::{workspace_binary, FunctionProcess, SpawnOptions};
 use serde_json::{json, Value};
@@ -112,7 +113,10 @@ async fn a_sweep_over_2500_jobs_changes_exactly_what_the_policy_says() {
     let before = priorities(&env).await;
     env.control.clear_calls().await.unwrap();
 
-    let r = prioritizer(&env, 5000, false).sweep(now()).await.unwrap();
+    let r = prioritizer(&env, 5000, false)
+        .sweep(now(), Budget::unlimited())
+        .await
+        .unwrap();
     assert_eq!(r.jobs_seen, 2500, "finished jobs are not listed");
     assert_eq!(r.pages_read, 5);
     assert_eq!(
@@ -173,7 +177,10 @@ async fn a_sweep_over_2500_jobs_changes_exactly_what_the_policy_says() {
 
     // A second sweep changes nothing.
     env.control.clear_calls().await.unwrap();
-    let again = prioritizer(&env, 5000, false).sweep(now()).await.unwrap();
+    let again = prioritizer(&env, 5000, false)
+        .sweep(now(), Budget::unlimited())
+        .await
+        .unwrap();
     assert_eq!(again.changed, 0);
     assert!(env.calls_to("UpdateJobPriority").await.is_empty());
 }
@@ -222,7 +229,7 @@ async fn a_job_created_event_sets_the_new_jobs_base_priority() {
         .to_string();
     env.control.clear_calls().await.unwrap();
     let r = prioritizer(&env, 1000, false)
-        .handle_job(&id, now())
+        .handle_job(&id, now(), Budget::unlimited())
         .await
         .unwrap();
     assert_eq!(r.changed, 1);
@@ -241,7 +248,7 @@ async fn a_job_created_event_sets_the_new_jobs_base_priority() {
     // The same event again: nothing to change.
     assert_eq!(
         prioritizer(&env, 1000, false)
-            .handle_job(&id, now())
+            .handle_job(&id, now(), Budget::unlimited())
             .await
             .unwrap()
             .changed,
@@ -249,7 +256,11 @@ async fn a_job_created_event_sets_the_new_jobs_base_priority() {
     );
     // A job that vanished is reported, not failed.
     let gone = prioritizer(&env, 1000, false)
-        .handle_job("00000000-0000-4000-a000-000000000000", now())
+        .handle_job(
+            "00000000-0000-4000-a000-000000000000",
+            now(),
+            Budget::unlimited(),
+        )
         .await
         .unwrap();
     assert_eq!(gone.jobs.len(), 0);
@@ -276,7 +287,10 @@ async fn throttled_updates_are_retried_and_all_complete() {
         })
         .await
         .unwrap();
-    let r = prioritizer(&env, 1000, false).sweep(now()).await.unwrap();
+    let r = prioritizer(&env, 1000, false)
+        .sweep(now(), Budget::unlimited())
+        .await
+        .unwrap();
     assert_eq!((r.changed, r.failed), (40, 0));
     let updates = env.calls_to("UpdateJobPriority").await;
     assert_eq!(updates.iter().filter(|c| c.injected).count(), 6);
@@ -289,7 +303,10 @@ async fn dry_run_makes_no_mutating_call_and_the_update_cap_is_honoured() {
     let env = TestEnv::start().await;
     seed_2500(&env).await;
     env.control.clear_calls().await.unwrap();
-    let r = prioritizer(&env, 5000, true).sweep(now()).await.unwrap();
+    let r = prioritizer(&env, 5000, true)
+        .sweep(now(), Budget::unlimited())
+        .await
+        .unwrap();
     assert_eq!((r.would_change, r.changed), (2000, 0));
     let calls = env.control.calls().await.unwrap();
     assert!(
@@ -297,7 +314,10 @@ async fn dry_run_makes_no_mutating_call_and_the_update_cap_is_honoured() {
         "only listing in dry run"
     );
 
-    let r = prioritizer(&env, 100, false).sweep(now()).await.unwrap();
+    let r = prioritizer(&env, 100, false)
+        .sweep(now(), Budget::unlimited())
+        .await
+        .unwrap();
     assert_eq!((r.changed, r.deferred), (100, 1900));
     assert_eq!(env.calls_to("UpdateJobPriority").await.len(), 100);
 }
@@ -319,7 +339,7 @@ async fn auto_confirm_only_matching_suspended_jobs_and_report_the_rest() {
         serde_json::from_value(json!([{ "name": "nightly", "description_prefix": "nightly:" }]))
             .unwrap();
     let p = Prioritizer::new(env.clients.s3control().unwrap(), policy, 4, false);
-    let r = p.sweep(now()).await.unwrap();
+    let r = p.sweep(now(), Budget::unlimited()).await.unwrap();
     assert_eq!((r.confirmed, r.awaiting_confirmation), (1, 1));
     let by_id: BTreeMap<&str, ConfirmOutcome> = r
         .confirmations

@@ -8,6 +8,7 @@ use harvest_scheduler::scheduler::{parse_schedule, ClipOutcome, Scheduler};
 use harvest_watch::handler::{trigger, Trigger};
 use harvest_watch::watcher::{RetryOutcome, Watcher};
 use mediaops::policy::harvest::format_time;
+use mediaops::Budget;
 use mediaops_integration_tests::{FaultRule, Seed, TestEnv};
 use mediaops_lambda_stub::{workspace_binary, FunctionProcess, Outcome, SpawnOptions};
 use serde_json::{json, Value};
@@ -198,7 +199,7 @@ async fn a_scheduled_run_cuts_one_clip_per_endpoint_once() {
     let scheduled = minutes_ago(5);
     let s = Scheduler::new(env.clients.mediapackage(), false);
     let plan = parse_schedule(schedule(scheduled)).unwrap();
-    let r = s.run(&plan, Utc::now()).await.unwrap();
+    let r = s.run(&plan, Utc::now(), Budget::unlimited()).await.unwrap();
     assert_eq!((r.created, r.already_existed, r.failed), (3, 0, 0));
     let start = scheduled - Duration::minutes(30);
     let stamp = start.format("%Y%m%dT%H%M%SZ").to_string();
@@ -231,7 +232,7 @@ async fn a_scheduled_run_cuts_one_clip_per_endpoint_once() {
     );
 
     // The same scheduled time again (a retried or duplicated invocation): nothing new.
-    let again = s.run(&plan, Utc::now()).await.unwrap();
+    let again = s.run(&plan, Utc::now(), Budget::unlimited()).await.unwrap();
     assert_eq!((again.created, again.already_existed), (0, 3));
     assert_eq!(harvest_jobs(&env).await.len(), 3);
 }
@@ -257,6 +258,7 @@ async fn one_failing_endpoint_does_not_stop_the_others() {
         .run(
             &parse_schedule(schedule(minutes_ago(5))).unwrap(),
             Utc::now(),
+            Budget::unlimited(),
         )
         .await
         .unwrap();
@@ -279,6 +281,7 @@ async fn one_failing_endpoint_does_not_stop_the_others() {
         .run(
             &parse_schedule(schedule(minutes_ago(200))).unwrap(),
             Utc::now(),
+            Budget::unlimited(),
         )
         .await
         .unwrap();

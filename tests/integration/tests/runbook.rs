@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use chrono::{Duration as ChronoDuration, DurationRound, Utc};
 use mediaops::policy::harvest::format_time;
+use mediaops::Budget;
 use mediaops::Error;
 use mediaops_integration_tests::{Seed, TestEnv};
 use mediaops_lambda_stub::{workspace_binary, FunctionProcess, Outcome, SpawnOptions};
@@ -32,7 +33,7 @@ fn runbook(env: &TestEnv) -> Rb {
 }
 
 async fn run(rb: &Rb, request: Value) -> Result<Report, Error> {
-    rb.run(&parse(request).unwrap()).await
+    rb.run(&parse(request).unwrap(), Budget::unlimited()).await
 }
 
 const MUTATING: [&str; 7] = [
