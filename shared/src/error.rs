@@ -196,6 +196,24 @@ where
     }
 }
 
+/// The most of a reason (a parser's message, which may quote the input) that is logged or returned:
+/// logs carry ids and decisions, never whole payloads.
+pub const MAX_REASON: usize = 400;
+
+/// `reason`, cut to [`MAX_REASON`] bytes on a character boundary, marked when cut.
+pub fn clip(reason: impl Into<String>) -> String {
+    let mut r = reason.into();
+    if r.len() > MAX_REASON {
+        let mut end = MAX_REASON;
+        while !r.is_char_boundary(end) {
+            end -= 1;
+        }
+        r.truncate(end);
+        r.push_str("… (cut)");
+    }
+    r
+}
+
 /// The error a function's invocation ends with.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -295,6 +313,13 @@ mod tests {
                 && !AccessDenied.is_retryable()
                 && !Rejected.is_retryable()
         );
+    }
+
+    #[test]
+    fn reasons_are_clipped() {
+        assert_eq!(clip("short"), "short");
+        let long = clip("é".repeat(1000));
+        assert!(long.len() <= MAX_REASON + "… (cut)".len() && long.ends_with("(cut)"));
     }
 
     #[test]

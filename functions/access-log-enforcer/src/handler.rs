@@ -73,6 +73,7 @@ where
         .and_then(Value::as_str)
         .map(str::to_string);
     let trigger = trigger(event.payload).map_err(|reason| {
+        let reason = mediaops::error::clip(reason);
         tracing::error!(request_id, event_id, reason, "bad event");
         Error::BadEvent {
             id: event_id.clone().unwrap_or(request_id.clone()),

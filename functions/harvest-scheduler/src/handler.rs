@@ -24,6 +24,7 @@ where
     let request_id = event.context.request_id.clone();
     let event_deadline = event.context.deadline;
     let schedule = parse_schedule(event.payload).map_err(|reason| {
+        let reason = mediaops::error::clip(reason);
         tracing::error!(request_id, reason, "bad schedule input");
         Error::BadEvent {
             id: request_id.clone(),

@@ -64,6 +64,7 @@ where
 {
     let request_id = event.context.request_id.clone();
     let records = parse_event(event.payload).map_err(|reason| {
+        let reason = mediaops::error::clip(reason);
         tracing::error!(request_id, reason, "event is not an SNS event");
         Error::BadEvent {
             id: request_id.clone(),

@@ -31,6 +31,7 @@ where
     let request_id = event.context.request_id.clone();
     let event_deadline = event.context.deadline;
     let mut request = parse(event.payload).map_err(|e| {
+        let e = mediaops::error::clip(e);
         tracing::warn!(request_id, error = e, "invalid runbook request");
         Error::BadRequest(e)
     })?;

@@ -130,3 +130,57 @@ pub mod fixtures {
         serde_json::to_string_pretty(&v).unwrap_or_default()
     }
 }
+
+/// Running a function's built binary against a test environment's emulator.
+pub mod function {
+    use std::time::Duration;
+
+    use mediaops_lambda_stub::{workspace_binary, FunctionProcess, Outcome, SpawnOptions};
+    use serde_json::Value;
+
+    use crate::TestEnv;
+
+    /// Starts `name`'s binary with the environment's settings plus `extra`, and a Lambda deadline.
+    pub async fn start(
+        env: &TestEnv,
+        name: &str,
+        extra: &[(&str, &str)],
+        deadline: Duration,
+    ) -> FunctionProcess {
+        let binary = workspace_binary(name, name).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let mut opts = SpawnOptions::new(name).envs(env.function_env());
+        opts.deadline = deadline;
+        for (k, v) in extra {
+            opts = opts.env(k, *v);
+        }
+        let f = FunctionProcess::spawn(&binary, opts)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        if let Err(e) = f.cold_start(Duration::from_secs(30)).await {
+            panic!("{name} did not start: {e}\n{}", f.stderr());
+        }
+        f
+    }
+
+    /// The response, or a panic naming the error.
+    pub fn ok(o: Outcome) -> Value {
+        match o {
+            Outcome::Response(v) => v,
+            Outcome::Error {
+                error_type,
+                error_message,
+            } => panic!("expected a response, got {error_type}: {error_message}"),
+        }
+    }
+
+    /// The error type and message, or a panic showing the response.
+    pub fn err(o: Outcome) -> (String, String) {
+        match o {
+            Outcome::Error {
+                error_type,
+                error_message,
+            } => (error_type, error_message),
+            Outcome::Response(v) => panic!("expected an error, got {v}"),
+        }
+    }
+}

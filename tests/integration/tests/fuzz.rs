@@ -231,3 +231,55 @@ fn a_256_kb_sns_message_is_handled() {
         256 * 1024
     );
 }
+
+#[tokio::test]
+async fn the_binary_survives_invalid_utf8_and_huge_payloads_without_logging_them() {
+    use bytes::Bytes;
+    use mediaops_integration_tests::function::start;
+    use mediaops_integration_tests::TestEnv;
+    use mediaops_lambda_stub::Outcome;
+    use std::time::Duration;
+
+    let env = TestEnv::start().await;
+    let f = start(&env, "pipeline-guard", &[], Duration::from_secs(60)).await;
+    let mut raw =
+        br#"{"Records":[{"EventSource":"aws:sns","Sns":{"MessageId":"m","Message":""#.to_vec();
+    raw.extend_from_slice(&[0xff, 0xfe, 0xfd]);
+    raw.extend_from_slice(br#""}}]}"#);
+    let out = f
+        .invoke_raw(Bytes::from(raw), Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert!(out.is_error(), "{out:?}");
+
+    // 300 KB of a field with the wrong type: a typed error, and the log does not carry it.
+    let marker = "Z".repeat(300_000);
+    let out = f
+        .invoke(&json!({ "Records": [ { "Sns": { "Message": 5, "MessageId": marker } } ] }))
+        .await
+        .unwrap();
+    match out {
+        Outcome::Error {
+            error_type,
+            error_message,
+        } => {
+            assert_eq!(error_type, "mediaops.BadEvent");
+            assert!(error_message.len() < 1000, "{} bytes", error_message.len());
+        }
+        other => panic!("{other:?}"),
+    }
+    // Still serving.
+    let ok = f
+        .invoke(&file(
+            "functions/pipeline-guard/events/sns-test-message.json",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(ok.response().unwrap()["records"][0]["outcome"], "skipped");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(
+        !f.stderr().contains(&marker[..1000]),
+        "the payload is not logged"
+    );
+    assert!(f.stderr().len() < 20_000);
+}

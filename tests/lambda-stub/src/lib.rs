@@ -266,6 +266,8 @@ async fn handle(
 #[derive(Debug, Clone)]
 pub struct SpawnOptions {
     pub function_name: String,
+    /// Arguments to the program (a Python peer: `-m awslambdaric module.handler`).
+    pub args: Vec<String>,
     pub env: Vec<(String, String)>,
     /// The deadline each invocation gets (Lambda's function timeout).
     pub deadline: Duration,
@@ -277,10 +279,16 @@ impl SpawnOptions {
     pub fn new(function_name: &str) -> Self {
         Self {
             function_name: function_name.to_string(),
+            args: Vec::new(),
             env: Vec::new(),
             deadline: Duration::from_secs(60),
             inherit_output: false,
         }
+    }
+
+    pub fn args<S: Into<String>>(mut self, args: impl IntoIterator<Item = S>) -> Self {
+        self.args.extend(args.into_iter().map(Into::into));
+        self
     }
 
     pub fn env(mut self, key: &str, value: impl Into<String>) -> Self {
@@ -331,7 +339,8 @@ impl FunctionProcess {
             .await
             .map_err(|e| StubError::Io(format!("cannot start runtime stub: {e}")))?;
         let mut cmd = tokio::process::Command::new(binary);
-        cmd.env("AWS_LAMBDA_RUNTIME_API", stub.api())
+        cmd.args(&opts.args)
+            .env("AWS_LAMBDA_RUNTIME_API", stub.api())
             .env("AWS_LAMBDA_FUNCTION_NAME", &opts.function_name)
             .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
             .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
@@ -500,8 +509,20 @@ impl Drop for FunctionProcess {
 }
 
 /// Finds (building if needed) a workspace binary: `target/<profile>/<name>` next to the running
-/// test executable. Runs `cargo build -p <package> --bin <name>` first so it is current.
+/// test executable. Runs `cargo build -p <package> --bin <name>` first so it is current (once per
+/// process and binary).
 pub fn workspace_binary(package: &str, name: &str) -> Result<PathBuf, String> {
+    static BUILT: Mutex<Vec<(String, PathBuf)>> = Mutex::new(Vec::new());
+    let mut built = lock(&BUILT);
+    if let Some((_, path)) = built.iter().find(|(n, _)| n == name) {
+        return Ok(path.clone());
+    }
+    let path = build_binary(package, name)?;
+    built.push((name.to_string(), path.clone()));
+    Ok(path)
+}
+
+fn build_binary(package: &str, name: &str) -> Result<PathBuf, String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     // target/<profile>/deps/<test-exe> → target/<profile>
     let profile_dir = exe

@@ -1,0 +1,224 @@
+//! Every setting of every function, given an invalid value, stops the cold start with a message
+//! naming the variable and the accepted values (the built binaries, as Lambda would start them).
+
+use std::time::Duration;
+
+use mediaops_integration_tests::TestEnv;
+use mediaops_lambda_stub::{workspace_binary, FunctionProcess, SpawnOptions, StubError};
+
+const COMMON: [(&str, &str, &str); 6] = [
+    ("DRY_RUN", "sometimes", "true or false"),
+    ("MEDIAOPS_MAX_ATTEMPTS", "0", "from 1 to 10"),
+    ("MEDIAOPS_INITIAL_BACKOFF_MS", "none", "from 1 to 20000"),
+    ("MEDIAOPS_ATTEMPT_TIMEOUT_MS", "5", "from 100 to 120000"),
+    ("MEDIAOPS_DEADLINE_RESERVE_MS", "-1", "from 0 to 60000"),
+    (
+        "MEDIAOPS_METRICS_NAMESPACE",
+        "bad namespace",
+        "1 to 255 characters",
+    ),
+];
+
+const SPECIFIC: [(&str, &str, &str, &str); 27] = [
+    (
+        "pipeline-guard",
+        "GUARD_WINDOW_MINUTES",
+        "0",
+        "from 1 to 1440",
+    ),
+    (
+        "pipeline-guard",
+        "GUARD_THRESHOLD",
+        "x",
+        "from 0.1 to 100000",
+    ),
+    (
+        "pipeline-guard",
+        "GUARD_MIN_ERROR_RATIO",
+        "2",
+        "from 0 to 1",
+    ),
+    (
+        "pipeline-guard",
+        "GUARD_PIPELINE_ERROR_WEIGHT",
+        "-1",
+        "from 0 to 100",
+    ),
+    (
+        "pipeline-guard",
+        "GUARD_JOB_ERROR_WEIGHT",
+        "101",
+        "from 0 to 100",
+    ),
+    (
+        "pipeline-guard",
+        "GUARD_PROTECTED_PIPELINES",
+        "vod-main",
+        "pipeline ids",
+    ),
+    (
+        "pipeline-guard",
+        "GUARD_MAX_PAUSES_PER_INVOCATION",
+        "many",
+        "from 0 to 100",
+    ),
+    (
+        "pipeline-guard",
+        "GUARD_MAX_LIST_PAGES",
+        "0",
+        "from 1 to 1000",
+    ),
+    (
+        "access-log-enforcer",
+        "ENFORCER_RULES",
+        "scratch-*",
+        "include:PATTERN or exclude:PATTERN",
+    ),
+    (
+        "access-log-enforcer",
+        "ENFORCER_DEFAULT",
+        "maybe",
+        "one of on, off",
+    ),
+    (
+        "access-log-enforcer",
+        "ENFORCER_MAX_CHANGES",
+        "1001",
+        "from 0 to 1000",
+    ),
+    (
+        "access-log-enforcer",
+        "ENFORCER_IN_USE_RETRIES",
+        "11",
+        "from 0 to 10",
+    ),
+    (
+        "access-log-enforcer",
+        "ENFORCER_IN_USE_BACKOFF_MS",
+        "0",
+        "from 1 to 10000",
+    ),
+    (
+        "access-log-enforcer",
+        "ENFORCER_CREATING_WAIT_MS",
+        "20001",
+        "from 0 to 20000",
+    ),
+    (
+        "batch-prioritizer",
+        "PRIORITY_RULES",
+        "[{\"priority\": 5}]",
+        "JSON list of rules",
+    ),
+    (
+        "batch-prioritizer",
+        "PRIORITY_AUTO_CONFIRM_RULES",
+        "yes",
+        "JSON list of matchers",
+    ),
+    (
+        "batch-prioritizer",
+        "PRIORITY_DEFAULT_BASE",
+        "-1",
+        "from 0 to 2147483647",
+    ),
+    (
+        "batch-prioritizer",
+        "PRIORITY_AGING_PER_HOUR",
+        "fast",
+        "from 0 to 2147483647",
+    ),
+    (
+        "batch-prioritizer",
+        "PRIORITY_AGING_CAP",
+        "-5",
+        "from 0 to 2147483647",
+    ),
+    (
+        "batch-prioritizer",
+        "PRIORITY_FLOOR",
+        "x",
+        "from 0 to 2147483647",
+    ),
+    (
+        "batch-prioritizer",
+        "PRIORITY_CAP",
+        "3000000000",
+        "from 0 to 2147483647",
+    ),
+    (
+        "batch-prioritizer",
+        "PRIORITY_NEVER_LOWER",
+        "sometimes",
+        "true or false",
+    ),
+    (
+        "batch-prioritizer",
+        "PRIORITY_MAX_UPDATES",
+        "100001",
+        "from 0 to 100000",
+    ),
+    (
+        "batch-prioritizer",
+        "PRIORITY_CONCURRENCY",
+        "0",
+        "from 1 to 64",
+    ),
+    (
+        "batch-prioritizer",
+        "PRIORITY_SUSPENDED_ALERT_MINUTES",
+        "0",
+        "from 1 to 43200",
+    ),
+    ("harvest-watch", "HARVEST_MAX_RETRIES", "21", "from 0 to 20"),
+    (
+        "runbook",
+        "MEDIAOPS_ACCOUNT_ID",
+        "12345",
+        "12-digit AWS account id",
+    ),
+];
+
+const FUNCTIONS: [&str; 6] = [
+    "pipeline-guard",
+    "access-log-enforcer",
+    "batch-prioritizer",
+    "harvest-watch",
+    "harvest-scheduler",
+    "runbook",
+];
+
+async fn refuses(env: &TestEnv, function: &str, var: &str, value: &str, expected: &str) {
+    let binary = workspace_binary(function, function).unwrap();
+    let opts = SpawnOptions::new(function)
+        .envs(env.function_env())
+        .env(var, value);
+    let f = FunctionProcess::spawn(&binary, opts).await.unwrap();
+    match f.cold_start(Duration::from_secs(20)).await {
+        Err(StubError::Exited { status, .. }) => assert_ne!(status, Some(0), "{function} {var}"),
+        other => panic!("{function} started with {var}={value}: {other:?}"),
+    }
+    let log = f.stderr();
+    assert!(
+        log.contains(var) && log.contains(expected),
+        "{function} {var}={value}: {log}"
+    );
+}
+
+#[tokio::test]
+async fn every_invalid_setting_stops_the_cold_start_naming_it() {
+    let env = TestEnv::start().await;
+    let mut checked = 0;
+    for function in FUNCTIONS {
+        for (var, value, expected) in COMMON {
+            refuses(&env, function, var, value, expected).await;
+            checked += 1;
+        }
+    }
+    for (function, var, value, expected) in SPECIFIC {
+        refuses(&env, function, var, value, expected).await;
+        checked += 1;
+    }
+    println!("{checked} invalid settings refused at cold start");
+    assert_eq!(checked, 6 * COMMON.len() + SPECIFIC.len());
+}
