@@ -9,32 +9,49 @@
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
-use aws_smithy_runtime_api::client::endpoint::EndpointFuture;
-use aws_smithy_types::endpoint::Endpoint;
 
-use crate::aws::{MediaPackageAdapter, MediaStoreAdapter, S3ControlAdapter, TranscoderAdapter};
-use crate::config::{ClientSettings, ConfigError, Env};
+#[cfg(feature = "mediapackage")]
+use crate::aws::MediaPackageAdapter;
+#[cfg(feature = "mediastore")]
+use crate::aws::MediaStoreAdapter;
+#[cfg(feature = "s3control")]
+use crate::aws::S3ControlAdapter;
+#[cfg(feature = "transcoder")]
+use crate::aws::TranscoderAdapter;
+use crate::config::{ClientSettings, Env};
 
-/// The four service clients. Cloning is cheap (they share one HTTP client).
+/// The service clients this build includes (one crate feature per service). Cloning is cheap
+/// (they share one HTTP client).
 #[derive(Debug, Clone)]
 pub struct Clients {
+    #[cfg(feature = "transcoder")]
     pub transcoder: aws_sdk_elastictranscoder::Client,
+    #[cfg(feature = "s3control")]
     pub s3control: aws_sdk_s3control::Client,
+    #[cfg(feature = "mediapackage")]
     pub mediapackage: aws_sdk_mediapackage::Client,
+    #[cfg(feature = "mediastore")]
     pub mediastore: aws_sdk_mediastore::Client,
+    #[cfg_attr(not(feature = "s3control"), allow(dead_code))]
     account_id: Option<String>,
 }
 
 /// Resolves every S3 Control call to one fixed URL, leaving the account id out of the host.
+#[cfg(feature = "s3control")]
 #[derive(Debug)]
 struct FixedEndpoint(String);
 
+#[cfg(feature = "s3control")]
 impl aws_sdk_s3control::config::endpoint::ResolveEndpoint for FixedEndpoint {
     fn resolve_endpoint<'a>(
         &'a self,
         _params: &'a aws_sdk_s3control::config::endpoint::Params,
-    ) -> EndpointFuture<'a> {
-        EndpointFuture::ready(Ok(Endpoint::builder().url(self.0.clone()).build()))
+    ) -> aws_smithy_runtime_api::client::endpoint::EndpointFuture<'a> {
+        aws_smithy_runtime_api::client::endpoint::EndpointFuture::ready(Ok(
+            aws_smithy_types::endpoint::Endpoint::builder()
+                .url(self.0.clone())
+                .build(),
+        ))
     }
 }
 
@@ -76,36 +93,49 @@ impl Clients {
     }
 
     /// Builds the clients from an already loaded configuration.
+    #[cfg_attr(not(feature = "s3control"), allow(unused_variables))]
     pub fn from_sdk_config(sdk: &SdkConfig, settings: &ClientSettings, env: &Env) -> Self {
-        let mut s3c = aws_sdk_s3control::config::Builder::from(sdk);
-        if let Some(url) = s3control_override(env) {
-            s3c = s3c.endpoint_resolver(FixedEndpoint(url));
-        }
+        #[cfg(feature = "s3control")]
+        let s3control = {
+            let mut conf = aws_sdk_s3control::config::Builder::from(sdk);
+            if let Some(url) = s3control_override(env) {
+                conf = conf.endpoint_resolver(FixedEndpoint(url));
+            }
+            aws_sdk_s3control::Client::from_conf(conf.build())
+        };
         Self {
+            #[cfg(feature = "transcoder")]
             transcoder: aws_sdk_elastictranscoder::Client::new(sdk),
-            s3control: aws_sdk_s3control::Client::from_conf(s3c.build()),
+            #[cfg(feature = "s3control")]
+            s3control,
+            #[cfg(feature = "mediapackage")]
             mediapackage: aws_sdk_mediapackage::Client::new(sdk),
+            #[cfg(feature = "mediastore")]
             mediastore: aws_sdk_mediastore::Client::new(sdk),
             account_id: settings.account_id.clone(),
         }
     }
 
+    #[cfg(feature = "transcoder")]
     pub fn transcoder(&self) -> TranscoderAdapter {
         TranscoderAdapter::new(self.transcoder.clone())
     }
 
+    #[cfg(feature = "mediastore")]
     pub fn mediastore(&self) -> MediaStoreAdapter {
         MediaStoreAdapter::new(self.mediastore.clone())
     }
 
+    #[cfg(feature = "mediapackage")]
     pub fn mediapackage(&self) -> MediaPackageAdapter {
         MediaPackageAdapter::new(self.mediapackage.clone())
     }
 
     /// S3 Control needs the account id on every call: `MEDIAOPS_ACCOUNT_ID` must be set.
-    pub fn s3control(&self) -> Result<S3ControlAdapter, ConfigError> {
+    #[cfg(feature = "s3control")]
+    pub fn s3control(&self) -> Result<S3ControlAdapter, crate::config::ConfigError> {
         let account = self.account_id.clone().ok_or_else(|| {
-            ConfigError::new(
+            crate::config::ConfigError::new(
                 "MEDIAOPS_ACCOUNT_ID",
                 None,
                 "a 12-digit AWS account id (S3 Batch Operations calls name the account)",

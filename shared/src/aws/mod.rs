@@ -1,18 +1,27 @@
 //! SDK adapters: each wraps one service's client and implements that service's traits from
 //! [`crate::ports`], mapping SDK types to [`crate::model`] and SDK errors to [`crate::error::AwsError`].
 
+#[cfg(feature = "mediapackage")]
 mod mediapackage;
+#[cfg(feature = "mediastore")]
 mod mediastore;
+#[cfg(feature = "s3control")]
 mod s3control;
+#[cfg(feature = "transcoder")]
 mod transcoder;
 
+#[cfg(feature = "mediapackage")]
 pub use mediapackage::MediaPackageAdapter;
+#[cfg(feature = "mediastore")]
 pub use mediastore::MediaStoreAdapter;
+#[cfg(feature = "s3control")]
 pub use s3control::S3ControlAdapter;
+#[cfg(feature = "transcoder")]
 pub use transcoder::TranscoderAdapter;
 
 use chrono::{DateTime, Utc};
 
+#[allow(dead_code)]
 pub(crate) fn to_chrono(t: Option<&aws_smithy_types::DateTime>) -> Option<DateTime<Utc>> {
     t.and_then(|t| DateTime::from_timestamp(t.secs(), t.subsec_nanos()))
 }

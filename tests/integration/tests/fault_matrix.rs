@@ -703,7 +703,7 @@ async fn harvest_scheduler_faults() {
             None,
             None,
             None,
-            Some(600),
+            Some(900),
         ))
         .await
         .unwrap();
@@ -839,7 +839,8 @@ async fn runbook_faults() {
         3
     );
 
-    let env = drain_env(20).await;
+    // 80 jobs, 4 at a time, 300 ms each: 6 s of work against a 1.3 s budget.
+    let env = drain_env(80).await;
     env.control
         .add_fault(&fault("CancelJob", None, None, None, None, Some(300)))
         .await
