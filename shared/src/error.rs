@@ -236,6 +236,16 @@ pub enum Error {
 }
 
 impl Error {
+    /// A malformed event: the reason clipped, logged once with the event's id, as the error.
+    pub fn bad_event(id: &str, reason: impl Into<String>) -> Self {
+        let reason = clip(reason);
+        tracing::error!(event_id = id, reason, "bad event");
+        Error::BadEvent {
+            id: id.to_string(),
+            reason,
+        }
+    }
+
     /// True when retrying the same invocation may succeed.
     pub fn is_retryable(&self) -> bool {
         match self {

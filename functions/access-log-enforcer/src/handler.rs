@@ -67,19 +67,9 @@ where
     C: ContainerReader + AccessLogging,
 {
     let request_id = event.context.request_id.clone();
-    let event_id = event
-        .payload
-        .get("id")
-        .and_then(Value::as_str)
-        .map(str::to_string);
-    let trigger = trigger(event.payload).map_err(|reason| {
-        let reason = mediaops::error::clip(reason);
-        tracing::error!(request_id, event_id, reason, "bad event");
-        Error::BadEvent {
-            id: event_id.clone().unwrap_or(request_id.clone()),
-            reason,
-        }
-    })?;
+    let event_id = mediaops::events::event_id(&event.payload);
+    let trigger = trigger(event.payload)
+        .map_err(|reason| Error::bad_event(event_id.as_deref().unwrap_or(&request_id), reason))?;
     let budget = Budget::from_deadline_ms(event.context.deadline, deadline_reserve);
     let run = match &trigger {
         Trigger::Sweep => enforcer.sweep(budget).await,

@@ -23,14 +23,8 @@ where
 {
     let request_id = event.context.request_id.clone();
     let event_deadline = event.context.deadline;
-    let schedule = parse_schedule(event.payload).map_err(|reason| {
-        let reason = mediaops::error::clip(reason);
-        tracing::error!(request_id, reason, "bad schedule input");
-        Error::BadEvent {
-            id: request_id.clone(),
-            reason,
-        }
-    })?;
+    let schedule =
+        parse_schedule(event.payload).map_err(|reason| Error::bad_event(&request_id, reason))?;
     let report = s.run(&schedule, chrono::Utc::now(), Budget::from_deadline_ms(event_deadline, deadline_reserve)).await.map_err(|e| {
         tracing::error!(request_id, error = %e, retryable = e.is_retryable(), "origin endpoints could not be read");
         Error::from(e)

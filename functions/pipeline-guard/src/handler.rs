@@ -63,14 +63,8 @@ where
     C: PipelineControl + PipelineJobLister,
 {
     let request_id = event.context.request_id.clone();
-    let records = parse_event(event.payload).map_err(|reason| {
-        let reason = mediaops::error::clip(reason);
-        tracing::error!(request_id, reason, "event is not an SNS event");
-        Error::BadEvent {
-            id: request_id.clone(),
-            reason,
-        }
-    })?;
+    let records =
+        parse_event(event.payload).map_err(|reason| Error::bad_event(&request_id, reason))?;
     let now_ms = chrono::Utc::now().timestamp_millis();
     let mut report = Report {
         records: Vec::new(),

@@ -5,3 +5,11 @@ pub mod mediapackage;
 pub mod mediastore;
 pub mod s3batch;
 pub mod transcoder;
+
+/// The id an event carries (EventBridge `id`), for logs and errors.
+pub fn event_id(payload: &serde_json::Value) -> Option<String> {
+    payload
+        .get("id")
+        .and_then(serde_json::Value::as_str)
+        .map(str::to_string)
+}
