@@ -509,8 +509,9 @@ impl Drop for FunctionProcess {
 }
 
 /// Finds (building if needed) a workspace binary: `target/<profile>/<name>` next to the running
-/// test executable. Runs `cargo build -p <package> --bin <name>` first so it is current (once per
-/// process and binary).
+/// test executable. Runs `cargo build --workspace --bins` first so it is current (once per process;
+/// a no-op after `scripts/test`'s own build). Building the whole workspace, not the one package,
+/// keeps one feature set for `shared`, so tests never rebuild it for each function.
 pub fn workspace_binary(package: &str, name: &str) -> Result<PathBuf, String> {
     static BUILT: Mutex<Vec<(String, PathBuf)>> = Mutex::new(Vec::new());
     let mut built = lock(&BUILT);
@@ -539,7 +540,7 @@ fn build_binary(package: &str, name: &str) -> Result<PathBuf, String> {
     let release = profile_dir.file_name().is_some_and(|n| n == "release");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = std::process::Command::new(cargo);
-    cmd.args(["build", "--quiet", "-p", package, "--bin", name]);
+    cmd.args(["build", "--quiet", "--workspace", "--bins"]);
     if release {
         cmd.arg("--release");
     }
@@ -548,7 +549,9 @@ fn build_binary(package: &str, name: &str) -> Result<PathBuf, String> {
     }
     let status = cmd.status().map_err(|e| format!("cannot run cargo: {e}"))?;
     if !status.success() {
-        return Err(format!("cargo build -p {package} --bin {name} failed"));
+        return Err(format!(
+            "cargo build --workspace --bins failed (wanted {package}'s {name})"
+        ));
     }
     let path = profile_dir.join(name);
     if path.exists() {
