@@ -2,7 +2,7 @@
 //!
 //! Endpoint overrides: `AWS_ENDPOINT_URL` and the per-service variables
 //! (`AWS_ENDPOINT_URL_ELASTIC_TRANSCODER`, `AWS_ENDPOINT_URL_S3_CONTROL`, `AWS_ENDPOINT_URL_MEDIAPACKAGE`,
-//! `AWS_ENDPOINT_URL_MEDIASTORE`) are honoured, so the same binary talks to the local emulator.
+//! `AWS_ENDPOINT_URL_MEDIASTORE`, `AWS_ENDPOINT_URL_DYNAMODB`) are honoured, so the same binary talks to the local emulator.
 //! S3 Control's endpoint rules put the account id into the host name (`123456789012.127.0.0.1`), which
 //! cannot resolve for a local override, so under an override S3 Control uses the URL as given.
 
@@ -10,6 +10,8 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 
+#[cfg(feature = "dynamodb")]
+use crate::aws::DynamoWindowStore;
 #[cfg(feature = "mediapackage")]
 use crate::aws::MediaPackageAdapter;
 #[cfg(feature = "mediastore")]
@@ -32,6 +34,8 @@ pub struct Clients {
     pub mediapackage: aws_sdk_mediapackage::Client,
     #[cfg(feature = "mediastore")]
     pub mediastore: aws_sdk_mediastore::Client,
+    #[cfg(feature = "dynamodb")]
+    pub dynamodb: aws_sdk_dynamodb::Client,
     #[cfg_attr(not(feature = "s3control"), allow(dead_code))]
     account_id: Option<String>,
 }
@@ -112,6 +116,8 @@ impl Clients {
             mediapackage: aws_sdk_mediapackage::Client::new(sdk),
             #[cfg(feature = "mediastore")]
             mediastore: aws_sdk_mediastore::Client::new(sdk),
+            #[cfg(feature = "dynamodb")]
+            dynamodb: aws_sdk_dynamodb::Client::new(sdk),
             account_id: settings.account_id.clone(),
         }
     }
@@ -124,6 +130,12 @@ impl Clients {
     #[cfg(feature = "mediastore")]
     pub fn mediastore(&self) -> MediaStoreAdapter {
         MediaStoreAdapter::new(self.mediastore.clone())
+    }
+
+    /// The guards' window store in `table` (`GUARD_TABLE`).
+    #[cfg(feature = "dynamodb")]
+    pub fn window_store(&self, table: &str) -> DynamoWindowStore {
+        DynamoWindowStore::new(self.dynamodb.clone(), table)
     }
 
     #[cfg(feature = "mediapackage")]

@@ -146,6 +146,21 @@ impl Env {
     }
 }
 
+/// A required DynamoDB table name in `var` (3-255 letters, digits, `_ - .`).
+pub fn dynamodb_table(env: &Env, var: &str) -> Result<String, ConfigError> {
+    const EXPECTED: &str =
+        "a DynamoDB table name (3 to 255 letters, digits, '_', '-', '.'; the stack sets it)";
+    let v = env.required(var, EXPECTED)?;
+    if (3..=255).contains(&v.len())
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
+    {
+        Ok(v.to_string())
+    } else {
+        Err(ConfigError::new(var, Some(v), EXPECTED))
+    }
+}
+
 pub fn parse_bool(v: &str) -> Option<bool> {
     match v.to_ascii_lowercase().as_str() {
         "true" | "1" | "yes" | "on" => Some(true),

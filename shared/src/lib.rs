@@ -6,6 +6,7 @@
 //! - [`model`]: service-neutral models; [`ports`]: one narrow client trait per capability;
 //!   [`aws`]: the SDK adapters; [`clients`]: the four SDK clients from one config load.
 //! - [`events`]: payload models of service events; [`policy`]: the pure decision functions.
+//! - [`guard`]: the breaker engine every guard shares (window store, claim, pause).
 
 pub mod aws;
 pub mod budget;
@@ -13,6 +14,7 @@ pub mod clients;
 pub mod config;
 pub mod error;
 pub mod events;
+pub mod guard;
 pub mod model;
 pub mod ops;
 pub mod policy;

@@ -9,6 +9,7 @@ use crate::model::{
     BatchJob, Container, HarvestJob, NewHarvestJob, OriginEndpoint, Page, Pipeline, PipelineStatus,
     RequestedBatchStatus, TranscodeJob, TranscodeJobStatus,
 };
+use crate::policy::breaker::{PauseRecord, WindowEvent};
 
 pub type ApiResult<T> = Result<T, AwsError>;
 
@@ -140,6 +141,52 @@ pub trait HarvestJobCreator: Send + Sync {
     async fn create_harvest_job(&self, job: &NewHarvestJob) -> ApiResult<HarvestJob>;
 }
 
+/// The guards' window store: events by the time they happened, and one pause record per
+/// resource. `key` names the resource kind and id (`pipeline#<id>`, `queue#<name>`).
+#[async_trait]
+pub trait WindowStore: Send + Sync {
+    /// Records an event once: true when new, false when the same event (resource, time and id)
+    /// was recorded before (a redelivery). Items expire (TTL) at `expires_at_s`.
+    async fn record_event(
+        &self,
+        key: &str,
+        event: &WindowEvent,
+        expires_at_s: i64,
+    ) -> ApiResult<bool>;
+    /// The events with `from_ms <= at_ms <= to_ms`, read strongly consistent, every page.
+    async fn events(&self, key: &str, from_ms: i64, to_ms: i64) -> ApiResult<Vec<WindowEvent>>;
+}
+
+/// The guards' pause records: one per resource, claimed with a conditional write.
+#[async_trait]
+pub trait PauseStore: Send + Sync {
+    /// The resource's record (strongly consistent), if any.
+    async fn read_pause(&self, key: &str) -> ApiResult<Option<PauseRecord>>;
+    /// Writes `record` (state `claiming`) only if no record quiets the guard at `now_ms` (see
+    /// [`PauseRecord::claimable`]). True when this caller holds the claim, false when another does.
+    async fn claim_pause(
+        &self,
+        key: &str,
+        record: &PauseRecord,
+        now_ms: i64,
+        cooldown_ms: i64,
+    ) -> ApiResult<bool>;
+    /// Replaces the record if it still holds `record.claim_id`; false when it no longer does.
+    async fn finish_pause(&self, key: &str, record: &PauseRecord) -> ApiResult<bool>;
+    /// Deletes the record if it still holds `claim_id` (the pause call failed: let a retry claim).
+    async fn release_pause(&self, key: &str, claim_id: &str) -> ApiResult<()>;
+}
+
+/// The runbook's view of the pause records: read one, and clear it when resuming.
+#[async_trait]
+pub trait PauseAdmin: Send + Sync {
+    /// The resource's record (strongly consistent), if any.
+    async fn pause_record(&self, key: &str) -> ApiResult<Option<PauseRecord>>;
+    /// Replaces any record with `record` (state `cleared`): events before it stop counting and
+    /// the next burst pauses again.
+    async fn clear_pause(&self, key: &str, record: &PauseRecord) -> ApiResult<()>;
+}
+
 /// The IAM actions behind each trait, the one place this mapping lives. Each function lists the
 /// traits its handler is generic over (its `CAPABILITIES`); its IAM grant in `template.yaml` is
 /// checked against their union.
@@ -165,6 +212,16 @@ pub mod iam {
     pub const ORIGIN_ENDPOINT_LISTER: &[&str] = &["mediapackage:ListOriginEndpoints"];
     pub const HARVEST_JOB_DETAILS: &[&str] = &["mediapackage:DescribeHarvestJob"];
     pub const HARVEST_JOB_LISTER: &[&str] = &["mediapackage:ListHarvestJobs"];
+    /// Record with a conditional PutItem, count with a Query.
+    pub const WINDOW_STORE: &[&str] = &["dynamodb:PutItem", "dynamodb:Query"];
+    /// Read (GetItem), claim and finish (conditional PutItem), release (conditional DeleteItem).
+    pub const PAUSE_STORE: &[&str] = &[
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:DeleteItem",
+    ];
+    /// Read and clear (unconditional PutItem).
+    pub const PAUSE_ADMIN: &[&str] = &["dynamodb:GetItem", "dynamodb:PutItem"];
     /// CreateHarvestJob passes the harvest role to MediaPackage.
     pub const HARVEST_JOB_CREATOR: &[&str] = &["mediapackage:CreateHarvestJob", "iam:PassRole"];
 }

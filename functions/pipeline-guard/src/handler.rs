@@ -1,19 +1,20 @@
-//! The SNS handler: parse each record, skip what is not an ERROR notification (with a logged
-//! reason), ask the guard for a decision, log it, emit its metrics, report.
+//! The SNS handler: parse each record, skip what is not a job notification (with a logged
+//! reason), turn an ERROR (or, with a ratio, a COMPLETED) notification into a guard event at the
+//! SNS message's time, ask the guard for a decision, log it, emit its metrics, report.
 
 use aws_lambda_events::sns::SnsEvent;
 use lambda_runtime::LambdaEvent;
 use mediaops::events::transcoder::{
     parse_notification, JobNotification, JobState, NotificationError,
 };
-use mediaops::policy::breaker::Action;
-use mediaops::ports::{PipelineControl, PipelineJobLister};
-use mediaops::telemetry::Metrics;
+use mediaops::guard::{Decision, Guard, GuardEvent, PauseTarget};
+use mediaops::policy::breaker::{error_class, Action, Observed, WindowEvent};
+use mediaops::ports::{PauseStore, WindowStore};
+use mediaops::telemetry::{Metrics, Unit};
 use mediaops::Error;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::guard::{Decision, Guard, Trigger};
 use crate::FUNCTION;
 
 /// What happened to one SNS record.
@@ -28,7 +29,7 @@ pub enum RecordOutcome {
     Malformed { message_id: String, reason: String },
     Decided {
         message_id: String,
-        decision: Decision,
+        decision: Box<Decision>,
     },
 }
 
@@ -38,8 +39,14 @@ pub struct Report {
     pub pipelines_paused: u32,
 }
 
-/// One SNS record, read: its message id and its notification (or why it is not one).
-pub type ParsedRecord = (String, Result<JobNotification, NotificationError>);
+/// One SNS record, read: its message id, its time (epoch ms) and its notification (or why it
+/// is not one).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParsedRecord {
+    pub message_id: String,
+    pub at_ms: i64,
+    pub notification: Result<JobNotification, NotificationError>,
+}
 
 /// Reads an SNS event's records. An error means the payload is not an SNS event at all.
 pub fn parse_event(payload: Value) -> Result<Vec<ParsedRecord>, String> {
@@ -48,32 +55,79 @@ pub fn parse_event(payload: Value) -> Result<Vec<ParsedRecord>, String> {
     Ok(sns
         .records
         .into_iter()
-        .map(|r| (r.sns.message_id, parse_notification(&r.sns.message)))
+        .map(|r| ParsedRecord {
+            at_ms: r.sns.timestamp.timestamp_millis(),
+            notification: parse_notification(&r.sns.message),
+            message_id: r.sns.message_id,
+        })
         .collect())
 }
 
+/// What one notification asks of the guard, or why it asks nothing.
+pub fn guard_event(
+    message_id: &str,
+    at_ms: i64,
+    n: &JobNotification,
+    record_completions: bool,
+) -> Result<GuardEvent, RecordOutcome> {
+    let state = n.job_state().unwrap_or(JobState::Unknown(String::new()));
+    let observed = match &state {
+        JobState::Error => Observed::Error(error_class(n.error_code())),
+        JobState::Completed if record_completions => Observed::Completed,
+        _ => {
+            return Err(RecordOutcome::Ignored {
+                message_id: message_id.to_string(),
+                state: state.as_str().to_string(),
+            })
+        }
+    };
+    let Some(pipeline_id) = n.pipeline_id.clone().filter(|p| !p.is_empty()) else {
+        return Err(RecordOutcome::Malformed {
+            message_id: message_id.to_string(),
+            reason: format!("{} notification without pipelineId", state.as_str()),
+        });
+    };
+    let job_id = n.job_id.clone().filter(|j| !j.is_empty());
+    Ok(GuardEvent {
+        resource_id: pipeline_id,
+        event: WindowEvent {
+            at_ms,
+            // Each job counts once; a notification without a job id counts once by its message id.
+            id: job_id
+                .clone()
+                .unwrap_or_else(|| format!("sns-{message_id}")),
+            observed,
+            code: n.error_code(),
+        },
+        job_id,
+    })
+}
+
 /// Handles one invocation. Fails (so Lambda retries, then the on-failure destination) only when
-/// a decision could not be made, or the event is not an SNS event at all.
-pub async fn handle<C>(
-    guard: &Guard<C>,
+/// a decision could not be made (the store or Elastic Transcoder failed), or the event is not an
+/// SNS event at all. Recording is idempotent, so a retry counts nothing twice.
+pub async fn handle<S, T>(
+    guard: &Guard<S, T>,
     namespace: &str,
     event: LambdaEvent<Value>,
 ) -> Result<Report, Error>
 where
-    C: PipelineControl + PipelineJobLister,
+    S: WindowStore + PauseStore,
+    T: PauseTarget,
 {
     let request_id = event.context.request_id.clone();
     let records =
         parse_event(event.payload).map_err(|reason| Error::bad_event(&request_id, reason))?;
-    let now_ms = chrono::Utc::now().timestamp_millis();
+    let record_completions = guard.policy.min_error_ratio.is_some();
     let mut report = Report {
         records: Vec::new(),
         pipelines_paused: 0,
     };
     let (mut skipped, mut malformed, mut errors) = (0u32, 0u32, 0u32);
 
-    for (message_id, parsed) in records {
-        let n = match parsed {
+    for r in records {
+        let message_id = r.message_id;
+        let n = match r.notification {
             Ok(n) => n,
             Err(e) => {
                 tracing::info!(message_id, reason = %e, "skipped: not an Elastic Transcoder job notification");
@@ -85,53 +139,59 @@ where
                 continue;
             }
         };
-        let state = n.job_state().unwrap_or(JobState::Unknown(String::new()));
-        if state != JobState::Error {
-            if let JobState::Unknown(s) = &state {
-                tracing::warn!(message_id, state = %s, job_id = n.job_id.as_deref(), "ignored: unknown notification state");
-            } else {
-                tracing::debug!(
-                    message_id,
-                    state = state.as_str(),
-                    job_id = n.job_id.as_deref(),
-                    "ignored: only ERROR can trip the breaker"
-                );
-            }
-            report.records.push(RecordOutcome::Ignored {
-                message_id,
-                state: state.as_str().to_string(),
-            });
-            continue;
+        if n.job_state() == Some(JobState::Error) {
+            errors += 1;
         }
-        errors += 1;
-        let Some(pipeline_id) = n.pipeline_id.clone().filter(|p| !p.is_empty()) else {
-            tracing::warn!(
-                message_id,
-                job_id = n.job_id.as_deref(),
-                "malformed: ERROR notification without pipelineId"
-            );
-            malformed += 1;
-            report.records.push(RecordOutcome::Malformed {
-                message_id,
-                reason: "ERROR notification without pipelineId".into(),
-            });
-            continue;
+        let ev = match guard_event(&message_id, r.at_ms, &n, record_completions) {
+            Ok(ev) => ev,
+            Err(outcome) => {
+                match &outcome {
+                    RecordOutcome::Ignored { state, .. }
+                        if state == "COMPLETED" || state == "PROGRESSING" || state == "WARNING" =>
+                    {
+                        tracing::debug!(
+                            message_id,
+                            state,
+                            job_id = n.job_id.as_deref(),
+                            "ignored: cannot trip the breaker"
+                        )
+                    }
+                    RecordOutcome::Ignored { state, .. } => {
+                        tracing::warn!(
+                            message_id,
+                            state,
+                            job_id = n.job_id.as_deref(),
+                            "ignored: unknown notification state"
+                        )
+                    }
+                    RecordOutcome::Malformed { reason, .. } => {
+                        malformed += 1;
+                        tracing::warn!(
+                            message_id,
+                            job_id = n.job_id.as_deref(),
+                            reason,
+                            "malformed notification"
+                        )
+                    }
+                    _ => {}
+                }
+                report.records.push(outcome);
+                continue;
+            }
         };
-        let trigger = Trigger {
-            pipeline_id,
-            job_id: n.job_id.clone(),
-            error_code: n.error_code(),
-        };
+        let claim_id = format!("{request_id}/{message_id}");
+        let now_ms = chrono::Utc::now().timestamp_millis();
+        let started = std::time::Instant::now();
         let decision = match guard
-            .decide(&trigger, now_ms, report.pipelines_paused)
+            .decide(&ev, now_ms, &claim_id, report.pipelines_paused)
             .await
         {
             Ok(d) => d,
             Err(e) => {
                 tracing::error!(
                     message_id,
-                    pipeline_id = trigger.pipeline_id,
-                    trigger_job_id = trigger.job_id.as_deref(),
+                    pipeline_id = ev.resource_id,
+                    trigger_job_id = ev.job_id.as_deref(),
                     error = %e,
                     retryable = e.is_retryable(),
                     "decision could not be made"
@@ -139,14 +199,15 @@ where
                 return Err(e.into());
             }
         };
-        log_decision(&message_id, &decision);
-        emit_decision_metrics(namespace, &decision);
+        let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+        log_decision(&message_id, &decision, latency_ms);
+        emit_decision_metrics(namespace, &decision, latency_ms);
         if decision.action == Action::Pause {
             report.pipelines_paused += 1;
         }
         report.records.push(RecordOutcome::Decided {
             message_id,
-            decision,
+            decision: Box::new(decision),
         });
     }
 
@@ -160,12 +221,15 @@ where
     Ok(report)
 }
 
-fn log_decision(message_id: &str, d: &Decision) {
+fn log_decision(message_id: &str, d: &Decision, latency_ms: f64) {
     tracing::info!(
         message_id,
-        pipeline_id = d.pipeline_id,
+        pipeline_id = d.resource_id,
         trigger_job_id = d.trigger_job_id.as_deref(),
         trigger_error_code = d.trigger_error_code,
+        event_time = d.event_time.as_deref(),
+        event_age_ms = d.event_age_ms,
+        duplicate = d.duplicate,
         errors_pipeline_class = d.errors_pipeline_class,
         errors_job_class = d.errors_job_class,
         completed_in_window = d.completed_in_window,
@@ -173,23 +237,101 @@ fn log_decision(message_id: &str, d: &Decision) {
         threshold = d.threshold,
         error_ratio = d.error_ratio,
         window_minutes = d.window_minutes,
-        pages_read = d.pages_read,
-        pipeline_status = d.pipeline_status.as_deref(),
+        pipeline_status = d.resource_status.as_deref(),
         action = d.action.as_str(),
         dry_run = d.dry_run,
+        store_calls = d.store_calls,
+        service_calls = d.service_calls,
+        latency_ms,
         reason = d.reason,
         "guard decision"
     );
 }
 
-fn emit_decision_metrics(namespace: &str, d: &Decision) {
+fn emit_decision_metrics(namespace: &str, d: &Decision, latency_ms: f64) {
     let mut m = Metrics::new(namespace, FUNCTION);
-    m.count("ErrorsInWindow", d.weighted_errors).count(
-        "PipelinePaused",
-        if d.action == Action::Pause { 1.0 } else { 0.0 },
-    );
-    m.property("pipeline_id", &d.pipeline_id)
+    m.count("ErrorsInWindow", d.weighted_errors)
+        .count(
+            "PipelinePaused",
+            if d.action == Action::Pause { 1.0 } else { 0.0 },
+        )
+        .put("DecisionLatency", latency_ms, Unit::Milliseconds);
+    m.property("pipeline_id", &d.resource_id)
         .property("trigger_job_id", &d.trigger_job_id)
         .property("action", d.action.as_str());
     m.emit();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn notification(v: Value) -> JobNotification {
+        parse_notification(&v.to_string()).unwrap()
+    }
+
+    #[test]
+    fn errors_become_events_at_the_sns_time_and_each_job_is_its_own_id() {
+        let n = notification(
+            json!({"state": "ERROR", "jobId": "j-1", "pipelineId": "p", "errorCode": 3004}),
+        );
+        let ev = guard_event("m", 123, &n, false).unwrap();
+        assert_eq!(ev.resource_id, "p");
+        assert_eq!(ev.event.at_ms, 123);
+        assert_eq!(ev.event.id, "j-1");
+        assert_eq!(ev.event.code, Some(3004));
+        assert!(matches!(ev.event.observed, Observed::Error(_)));
+
+        let no_job = notification(json!({"state": "ERROR", "pipelineId": "p"}));
+        assert_eq!(
+            guard_event("m-9", 1, &no_job, false).unwrap().event.id,
+            "sns-m-9"
+        );
+
+        let no_pipeline = notification(json!({"state": "ERROR", "jobId": "j"}));
+        assert!(matches!(
+            guard_event("m", 1, &no_pipeline, false),
+            Err(RecordOutcome::Malformed { .. })
+        ));
+    }
+
+    #[test]
+    fn completions_count_only_for_the_ratio_and_other_states_are_ignored() {
+        let done = notification(json!({"state": "COMPLETED", "jobId": "j", "pipelineId": "p"}));
+        assert!(matches!(
+            guard_event("m", 1, &done, false),
+            Err(RecordOutcome::Ignored { .. })
+        ));
+        assert_eq!(
+            guard_event("m", 1, &done, true).unwrap().event.observed,
+            Observed::Completed
+        );
+        for state in ["PROGRESSING", "WARNING", "EXPLODED"] {
+            let n = notification(json!({"state": state, "jobId": "j", "pipelineId": "p"}));
+            assert!(matches!(
+                guard_event("m", 1, &n, true),
+                Err(RecordOutcome::Ignored { .. })
+            ));
+        }
+    }
+
+    #[test]
+    fn the_sns_timestamp_is_the_event_time() {
+        let payload = json!({"Records": [{"EventSource": "aws:sns", "EventVersion": "1.0",
+            "EventSubscriptionArn": "arn:aws:sns:us-east-1:1:t:s", "Sns": {"Type": "Notification",
+            "MessageId": "m-1", "TopicArn": "arn:aws:sns:us-east-1:1:t", "Subject": null,
+            "Message": "{\"state\":\"ERROR\"}", "Timestamp": "2026-11-21T10:05:00.250Z",
+            "SignatureVersion": "1", "Signature": "x", "SigningCertUrl": "x", "UnsubscribeUrl": "x",
+            "MessageAttributes": {}}}]});
+        let r = parse_event(payload).unwrap();
+        assert_eq!(r[0].message_id, "m-1");
+        assert_eq!(
+            r[0].at_ms,
+            chrono::DateTime::parse_from_rfc3339("2026-11-21T10:05:00.250Z")
+                .unwrap()
+                .timestamp_millis()
+        );
+        assert!(parse_event(json!({"hello": 1})).is_err());
+    }
 }

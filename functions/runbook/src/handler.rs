@@ -3,8 +3,8 @@
 use lambda_runtime::LambdaEvent;
 use mediaops::ports::{
     AccessLogging, BatchJobPriority, BatchJobReader, BatchJobStatusChanger, ContainerReader,
-    HarvestJobCreator, HarvestJobDetails, HarvestJobLister, PipelineControl, PipelineJobLister,
-    StatusJobLister, TranscodeJobCanceller,
+    HarvestJobCreator, HarvestJobDetails, HarvestJobLister, PauseAdmin, PipelineControl,
+    PipelineJobLister, StatusJobLister, TranscodeJobCanceller,
 };
 use mediaops::telemetry::Metrics;
 use mediaops::{Budget, Error};
@@ -15,8 +15,8 @@ use crate::request::parse;
 use crate::runbook::{Report, Runbook};
 use crate::FUNCTION;
 
-pub async fn handle<E, B, S, P>(
-    rb: &Runbook<E, B, S, P>,
+pub async fn handle<E, B, S, P, G>(
+    rb: &Runbook<E, B, S, P, G>,
     namespace: &str,
     dry_run_default: bool,
     deadline_reserve: Duration,
@@ -27,6 +27,7 @@ where
     B: BatchJobReader + BatchJobPriority + BatchJobStatusChanger,
     S: ContainerReader + AccessLogging,
     P: HarvestJobCreator + HarvestJobDetails + HarvestJobLister,
+    G: PauseAdmin,
 {
     let request_id = event.context.request_id.clone();
     let event_deadline = event.context.deadline;

@@ -27,12 +27,16 @@ pub const CAPABILITIES: &[&[&str]] = {
         HARVEST_JOB_CREATOR,
         HARVEST_JOB_DETAILS,
         HARVEST_JOB_LISTER,
+        PAUSE_ADMIN,
     ]
 };
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     pub common: CommonConfig,
+    /// `GUARD_TABLE`: the guards' window table, for `pipeline.status` (why the guard paused) and
+    /// `pipeline.resume` (clears the record). Optional: unset, those report it unavailable.
+    pub guard_table: Option<String>,
 }
 
 impl Config {
@@ -45,6 +49,13 @@ impl Config {
                 "a 12-digit AWS account id (S3 Batch Operations calls name the account)",
             ));
         }
-        Ok(Self { common })
+        let guard_table = match env.get("GUARD_TABLE") {
+            None => None,
+            Some(_) => Some(mediaops::config::dynamodb_table(env, "GUARD_TABLE")?),
+        };
+        Ok(Self {
+            common,
+            guard_table,
+        })
     }
 }

@@ -12,13 +12,21 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let config = Config::from_env(&Env::from_process()).inspect_err(|e| {
         tracing::error!(error = %e, variable = e.var, "cold start failed: invalid configuration");
     })?;
-    tracing::info!(dry_run = config.common.dry_run, "runbook configured");
+    tracing::info!(
+        dry_run = config.common.dry_run,
+        guard_table = config.guard_table.as_deref(),
+        "runbook configured"
+    );
     let clients = Clients::load(&config.common.clients).await;
     let rb = Runbook {
         transcoder: clients.transcoder(),
         batch: clients.s3control()?,
         store: clients.mediastore(),
         package: clients.mediapackage(),
+        guard: config
+            .guard_table
+            .as_deref()
+            .map(|t| clients.window_store(t)),
     };
     let (namespace, dry_run, reserve) = (
         config.common.metrics_namespace,

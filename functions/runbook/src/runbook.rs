@@ -6,15 +6,17 @@ use std::future::Future;
 use chrono::{TimeZone, Utc};
 use futures_util::stream::{self, StreamExt};
 use mediaops::error::AwsErrorKind;
+use mediaops::guard::{ms_to_rfc3339, quiet_reason, ResourceKind};
 use mediaops::model::{
     BatchJob, Container, HarvestJob, NewHarvestJob, Page, PipelineStatus, RequestedBatchStatus,
     S3Destination, TranscodeJob, TranscodeJobStatus,
 };
 use mediaops::ops::{create_harvest_idempotent, HarvestCreate};
+use mediaops::policy::breaker::{PauseRecord, PauseState, WindowCounts};
 use mediaops::ports::{
     AccessLogging, BatchJobPriority, BatchJobReader, BatchJobStatusChanger, ContainerReader,
-    HarvestJobCreator, HarvestJobDetails, HarvestJobLister, PipelineControl, PipelineJobLister,
-    StatusJobLister, TranscodeJobCanceller,
+    HarvestJobCreator, HarvestJobDetails, HarvestJobLister, PauseAdmin, PipelineControl,
+    PipelineJobLister, StatusJobLister, TranscodeJobCanceller,
 };
 use mediaops::{AwsError, Budget, Error};
 use serde::Serialize;
@@ -50,11 +52,36 @@ pub struct Report {
     pub next_page_token: Option<String>,
 }
 
-pub struct Runbook<E, B, S, P> {
+pub struct Runbook<E, B, S, P, G> {
     pub transcoder: E,
     pub batch: B,
     pub store: S,
     pub package: P,
+    /// The guards' pause records (`GUARD_TABLE`), when configured.
+    pub guard: Option<G>,
+}
+
+/// The guard's pause record of a pipeline, in words, for `pipeline.status`.
+fn guard_json(kind: ResourceKind, record: Option<&PauseRecord>, now_ms: i64) -> Value {
+    match record {
+        None => {
+            json!({ "state": "none", "summary": format!("no pause record: the guard has not paused this {}", kind.name) })
+        }
+        Some(r) => json!({
+            "state": r.state.as_str(),
+            "summary": quiet_reason(kind.name, r),
+            "at": ms_to_rfc3339(r.at_ms),
+            "by": r.by,
+            "trigger_job_id": r.trigger_job_id,
+            "trigger_event_time": r.trigger_event_ms.and_then(ms_to_rfc3339),
+            "counts": r.counts,
+            "weighted_errors": r.weighted_errors,
+            "threshold": r.threshold,
+            "window_minutes": r.window_minutes,
+            "resource_status": r.resource_status,
+            "age_minutes": (now_ms - r.at_ms) / 60_000,
+        }),
+    }
 }
 
 fn ms_iso(ms: Option<i64>) -> Option<String> {
@@ -148,13 +175,76 @@ where
         .map(|(items, _)| items)
 }
 
-impl<E, B, S, P> Runbook<E, B, S, P>
+impl<E, B, S, P, G> Runbook<E, B, S, P, G>
 where
     E: PipelineControl + PipelineJobLister + StatusJobLister + TranscodeJobCanceller,
     B: BatchJobReader + BatchJobPriority + BatchJobStatusChanger,
     S: ContainerReader + AccessLogging,
     P: HarvestJobCreator + HarvestJobDetails + HarvestJobLister,
+    G: PauseAdmin,
 {
+    /// The pipeline's guard record as JSON: the record, or why there is none to show.
+    async fn guard_status(&self, pipeline_id: &str) -> Result<Value, Error> {
+        let kind = ResourceKind::PIPELINE;
+        match &self.guard {
+            None => Ok(
+                json!({ "state": "unknown", "summary": "GUARD_TABLE is not set: the guard's pause records are not available" }),
+            ),
+            Some(g) => {
+                let r = g.pause_record(&kind.key(pipeline_id)).await?;
+                Ok(guard_json(
+                    kind,
+                    r.as_ref(),
+                    chrono::Utc::now().timestamp_millis(),
+                ))
+            }
+        }
+    }
+
+    /// Clears the guard's pause record of a resumed pipeline (so events before now stop counting
+    /// and the next burst pauses again). Returns what happened to the record.
+    async fn clear_guard_record(
+        &self,
+        pipeline_id: &str,
+        execute: bool,
+        r: &mut Report,
+    ) -> Result<&'static str, Error> {
+        let Some(g) = &self.guard else {
+            return Ok("not configured");
+        };
+        let key = ResourceKind::PIPELINE.key(pipeline_id);
+        let existing = g.pause_record(&key).await?;
+        if existing
+            .as_ref()
+            .is_none_or(|e| e.state == PauseState::Cleared)
+        {
+            return Ok("none");
+        }
+        r.plan.push(format!(
+            "clear pipeline-guard's pause record of {pipeline_id} so the next error burst pauses it again"
+        ));
+        if !execute {
+            return Ok("would clear");
+        }
+        let now = chrono::Utc::now().timestamp_millis();
+        let cleared = PauseRecord {
+            state: PauseState::Cleared,
+            claim_id: format!("runbook-{now}"),
+            at_ms: now,
+            by: "runbook pipeline.resume".into(),
+            trigger_job_id: None,
+            trigger_event_ms: None,
+            counts: WindowCounts::default(),
+            weighted_errors: 0.0,
+            threshold: 0.0,
+            window_minutes: 0,
+            resource_status: Some("Active".into()),
+            reason: "resumed through the runbook".into(),
+        };
+        g.clear_pause(&key, &cleared).await?;
+        Ok("cleared")
+    }
+
     /// Runs `req`. Bulk work starts no new change once `budget` is exhausted.
     pub async fn run(&self, req: &Request, budget: Budget) -> Result<Report, Error> {
         let a = &req.action;
@@ -185,6 +275,7 @@ where
             Action::PipelineStatus { pipeline_id } => {
                 let p = self.transcoder.read_pipeline(pipeline_id).await?;
                 r.result = serde_json::to_value(&p).unwrap_or(Value::Null);
+                r.result["guard"] = self.guard_status(pipeline_id).await?;
             }
             Action::PipelinePause { pipeline_id } | Action::PipelineResume { pipeline_id } => {
                 let target = if matches!(a, Action::PipelinePause { .. }) {
@@ -218,6 +309,13 @@ where
                     };
                     r.result =
                         json!({ "pipeline_id": pipeline_id, "status": status, "changed": execute });
+                }
+                if matches!(a, Action::PipelineResume { .. }) {
+                    let cleared = self
+                        .clear_guard_record(pipeline_id, execute, &mut r)
+                        .await?;
+                    r.executed |= cleared == "cleared";
+                    r.result["guard_record"] = json!(cleared);
                 }
             }
             Action::PipelineDrain { pipeline_id } => {

@@ -1,11 +1,15 @@
 # runbook (sourced by scripts/demo).
-# An operator drains vod-promo: first without confirm (the plan, nothing changes), then confirmed
-# (its 6 queued jobs are cancelled). Then the newest errors, the batch jobs awaiting
-# confirmation, confirming one, and the access-logging picture. A mistyped request is refused.
+# An operator asks why vod-promo stopped: pipeline.status shows pipeline-guard's pause record
+# (when, the counts, the threshold, the trigger job). Then they drain it: first without confirm
+# (the plan, nothing changes), then confirmed (its 40 queued jobs are cancelled). Then the newest
+# errors, the batch jobs awaiting confirmation, confirming one, and the access-logging picture.
+# A mistyped request is refused.
+echo '{ "action": "pipeline.status", "pipeline_id": "2222222222222-promo1" }' >"$work/promo-status.json"
 confirmed_drain="$work/pipeline-drain-confirmed.json"
 sed 's/ }$/, "confirm": true }/' functions/runbook/requests/pipeline-drain.json >"$confirmed_drain"
 echo '{ "action": "pipeline.drian", "pipeline_id": "2222222222222-promo1" }' >"$work/typo.json"
 run runbook \
+  "$work/promo-status.json" \
   functions/runbook/requests/pipeline-drain.json "$confirmed_drain" \
   functions/runbook/requests/jobs-list-errors.json \
   functions/runbook/requests/batch-confirm.json \

@@ -1,6 +1,8 @@
 //! SDK adapters: each wraps one service's client and implements that service's traits from
 //! [`crate::ports`], mapping SDK types to [`crate::model`] and SDK errors to [`crate::error::AwsError`].
 
+#[cfg(feature = "dynamodb")]
+pub mod dynamodb;
 #[cfg(feature = "mediapackage")]
 mod mediapackage;
 #[cfg(feature = "mediastore")]
@@ -10,6 +12,8 @@ mod s3control;
 #[cfg(feature = "transcoder")]
 mod transcoder;
 
+#[cfg(feature = "dynamodb")]
+pub use dynamodb::DynamoWindowStore;
 #[cfg(feature = "mediapackage")]
 pub use mediapackage::MediaPackageAdapter;
 #[cfg(feature = "mediastore")]

@@ -1,18 +1,23 @@
-//! The Elastic Transcoder circuit breaker: when does a burst of job errors pause a pipeline.
+//! The circuit breaker: when does a burst of job errors pause a pipeline (or queue).
 //!
-//! Pure functions over counts the caller gathered from the service. Error classes follow the
-//! Elastic Transcoder developer guide ("Errors During Job Processing"): codes that indict the
+//! Pure functions over the events the guard recorded in its window store. Error classes follow
+//! the Elastic Transcoder developer guide ("Errors During Job Processing"): codes that indict the
 //! pipeline's configuration or the service count as pipeline-class; codes about one job's own
 //! files count as job-class and, by default, not at all.
+//!
+//! Time is the time an event happened (the notification's timestamp), never the clock of the
+//! Lambda that handles it: [`pick_window`] looks at every window of the configured length that
+//! contains the trigger event, so the burst is seen by whichever of its events is recorded last,
+//! whatever order and however late the notifications are handled.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config::{ConfigError, Env};
 
 /// What an error says about the pipeline.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorClass {
     /// The pipeline's role, buckets or permissions, or the service: every job will fail alike.
@@ -61,9 +66,18 @@ pub struct BreakerPolicy {
     /// Pipelines never paused.
     pub protected: BTreeSet<String>,
     pub max_pauses_per_invocation: u32,
-    /// Upper bound on listing pages read per decision.
-    pub max_list_pages: u32,
+    /// After a pause, later notifications of that resource are recorded and answered
+    /// `already_paused` without calling the service, for this long (`GUARD_COOLDOWN_MINUTES`).
+    pub cooldown_ms: i64,
 }
+
+/// How long a pause claim whose holder has not finished (crashed, timed out) keeps others out.
+/// Longer than any guard invocation (30 s timeout) with its retries.
+pub const CLAIM_LEASE_MS: i64 = 120_000;
+
+/// How far beyond the window an event is kept (its TTL): an event is read by the windows of
+/// events up to one window later; the hour absorbs late deliveries and Lambda retries.
+pub const EVENT_RETENTION_MARGIN_MS: i64 = 3_600_000;
 
 impl Default for BreakerPolicy {
     fn default() -> Self {
@@ -75,7 +89,7 @@ impl Default for BreakerPolicy {
             job_weight: 0.0,
             protected: BTreeSet::new(),
             max_pauses_per_invocation: 3,
-            max_list_pages: 10,
+            cooldown_ms: 15 * 60_000,
         }
     }
 }
@@ -125,7 +139,11 @@ impl BreakerPolicy {
                 d.max_pauses_per_invocation,
                 0..=100,
             )?,
-            max_list_pages: env.int_in("GUARD_MAX_LIST_PAGES", d.max_list_pages, 1..=1000)?,
+            cooldown_ms: env.int_in::<i64>(
+                "GUARD_COOLDOWN_MINUTES",
+                d.cooldown_ms / 60_000,
+                1..=10_080,
+            )? * 60_000,
         };
         if policy.pipeline_weight == 0.0 && policy.job_weight == 0.0 {
             return Err(ConfigError::new(
@@ -148,9 +166,21 @@ impl BreakerPolicy {
         }
     }
 
-    /// The earliest time that still counts, for a decision at `now_ms` (inclusive).
-    pub fn window_start(&self, now_ms: i64) -> i64 {
-        now_ms - self.window_ms
+    /// The time range of events that can share a window with an event at `at_ms`: the store
+    /// query for a decision reads exactly this (both ends inclusive).
+    pub fn reach(&self, at_ms: i64) -> (i64, i64) {
+        (at_ms - self.window_ms + 1, at_ms + self.window_ms - 1)
+    }
+
+    /// When an event recorded at `at_ms` may be deleted (epoch seconds, the store's TTL).
+    pub fn event_expiry_s(&self, at_ms: i64) -> i64 {
+        (at_ms + 2 * self.window_ms + EVENT_RETENTION_MARGIN_MS) / 1000
+    }
+
+    /// Whether a new event can trip the breaker: only an error of a class with a weight raises
+    /// the weighted count (a completion, or a weightless error, only dilutes the ratio).
+    pub fn can_trip(&self, observed: Observed) -> bool {
+        matches!(observed, Observed::Error(class) if self.weight(class) > 0.0)
     }
 
     /// Whether the counts trip the breaker.
@@ -184,16 +214,12 @@ impl BreakerPolicy {
 }
 
 /// What the caller saw in the window.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct WindowCounts {
     pub pipeline_errors: u32,
     pub job_errors: u32,
     /// Completed jobs in the window (the ratio's other finished jobs).
     pub completed: u32,
-    /// Listing pages read.
-    pub pages: u32,
-    /// False when the page cap stopped the scan before the window's start: the counts are a lower bound.
-    pub window_covered: bool,
 }
 
 impl WindowCounts {
@@ -201,6 +227,21 @@ impl WindowCounts {
         match class {
             ErrorClass::Pipeline => self.pipeline_errors += 1,
             ErrorClass::Job => self.job_errors += 1,
+        }
+    }
+
+    pub fn add(&mut self, observed: Observed) {
+        match observed {
+            Observed::Error(class) => self.add_error(class),
+            Observed::Completed => self.completed += 1,
+        }
+    }
+
+    fn minus(&self, other: &Self) -> Self {
+        Self {
+            pipeline_errors: self.pipeline_errors - other.pipeline_errors,
+            job_errors: self.job_errors - other.job_errors,
+            completed: self.completed - other.completed,
         }
     }
 
@@ -236,21 +277,225 @@ pub struct Verdict {
     pub reason: String,
 }
 
-/// What the guard does about one pipeline.
+/// What one recorded event says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Observed {
+    /// A job failed; its class decides its weight.
+    Error(ErrorClass),
+    /// A job completed (recorded only when a ratio is configured).
+    Completed,
+}
+
+/// One event in the window store: a job's error or completion at the time it happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WindowEvent {
+    /// When it happened (epoch ms): the notification's timestamp.
+    pub at_ms: i64,
+    /// The job (or, lacking one, the notification): each counts once.
+    pub id: String,
+    pub observed: Observed,
+    pub code: Option<u32>,
+}
+
+/// The window that decides, of all windows of the policy's length that contain the trigger.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WindowPick {
+    pub counts: WindowCounts,
+    pub verdict: Verdict,
+    /// The window's first and last event times (epoch ms); both `None` when it holds no event.
+    pub first_ms: Option<i64>,
+    pub last_ms: Option<i64>,
+}
+
+/// Picks the deciding window for an event at `trigger.at_ms` from the events recorded around it
+/// (`events`: anything the store returned; the trigger is added if missing). Each id counts once
+/// (its earliest time); events at or before `counted_after_ms` (the last pause or resume) are
+/// left out.
+///
+/// The windows are the trailing windows `(e - window, e]` at each event `e` whose window holds
+/// the trigger (`t <= e < t + window`): "at the moment `e` happened, how many errors (and
+/// completions, for the ratio) had the last `window` minutes seen". The first that trips is
+/// picked, else the heaviest. Because every such window is considered, a burst is seen by
+/// whichever of its events is recorded last, in any delivery order and however late.
+pub fn pick_window(
+    policy: &BreakerPolicy,
+    events: &[WindowEvent],
+    trigger: &WindowEvent,
+    counted_after_ms: Option<i64>,
+) -> WindowPick {
+    let t = trigger.at_ms;
+    let (lo, hi) = policy.reach(t);
+    let mut first: HashMap<&str, &WindowEvent> = HashMap::new();
+    for e in events.iter().chain(std::iter::once(trigger)) {
+        if e.at_ms < lo || e.at_ms > hi || counted_after_ms.is_some_and(|c| e.at_ms <= c) {
+            continue;
+        }
+        first
+            .entry(e.id.as_str())
+            .and_modify(|f| {
+                if e.at_ms < f.at_ms {
+                    *f = e;
+                }
+            })
+            .or_insert(e);
+    }
+    let mut sorted: Vec<&WindowEvent> = first.into_values().collect();
+    sorted.sort_by(|a, b| a.at_ms.cmp(&b.at_ms).then_with(|| a.id.cmp(&b.id)));
+    // prefix[i] = counts of sorted[..i]
+    let mut prefix = Vec::with_capacity(sorted.len() + 1);
+    prefix.push(WindowCounts::default());
+    for e in &sorted {
+        let mut c = prefix[prefix.len() - 1].clone();
+        c.add(e.observed);
+        prefix.push(c);
+    }
+    // Best so far: the first window that trips, else the heaviest (then the fullest).
+    let mut best: Option<(WindowPick, (f64, u32))> = None;
+    let mut start = 0;
+    for (j, e) in sorted.iter().enumerate() {
+        // A window ends at an event at or after the trigger; of events sharing a time, the last.
+        if e.at_ms < t || sorted.get(j + 1).is_some_and(|n| n.at_ms == e.at_ms) {
+            continue;
+        }
+        while sorted[start].at_ms <= e.at_ms - policy.window_ms {
+            start += 1;
+        }
+        let counts = prefix[j + 1].minus(&prefix[start]);
+        let verdict = policy.verdict(&counts);
+        let trips = verdict.trips;
+        let score = (
+            verdict.weighted,
+            counts.pipeline_errors + counts.job_errors + counts.completed,
+        );
+        if best
+            .as_ref()
+            .is_none_or(|(b, s)| !b.verdict.trips && (trips || score > *s))
+        {
+            best = Some((
+                WindowPick {
+                    counts,
+                    verdict,
+                    first_ms: Some(sorted[start].at_ms),
+                    last_ms: Some(e.at_ms),
+                },
+                score,
+            ));
+        }
+    }
+    best.map(|(p, _)| p).unwrap_or_else(|| {
+        let counts = WindowCounts::default();
+        WindowPick {
+            verdict: policy.verdict(&counts),
+            counts,
+            first_ms: None,
+            last_ms: None,
+        }
+    })
+}
+
+/// Where a pause record stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PauseState {
+    /// A guard claimed the pause and is reading / pausing the resource now.
+    Claiming,
+    /// The guard paused the resource.
+    Paused,
+    /// The breaker tripped, and the resource was already paused.
+    FoundPaused,
+    /// The breaker tripped, and the resource was neither active nor paused (or gone).
+    NotActive,
+    /// An operator resumed the resource through the runbook: the next burst may pause again.
+    Cleared,
+}
+
+impl PauseState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Claiming => "claiming",
+            Self::Paused => "paused",
+            Self::FoundPaused => "found_paused",
+            Self::NotActive => "not_active",
+            Self::Cleared => "cleared",
+        }
+    }
+}
+
+/// The breaker's record of one resource: who tripped it, when and why; or who cleared it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PauseRecord {
+    pub state: PauseState,
+    /// The holder of the claim (the invocation's request id and the notification id).
+    pub claim_id: String,
+    /// When the breaker tripped (the guard's clock, epoch ms), or when it was cleared.
+    pub at_ms: i64,
+    /// The function (or runbook request) that wrote it.
+    pub by: String,
+    #[serde(default)]
+    pub trigger_job_id: Option<String>,
+    #[serde(default)]
+    pub trigger_event_ms: Option<i64>,
+    #[serde(default)]
+    pub counts: WindowCounts,
+    #[serde(default)]
+    pub weighted_errors: f64,
+    #[serde(default)]
+    pub threshold: f64,
+    #[serde(default)]
+    pub window_minutes: i64,
+    /// The resource's status after the guard acted (or as it found it).
+    #[serde(default)]
+    pub resource_status: Option<String>,
+    pub reason: String,
+}
+
+impl PauseRecord {
+    /// True while the record keeps the guard quiet: a finished trip within the cool-down, or a
+    /// claim within its lease. The store's conditional claim encodes the same rule
+    /// ([`PauseRecord::claimable`] is its negation).
+    pub fn quiets(&self, now_ms: i64, cooldown_ms: i64) -> bool {
+        let age = now_ms - self.at_ms;
+        match self.state {
+            PauseState::Cleared => false,
+            PauseState::Claiming => age < CLAIM_LEASE_MS.min(cooldown_ms),
+            PauseState::Paused | PauseState::FoundPaused | PauseState::NotActive => {
+                age < cooldown_ms
+            }
+        }
+    }
+
+    pub fn claimable(record: Option<&Self>, now_ms: i64, cooldown_ms: i64) -> bool {
+        record.is_none_or(|r| !r.quiets(now_ms, cooldown_ms))
+    }
+
+    /// Events at or before this time do not count any more: those before a finished trip (they
+    /// caused it) or before a resume. An abandoned claim resets nothing.
+    pub fn counted_after_ms(&self) -> Option<i64> {
+        match self.state {
+            PauseState::Claiming => None,
+            _ => Some(self.at_ms),
+        }
+    }
+}
+
+/// What the guard does about one resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
-    /// Pause it now (UpdatePipelineStatus Paused).
+    /// Pause it now.
     Pause,
     /// Dry run: it would be paused.
     WouldPause,
-    /// Tripped, but the pipeline is already paused: nothing to do.
+    /// Already paused: by this guard within the cool-down, or found paused on a trip.
     AlreadyPaused,
-    /// Tripped, but the pipeline is neither Active nor Paused (as reported): leave it.
+    /// Another invocation claimed this pause first: it pauses, this one does nothing.
+    PauseTaken,
+    /// Tripped, but the resource is neither active nor paused (as reported), or is gone.
     NotActive,
-    /// Tripped, but this invocation already paused as many pipelines as allowed.
+    /// Tripped, but this invocation already paused as many resources as allowed.
     PauseCapReached,
-    /// The pipeline is protected: never paused.
+    /// The resource is protected: never paused.
     Protected,
     /// The errors do not trip the breaker.
     NoAction,
@@ -262,6 +507,7 @@ impl Action {
             Action::Pause => "pause",
             Action::WouldPause => "would_pause",
             Action::AlreadyPaused => "already_paused",
+            Action::PauseTaken => "pause_taken",
             Action::NotActive => "not_active",
             Action::PauseCapReached => "pause_cap_reached",
             Action::Protected => "protected",
@@ -270,36 +516,52 @@ impl Action {
     }
 }
 
-/// Decides the action for a pipeline. `pipeline_status` is the status read from the service,
-/// needed only when the verdict trips (`None` otherwise).
-pub fn decide(
+/// The next step for a recorded event, before any call to the paused service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Done: report this action.
+    Report(Action),
+    /// Claim the pause in the store; the winner reads and pauses the resource.
+    Claim,
+}
+
+/// Decides what follows a recorded event. `quiet` is whether a fresh pause record exists;
+/// `verdict` is `None` when the window was not counted (quiet, or the event cannot trip).
+pub fn plan(
     policy: &BreakerPolicy,
-    pipeline_id: &str,
+    resource_id: &str,
+    quiet: bool,
     verdict: Option<&Verdict>,
-    pipeline_status: Option<&str>,
     dry_run: bool,
     pauses_so_far: u32,
-) -> Action {
-    if policy.is_protected(pipeline_id) {
-        return Action::Protected;
+) -> Step {
+    if policy.is_protected(resource_id) {
+        return Step::Report(Action::Protected);
+    }
+    if quiet {
+        return Step::Report(Action::AlreadyPaused);
     }
     match verdict {
         Some(v) if v.trips => {}
-        _ => return Action::NoAction,
+        _ => return Step::Report(Action::NoAction),
     }
     if pauses_so_far >= policy.max_pauses_per_invocation {
-        return Action::PauseCapReached;
+        return Step::Report(Action::PauseCapReached);
     }
-    match pipeline_status {
-        Some(s) if s.eq_ignore_ascii_case("Paused") => Action::AlreadyPaused,
-        Some(s) if s.eq_ignore_ascii_case("Active") => {
-            if dry_run {
-                Action::WouldPause
-            } else {
-                Action::Pause
-            }
+    if dry_run {
+        return Step::Report(Action::WouldPause);
+    }
+    Step::Claim
+}
+
+/// What the claim's winner does given the status it read (`None`: the resource does not exist).
+pub fn after_claim(status: Option<&str>) -> (Action, PauseState) {
+    match status {
+        Some(s) if s.eq_ignore_ascii_case("Active") => (Action::Pause, PauseState::Paused),
+        Some(s) if s.eq_ignore_ascii_case("Paused") => {
+            (Action::AlreadyPaused, PauseState::FoundPaused)
         }
-        _ => Action::NotActive,
+        _ => (Action::NotActive, PauseState::NotActive),
     }
 }
 
@@ -347,8 +609,6 @@ mod tests {
             pipeline_errors: pipeline,
             job_errors: job,
             completed,
-            pages: 1,
-            window_covered: true,
         }
     }
 
@@ -424,7 +684,7 @@ mod tests {
     }
 
     #[test]
-    fn decide_table() {
+    fn plan_table() {
         let policy = BreakerPolicy {
             protected: [P.to_string()].into(),
             max_pauses_per_invocation: 2,
@@ -434,113 +694,112 @@ mod tests {
         let holds = policy.verdict(&counts(1, 0, 0));
         let other = "2222222222222-abcde2";
         use Action::*;
-        // (case, pipeline, verdict, pipeline status, dry run, pauses so far, expected action)
-        type Case<'a> = (
-            &'a str,
-            &'a str,
-            Option<&'a Verdict>,
-            Option<&'a str>,
-            bool,
-            u32,
-            Action,
-        );
+        // (case, resource, quiet, verdict, dry run, pauses so far, expected step)
+        type Case<'a> = (&'a str, &'a str, bool, Option<&'a Verdict>, bool, u32, Step);
         let cases: &[Case] = &[
             (
                 "protected even when tripped",
                 P,
+                false,
                 Some(&trips),
-                Some("Active"),
                 false,
                 0,
-                Protected,
+                Step::Report(Protected),
             ),
             (
-                "protected when not tripped",
+                "protected even when quiet",
                 P,
-                Some(&holds),
+                true,
                 None,
                 false,
                 0,
-                Protected,
+                Step::Report(Protected),
             ),
-            ("not tripped", other, Some(&holds), None, false, 0, NoAction),
-            ("no verdict", other, None, None, false, 0, NoAction),
             (
-                "tripped and active",
+                "quiet after a pause",
                 other,
-                Some(&trips),
-                Some("Active"),
+                true,
+                None,
                 false,
                 0,
-                Pause,
+                Step::Report(AlreadyPaused),
             ),
             (
-                "tripped and active, case-insensitive",
+                "quiet wins over a trip",
                 other,
+                true,
                 Some(&trips),
-                Some("active"),
+                false,
+                0,
+                Step::Report(AlreadyPaused),
+            ),
+            (
+                "not tripped",
+                other,
+                false,
+                Some(&holds),
+                false,
+                0,
+                Step::Report(NoAction),
+            ),
+            (
+                "not counted",
+                other,
+                false,
+                None,
+                false,
+                0,
+                Step::Report(NoAction),
+            ),
+            (
+                "tripped: claim",
+                other,
+                false,
+                Some(&trips),
+                false,
+                0,
+                Step::Claim,
+            ),
+            (
+                "tripped, one pause so far: claim",
+                other,
+                false,
+                Some(&trips),
                 false,
                 1,
-                Pause,
+                Step::Claim,
             ),
             (
-                "tripped and active, dry run",
+                "tripped, dry run: no claim",
                 other,
+                false,
                 Some(&trips),
-                Some("Active"),
                 true,
                 0,
-                WouldPause,
-            ),
-            (
-                "tripped and already paused",
-                other,
-                Some(&trips),
-                Some("Paused"),
-                false,
-                0,
-                AlreadyPaused,
-            ),
-            (
-                "already paused in dry run",
-                other,
-                Some(&trips),
-                Some("Paused"),
-                true,
-                0,
-                AlreadyPaused,
-            ),
-            (
-                "tripped, unknown status",
-                other,
-                Some(&trips),
-                Some("Deleting"),
-                false,
-                0,
-                NotActive,
-            ),
-            (
-                "tripped, status not read",
-                other,
-                Some(&trips),
-                None,
-                false,
-                0,
-                NotActive,
+                Step::Report(WouldPause),
             ),
             (
                 "cap reached",
                 other,
+                false,
                 Some(&trips),
-                Some("Active"),
                 false,
                 2,
-                PauseCapReached,
+                Step::Report(PauseCapReached),
+            ),
+            (
+                "cap reached in dry run",
+                other,
+                false,
+                Some(&trips),
+                true,
+                2,
+                Step::Report(PauseCapReached),
             ),
         ];
-        for (name, pid, verdict, status, dry, pauses, want) in cases {
+        for (name, id, quiet, verdict, dry, pauses, want) in cases {
             assert_eq!(
-                decide(&policy, pid, *verdict, *status, *dry, *pauses),
+                plan(&policy, id, *quiet, *verdict, *dry, *pauses),
                 *want,
                 "{name}"
             );
@@ -548,9 +807,197 @@ mod tests {
     }
 
     #[test]
-    fn window_edge_is_inclusive() {
+    fn after_claim_table() {
+        use Action::*;
+        assert_eq!(after_claim(Some("Active")), (Pause, PauseState::Paused));
+        assert_eq!(after_claim(Some("ACTIVE")), (Pause, PauseState::Paused));
+        assert_eq!(
+            after_claim(Some("Paused")),
+            (AlreadyPaused, PauseState::FoundPaused)
+        );
+        assert_eq!(
+            after_claim(Some("PAUSED")),
+            (AlreadyPaused, PauseState::FoundPaused)
+        );
+        assert_eq!(
+            after_claim(Some("Deleting")),
+            (NotActive, PauseState::NotActive)
+        );
+        assert_eq!(after_claim(None), (NotActive, PauseState::NotActive));
+    }
+
+    fn ev(at_s: i64, id: &str, observed: Observed) -> WindowEvent {
+        WindowEvent {
+            at_ms: T0 + at_s * 1000,
+            id: id.into(),
+            observed,
+            code: None,
+        }
+    }
+    const T0: i64 = 1_800_000_000_000;
+    const PE: Observed = Observed::Error(ErrorClass::Pipeline);
+    const JE: Observed = Observed::Error(ErrorClass::Job);
+
+    #[test]
+    fn a_burst_is_seen_from_any_of_its_events() {
+        let p = BreakerPolicy::default(); // 10 min, threshold 5
+        let burst: Vec<_> = (0..5).map(|i| ev(i * 60, &format!("j{i}"), PE)).collect();
+        // Whichever event is the trigger (first, middle or last in time), all five count.
+        for trigger in &burst {
+            let w = pick_window(&p, &burst, trigger, None);
+            assert_eq!(w.counts.pipeline_errors, 5, "trigger {}", trigger.id);
+            assert!(w.verdict.trips);
+            assert_eq!(w.first_ms, Some(T0));
+            assert_eq!(w.last_ms, Some(T0 + 240_000));
+        }
+    }
+
+    #[test]
+    fn five_errors_spread_wider_than_the_window_do_not_trip() {
         let p = BreakerPolicy::default();
-        assert_eq!(p.window_start(1_000_000), 1_000_000 - 600_000);
+        // 0, 3, 6, 9, 12 minutes: any 10-minute window holds at most 4.
+        let spread: Vec<_> = (0..5).map(|i| ev(i * 180, &format!("s{i}"), PE)).collect();
+        for trigger in &spread {
+            let w = pick_window(&p, &spread, trigger, None);
+            assert!(!w.verdict.trips, "{:?}", w);
+            assert!(w.counts.pipeline_errors <= 4);
+        }
+        // The window is half-open: events exactly one window apart never share one.
+        let edge = vec![ev(0, "a", PE), ev(600, "b", PE)];
+        let w = pick_window(&p, &edge, &edge[1], None);
+        assert_eq!(w.counts.pipeline_errors, 1);
+        let edge = vec![ev(0, "a", PE), ev(599, "b", PE)];
+        assert_eq!(
+            pick_window(&p, &edge, &edge[1], None)
+                .counts
+                .pipeline_errors,
+            2
+        );
+    }
+
+    #[test]
+    fn each_job_counts_once_and_the_trigger_counts_even_if_not_returned() {
+        let p = BreakerPolicy::default();
+        let mut events: Vec<_> = (0..3).map(|i| ev(i, "same-job", PE)).collect();
+        events.push(ev(5, "other", PE));
+        let w = pick_window(&p, &events, &ev(9, "trigger", PE), None);
+        assert_eq!(w.counts.pipeline_errors, 3);
+        // The trigger is in the list already: not counted twice.
+        events.push(ev(9, "trigger", PE));
+        assert_eq!(
+            pick_window(&p, &events, &ev(9, "trigger", PE), None)
+                .counts
+                .pipeline_errors,
+            3
+        );
+    }
+
+    #[test]
+    fn events_before_the_last_pause_or_resume_do_not_count() {
+        let p = BreakerPolicy::default();
+        let burst: Vec<_> = (0..8).map(|i| ev(i * 10, &format!("j{i}"), PE)).collect();
+        let w = pick_window(&p, &burst, &burst[7], Some(T0 + 35_000));
+        assert_eq!(w.counts.pipeline_errors, 4); // 40, 50, 60, 70 s
+        assert!(!w.verdict.trips);
+    }
+
+    #[test]
+    fn classes_weights_and_ratio_apply_to_the_picked_window() {
+        let p = BreakerPolicy::default();
+        let jobs: Vec<_> = (0..40).map(|i| ev(i, &format!("b{i}"), JE)).collect();
+        let w = pick_window(&p, &jobs, &jobs[0], None);
+        assert_eq!((w.counts.pipeline_errors, w.counts.job_errors), (0, 40));
+        assert!(!w.verdict.trips);
+
+        let ratio = BreakerPolicy {
+            min_error_ratio: Some(0.5),
+            ..BreakerPolicy::default()
+        };
+        // 5 errors and 10 completions in one window: ratio 0.33, held.
+        let mut mixed: Vec<_> = (0..5).map(|i| ev(100 + i, &format!("e{i}"), PE)).collect();
+        mixed.extend((0..10).map(|i| ev(90 + i, &format!("c{i}"), Observed::Completed)));
+        let w = pick_window(&ratio, &mixed, &mixed[4], None);
+        assert!(!w.verdict.trips);
+        assert_eq!(w.counts.completed, 10);
+        // Completions dilute only within the trailing window: the same ten spread over the 45 s
+        // before 0, and the errors at 640 s, share a window with one of them.
+        let mut early: Vec<_> = (0..5).map(|i| ev(640 + i, &format!("e{i}"), PE)).collect();
+        early.extend((0..10).map(|i| ev(i * 5, &format!("c{i}"), Observed::Completed)));
+        let w = pick_window(&ratio, &early, &early[0], None);
+        assert!(w.verdict.trips, "{w:?}");
+        assert_eq!(w.counts.completed, 1);
+        // Errors that come first and completions that follow: the window at the last error,
+        // before the completions, trips.
+        let mut before: Vec<_> = (0..5).map(|i| ev(i, &format!("e{i}"), PE)).collect();
+        before.extend((0..20).map(|i| ev(10 + i, &format!("c{i}"), Observed::Completed)));
+        assert!(pick_window(&ratio, &before, &before[0], None).verdict.trips);
+    }
+
+    #[test]
+    fn pick_window_is_linear_enough_for_a_big_burst() {
+        let p = BreakerPolicy::default();
+        let events: Vec<_> = (0..20_000)
+            .map(|i| ev(i / 50, &format!("x{i}"), PE))
+            .collect();
+        let w = pick_window(&p, &events, &events[10_000], None);
+        assert!(w.verdict.trips);
+        assert!(w.counts.pipeline_errors >= 10_000);
+    }
+
+    #[test]
+    fn pause_records_quiet_for_the_cool_down_and_claims_for_their_lease() {
+        let cooldown = 15 * 60_000;
+        let rec = |state, age_ms: i64| PauseRecord {
+            state,
+            claim_id: "c".into(),
+            at_ms: T0 - age_ms,
+            by: "pipeline-guard".into(),
+            trigger_job_id: None,
+            trigger_event_ms: None,
+            counts: WindowCounts::default(),
+            weighted_errors: 0.0,
+            threshold: 5.0,
+            window_minutes: 10,
+            resource_status: None,
+            reason: String::new(),
+        };
+        use PauseState::*;
+        let cases = [
+            (Paused, 0, true),
+            (Paused, cooldown - 1, true),
+            (Paused, cooldown, false),
+            (FoundPaused, 60_000, true),
+            (NotActive, 60_000, true),
+            (NotActive, cooldown + 1, false),
+            (Claiming, 1_000, true),
+            (Claiming, CLAIM_LEASE_MS - 1, true),
+            (Claiming, CLAIM_LEASE_MS, false),
+            (Cleared, 0, false),
+        ];
+        for (state, age, quiet) in cases {
+            let r = rec(state, age);
+            assert_eq!(r.quiets(T0, cooldown), quiet, "{state:?} {age}");
+            assert_eq!(PauseRecord::claimable(Some(&r), T0, cooldown), !quiet);
+        }
+        assert!(PauseRecord::claimable(None, T0, cooldown));
+        assert_eq!(rec(Claiming, 5).counted_after_ms(), None);
+        assert_eq!(rec(Cleared, 5).counted_after_ms(), Some(T0 - 5));
+        assert_eq!(rec(Paused, 5).counted_after_ms(), Some(T0 - 5));
+    }
+
+    #[test]
+    fn which_events_can_trip_and_the_reach_and_expiry() {
+        let d = BreakerPolicy::default();
+        assert!(d.can_trip(PE));
+        assert!(!d.can_trip(JE));
+        assert!(!d.can_trip(Observed::Completed));
+        let r = BreakerPolicy {
+            min_error_ratio: Some(0.2),
+            ..BreakerPolicy::default()
+        };
+        assert!(!r.can_trip(JE) && !r.can_trip(Observed::Completed));
+        assert_eq!(d.reach(T0), (T0 - 599_999, T0 + 599_999));
+        assert_eq!(d.event_expiry_s(T0), (T0 + 1_200_000 + 3_600_000) / 1000);
     }
 
     #[test]
@@ -566,7 +1013,7 @@ mod tests {
                 "1111111111111-abcde1, 2222222222222-xyz987",
             ),
             ("GUARD_MAX_PAUSES_PER_INVOCATION", "1"),
-            ("GUARD_MAX_LIST_PAGES", "4"),
+            ("GUARD_COOLDOWN_MINUTES", "4"),
         ]);
         let p = BreakerPolicy::from_env(&env).unwrap();
         assert_eq!(p.window_ms, 15 * 60_000);
@@ -574,7 +1021,10 @@ mod tests {
         assert_eq!(p.min_error_ratio, Some(0.25));
         assert_eq!((p.pipeline_weight, p.job_weight), (2.0, 0.5));
         assert!(p.is_protected("2222222222222-xyz987"));
-        assert_eq!((p.max_pauses_per_invocation, p.max_list_pages), (1, 4));
+        assert_eq!(
+            (p.max_pauses_per_invocation, p.cooldown_ms),
+            (1, 4 * 60_000)
+        );
         assert_eq!(
             BreakerPolicy::from_env(&Env::default()).unwrap(),
             BreakerPolicy::default()
@@ -593,7 +1043,8 @@ mod tests {
             ("GUARD_JOB_ERROR_WEIGHT", "lots"),
             ("GUARD_PROTECTED_PIPELINES", "my-pipeline"),
             ("GUARD_MAX_PAUSES_PER_INVOCATION", "101"),
-            ("GUARD_MAX_LIST_PAGES", "0"),
+            ("GUARD_COOLDOWN_MINUTES", "0"),
+            ("GUARD_COOLDOWN_MINUTES", "10081"),
         ];
         for (var, value) in cases {
             let err = BreakerPolicy::from_env(&Env::from_pairs([(var, value)])).unwrap_err();

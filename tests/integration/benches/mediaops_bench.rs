@@ -5,7 +5,9 @@
 //!   (`target/lambda/<fn>/bootstrap`, from `scripts/package`) and of its Python peer (boto3 under
 //!   awslambdaric, `tools/bench/python`), each handling a representative event;
 //! - warm per-invocation latency, p50 / p99;
-//! - API calls per pipeline-guard decision with 10, 1,000 and 100,000 old error jobs;
+//! - a pipeline-guard burst: 1,000 ERROR notifications at concurrency 1 and 8 through the real
+//!   adapters (emulator + DynamoDB Local): notifications handled before the pause, Elastic
+//!   Transcoder calls, DynamoDB calls per notification, decision latency p50 / p99;
 //! - the batch-prioritizer sweep with 20 ms injected latency per call, concurrency 1 / 8 / 16;
 //! - the stripped bootstrap sizes.
 //!
@@ -16,14 +18,14 @@ use std::time::{Duration, Instant};
 
 use batch_prioritizer::prioritizer::Prioritizer;
 use chrono::{DurationRound, Utc};
-use mediaops::policy::breaker::BreakerPolicy;
+use mediaops::guard::GuardEvent;
+use mediaops::policy::breaker::{BreakerPolicy, ErrorClass, Observed, WindowEvent};
 use mediaops::policy::harvest::format_time;
 use mediaops::policy::priority::PriorityPolicy;
 use mediaops::Budget;
 use mediaops_integration_tests::fixtures::{et_notification, sns_event};
 use mediaops_integration_tests::{FaultRule, Seed, TestEnv};
 use mediaops_lambda_stub::{FunctionProcess, Outcome, SpawnOptions};
-use pipeline_guard::guard::{Guard, Trigger};
 use serde_json::{json, Value};
 
 const PID: &str = "2222222222222-promo1";
@@ -56,13 +58,7 @@ fn subjects() -> Vec<Subject> {
             name: "pipeline-guard",
             peer: None,
             env: vec![],
-            seed: || {
-                let jobs: Vec<Value> = (0..4)
-                    .map(|i| json!({ "id": format!("900000000000{i}-recent"), "pipeline_id": PID, "status": "Error", "error_code": 2000, "submitted_ago_s": 60 + i * 10 }))
-                    .collect();
-                json!({ "pipelines": [ { "id": PID, "name": "promo" } ], "transcoder_jobs": jobs,
-                        "transcoder_job_bulk": [ { "pipeline_id": PID, "count": 1000, "status": "Complete", "first_submitted_ago_s": 864000 } ] })
-            },
+            seed: || json!({ "pipelines": [ { "id": PID, "name": "promo" } ] }),
             event: || {
                 sns_event(&[(
                     "m-1",
@@ -239,31 +235,97 @@ async fn measure(
     out
 }
 
-async fn guard_calls(old: usize) -> usize {
-    let env = TestEnv::start().await;
-    let mut seed = (subjects()[0].seed)();
-    seed["transcoder_job_bulk"] = json!([ { "pipeline_id": PID, "count": old, "status": "Error", "error_code": 2000, "first_submitted_ago_s": 8_640_000, "step_ms": 60_000 } ]);
-    seed["transcoder_jobs"].as_array_mut().unwrap().push(json!({ "id": "9000000000099-newerr", "pipeline_id": PID, "status": "Error", "error_code": 2000, "submitted_ago_s": 5 }));
+struct Burst {
+    handled_before_pause: usize,
+    transcoder_calls: usize,
+    store_calls_per_notification: f64,
+    latency_ms: Vec<f64>,
+    pauses: usize,
+}
+
+/// `n` ERROR notifications of one pipeline (times 100 ms apart, as a failing backlog sends them)
+/// handled by `concurrency` workers (concurrent Lambda instances) with the real adapters.
+async fn guard_burst(n: usize, concurrency: usize) -> Burst {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+    let env = TestEnv::with_store().await;
     env.control
-        .seed(&serde_json::from_value::<Seed>(seed).unwrap())
-        .await
-        .unwrap();
-    env.control.clear_calls().await.unwrap();
-    let g = Guard::new(env.clients.transcoder(), BreakerPolicy::default(), false);
-    let d = g
-        .decide(
-            &Trigger {
-                pipeline_id: PID.into(),
-                job_id: Some("9000000000099-newerr".into()),
-                error_code: Some(2000),
-            },
-            Utc::now().timestamp_millis(),
-            0,
+        .seed(
+            &serde_json::from_value::<Seed>(
+                json!({ "pipelines": [ { "id": PID, "name": "promo" } ] }),
+            )
+            .unwrap(),
         )
         .await
         .unwrap();
-    assert_eq!(d.action.as_str(), "pause");
-    env.control.calls().await.unwrap().len()
+    env.control.clear_calls().await.unwrap();
+    let config = pipeline_guard::Config {
+        common: mediaops::CommonConfig::from_env(&mediaops::Env::default()).unwrap(),
+        policy: BreakerPolicy::default(),
+        table: env.store.as_ref().unwrap().table.clone(),
+    };
+    let guard = Arc::new(pipeline_guard::guard(
+        env.window_store(),
+        env.clients.transcoder(),
+        &config,
+    ));
+    let t0 = Utc::now().timestamp_millis() - 120_000;
+    let next = Arc::new(AtomicUsize::new(0));
+    let done = Arc::new(AtomicUsize::new(0));
+    let results = Arc::new(Mutex::new((Vec::new(), 0u32, None::<usize>)));
+    let workers: Vec<_> = (0..concurrency)
+        .map(|w| {
+            let (guard, next, done, results) =
+                (guard.clone(), next.clone(), done.clone(), results.clone());
+            tokio::spawn(async move {
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    if i >= n {
+                        break;
+                    }
+                    let ev = GuardEvent {
+                        resource_id: PID.into(),
+                        event: WindowEvent {
+                            at_ms: t0 + i as i64 * 100,
+                            id: format!("burst-{i}"),
+                            observed: Observed::Error(ErrorClass::Pipeline),
+                            code: Some(2000),
+                        },
+                        job_id: Some(format!("burst-{i}")),
+                    };
+                    let t = Instant::now();
+                    let d = guard
+                        .decide(&ev, Utc::now().timestamp_millis(), &format!("w{w}-{i}"), 0)
+                        .await
+                        .unwrap();
+                    let ms = t.elapsed().as_secs_f64() * 1000.0;
+                    let order = done.fetch_add(1, Ordering::SeqCst);
+                    let mut r = results.lock().unwrap();
+                    r.0.push(ms);
+                    r.1 += d.store_calls;
+                    if d.action.as_str() == "pause" {
+                        r.2 = Some(order);
+                    }
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.await.unwrap();
+    }
+    let (latency_ms, store_calls, pause_at) =
+        Arc::try_unwrap(results).ok().unwrap().into_inner().unwrap();
+    let calls = env.control.calls().await.unwrap();
+    Burst {
+        handled_before_pause: pause_at.unwrap_or(n),
+        transcoder_calls: calls.len(),
+        store_calls_per_notification: store_calls as f64 / n as f64,
+        pauses: calls
+            .iter()
+            .filter(|c| c.operation == "UpdatePipelineStatus")
+            .count(),
+        latency_ms,
+    }
 }
 
 async fn sweep_seconds(jobs: usize, concurrency: usize) -> f64 {
@@ -303,12 +365,11 @@ async fn sweep_seconds(jobs: usize, concurrency: usize) -> f64 {
 #[tokio::main]
 async fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
-    let (cold_runs, warm_runs, sweep_jobs, guard_sizes): (usize, usize, usize, Vec<usize>) =
-        if quick {
-            (3, 20, 200, vec![10, 1000])
-        } else {
-            (15, 200, 5000, vec![10, 1000, 100_000])
-        };
+    let (cold_runs, warm_runs, sweep_jobs, burst): (usize, usize, usize, usize) = if quick {
+        (3, 20, 200, 200)
+    } else {
+        (15, 200, 5000, 1000)
+    };
     let python = std::env::var("BENCH_PYTHON")
         .ok()
         .filter(|p| Path::new(p).exists());
@@ -329,7 +390,7 @@ async fn main() {
     line(String::new());
     line("| function | cold start median (min–max) ms | peak RSS MiB | warm p50 / p99 ms | Python peer cold start ms | peer RSS MiB | peer warm p50 / p99 ms | cold start Rust/Python | RSS Rust/Python |".into());
     line("|---|---|---|---|---|---|---|---|---|".into());
-    let env = TestEnv::start().await;
+    let env = TestEnv::with_store().await;
     let mut sizes = Vec::new();
     for s in subjects() {
         let bootstrap = root().join("target/lambda").join(s.name).join("bootstrap");
@@ -422,10 +483,23 @@ async fn main() {
         assert_eq!(failures, 0, "{}: {failures} failed runs", s.name);
     }
     line(String::new());
-    line("| pipeline-guard: old error jobs in the account | API calls for the decision |".into());
-    line("|---|---|".into());
-    for old in guard_sizes {
-        line(format!("| {old} | {} |", guard_calls(old).await));
+    line(format!(
+        "pipeline-guard burst: {burst} ERROR notifications of one pipeline (threshold 5), real adapters against the emulator and DynamoDB Local:"
+    ));
+    line("| concurrency | handled before the pause | pauses | Elastic Transcoder calls | DynamoDB calls per notification | decision p50 / p99 ms |".into());
+    line("|---|---|---|---|---|---|".into());
+    for concurrency in [1, 8] {
+        let b = guard_burst(burst, concurrency).await;
+        line(format!(
+            "| {concurrency} | {} | {} | {} | {:.2} | {:.2} / {:.2} |",
+            b.handled_before_pause,
+            b.pauses,
+            b.transcoder_calls,
+            b.store_calls_per_notification,
+            percentile(&b.latency_ms, 50.0),
+            percentile(&b.latency_ms, 99.0)
+        ));
+        assert_eq!(b.pauses, 1, "one pause at concurrency {concurrency}");
     }
     line(String::new());
     let one = sweep_seconds(sweep_jobs, 1).await;

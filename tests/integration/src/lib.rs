@@ -1,4 +1,7 @@
-//! Test harness: an in-process emulator and the production [`Clients`] pointed at it.
+//! Test harness: an in-process emulator and the production [`Clients`] pointed at it, and
+//! DynamoDB Local with a table per test for the guards' window store.
+
+pub mod dynamo;
 
 use std::time::Duration;
 
@@ -22,6 +25,33 @@ pub struct TestEnv {
     pub emulator: Emulator,
     pub clients: Clients,
     pub control: ControlClient,
+    /// DynamoDB Local and this test's guard table, when started with [`TestEnv::with_store`].
+    pub store: Option<StoreEnv>,
+}
+
+/// DynamoDB Local and one guard table in it.
+pub struct StoreEnv {
+    pub local: dynamo::DynamoLocal,
+    pub client: aws_sdk_dynamodb::Client,
+    pub table: String,
+}
+
+impl StoreEnv {
+    pub async fn start() -> Self {
+        let local = dynamo::DynamoLocal::start().await;
+        let client = local.client().await;
+        let table = dynamo::create_guard_table(&client).await;
+        Self {
+            local,
+            client,
+            table,
+        }
+    }
+
+    /// The production adapter on this table.
+    pub fn window_store(&self) -> mediaops::aws::DynamoWindowStore {
+        mediaops::aws::DynamoWindowStore::new(self.client.clone(), &self.table)
+    }
 }
 
 impl TestEnv {
@@ -44,7 +74,23 @@ impl TestEnv {
             emulator,
             clients,
             control,
+            store: None,
         }
+    }
+
+    /// The emulator and DynamoDB Local with a fresh guard table.
+    pub async fn with_store() -> Self {
+        let mut env = Self::start().await;
+        env.store = Some(StoreEnv::start().await);
+        env
+    }
+
+    /// The guard table's store (panics without [`TestEnv::with_store`]).
+    pub fn window_store(&self) -> mediaops::aws::DynamoWindowStore {
+        self.store
+            .as_ref()
+            .expect("TestEnv::with_store")
+            .window_store()
     }
 
     /// The environment a function binary needs to talk to this emulator.
@@ -60,6 +106,15 @@ impl TestEnv {
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
+        .chain(self.store.iter().flat_map(|s| {
+            [
+                (
+                    "AWS_ENDPOINT_URL_DYNAMODB".to_string(),
+                    s.local.url().to_string(),
+                ),
+                ("GUARD_TABLE".to_string(), s.table.clone()),
+            ]
+        }))
         .collect()
     }
 
@@ -79,11 +134,21 @@ impl TestEnv {
 pub mod fixtures {
     use serde_json::{json, Value};
 
-    /// An SNS event with one record per `(message_id, message)`.
+    /// An SNS event with one record per `(message_id, message)`, published now.
     pub fn sns_event(messages: &[(&str, &str)]) -> Value {
+        let now = chrono::Utc::now().timestamp_millis();
+        let timed: Vec<(&str, &str, i64)> = messages.iter().map(|(i, m)| (*i, *m, now)).collect();
+        sns_event_at(&timed)
+    }
+
+    /// An SNS event with one record per `(message_id, message, published at epoch ms)`.
+    pub fn sns_event_at(messages: &[(&str, &str, i64)]) -> Value {
         let records: Vec<Value> = messages
             .iter()
-            .map(|(id, msg)| {
+            .map(|(id, msg, at_ms)| {
+                let timestamp = chrono::DateTime::from_timestamp_millis(*at_ms)
+                    .unwrap_or_default()
+                    .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
                 json!({
                     "EventSource": "aws:sns",
                     "EventVersion": "1.0",
@@ -94,7 +159,7 @@ pub mod fixtures {
                         "TopicArn": "arn:aws:sns:us-east-1:123456789012:transcoder-jobs",
                         "Subject": "Amazon Elastic Transcoder job notification",
                         "Message": msg,
-                        "Timestamp": "2026-11-21T10:05:00.000Z",
+                        "Timestamp": timestamp,
                         "SignatureVersion": "1",
                         "Signature": "EXAMPLE",
                         "SigningCertUrl": "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-0000000000000000000000.pem",

@@ -19,7 +19,7 @@ const COMMON: [(&str, &str, &str); 6] = [
     ),
 ];
 
-const SPECIFIC: [(&str, &str, &str, &str); 27] = [
+const SPECIFIC: [(&str, &str, &str, &str); 29] = [
     (
         "pipeline-guard",
         "GUARD_WINDOW_MINUTES",
@@ -64,10 +64,17 @@ const SPECIFIC: [(&str, &str, &str, &str); 27] = [
     ),
     (
         "pipeline-guard",
-        "GUARD_MAX_LIST_PAGES",
+        "GUARD_COOLDOWN_MINUTES",
         "0",
-        "from 1 to 1000",
+        "from 1 to 10080",
     ),
+    (
+        "pipeline-guard",
+        "GUARD_TABLE",
+        "no spaces allowed",
+        "DynamoDB table name",
+    ),
+    ("runbook", "GUARD_TABLE", "x", "DynamoDB table name"),
     (
         "access-log-enforcer",
         "ENFORCER_RULES",
@@ -190,8 +197,10 @@ const FUNCTIONS: [&str; 6] = [
 
 async fn refuses(env: &TestEnv, function: &str, var: &str, value: &str, expected: &str) {
     let binary = workspace_binary(function, function).unwrap();
+    // A valid table name (never called at cold start), unless the table is what is tested.
     let opts = SpawnOptions::new(function)
         .envs(env.function_env())
+        .env("GUARD_TABLE", "mediaops-guard")
         .env(var, value);
     let f = FunctionProcess::spawn(&binary, opts).await.unwrap();
     match f.cold_start(Duration::from_secs(20)).await {
@@ -221,4 +230,36 @@ async fn every_invalid_setting_stops_the_cold_start_naming_it() {
     }
     println!("{checked} invalid settings refused at cold start");
     assert_eq!(checked, 6 * COMMON.len() + SPECIFIC.len());
+}
+
+#[tokio::test]
+async fn the_guard_refuses_to_start_without_its_table_and_makes_no_call_at_cold_start() {
+    let env = TestEnv::start().await;
+    let binary = workspace_binary("pipeline-guard", "pipeline-guard").unwrap();
+    let f = FunctionProcess::spawn(
+        &binary,
+        SpawnOptions::new("pipeline-guard").envs(env.function_env()),
+    )
+    .await
+    .unwrap();
+    assert!(matches!(
+        f.cold_start(Duration::from_secs(20)).await,
+        Err(StubError::Exited { .. })
+    ));
+    let log = f.stderr();
+    assert!(log.contains("GUARD_TABLE is not set"), "{log}");
+
+    // With a table whose endpoint cannot be reached, the cold start still succeeds: no call is
+    // made before the first invocation.
+    let f = FunctionProcess::spawn(
+        &binary,
+        SpawnOptions::new("pipeline-guard")
+            .envs(env.function_env())
+            .env("GUARD_TABLE", "mediaops-guard")
+            .env("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:9"),
+    )
+    .await
+    .unwrap();
+    f.cold_start(Duration::from_secs(20)).await.unwrap();
+    f.stop().await;
 }

@@ -51,33 +51,58 @@ async fn count(env: &TestEnv, op: &str) -> (usize, usize) {
 }
 
 // ---------------------------------------------------------------- pipeline-guard
+// Two dependencies: Elastic Transcoder (the emulator's faults) and the window store (DynamoDB
+// Local behind a proxy that answers with DynamoDB's own throttling and 5xx errors).
 
 const PID: &str = "2222222222222-promo1";
 
 async fn guard_env() -> TestEnv {
-    let env = TestEnv::start().await;
-    let jobs: Vec<Value> = (0..5)
-        .map(|i| json!({ "id": format!("900000000000{i}-recent"), "pipeline_id": PID, "status": "Error", "error_code": 2000, "submitted_ago_s": 100 - i * 10 }))
-        .collect();
+    let env = TestEnv::with_store().await;
     seed(
         &env,
-        json!({ "pipelines": [ { "id": PID, "name": "promo" } ], "transcoder_jobs": jobs }),
+        json!({ "pipelines": [ { "id": PID, "name": "promo" } ] }),
     )
     .await;
     env
 }
 
 fn error_event(job: &str) -> Value {
-    sns_event(&[("m-1", &et_notification("ERROR", job, PID, Some(2000)))])
+    sns_event(&[(
+        &format!("m-{job}"),
+        &et_notification("ERROR", job, PID, Some(2000)),
+    )])
+}
+
+/// Four errors: one below the threshold of 5, so the next notification decides.
+async fn prime(f: &mediaops_lambda_stub::FunctionProcess) {
+    for i in 0..4 {
+        let r = ok(f
+            .invoke(&error_event(&format!("900000000000{i}-prime")))
+            .await
+            .unwrap());
+        assert_eq!(r["records"][0]["decision"]["action"], "no_action", "{r}");
+    }
+}
+
+async fn guard_record(env: &TestEnv) -> Option<mediaops::policy::breaker::PauseRecord> {
+    use mediaops::ports::PauseAdmin;
+    env.window_store()
+        .pause_record(&format!("pipeline#{PID}"))
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
 async fn pipeline_guard_faults() {
+    let trigger = error_event("9000000000004-burst");
+
     // Throttling, then success: paused, with the retries in the call log.
     let env = guard_env().await;
+    let f = start(&env, "pipeline-guard", &[], LONG).await;
+    prime(&f).await;
     env.control
         .add_fault(&fault(
-            "ListJobsByPipeline",
+            "ReadPipeline",
             None,
             Some(429),
             Some("ThrottlingException"),
@@ -86,16 +111,15 @@ async fn pipeline_guard_faults() {
         ))
         .await
         .unwrap();
-    let f = start(&env, "pipeline-guard", &[], LONG).await;
-    let r = ok(f
-        .invoke(&error_event("9000000000004-recent"))
-        .await
-        .unwrap());
+    let r = ok(f.invoke(&trigger).await.unwrap());
     assert_eq!(r["records"][0]["decision"]["action"], "pause");
-    assert_eq!(count(&env, "ListJobsByPipeline").await, (3, 1));
+    assert_eq!(count(&env, "ReadPipeline").await, (3, 1));
 
-    // Persistent 5xx: the decision cannot be made; retryable; nothing paused.
+    // Persistent 5xx: the decision cannot be made; retryable; nothing paused; the claim is
+    // released, so Lambda's retry of the same notification pauses once the service is back.
     let env = guard_env().await;
+    let f = start(&env, "pipeline-guard", &[], LONG).await;
+    prime(&f).await;
     env.control
         .add_fault(&fault(
             "ReadPipeline",
@@ -107,28 +131,18 @@ async fn pipeline_guard_faults() {
         ))
         .await
         .unwrap();
-    let f = start(&env, "pipeline-guard", &[], LONG).await;
-    let (t, m) = err(f
-        .invoke(&error_event("9000000000004-recent"))
-        .await
-        .unwrap());
+    let (t, m) = err(f.invoke(&trigger).await.unwrap());
     assert_eq!(t, "mediaops.Aws.Retryable.InternalServiceException");
     assert!(m.contains("ReadPipeline"), "{m}");
     assert_eq!(count(&env, "UpdatePipelineStatus").await, (0, 0));
+    assert!(guard_record(&env).await.is_none(), "claim released");
+    env.control.clear_faults().await.unwrap();
+    let r = ok(f.invoke(&trigger).await.unwrap());
+    assert_eq!(r["records"][0]["decision"]["action"], "pause", "{r}");
+    assert_eq!(r["records"][0]["decision"]["duplicate"], true);
 
     // Latency beyond the attempt timeout: a clear, retryable timeout; nothing paused.
     let env = guard_env().await;
-    env.control
-        .add_fault(&fault(
-            "ListJobsByPipeline",
-            None,
-            None,
-            None,
-            None,
-            Some(1500),
-        ))
-        .await
-        .unwrap();
     let f = start(
         &env,
         "pipeline-guard",
@@ -139,15 +153,26 @@ async fn pipeline_guard_faults() {
         LONG,
     )
     .await;
-    let (t, m) = err(f
-        .invoke(&error_event("9000000000004-recent"))
+    prime(&f).await;
+    env.control
+        .add_fault(&fault(
+            "UpdatePipelineStatus",
+            None,
+            None,
+            None,
+            None,
+            Some(1500),
+        ))
         .await
-        .unwrap());
+        .unwrap();
+    let (t, m) = err(f.invoke(&trigger).await.unwrap());
     assert_eq!(t, "mediaops.Aws.Retryable.timeout", "{m}");
-    assert_eq!(count(&env, "UpdatePipelineStatus").await, (0, 0));
+    assert!(guard_record(&env).await.is_none(), "claim released");
 
     // A permanent 4xx (IAM): reported as permanent, not retried by the SDK.
     let env = guard_env().await;
+    let f = start(&env, "pipeline-guard", &[], LONG).await;
+    prime(&f).await;
     env.control
         .add_fault(&fault(
             "UpdatePipelineStatus",
@@ -159,33 +184,106 @@ async fn pipeline_guard_faults() {
         ))
         .await
         .unwrap();
-    let f = start(&env, "pipeline-guard", &[], LONG).await;
-    let (t, _) = err(f
-        .invoke(&error_event("9000000000004-recent"))
-        .await
-        .unwrap());
+    let (t, _) = err(f.invoke(&trigger).await.unwrap());
     assert_eq!(t, "mediaops.Aws.Permanent.AccessDeniedException");
     assert_eq!(count(&env, "UpdatePipelineStatus").await, (1, 0));
+}
+
+#[tokio::test]
+async fn pipeline_guard_store_faults() {
+    use mediaops_integration_tests::dynamo::{DdbFault, DdbFaultProxy};
+    let env = guard_env().await;
+    let proxy = DdbFaultProxy::start(env.store.as_ref().unwrap().local.url()).await;
+    let f = start(
+        &env,
+        "pipeline-guard",
+        &[("AWS_ENDPOINT_URL_DYNAMODB", proxy.url())],
+        LONG,
+    )
+    .await;
+
+    // Throttling (ProvisionedThroughputExceeded) twice, then success: retried by the SDK, counted once.
+    proxy.add_fault(DdbFault {
+        operation: "PutItem".into(),
+        status: 400,
+        code: "ProvisionedThroughputExceededException".into(),
+        count: Some(2),
+    });
+    let r = ok(f.invoke(&error_event("9000000000000-store")).await.unwrap());
+    assert_eq!(
+        r["records"][0]["decision"]["errors_pipeline_class"], 1,
+        "{r}"
+    );
+    assert_eq!(proxy.count("PutItem"), (3, 1));
+
+    // The store fails (5xx) on every count: retryable, naming the store; nothing paused.
+    proxy.add_fault(DdbFault {
+        operation: "Query".into(),
+        status: 500,
+        code: "InternalServerError".into(),
+        count: None,
+    });
+    let second = error_event("9000000000001-store");
+    let (t, m) = err(f.invoke(&second).await.unwrap());
+    assert!(t.starts_with("mediaops.Aws.Retryable."), "{t}");
+    assert!(
+        m.contains("Query") && m.contains("window store table"),
+        "{m}"
+    );
+    assert_eq!(count(&env, "UpdatePipelineStatus").await, (0, 0));
+
+    // Back: Lambda's retry of the same notification is counted once (it was recorded before).
+    proxy.clear_faults();
+    let r = ok(f.invoke(&second).await.unwrap());
+    let d = &r["records"][0]["decision"];
+    assert_eq!(d["duplicate"], true, "{r}");
+    assert_eq!(d["errors_pipeline_class"], 2, "{r}");
+    println!("store calls through the proxy: {:?}", proxy.calls());
 }
 
 #[tokio::test]
 async fn pipeline_guard_duplicate_and_reordered_delivery() {
     let env = guard_env().await;
     let f = start(&env, "pipeline-guard", &[], LONG).await;
-    let newer = error_event("9000000000004-recent");
-    let older = error_event("9000000000000-recent");
+    let now = Utc::now().timestamp_millis();
+    let at = |job: &str, ms: i64| {
+        mediaops_integration_tests::fixtures::sns_event_at(&[(
+            &format!("m-{job}"),
+            &et_notification("ERROR", job, PID, Some(2000)),
+            ms,
+        )])
+    };
+    // The newest four arrive first, then a duplicate, then the oldest: it completes the burst.
+    for i in (1..5).rev() {
+        let r = ok(f
+            .invoke(&at(
+                &format!("900000000000{i}-burst"),
+                now - 60_000 + i * 1000,
+            ))
+            .await
+            .unwrap());
+        assert_eq!(r["records"][0]["decision"]["action"], "no_action");
+    }
+    let dup = ok(f
+        .invoke(&at("9000000000004-burst", now - 56_000))
+        .await
+        .unwrap());
+    assert_eq!(dup["records"][0]["decision"]["errors_pipeline_class"], 4);
+    let oldest = ok(f
+        .invoke(&at("9000000000000-burst", now - 60_000))
+        .await
+        .unwrap());
     assert_eq!(
-        ok(f.invoke(&newer).await.unwrap())["records"][0]["decision"]["action"],
-        "pause"
+        oldest["records"][0]["decision"]["action"], "pause",
+        "{oldest}"
     );
-    assert_eq!(
-        ok(f.invoke(&newer).await.unwrap())["records"][0]["decision"]["action"],
-        "already_paused"
-    );
-    assert_eq!(
-        ok(f.invoke(&older).await.unwrap())["records"][0]["decision"]["action"],
-        "already_paused"
-    );
+    for _ in 0..2 {
+        let again = ok(f
+            .invoke(&at("9000000000000-burst", now - 60_000))
+            .await
+            .unwrap());
+        assert_eq!(again["records"][0]["decision"]["action"], "already_paused");
+    }
     let completed = sns_event(&[(
         "m-2",
         &et_notification("COMPLETED", "9000000000009-okokok", PID, None),

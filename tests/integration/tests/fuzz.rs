@@ -221,7 +221,7 @@ fn a_256_kb_sns_message_is_handled() {
     let records = pipeline_guard::handler::parse_event(e).unwrap();
     assert_eq!(
         records[0]
-            .1
+            .notification
             .as_ref()
             .unwrap()
             .pipeline_id
@@ -240,7 +240,7 @@ async fn the_binary_survives_invalid_utf8_and_huge_payloads_without_logging_them
     use mediaops_lambda_stub::Outcome;
     use std::time::Duration;
 
-    let env = TestEnv::start().await;
+    let env = TestEnv::with_store().await;
     let f = start(&env, "pipeline-guard", &[], Duration::from_secs(60)).await;
     let mut raw =
         br#"{"Records":[{"EventSource":"aws:sns","Sns":{"MessageId":"m","Message":""#.to_vec();

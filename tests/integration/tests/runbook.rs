@@ -21,6 +21,7 @@ type Rb = Runbook<
     mediaops::aws::S3ControlAdapter,
     mediaops::aws::MediaStoreAdapter,
     mediaops::aws::MediaPackageAdapter,
+    mediaops::aws::DynamoWindowStore,
 >;
 
 fn runbook(env: &TestEnv) -> Rb {
@@ -29,6 +30,7 @@ fn runbook(env: &TestEnv) -> Rb {
         batch: env.clients.s3control().unwrap(),
         store: env.clients.mediastore(),
         package: env.clients.mediapackage(),
+        guard: env.store.as_ref().map(|s| s.window_store()),
     }
 }
 

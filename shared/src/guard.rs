@@ -1,0 +1,816 @@
+//! The breaker engine every guard shares: record the event in the window store, count the
+//! windows around it unless a fresh pause record keeps the guard quiet, ask the pure policy
+//! ([`crate::policy::breaker`]), and let exactly one invocation pause the resource through a
+//! conditional claim. Generic over the store and the paused service, so Elastic Transcoder
+//! pipelines and MediaConvert queues are data, not copies.
+
+use async_trait::async_trait;
+use chrono::{TimeZone, Utc};
+use serde::Serialize;
+
+use crate::error::{AwsError, AwsErrorKind};
+use crate::model::PipelineStatus;
+use crate::policy::breaker::{
+    after_claim, pick_window, plan, Action, BreakerPolicy, ErrorClass, Observed, PauseRecord,
+    PauseState, Step, WindowEvent, WindowPick,
+};
+use crate::ports::{ApiResult, PauseStore, PipelineControl, WindowStore};
+
+/// The service side of a guard: read a resource's status and pause it.
+#[async_trait]
+pub trait PauseTarget: Send + Sync {
+    /// Its status as the service reports it; `Ok(None)` when it does not exist.
+    async fn status(&self, id: &str) -> ApiResult<Option<String>>;
+    /// Pauses it; returns the status the service reports afterwards.
+    async fn pause(&self, id: &str) -> ApiResult<String>;
+}
+
+/// An Elastic Transcoder pipeline as a [`PauseTarget`] (ReadPipeline, UpdatePipelineStatus).
+#[derive(Debug, Clone)]
+pub struct PipelineTarget<C>(pub C);
+
+#[async_trait]
+impl<C: PipelineControl> PauseTarget for PipelineTarget<C> {
+    async fn status(&self, id: &str) -> ApiResult<Option<String>> {
+        match self.0.read_pipeline(id).await {
+            Ok(p) => Ok(Some(p.status)),
+            Err(e) if e.kind == AwsErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn pause(&self, id: &str) -> ApiResult<String> {
+        Ok(self
+            .0
+            .update_pipeline_status(id, PipelineStatus::Paused)
+            .await?
+            .status)
+    }
+}
+
+/// What a guard guards, in words and keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResourceKind {
+    /// `pipeline`, `queue`: the store key's prefix and the word in reasons.
+    pub name: &'static str,
+    /// The service, in reasons (`Elastic Transcoder`).
+    pub service: &'static str,
+}
+
+impl ResourceKind {
+    pub const PIPELINE: Self = Self {
+        name: "pipeline",
+        service: "Elastic Transcoder",
+    };
+
+    /// The store key of one resource.
+    pub fn key(self, id: &str) -> String {
+        format!("{}#{id}", self.name)
+    }
+}
+
+/// One job event to decide on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GuardEvent {
+    pub resource_id: String,
+    /// When, what and which job (`id`: the job id, or the notification id lacking one).
+    pub event: WindowEvent,
+    pub job_id: Option<String>,
+}
+
+/// One decision, as logged and reported.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Decision {
+    pub resource_kind: &'static str,
+    pub resource_id: String,
+    pub trigger_job_id: Option<String>,
+    pub trigger_error_code: Option<u32>,
+    /// `pipeline` / `job` for an error; `None` for a completion.
+    pub trigger_error_class: Option<ErrorClass>,
+    /// When the event happened (the notification's time).
+    pub event_time: Option<String>,
+    /// How long after the event the decision was made (ms).
+    pub event_age_ms: i64,
+    /// The event had been recorded before (a redelivery): it did not count again.
+    pub duplicate: bool,
+    /// Whether the windows were counted (not when the guard is quiet or the event cannot trip).
+    pub counted: bool,
+    pub errors_pipeline_class: u32,
+    pub errors_job_class: u32,
+    pub completed_in_window: u32,
+    pub weighted_errors: f64,
+    pub threshold: f64,
+    pub error_ratio: Option<f64>,
+    pub window_minutes: i64,
+    /// The deciding window's first and last event.
+    pub window_first: Option<String>,
+    pub window_last: Option<String>,
+    /// The resource's status, when it was read.
+    pub resource_status: Option<String>,
+    pub action: Action,
+    pub dry_run: bool,
+    pub reason: String,
+    /// The pause record in force after this decision (the guard's own, or the one that quieted it).
+    pub pause: Option<PauseRecord>,
+    pub store_calls: u32,
+    pub service_calls: u32,
+}
+
+/// The breaker engine for one kind of resource.
+pub struct Guard<S, T> {
+    pub store: S,
+    pub target: T,
+    pub policy: BreakerPolicy,
+    pub kind: ResourceKind,
+    /// The function's name: who claims pauses.
+    pub function: &'static str,
+    pub dry_run: bool,
+}
+
+/// `ms` as RFC 3339 (seconds).
+pub fn ms_to_rfc3339(ms: i64) -> Option<String> {
+    Utc.timestamp_millis_opt(ms)
+        .single()
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+}
+
+fn describe_counts(pick: &WindowPick, window_minutes: i64) -> String {
+    let c = &pick.counts;
+    let mut parts = vec![format!("{} pipeline-class errors", c.pipeline_errors)];
+    if c.job_errors > 0 {
+        parts.push(format!("{} job-class errors", c.job_errors));
+    }
+    if c.completed > 0 {
+        parts.push(format!("{} completed jobs", c.completed));
+    }
+    format!("{} within {window_minutes} min", parts.join(", "))
+}
+
+impl<S, T> Guard<S, T>
+where
+    S: WindowStore + PauseStore,
+    T: PauseTarget,
+{
+    /// Records `ev` and decides (and acts) for its resource at `now_ms`. `claim_id` names this
+    /// invocation and notification in the pause record; `pauses_so_far` counts the pauses this
+    /// invocation already made. An error means the decision could not be made (retry: recording
+    /// is idempotent, so nothing counts twice).
+    pub async fn decide(
+        &self,
+        ev: &GuardEvent,
+        now_ms: i64,
+        claim_id: &str,
+        pauses_so_far: u32,
+    ) -> Result<Decision, AwsError> {
+        let p = &self.policy;
+        let id = ev.resource_id.as_str();
+        let kind = self.kind.name;
+        let key = self.kind.key(id);
+        let at = ev.event.at_ms;
+        let mut d = Decision {
+            resource_kind: kind,
+            resource_id: id.to_string(),
+            trigger_job_id: ev.job_id.clone(),
+            trigger_error_code: ev.event.code,
+            trigger_error_class: match ev.event.observed {
+                Observed::Error(c) => Some(c),
+                Observed::Completed => None,
+            },
+            event_time: ms_to_rfc3339(at),
+            event_age_ms: now_ms - at,
+            duplicate: false,
+            counted: false,
+            errors_pipeline_class: 0,
+            errors_job_class: 0,
+            completed_in_window: 0,
+            weighted_errors: 0.0,
+            threshold: p.threshold,
+            error_ratio: None,
+            window_minutes: p.window_ms / 60_000,
+            window_first: None,
+            window_last: None,
+            resource_status: None,
+            action: Action::NoAction,
+            dry_run: self.dry_run,
+            reason: String::new(),
+            pause: None,
+            store_calls: 0,
+            service_calls: 0,
+        };
+        if p.is_protected(id) {
+            d.action = Action::Protected;
+            d.reason = format!("the {kind} is protected: never paused");
+            return Ok(d);
+        }
+
+        d.store_calls += 1;
+        d.duplicate = !self
+            .store
+            .record_event(&key, &ev.event, p.event_expiry_s(at))
+            .await?;
+        let dup = if d.duplicate {
+            " (already recorded: a redelivery, counted once)"
+        } else {
+            ""
+        };
+        if !p.can_trip(ev.event.observed) {
+            d.reason = match ev.event.observed {
+                Observed::Completed => format!("completion recorded for the error ratio{dup}"),
+                Observed::Error(c) => format!(
+                    "{}-class error recorded{dup}; its weight is 0, so it cannot trip the breaker",
+                    match c {
+                        ErrorClass::Pipeline => "pipeline",
+                        ErrorClass::Job => "job",
+                    }
+                ),
+            };
+            return Ok(d);
+        }
+
+        d.store_calls += 1;
+        let record = self.store.read_pause(&key).await?;
+        if let Some(r) = record.as_ref().filter(|r| r.quiets(now_ms, p.cooldown_ms)) {
+            d.action = if r.state == PauseState::Claiming {
+                Action::PauseTaken
+            } else {
+                Action::AlreadyPaused
+            };
+            d.reason = format!(
+                "{}{dup}; quiet until {}",
+                quiet_reason(kind, r),
+                ms_to_rfc3339(r.at_ms + p.cooldown_ms).unwrap_or_default()
+            );
+            d.resource_status = r.resource_status.clone();
+            d.pause = Some(r.clone());
+            return Ok(d);
+        }
+
+        d.store_calls += 1;
+        let (from, to) = p.reach(at);
+        let events = self.store.events(&key, from, to).await?;
+        let pick = pick_window(
+            p,
+            &events,
+            &ev.event,
+            record.as_ref().and_then(PauseRecord::counted_after_ms),
+        );
+        d.counted = true;
+        d.errors_pipeline_class = pick.counts.pipeline_errors;
+        d.errors_job_class = pick.counts.job_errors;
+        d.completed_in_window = pick.counts.completed;
+        d.weighted_errors = pick.verdict.weighted;
+        d.error_ratio = pick.verdict.ratio;
+        d.window_first = pick.first_ms.and_then(ms_to_rfc3339);
+        d.window_last = pick.last_ms.and_then(ms_to_rfc3339);
+        let summary = format!(
+            "{}: {}",
+            describe_counts(&pick, d.window_minutes),
+            pick.verdict.reason
+        );
+
+        match plan(
+            p,
+            id,
+            false,
+            Some(&pick.verdict),
+            self.dry_run,
+            pauses_so_far,
+        ) {
+            Step::Report(action) => {
+                d.action = action;
+                d.reason = match action {
+                    Action::WouldPause => format!(
+                        "{summary}: would pause the {kind} (dry run: no claim, no {} call)",
+                        self.kind.service
+                    ),
+                    Action::PauseCapReached => format!(
+                        "{summary}: this invocation already paused {pauses_so_far} resource(s), the maximum (GUARD_MAX_PAUSES_PER_INVOCATION)"
+                    ),
+                    _ => format!("{summary}{dup}"),
+                };
+                Ok(d)
+            }
+            Step::Claim => {
+                let mut claim = PauseRecord {
+                    state: PauseState::Claiming,
+                    claim_id: claim_id.to_string(),
+                    at_ms: now_ms,
+                    by: self.function.to_string(),
+                    trigger_job_id: ev.job_id.clone(),
+                    trigger_event_ms: Some(at),
+                    counts: pick.counts.clone(),
+                    weighted_errors: pick.verdict.weighted,
+                    threshold: p.threshold,
+                    window_minutes: d.window_minutes,
+                    resource_status: None,
+                    reason: format!(
+                        "{} (weighted {}, threshold {})",
+                        describe_counts(&pick, d.window_minutes),
+                        pick.verdict.weighted,
+                        p.threshold
+                    ),
+                };
+                d.store_calls += 1;
+                if !self
+                    .store
+                    .claim_pause(&key, &claim, now_ms, p.cooldown_ms)
+                    .await?
+                {
+                    d.action = Action::PauseTaken;
+                    d.reason = format!("{summary}: another invocation claimed this pause first");
+                    return Ok(d);
+                }
+                let (action, state, status) = match self.act(id, &mut d).await {
+                    Ok(r) => r,
+                    Err(e) => {
+                        // Let Lambda's retry (or the next notification) claim again.
+                        d.store_calls += 1;
+                        if let Err(re) = self.store.release_pause(&key, claim_id).await {
+                            tracing::error!(key, error = %re, "could not release the pause claim; it lapses after its lease");
+                        }
+                        return Err(e);
+                    }
+                };
+                claim.state = state;
+                claim.resource_status = status.clone();
+                d.action = action;
+                d.resource_status = status.clone();
+                d.reason = match action {
+                    Action::Pause => format!("{summary}: paused the {kind}"),
+                    Action::AlreadyPaused => {
+                        format!("{summary}: the {kind} is already paused")
+                    }
+                    _ => match &status {
+                        Some(s) => format!("{summary}: the {kind} is {s}, not active; left alone"),
+                        None => format!("{summary}: the {kind} does not exist"),
+                    },
+                };
+                d.store_calls += 1;
+                match self.store.finish_pause(&key, &claim).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        tracing::warn!(key, "the pause claim was taken over before it was finished")
+                    }
+                    // The action was taken; the claim lapses after its lease.
+                    Err(e) => {
+                        tracing::error!(key, error = %e, "could not finish the pause record")
+                    }
+                }
+                d.pause = Some(claim);
+                Ok(d)
+            }
+        }
+    }
+
+    /// The claim's winner: read the status, pause if active.
+    async fn act(
+        &self,
+        id: &str,
+        d: &mut Decision,
+    ) -> Result<(Action, PauseState, Option<String>), AwsError> {
+        d.service_calls += 1;
+        let status = self.target.status(id).await?;
+        let (action, state) = after_claim(status.as_deref());
+        if action == Action::Pause {
+            d.service_calls += 1;
+            let now = self.target.pause(id).await?;
+            return Ok((action, state, Some(now)));
+        }
+        Ok((action, state, status))
+    }
+}
+
+/// Why a fresh record keeps the guard quiet, in words.
+pub fn quiet_reason(kind: &str, r: &PauseRecord) -> String {
+    let when = ms_to_rfc3339(r.at_ms).unwrap_or_default();
+    match r.state {
+        PauseState::Claiming => format!(
+            "another invocation ({}) is pausing the {kind} since {when}",
+            r.claim_id
+        ),
+        PauseState::Paused => format!("paused by {} at {when}: {}", r.by, r.reason),
+        PauseState::FoundPaused => format!(
+            "the breaker tripped at {when} ({}) and the {kind} was already paused",
+            r.reason
+        ),
+        PauseState::NotActive => format!(
+            "the breaker tripped at {when} ({}) and the {kind} was {}",
+            r.reason,
+            r.resource_status.as_deref().unwrap_or("gone")
+        ),
+        PauseState::Cleared => format!("cleared by {} at {when}", r.by),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::breaker::WindowCounts;
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+
+    const NOW: i64 = 1_800_000_000_000;
+    const PID: &str = "1111111111111-abcde1";
+
+    /// An in-memory store with the same rules as the DynamoDB adapter (conditional writes under
+    /// one lock), and a fake pipeline.
+    #[derive(Default)]
+    struct Fake {
+        events: Mutex<HashMap<String, Vec<WindowEvent>>>,
+        records: Mutex<HashMap<String, PauseRecord>>,
+        status: Mutex<Option<String>>,
+        calls: Mutex<Vec<&'static str>>,
+        fail_pause: Mutex<bool>,
+    }
+
+    impl Fake {
+        fn active() -> Self {
+            let f = Self::default();
+            *f.status.lock().unwrap() = Some("Active".into());
+            f
+        }
+        fn calls(&self) -> Vec<&'static str> {
+            self.calls.lock().unwrap().clone()
+        }
+    }
+
+    fn err(op: &'static str) -> AwsError {
+        AwsError {
+            service: "elastictranscoder",
+            operation: op,
+            kind: AwsErrorKind::ServerError,
+            status: Some(503),
+            code: Some("ServiceUnavailable".into()),
+            message: "down".into(),
+        }
+    }
+
+    #[async_trait]
+    impl WindowStore for &Fake {
+        async fn record_event(&self, key: &str, e: &WindowEvent, _: i64) -> ApiResult<bool> {
+            self.calls.lock().unwrap().push("record");
+            let mut m = self.events.lock().unwrap();
+            let v = m.entry(key.to_string()).or_default();
+            if v.iter().any(|x| x.at_ms == e.at_ms && x.id == e.id) {
+                return Ok(false);
+            }
+            v.push(e.clone());
+            Ok(true)
+        }
+        async fn events(&self, key: &str, from: i64, to: i64) -> ApiResult<Vec<WindowEvent>> {
+            self.calls.lock().unwrap().push("query");
+            Ok(self.events.lock().unwrap().get(key).map_or(vec![], |v| {
+                v.iter()
+                    .filter(|e| e.at_ms >= from && e.at_ms <= to)
+                    .cloned()
+                    .collect()
+            }))
+        }
+    }
+
+    #[async_trait]
+    impl PauseStore for &Fake {
+        async fn read_pause(&self, key: &str) -> ApiResult<Option<PauseRecord>> {
+            self.calls.lock().unwrap().push("read_pause");
+            Ok(self.records.lock().unwrap().get(key).cloned())
+        }
+        async fn claim_pause(
+            &self,
+            key: &str,
+            r: &PauseRecord,
+            now: i64,
+            cooldown: i64,
+        ) -> ApiResult<bool> {
+            self.calls.lock().unwrap().push("claim");
+            let mut m = self.records.lock().unwrap();
+            if !PauseRecord::claimable(m.get(key), now, cooldown) {
+                return Ok(false);
+            }
+            m.insert(key.to_string(), r.clone());
+            Ok(true)
+        }
+        async fn finish_pause(&self, key: &str, r: &PauseRecord) -> ApiResult<bool> {
+            self.calls.lock().unwrap().push("finish");
+            let mut m = self.records.lock().unwrap();
+            if m.get(key).map(|x| x.claim_id.as_str()) != Some(r.claim_id.as_str()) {
+                return Ok(false);
+            }
+            m.insert(key.to_string(), r.clone());
+            Ok(true)
+        }
+        async fn release_pause(&self, key: &str, claim_id: &str) -> ApiResult<()> {
+            self.calls.lock().unwrap().push("release");
+            let mut m = self.records.lock().unwrap();
+            if m.get(key).map(|x| x.claim_id.as_str()) == Some(claim_id) {
+                m.remove(key);
+            }
+            Ok(())
+        }
+    }
+
+    #[async_trait]
+    impl PauseTarget for &Fake {
+        async fn status(&self, _: &str) -> ApiResult<Option<String>> {
+            self.calls.lock().unwrap().push("ReadPipeline");
+            Ok(self.status.lock().unwrap().clone())
+        }
+        async fn pause(&self, _: &str) -> ApiResult<String> {
+            self.calls.lock().unwrap().push("UpdatePipelineStatus");
+            if *self.fail_pause.lock().unwrap() {
+                return Err(err("UpdatePipelineStatus"));
+            }
+            *self.status.lock().unwrap() = Some("Paused".into());
+            Ok("Paused".into())
+        }
+    }
+
+    fn guard(f: &Fake, policy: BreakerPolicy, dry_run: bool) -> Guard<&Fake, &Fake> {
+        Guard {
+            store: f,
+            target: f,
+            policy,
+            kind: ResourceKind::PIPELINE,
+            function: "pipeline-guard",
+            dry_run,
+        }
+    }
+
+    /// `n` pipeline-class errors named `{prefix}{i}` at `at`, decided at `at`; the last decision.
+    async fn burst(g: &Guard<&Fake, &Fake>, prefix: &str, n: usize, at: i64) -> Decision {
+        let mut last = None;
+        for i in 0..n {
+            let ev = error(&format!("{prefix}{i}"), at, ErrorClass::Pipeline);
+            last = Some(g.decide(&ev, at, "c", 0).await.unwrap());
+        }
+        last.expect("n > 0")
+    }
+
+    fn error(job: &str, at_ms: i64, class: ErrorClass) -> GuardEvent {
+        GuardEvent {
+            resource_id: PID.into(),
+            event: WindowEvent {
+                at_ms,
+                id: job.into(),
+                observed: Observed::Error(class),
+                code: Some(2000),
+            },
+            job_id: Some(job.into()),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_threshold_event_pauses_and_later_ones_stay_quiet_without_service_calls() {
+        let f = Fake::active();
+        let g = guard(&f, BreakerPolicy::default(), false);
+        // A backlog submitted an hour ago failing now: the events carry their own times.
+        for i in 0..4 {
+            let d = g
+                .decide(
+                    &error(
+                        &format!("j{i}"),
+                        NOW - 60_000 + i * 1000,
+                        ErrorClass::Pipeline,
+                    ),
+                    NOW,
+                    "c",
+                    0,
+                )
+                .await
+                .unwrap();
+            assert_eq!(d.action, Action::NoAction, "{}", d.reason);
+            assert_eq!(d.errors_pipeline_class, i as u32 + 1);
+        }
+        assert!(!f.calls().contains(&"ReadPipeline"));
+        let d = g
+            .decide(
+                &error("j4", NOW - 30_000, ErrorClass::Pipeline),
+                NOW,
+                "c5",
+                0,
+            )
+            .await
+            .unwrap();
+        assert_eq!(d.action, Action::Pause, "{}", d.reason);
+        assert_eq!(d.resource_status.as_deref(), Some("Paused"));
+        assert_eq!(d.pause.as_ref().unwrap().state, PauseState::Paused);
+        assert!(d.reason.contains("5 pipeline-class"), "{}", d.reason);
+        assert_eq!(d.service_calls, 2);
+
+        f.calls.lock().unwrap().clear();
+        for i in 5..50 {
+            let d = g
+                .decide(
+                    &error(&format!("j{i}"), NOW, ErrorClass::Pipeline),
+                    NOW + 1000,
+                    "c",
+                    0,
+                )
+                .await
+                .unwrap();
+            assert_eq!(d.action, Action::AlreadyPaused);
+            assert!(
+                d.reason.contains("paused by pipeline-guard"),
+                "{}",
+                d.reason
+            );
+        }
+        let calls = f.calls();
+        assert!(
+            !calls.contains(&"ReadPipeline") && !calls.contains(&"query"),
+            "{calls:?}"
+        );
+        // Recorded all the same.
+        assert_eq!(
+            f.events.lock().unwrap()[&ResourceKind::PIPELINE.key(PID)].len(),
+            50
+        );
+    }
+
+    #[tokio::test]
+    async fn a_redelivered_notification_counts_once() {
+        let f = Fake::active();
+        let g = guard(&f, BreakerPolicy::default(), false);
+        for _ in 0..10 {
+            let d = g
+                .decide(
+                    &error("same", NOW - 1000, ErrorClass::Pipeline),
+                    NOW,
+                    "c",
+                    0,
+                )
+                .await
+                .unwrap();
+            assert_eq!(d.action, Action::NoAction);
+            assert_eq!(d.errors_pipeline_class, 1);
+        }
+        assert!(!f.calls().contains(&"claim"));
+    }
+
+    #[tokio::test]
+    async fn a_failed_pause_releases_the_claim_so_a_retry_pauses() {
+        let f = Fake::active();
+        *f.fail_pause.lock().unwrap() = true;
+        let g = guard(&f, BreakerPolicy::default(), false);
+        burst(&g, "j", 4, NOW).await;
+        let trigger = error("j4", NOW, ErrorClass::Pipeline);
+        let e = g.decide(&trigger, NOW, "first", 0).await.unwrap_err();
+        assert!(e.is_retryable());
+        assert!(f.records.lock().unwrap().is_empty(), "claim released");
+        *f.fail_pause.lock().unwrap() = false;
+        // Lambda's retry: the same event again (a duplicate now) still pauses.
+        let d = g.decide(&trigger, NOW + 5000, "retry", 0).await.unwrap();
+        assert!(d.duplicate);
+        assert_eq!(d.action, Action::Pause, "{}", d.reason);
+    }
+
+    #[tokio::test]
+    async fn a_lost_claim_reports_the_pause_as_taken() {
+        let f = Fake::active();
+        let g = guard(&f, BreakerPolicy::default(), false);
+        burst(&g, "j", 4, NOW).await;
+        // Another invocation claimed between this one's read and its claim.
+        let other = PauseRecord {
+            state: PauseState::Claiming,
+            claim_id: "other".into(),
+            at_ms: NOW,
+            by: "pipeline-guard".into(),
+            trigger_job_id: None,
+            trigger_event_ms: None,
+            counts: WindowCounts::default(),
+            weighted_errors: 5.0,
+            threshold: 5.0,
+            window_minutes: 10,
+            resource_status: None,
+            reason: String::new(),
+        };
+        // Read sees nothing, claim fails: simulate by inserting after the count.
+        f.records
+            .lock()
+            .unwrap()
+            .insert(ResourceKind::PIPELINE.key(PID), other.clone());
+        let d = g
+            .decide(&error("j4", NOW, ErrorClass::Pipeline), NOW, "mine", 0)
+            .await
+            .unwrap();
+        // A fresh claim quiets before counting: reported as taken, nothing called.
+        assert_eq!(d.action, Action::PauseTaken, "{}", d.reason);
+        assert!(!f.calls().contains(&"ReadPipeline"));
+        // Its lease lapses (the holder crashed): the next event claims and pauses.
+        let d = g
+            .decide(
+                &error("j5", NOW + 1000, ErrorClass::Pipeline),
+                NOW + 121_000,
+                "mine",
+                0,
+            )
+            .await
+            .unwrap();
+        assert_eq!(d.action, Action::Pause, "{}", d.reason);
+        assert_eq!(
+            f.records.lock().unwrap()[&ResourceKind::PIPELINE.key(PID)].claim_id,
+            "mine"
+        );
+    }
+
+    #[tokio::test]
+    async fn dry_run_protected_and_weightless_events_claim_nothing_and_call_nothing() {
+        let f = Fake::active();
+        let g = guard(&f, BreakerPolicy::default(), true);
+        let mut last = None;
+        for i in 0..8 {
+            last = Some(
+                g.decide(
+                    &error(&format!("j{i}"), NOW, ErrorClass::Pipeline),
+                    NOW,
+                    "c",
+                    0,
+                )
+                .await
+                .unwrap(),
+            );
+        }
+        assert_eq!(last.unwrap().action, Action::WouldPause);
+        assert!(f.records.lock().unwrap().is_empty());
+        assert!(!f.calls().contains(&"ReadPipeline"));
+
+        let f = Fake::active();
+        let policy = BreakerPolicy {
+            protected: [PID.to_string()].into(),
+            ..BreakerPolicy::default()
+        };
+        let g = guard(&f, policy, false);
+        let d = g
+            .decide(&error("j", NOW, ErrorClass::Pipeline), NOW, "c", 0)
+            .await
+            .unwrap();
+        assert_eq!(d.action, Action::Protected);
+        assert!(f.calls().is_empty());
+
+        let f = Fake::active();
+        let g = guard(&f, BreakerPolicy::default(), false);
+        for i in 0..40 {
+            let d = g
+                .decide(&error(&format!("b{i}"), NOW, ErrorClass::Job), NOW, "c", 0)
+                .await
+                .unwrap();
+            assert_eq!(d.action, Action::NoAction);
+            assert!(d.reason.contains("cannot trip"), "{}", d.reason);
+        }
+        assert_eq!(f.calls().iter().filter(|c| **c != "record").count(), 0);
+    }
+
+    #[tokio::test]
+    async fn found_paused_and_missing_pipelines_are_recorded_and_quiet() {
+        let f = Fake::default();
+        *f.status.lock().unwrap() = Some("Paused".into());
+        let g = guard(&f, BreakerPolicy::default(), false);
+        let d = burst(&g, "j", 5, NOW).await;
+        assert_eq!(d.action, Action::AlreadyPaused);
+        assert_eq!(d.pause.unwrap().state, PauseState::FoundPaused);
+        assert!(!f.calls().contains(&"UpdatePipelineStatus"));
+
+        let f = Fake::default(); // status None: the pipeline does not exist
+        let g = guard(&f, BreakerPolicy::default(), false);
+        let d = burst(&g, "j", 5, NOW).await;
+        assert_eq!(d.action, Action::NotActive);
+        assert!(d.reason.contains("does not exist"), "{}", d.reason);
+        let d = g
+            .decide(&error("j9", NOW, ErrorClass::Pipeline), NOW, "c", 0)
+            .await
+            .unwrap();
+        assert_eq!(d.action, Action::AlreadyPaused);
+        assert!(d.reason.contains("was gone"), "{}", d.reason);
+    }
+
+    #[tokio::test]
+    async fn after_the_cool_down_a_new_burst_is_counted_from_the_pause_on() {
+        let f = Fake::active();
+        let policy = BreakerPolicy {
+            cooldown_ms: 5 * 60_000,
+            ..BreakerPolicy::default()
+        };
+        let g = guard(&f, policy, false);
+        burst(&g, "a", 5, NOW).await;
+        assert_eq!(f.status.lock().unwrap().as_deref(), Some("Paused"));
+        // Resumed elsewhere; 6 minutes later one error: the burst before the pause no longer counts.
+        *f.status.lock().unwrap() = Some("Active".into());
+        let later = NOW + 6 * 60_000;
+        let d = g
+            .decide(&error("b0", later, ErrorClass::Pipeline), later, "c", 0)
+            .await
+            .unwrap();
+        assert_eq!(d.action, Action::NoAction, "{}", d.reason);
+        assert_eq!(d.errors_pipeline_class, 1);
+        for i in 1..5 {
+            g.decide(
+                &error(&format!("b{i}"), later, ErrorClass::Pipeline),
+                later,
+                "c",
+                0,
+            )
+            .await
+            .unwrap();
+        }
+        assert_eq!(f.status.lock().unwrap().as_deref(), Some("Paused"));
+    }
+}
