@@ -142,6 +142,78 @@ impl RequestedBatchStatus {
 /// Highest S3 Batch Operations priority.
 pub const MAX_BATCH_PRIORITY: i64 = 2_147_483_647;
 
+/// What a new S3 Batch Operations job does to each object of its manifest (CreateJob's
+/// `Operation`: the operations the S3 Control document lists).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum BatchOperation {
+    /// Invoke a Lambda function per object.
+    LambdaInvoke { function_arn: String },
+    /// Copy each object into another bucket.
+    S3PutObjectCopy {
+        target_bucket_arn: String,
+        storage_class: Option<String>,
+        target_key_prefix: Option<String>,
+        metadata_directive: Option<String>,
+    },
+    /// Replace each object's tags.
+    S3PutObjectTagging {
+        tags: std::collections::BTreeMap<String, String>,
+    },
+    /// Set each object's canned ACL.
+    S3PutObjectAcl { canned_acl: String },
+    /// Restore each archived object for `expiration_days` at `tier` (BULK / STANDARD).
+    S3InitiateRestoreObject { expiration_days: i32, tier: String },
+}
+
+impl BatchOperation {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::LambdaInvoke { .. } => "LambdaInvoke",
+            Self::S3PutObjectCopy { .. } => "S3PutObjectCopy",
+            Self::S3PutObjectTagging { .. } => "S3PutObjectTagging",
+            Self::S3PutObjectAcl { .. } => "S3PutObjectAcl",
+            Self::S3InitiateRestoreObject { .. } => "S3InitiateRestoreObject",
+        }
+    }
+}
+
+/// A CSV manifest (`S3BatchOperations_CSV_20180820`): where it is and which columns it has.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchManifest {
+    pub object_arn: String,
+    /// S3 requires the manifest object's ETag.
+    pub etag: String,
+    pub object_version_id: Option<String>,
+    /// Columns: `Bucket`, `Key`, optionally `VersionId`.
+    pub fields: Vec<String>,
+}
+
+/// The completion report: off, or written to a bucket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchReport {
+    pub enabled: bool,
+    pub bucket_arn: Option<String>,
+    pub prefix: Option<String>,
+    /// `AllTasks` or `FailedTasksOnly`.
+    pub scope: Option<String>,
+}
+
+/// A job to create (CreateJob).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewBatchJob {
+    pub operation: BatchOperation,
+    pub manifest: BatchManifest,
+    pub report: BatchReport,
+    pub priority: i32,
+    pub role_arn: String,
+    pub description: Option<String>,
+    /// True: the job waits Suspended until confirmed (UpdateJobStatus Ready).
+    pub confirmation_required: bool,
+    /// Idempotency: the same token creates one job.
+    pub client_request_token: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Container {
     pub name: String,

@@ -6,8 +6,8 @@ use async_trait::async_trait;
 
 use crate::error::AwsError;
 use crate::model::{
-    BatchJob, Container, HarvestJob, NewHarvestJob, OriginEndpoint, Page, Pipeline, PipelineStatus,
-    RequestedBatchStatus, TranscodeJob, TranscodeJobStatus,
+    BatchJob, Container, HarvestJob, NewBatchJob, NewHarvestJob, OriginEndpoint, Page, Pipeline,
+    PipelineStatus, RequestedBatchStatus, TranscodeJob, TranscodeJobStatus,
 };
 use crate::policy::breaker::{PauseRecord, WindowEvent};
 
@@ -65,6 +65,13 @@ pub trait BatchJobReader: Send + Sync {
         max_results: Option<i32>,
     ) -> ApiResult<Page<BatchJob>>;
     async fn describe_job(&self, id: &str) -> ApiResult<BatchJob>;
+}
+
+/// S3 Batch Operations: create a job (CreateJob, idempotent on its client request token).
+/// Returns the job id.
+#[async_trait]
+pub trait BatchJobCreator: Send + Sync {
+    async fn create_job(&self, job: &NewBatchJob) -> ApiResult<String>;
 }
 
 /// S3 Batch Operations: change a job's priority.
@@ -201,6 +208,8 @@ pub mod iam {
     pub const TRANSCODE_JOB_CANCELLER: &[&str] = &["elastictranscoder:CancelJob"];
     pub const BATCH_JOB_READER: &[&str] = &["s3:ListJobs", "s3:DescribeJob"];
     pub const BATCH_JOB_PRIORITY: &[&str] = &["s3:UpdateJobPriority"];
+    /// CreateJob passes the batch-operations role to S3.
+    pub const BATCH_JOB_CREATOR: &[&str] = &["s3:CreateJob", "iam:PassRole"];
     pub const BATCH_JOB_STATUS: &[&str] = &["s3:UpdateJobStatus"];
     pub const CONTAINER_READER: &[&str] =
         &["mediastore:ListContainers", "mediastore:DescribeContainer"];

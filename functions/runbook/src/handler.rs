@@ -2,9 +2,9 @@
 
 use lambda_runtime::LambdaEvent;
 use mediaops::ports::{
-    AccessLogging, BatchJobPriority, BatchJobReader, BatchJobStatusChanger, ContainerReader,
-    HarvestJobCreator, HarvestJobDetails, HarvestJobLister, PauseAdmin, PipelineControl,
-    PipelineJobLister, StatusJobLister, TranscodeJobCanceller,
+    AccessLogging, BatchJobCreator, BatchJobPriority, BatchJobReader, BatchJobStatusChanger,
+    ContainerReader, HarvestJobCreator, HarvestJobDetails, HarvestJobLister, PauseAdmin,
+    PipelineControl, PipelineJobLister, StatusJobLister, TranscodeJobCanceller,
 };
 use mediaops::telemetry::Metrics;
 use mediaops::{Budget, Error};
@@ -24,7 +24,7 @@ pub async fn handle<E, B, S, P, G>(
 ) -> Result<Report, Error>
 where
     E: PipelineControl + PipelineJobLister + StatusJobLister + TranscodeJobCanceller,
-    B: BatchJobReader + BatchJobPriority + BatchJobStatusChanger,
+    B: BatchJobReader + BatchJobPriority + BatchJobStatusChanger + BatchJobCreator,
     S: ContainerReader + AccessLogging,
     P: HarvestJobCreator + HarvestJobDetails + HarvestJobLister,
     G: PauseAdmin,

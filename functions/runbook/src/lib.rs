@@ -3,6 +3,7 @@
 //! `logging.stop`) without `"confirm": true`, and any action with `"dry_run": true`, return the plan
 //! and change nothing.
 
+pub mod batch_create;
 pub mod handler;
 pub mod request;
 pub mod runbook;
@@ -22,6 +23,7 @@ pub const CAPABILITIES: &[&[&str]] = {
         BATCH_JOB_READER,
         BATCH_JOB_PRIORITY,
         BATCH_JOB_STATUS,
+        BATCH_JOB_CREATOR,
         CONTAINER_READER,
         ACCESS_LOGGING,
         HARVEST_JOB_CREATOR,

@@ -2,7 +2,7 @@
 //! parsed into a typed enum. Every error names the field and the form it expects.
 
 use chrono::{DateTime, Utc};
-use mediaops::model::{TranscodeJobStatus, MAX_BATCH_PRIORITY};
+use mediaops::model::{NewBatchJob, TranscodeJobStatus, MAX_BATCH_PRIORITY};
 use mediaops::policy::breaker::is_pipeline_id;
 use mediaops::policy::harvest::{check_window_shape, parse_time};
 use serde::de::DeserializeOwned;
@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// Every action, as the request names it.
-pub const ACTIONS: [&str; 17] = [
+pub const ACTIONS: [&str; 18] = [
     "pipeline.status",
     "pipeline.pause",
     "pipeline.resume",
@@ -18,6 +18,7 @@ pub const ACTIONS: [&str; 17] = [
     "jobs.list",
     "batch.list",
     "batch.describe",
+    "batch.create",
     "batch.set_priority",
     "batch.confirm",
     "batch.cancel",
@@ -30,7 +31,8 @@ pub const ACTIONS: [&str; 17] = [
     "help",
 ];
 
-/// Actions that change something irreversibly: they need `"confirm": true`.
+/// Actions that change something irreversibly: they need `"confirm": true`. So does
+/// `batch.create` with `"confirmation_required": false` (the job would start at once).
 pub const DESTRUCTIVE: [&str; 3] = ["pipeline.drain", "batch.cancel", "logging.stop"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,6 +69,12 @@ pub enum Action {
     },
     #[serde(rename = "batch.describe")]
     BatchDescribe { job_id: String },
+    #[serde(rename = "batch.create")]
+    BatchCreate {
+        job: NewBatchJob,
+        /// The token was derived from the request's content (none was given).
+        token_derived: bool,
+    },
     #[serde(rename = "batch.set_priority")]
     BatchSetPriority { job_id: String, priority: i32 },
     #[serde(rename = "batch.confirm")]
@@ -112,6 +120,7 @@ impl Action {
             Action::JobsList { .. } => "jobs.list",
             Action::BatchList { .. } => "batch.list",
             Action::BatchDescribe { .. } => "batch.describe",
+            Action::BatchCreate { .. } => "batch.create",
             Action::BatchSetPriority { .. } => "batch.set_priority",
             Action::BatchConfirm { .. } => "batch.confirm",
             Action::BatchCancel { .. } => "batch.cancel",
@@ -126,7 +135,10 @@ impl Action {
     }
 
     pub fn is_destructive(&self) -> bool {
-        DESTRUCTIVE.contains(&self.name())
+        match self {
+            Action::BatchCreate { job, .. } => !job.confirmation_required,
+            _ => DESTRUCTIVE.contains(&self.name()),
+        }
     }
 
     /// Whether the action changes anything (and so honours `dry_run`).
@@ -136,6 +148,7 @@ impl Action {
             Action::PipelinePause { .. }
                 | Action::PipelineResume { .. }
                 | Action::PipelineDrain { .. }
+                | Action::BatchCreate { .. }
                 | Action::BatchSetPriority { .. }
                 | Action::BatchConfirm { .. }
                 | Action::BatchCancel { .. }
@@ -406,6 +419,10 @@ pub fn parse(payload: Value) -> Result<Request, String> {
                 page_token: p.page_token,
             }
         }
+        "batch.create" => {
+            let (job, token_derived) = crate::batch_create::parse(map)?;
+            Action::BatchCreate { job, token_derived }
+        }
         "batch.describe" => Action::BatchDescribe {
             job_id: job_id(&params::<JobParams>(a, map, "{job_id}")?.job_id)?,
         },
@@ -559,6 +576,38 @@ mod tests {
     }
 
     #[test]
+    fn every_request_file_parses() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("requests");
+        let mut n = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let v: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap())
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let r = parse(v).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let name = path.file_stem().unwrap().to_string_lossy().to_string();
+            assert!(
+                name.starts_with(&r.action.name().replace(['.', '_'], "-")),
+                "{name} holds {}",
+                r.action.name()
+            );
+            if let Action::BatchCreate { job, .. } = &r.action {
+                let op = name.trim_start_matches("batch-create-");
+                let want = match op {
+                    "restore" => "S3InitiateRestoreObject",
+                    "copy" => "S3PutObjectCopy",
+                    "tagging" => "S3PutObjectTagging",
+                    "acl" => "S3PutObjectAcl",
+                    "lambda" => "LambdaInvoke",
+                    other => panic!("unexpected batch-create file {other}"),
+                };
+                assert_eq!(job.operation.name(), want);
+            }
+            n += 1;
+        }
+        assert!(n >= 23, "{n} request files");
+    }
+
+    #[test]
     fn valid_requests_for_every_action() {
         let cases = [
             json!({ "action": "pipeline.status", "pipeline_id": P }),
@@ -570,6 +619,7 @@ mod tests {
             json!({ "action": "batch.list" }),
             json!({ "action": "batch.list", "statuses": ["Suspended", "Active"], "limit": 5 }),
             json!({ "action": "batch.describe", "job_id": J }),
+            serde_json::from_str(include_str!("../requests/batch-create-restore.json")).unwrap(),
             json!({ "action": "batch.set_priority", "job_id": J, "priority": 2147483647 }),
             json!({ "action": "batch.set_priority", "job_id": J, "priority": 0 }),
             json!({ "action": "batch.confirm", "job_id": J }),

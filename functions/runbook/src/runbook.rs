@@ -14,9 +14,9 @@ use mediaops::model::{
 use mediaops::ops::{create_harvest_idempotent, HarvestCreate};
 use mediaops::policy::breaker::{PauseRecord, PauseState, WindowCounts};
 use mediaops::ports::{
-    AccessLogging, BatchJobPriority, BatchJobReader, BatchJobStatusChanger, ContainerReader,
-    HarvestJobCreator, HarvestJobDetails, HarvestJobLister, PauseAdmin, PipelineControl,
-    PipelineJobLister, StatusJobLister, TranscodeJobCanceller,
+    AccessLogging, BatchJobCreator, BatchJobPriority, BatchJobReader, BatchJobStatusChanger,
+    ContainerReader, HarvestJobCreator, HarvestJobDetails, HarvestJobLister, PauseAdmin,
+    PipelineControl, PipelineJobLister, StatusJobLister, TranscodeJobCanceller,
 };
 use mediaops::{AwsError, Budget, Error};
 use serde::Serialize;
@@ -59,6 +59,44 @@ pub struct Runbook<E, B, S, P, G> {
     pub package: P,
     /// The guards' pause records (`GUARD_TABLE`), when configured.
     pub guard: Option<G>,
+}
+
+/// `batch.create`'s plan, in one line.
+fn create_plan(job: &mediaops::model::NewBatchJob, token_derived: bool) -> String {
+    let report = if job.report.enabled {
+        format!(
+            "report ({}) to {}{}",
+            job.report.scope.as_deref().unwrap_or("AllTasks"),
+            job.report.bucket_arn.as_deref().unwrap_or(""),
+            job.report
+                .prefix
+                .as_deref()
+                .map(|p| format!("/{p}"))
+                .unwrap_or_default()
+        )
+    } else {
+        "no completion report".to_string()
+    };
+    format!(
+        "create an S3 Batch Operations job: {} over the manifest {} (ETag {}), priority {}, role {}, {}; {}; idempotency token {} ({})",
+        job.operation.name(),
+        job.manifest.object_arn,
+        job.manifest.etag,
+        job.priority,
+        job.role_arn,
+        report,
+        if job.confirmation_required {
+            "held Suspended until batch.confirm"
+        } else {
+            "starts at once (confirmation_required: false)"
+        },
+        job.client_request_token,
+        if token_derived {
+            "derived from the request: the same request creates one job"
+        } else {
+            "given"
+        }
+    )
 }
 
 /// The guard's pause record of a pipeline, in words, for `pipeline.status`.
@@ -178,7 +216,7 @@ where
 impl<E, B, S, P, G> Runbook<E, B, S, P, G>
 where
     E: PipelineControl + PipelineJobLister + StatusJobLister + TranscodeJobCanceller,
-    B: BatchJobReader + BatchJobPriority + BatchJobStatusChanger,
+    B: BatchJobReader + BatchJobPriority + BatchJobStatusChanger + BatchJobCreator,
     S: ContainerReader + AccessLogging,
     P: HarvestJobCreator + HarvestJobDetails + HarvestJobLister,
     G: PauseAdmin,
@@ -264,11 +302,39 @@ where
         if a.mutates() && !execute {
             r.note = Some(if req.dry_run {
                 "dry run: nothing was changed".into()
+            } else if matches!(a, Action::BatchCreate { .. }) {
+                "batch.create with \"confirmation_required\": false starts the job at once: nothing was changed; repeat with \"confirm\": true, or keep confirmation_required (the default) and confirm later with batch.confirm".into()
             } else {
                 format!("{} is destructive: nothing was changed; repeat with \"confirm\": true to carry out this plan", a.name())
             });
         }
         match a {
+            Action::BatchCreate { job, token_derived } => {
+                r.plan.push(create_plan(job, *token_derived));
+                if execute {
+                    let id = self.batch.create_job(job).await?;
+                    r.executed = true;
+                    let created = self.batch.describe_job(&id).await?;
+                    r.result = json!({
+                        "job_id": id,
+                        "status": created.status,
+                        "priority": created.priority,
+                        "operation": job.operation.name(),
+                        "client_request_token": job.client_request_token,
+                        "confirmation_required": job.confirmation_required,
+                        "next": if job.confirmation_required {
+                            format!("the job waits Suspended: confirm it with {{\"action\": \"batch.confirm\", \"job_id\": \"{id}\"}} or cancel it with batch.cancel")
+                        } else {
+                            "the job runs as soon as S3 has prepared it".to_string()
+                        },
+                    });
+                } else {
+                    r.result = json!({
+                        "would_create": job,
+                        "client_request_token": job.client_request_token,
+                    });
+                }
+            }
             Action::Help => {
                 r.result = json!({ "actions": ACTIONS, "destructive (need \"confirm\": true)": DESTRUCTIVE, "every action": "accepts \"dry_run\": true" });
             }

@@ -3,6 +3,8 @@
 # (when, the counts, the threshold, the trigger job). Then they drain it: first without confirm
 # (the plan, nothing changes), then confirmed (its 40 queued jobs are cancelled). Then the newest
 # errors, the batch jobs awaiting confirmation, confirming one, and the access-logging picture.
+# Then they start a restore of archived masters with batch.create: created Suspended (held for
+# confirmation) with priority 50; the same request again returns the same job, not a second one.
 # A mistyped request is refused.
 echo '{ "action": "pipeline.status", "pipeline_id": "2222222222222-promo1" }' >"$work/promo-status.json"
 confirmed_drain="$work/pipeline-drain-confirmed.json"
@@ -14,4 +16,6 @@ run runbook \
   functions/runbook/requests/jobs-list-errors.json \
   functions/runbook/requests/batch-confirm.json \
   functions/runbook/requests/logging-status.json \
+  functions/runbook/requests/batch-create-restore.json \
+  functions/runbook/requests/batch-create-restore.json \
   "$work/typo.json"

@@ -113,12 +113,12 @@ fn job_status_error(msg: impl Into<String>) -> ApiError {
     ApiError::new(400, "JobStatusException", msg)
 }
 
-/// The child elements of the document's root: name → inner XML (raw, not unescaped).
-pub fn top_level_fields(xml: &str) -> Result<HashMap<String, String>, String> {
+/// The child elements of the document's root, in order: (name, inner XML raw, not unescaped).
+pub fn top_level_list(xml: &str) -> Result<Vec<(String, String)>, String> {
     let mut reader = Reader::from_str(xml);
     let mut depth = 0usize;
     let mut current: Option<(String, usize)> = None;
-    let mut fields = HashMap::new();
+    let mut fields = Vec::new();
     loop {
         let before = reader.buffer_position() as usize;
         match reader.read_event() {
@@ -132,14 +132,14 @@ pub fn top_level_fields(xml: &str) -> Result<HashMap<String, String>, String> {
             Ok(Event::End(_)) => {
                 if depth == 2 {
                     if let Some((name, start)) = current.take() {
-                        fields.insert(name, xml.get(start..before).unwrap_or("").to_string());
+                        fields.push((name, xml.get(start..before).unwrap_or("").to_string()));
                     }
                 }
                 depth = depth.saturating_sub(1);
             }
             Ok(Event::Empty(e)) if depth == 1 => {
                 let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
-                fields.insert(name, String::new());
+                fields.push((name, String::new()));
             }
             Ok(Event::Eof) => break,
             Err(e) => return Err(format!("malformed XML: {e}")),
@@ -149,16 +149,233 @@ pub fn top_level_fields(xml: &str) -> Result<HashMap<String, String>, String> {
     Ok(fields)
 }
 
-fn first_element_name(xml: &str) -> Option<String> {
-    let mut reader = Reader::from_str(xml);
-    loop {
-        match reader.read_event() {
-            Ok(Event::Start(e)) | Ok(Event::Empty(e)) => {
-                return Some(String::from_utf8_lossy(e.local_name().as_ref()).into_owned())
+/// The child elements of the document's root: name → inner XML (raw, not unescaped; the last
+/// of repeated names).
+pub fn top_level_fields(xml: &str) -> Result<HashMap<String, String>, String> {
+    Ok(top_level_list(xml)?.into_iter().collect())
+}
+
+/// The children of an element's inner XML.
+fn children(inner: &str) -> Result<HashMap<String, String>, ApiError> {
+    top_level_fields(&format!("<r>{inner}</r>")).map_err(invalid)
+}
+
+fn children_list(inner: &str) -> Result<Vec<(String, String)>, ApiError> {
+    top_level_list(&format!("<r>{inner}</r>")).map_err(invalid)
+}
+
+/// CreateJob's validation errors, as the operation's model names them.
+fn invalid(msg: impl Into<String>) -> ApiError {
+    ApiError::new(400, "BadRequestException", msg)
+}
+
+const MANIFEST_FORMATS: [&str; 2] = [
+    "S3BatchOperations_CSV_20180820",
+    "S3InventoryReport_CSV_20161130",
+];
+const MANIFEST_FIELDS: [&str; 4] = ["Ignore", "Bucket", "Key", "VersionId"];
+const STORAGE_CLASSES: [&str; 7] = [
+    "STANDARD",
+    "STANDARD_IA",
+    "ONEZONE_IA",
+    "GLACIER",
+    "INTELLIGENT_TIERING",
+    "DEEP_ARCHIVE",
+    "GLACIER_IR",
+];
+const CANNED_ACLS: [&str; 7] = [
+    "private",
+    "public-read",
+    "public-read-write",
+    "aws-exec-read",
+    "authenticated-read",
+    "bucket-owner-read",
+    "bucket-owner-full-control",
+];
+
+fn required(f: &HashMap<String, String>, name: &str, at: &str) -> Result<String, ApiError> {
+    f.get(name)
+        .map(|t| text(t))
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| invalid(format!("{at}{name} is required")))
+}
+
+fn enum_value(value: &str, allowed: &[&str], what: &str) -> Result<(), ApiError> {
+    if allowed.contains(&value) {
+        Ok(())
+    } else {
+        Err(invalid(format!(
+            "{what} {value:?} is not one of {}",
+            allowed.join(", ")
+        )))
+    }
+}
+
+fn s3_arn(value: &str, what: &str) -> Result<(), ApiError> {
+    if value.starts_with("arn:") && value.split(':').nth(2) == Some("s3") {
+        Ok(())
+    } else {
+        Err(invalid(format!("{what} {value:?} is not an S3 ARN")))
+    }
+}
+
+/// What S3 Control checks of one operation's members.
+fn validate_operation(name: &str, inner: &str) -> Result<(), ApiError> {
+    let f = children(inner)?;
+    let at = format!("Operation.{name}.");
+    match name {
+        "LambdaInvoke" => {
+            let arn = required(&f, "FunctionArn", &at)?;
+            if !(arn.contains(":lambda:")
+                || arn
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_:".contains(c)))
+            {
+                return Err(invalid(format!(
+                    "{at}FunctionArn {arn:?} is not a Lambda function"
+                )));
             }
-            Ok(Event::Eof) | Err(_) => return None,
-            _ => {}
         }
+        "S3PutObjectCopy" => {
+            s3_arn(
+                &required(&f, "TargetResource", &at)?,
+                &format!("{at}TargetResource"),
+            )?;
+            if let Some(c) = f.get("StorageClass") {
+                enum_value(&text(c), &STORAGE_CLASSES, &format!("{at}StorageClass"))?;
+            }
+            if let Some(d) = f.get("MetadataDirective") {
+                enum_value(
+                    &text(d),
+                    &["COPY", "REPLACE"],
+                    &format!("{at}MetadataDirective"),
+                )?;
+            }
+        }
+        "S3PutObjectTagging" => {
+            // TagSet is optional in the model (absent or empty: the objects end with no tags).
+            let tags = f.get("TagSet").map(String::as_str).unwrap_or("");
+            for (_, tag) in children_list(tags)? {
+                let t = children(&tag)?;
+                let key = required(&t, "Key", &format!("{at}TagSet.member."))?;
+                if key.chars().count() > 128 {
+                    return Err(invalid(format!(
+                        "{at}TagSet: key {key:?} is longer than 128 characters"
+                    )));
+                }
+                if !t.contains_key("Value") {
+                    return Err(invalid(format!("{at}TagSet.member.Value is required")));
+                }
+            }
+        }
+        "S3PutObjectAcl" => {
+            let policy = f
+                .get("AccessControlPolicy")
+                .ok_or_else(|| invalid(format!("{at}AccessControlPolicy is required")))?;
+            let p = children(policy)?;
+            match (p.get("CannedAccessControlList"), p.get("AccessControlList")) {
+                (Some(c), _) => enum_value(
+                    &text(c),
+                    &CANNED_ACLS,
+                    &format!("{at}AccessControlPolicy.CannedAccessControlList"),
+                )?,
+                (None, Some(_)) => {}
+                (None, None) => {
+                    return Err(invalid(format!(
+                    "{at}AccessControlPolicy needs CannedAccessControlList or AccessControlList"
+                )))
+                }
+            }
+        }
+        "S3InitiateRestoreObject" => {
+            let days = required(&f, "ExpirationInDays", &at)?;
+            if days.parse::<i64>().map_or(true, |d| d < 0) {
+                return Err(invalid(format!(
+                    "{at}ExpirationInDays {days:?} is not a number of days"
+                )));
+            }
+            if let Some(t) = f.get("GlacierJobTier") {
+                enum_value(
+                    &text(t),
+                    &["BULK", "STANDARD"],
+                    &format!("{at}GlacierJobTier"),
+                )?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn validate_manifest(inner: &str) -> Result<(), ApiError> {
+    let m = children(inner)?;
+    let spec = children(
+        m.get("Spec")
+            .ok_or_else(|| invalid("Manifest.Spec is required"))?,
+    )?;
+    let format = required(&spec, "Format", "Manifest.Spec.")?;
+    enum_value(&format, &MANIFEST_FORMATS, "Manifest.Spec.Format")?;
+    if format == "S3BatchOperations_CSV_20180820" {
+        let fields: Vec<String> =
+            children_list(spec.get("Fields").map(String::as_str).unwrap_or(""))?
+                .into_iter()
+                .map(|(_, v)| text(&v))
+                .collect();
+        if fields.is_empty() {
+            return Err(invalid(
+                "Manifest.Spec.Fields is required for a CSV manifest",
+            ));
+        }
+        for f in &fields {
+            enum_value(f, &MANIFEST_FIELDS, "Manifest.Spec.Fields member")?;
+        }
+        if fields.first().map(String::as_str) != Some("Bucket")
+            || fields.get(1).map(String::as_str) != Some("Key")
+        {
+            return Err(invalid(format!(
+                "Manifest.Spec.Fields {fields:?} must begin with Bucket, Key"
+            )));
+        }
+    }
+    let loc = children(
+        m.get("Location")
+            .ok_or_else(|| invalid("Manifest.Location is required"))?,
+    )?;
+    let arn = required(&loc, "ObjectArn", "Manifest.Location.")?;
+    s3_arn(&arn, "Manifest.Location.ObjectArn")?;
+    if !arn.split(":::").nth(1).is_some_and(|r| {
+        r.split_once('/')
+            .is_some_and(|(b, k)| !b.is_empty() && !k.is_empty())
+    }) {
+        return Err(invalid(format!(
+            "Manifest.Location.ObjectArn {arn:?} does not name an object"
+        )));
+    }
+    required(&loc, "ETag", "Manifest.Location.")?;
+    Ok(())
+}
+
+fn validate_report(inner: &str) -> Result<(), ApiError> {
+    let r = children(inner)?;
+    let enabled = required(&r, "Enabled", "Report.")?;
+    match enabled.as_str() {
+        "false" => Ok(()),
+        "true" => {
+            s3_arn(&required(&r, "Bucket", "Report.")?, "Report.Bucket")?;
+            enum_value(
+                &required(&r, "Format", "Report.")?,
+                &["Report_CSV_20180820"],
+                "Report.Format",
+            )?;
+            enum_value(
+                &required(&r, "ReportScope", "Report.")?,
+                &["AllTasks", "FailedTasksOnly"],
+                "Report.ReportScope",
+            )
+        }
+        other => Err(invalid(format!(
+            "Report.Enabled {other:?} is not true or false"
+        ))),
     }
 }
 
@@ -286,50 +503,89 @@ pub fn handle(call: &Call, req: &Req, world: &mut World, state: &State) -> Resul
                 .get("ClientRequestToken")
                 .map(|t| text(t))
                 .filter(|t| !t.is_empty())
-                .ok_or_else(|| bad_request("ClientRequestToken is required"))?;
-            if let Some(existing) = s3.tokens.get(&(account.clone(), token.clone())) {
-                return Ok(result(
-                    "CreateJobResult",
-                    &format!("<JobId>{}</JobId>", xml_escape(existing)),
-                ));
+                .ok_or_else(|| invalid("ClientRequestToken is required"))?;
+            if token.len() > 64 {
+                return Err(invalid("ClientRequestToken must be at most 64 characters"));
             }
             let role = f
                 .get("RoleArn")
                 .map(|t| text(t))
                 .filter(|t| !t.is_empty())
-                .ok_or_else(|| bad_request("RoleArn is required"))?;
+                .ok_or_else(|| invalid("RoleArn is required"))?;
+            if !(role.starts_with("arn:aws") && role.contains(":iam::") && role.contains(":role/"))
+            {
+                return Err(invalid(format!("RoleArn {role:?} is not an IAM role ARN")));
+            }
             let priority: i64 = f
                 .get("Priority")
                 .map(|t| text(t))
-                .ok_or_else(|| bad_request("Priority is required"))?
+                .ok_or_else(|| invalid("Priority is required"))?
                 .parse()
-                .map_err(|_| bad_request("Priority must be an integer"))?;
+                .map_err(|_| invalid("Priority must be an integer"))?;
             if !(0..=MAX_PRIORITY).contains(&priority) {
-                return Err(bad_request(format!(
+                return Err(invalid(format!(
                     "Priority must be between 0 and {MAX_PRIORITY}"
                 )));
+            }
+            if f.get("Description")
+                .is_some_and(|d| text(d).chars().count() > 256)
+            {
+                return Err(invalid("Description must be at most 256 characters"));
             }
             let operation_xml = f
                 .get("Operation")
                 .cloned()
-                .ok_or_else(|| bad_request("Operation is required"))?;
-            let operation = first_element_name(&operation_xml)
-                .ok_or_else(|| bad_request("Operation must name exactly one operation"))?;
+                .ok_or_else(|| invalid("Operation is required"))?;
+            let ops = children_list(&operation_xml)?;
+            let [(operation, op_inner)] = ops.as_slice() else {
+                return Err(invalid("Operation must name exactly one operation"));
+            };
+            validate_operation(operation, op_inner)?;
+            let operation = operation.clone();
             let report_xml = f
                 .get("Report")
                 .cloned()
-                .ok_or_else(|| bad_request("Report is required"))?;
+                .ok_or_else(|| invalid("Report is required"))?;
+            validate_report(&report_xml)?;
             let manifest_xml = match (f.get("Manifest"), f.get("ManifestGenerator")) {
-                (Some(m), _) => m.clone(),
-                (None, Some(_)) => DEFAULT_MANIFEST_XML.to_string(),
-                (None, None) => {
-                    return Err(bad_request("Manifest or ManifestGenerator is required"))
+                (Some(m), _) => {
+                    validate_manifest(m)?;
+                    m.clone()
                 }
+                (None, Some(_)) => DEFAULT_MANIFEST_XML.to_string(),
+                (None, None) => return Err(invalid("Manifest or ManifestGenerator is required")),
             };
             let confirmation_required = f
                 .get("ConfirmationRequired")
                 .map(|t| text(t) == "true")
                 .unwrap_or(false);
+            // The same token again: the same job if the request is the same, else refused.
+            if let Some(existing) = s3.tokens.get(&(account.clone(), token.clone())) {
+                let same = s3
+                    .jobs
+                    .get(&(account.clone(), existing.clone()))
+                    .is_some_and(|j| {
+                        j.operation_xml == operation_xml
+                            && j.manifest_xml == manifest_xml
+                            && j.report_xml == report_xml
+                            && j.priority == priority
+                            && j.role_arn == role
+                            && j.confirmation_required == confirmation_required
+                    });
+                if !same {
+                    return Err(ApiError::new(
+                        409,
+                        "IdempotencyException",
+                        format!(
+                            "ClientRequestToken {token:?} was used for a different job request"
+                        ),
+                    ));
+                }
+                return Ok(result(
+                    "CreateJobResult",
+                    &format!("<JobId>{}</JobId>", xml_escape(existing)),
+                ));
+            }
             let seq = state.next_seq();
             let job = BatchJob {
                 account_id: account,
@@ -531,10 +787,11 @@ mod tests {
         assert_eq!(text(&f["Description"]), "a & b");
         assert_eq!(f["Report"], "");
         assert!(f["Operation"].starts_with("<S3PutObjectTagging><TagSet>"));
-        assert_eq!(
-            first_element_name(&f["Operation"]).as_deref(),
-            Some("S3PutObjectTagging")
-        );
+        let ops = children_list(&f["Operation"]).unwrap();
+        assert_eq!(ops.len(), 1);
+        assert_eq!(ops[0].0, "S3PutObjectTagging");
+        let tags = children_list(&children(&ops[0].1).unwrap()["TagSet"]).unwrap();
+        assert_eq!(tags.len(), 1, "lists keep every member");
     }
 
     #[test]

@@ -130,6 +130,29 @@ impl TestEnv {
     }
 }
 
+/// The runbook with the production adapters on a test environment (the guard's table when
+/// started with [`TestEnv::with_store`]).
+pub type TestRunbook = runbook::runbook::Runbook<
+    mediaops::aws::TranscoderAdapter,
+    mediaops::aws::S3ControlAdapter,
+    mediaops::aws::MediaStoreAdapter,
+    mediaops::aws::MediaPackageAdapter,
+    mediaops::aws::DynamoWindowStore,
+>;
+
+pub fn runbook(env: &TestEnv) -> TestRunbook {
+    runbook::runbook::Runbook {
+        transcoder: env.clients.transcoder(),
+        batch: env
+            .clients
+            .s3control()
+            .expect("MEDIAOPS_ACCOUNT_ID in test settings"),
+        store: env.clients.mediastore(),
+        package: env.clients.mediapackage(),
+        guard: env.store.as_ref().map(|s| s.window_store()),
+    }
+}
+
 /// Event fixtures in the shapes AWS delivers.
 pub mod fixtures {
     use serde_json::{json, Value};

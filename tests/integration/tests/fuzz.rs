@@ -201,6 +201,7 @@ proptest! {
         any_json(),
         mutate(file("functions/runbook/requests/harvest-create.json")),
         mutate(file("functions/runbook/requests/batch-cancel.json")),
+        mutate(file("functions/runbook/requests/batch-create-copy.json")),
         mutate(file("functions/runbook/requests/jobs-list-pipeline.json")),
         mutate(file("functions/runbook/requests/pipeline-drain.json")),
     ]) {

@@ -11,28 +11,12 @@ use mediaops::Error;
 use mediaops_integration_tests::{Seed, TestEnv};
 use mediaops_lambda_stub::{workspace_binary, FunctionProcess, Outcome, SpawnOptions};
 use runbook::request::parse;
-use runbook::runbook::{Report, Runbook};
+use runbook::runbook::Report;
 use serde_json::{json, Value};
 
 const P: &str = "1111111111111-drain1";
 
-type Rb = Runbook<
-    mediaops::aws::TranscoderAdapter,
-    mediaops::aws::S3ControlAdapter,
-    mediaops::aws::MediaStoreAdapter,
-    mediaops::aws::MediaPackageAdapter,
-    mediaops::aws::DynamoWindowStore,
->;
-
-fn runbook(env: &TestEnv) -> Rb {
-    Runbook {
-        transcoder: env.clients.transcoder(),
-        batch: env.clients.s3control().unwrap(),
-        store: env.clients.mediastore(),
-        package: env.clients.mediapackage(),
-        guard: env.store.as_ref().map(|s| s.window_store()),
-    }
-}
+use mediaops_integration_tests::{runbook, TestRunbook as Rb};
 
 async fn run(rb: &Rb, request: Value) -> Result<Report, Error> {
     rb.run(&parse(request).unwrap(), Budget::unlimited()).await
