@@ -2,7 +2,8 @@
 //!
 //! Endpoint overrides: `AWS_ENDPOINT_URL` and the per-service variables
 //! (`AWS_ENDPOINT_URL_ELASTIC_TRANSCODER`, `AWS_ENDPOINT_URL_S3_CONTROL`, `AWS_ENDPOINT_URL_MEDIAPACKAGE`,
-//! `AWS_ENDPOINT_URL_MEDIASTORE`, `AWS_ENDPOINT_URL_DYNAMODB`) are honoured, so the same binary talks to the local emulator.
+//! `AWS_ENDPOINT_URL_MEDIASTORE`, `AWS_ENDPOINT_URL_MEDIACONVERT`, `AWS_ENDPOINT_URL_DYNAMODB`)
+//! are honoured, so the same binary talks to the local emulator.
 //! S3 Control's endpoint rules put the account id into the host name (`123456789012.127.0.0.1`), which
 //! cannot resolve for a local override, so under an override S3 Control uses the URL as given.
 
@@ -12,6 +13,8 @@ use aws_config::{BehaviorVersion, SdkConfig};
 
 #[cfg(feature = "dynamodb")]
 use crate::aws::DynamoWindowStore;
+#[cfg(feature = "mediaconvert")]
+use crate::aws::MediaConvertAdapter;
 #[cfg(feature = "mediapackage")]
 use crate::aws::MediaPackageAdapter;
 #[cfg(feature = "mediastore")]
@@ -36,6 +39,8 @@ pub struct Clients {
     pub mediastore: aws_sdk_mediastore::Client,
     #[cfg(feature = "dynamodb")]
     pub dynamodb: aws_sdk_dynamodb::Client,
+    #[cfg(feature = "mediaconvert")]
+    pub mediaconvert: aws_sdk_mediaconvert::Client,
     #[cfg_attr(not(feature = "s3control"), allow(dead_code))]
     account_id: Option<String>,
 }
@@ -118,6 +123,8 @@ impl Clients {
             mediastore: aws_sdk_mediastore::Client::new(sdk),
             #[cfg(feature = "dynamodb")]
             dynamodb: aws_sdk_dynamodb::Client::new(sdk),
+            #[cfg(feature = "mediaconvert")]
+            mediaconvert: aws_sdk_mediaconvert::Client::new(sdk),
             account_id: settings.account_id.clone(),
         }
     }
@@ -130,6 +137,11 @@ impl Clients {
     #[cfg(feature = "mediastore")]
     pub fn mediastore(&self) -> MediaStoreAdapter {
         MediaStoreAdapter::new(self.mediastore.clone())
+    }
+
+    #[cfg(feature = "mediaconvert")]
+    pub fn mediaconvert(&self) -> MediaConvertAdapter {
+        MediaConvertAdapter::new(self.mediaconvert.clone())
     }
 
     /// The guards' window store in `table` (`GUARD_TABLE`).

@@ -9,12 +9,12 @@ use chrono::{TimeZone, Utc};
 use serde::Serialize;
 
 use crate::error::{AwsError, AwsErrorKind};
-use crate::model::PipelineStatus;
+use crate::model::{PipelineStatus, QueueStatus};
 use crate::policy::breaker::{
     after_claim, pick_window, plan, Action, BreakerPolicy, ErrorClass, Observed, PauseRecord,
     PauseState, Step, WindowEvent, WindowPick,
 };
-use crate::ports::{ApiResult, PauseStore, PipelineControl, WindowStore};
+use crate::ports::{ApiResult, PauseStore, PipelineControl, QueueControl, WindowStore};
 
 /// The service side of a guard: read a resource's status and pause it.
 #[async_trait]
@@ -48,6 +48,29 @@ impl<C: PipelineControl> PauseTarget for PipelineTarget<C> {
     }
 }
 
+/// A MediaConvert queue as a [`PauseTarget`] (GetQueue, UpdateQueue PAUSED).
+#[derive(Debug, Clone)]
+pub struct QueueTarget<C>(pub C);
+
+#[async_trait]
+impl<C: QueueControl> PauseTarget for QueueTarget<C> {
+    async fn status(&self, name: &str) -> ApiResult<Option<String>> {
+        match self.0.get_queue(name).await {
+            Ok(q) => Ok(Some(q.status)),
+            Err(e) if e.kind == AwsErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn pause(&self, name: &str) -> ApiResult<String> {
+        Ok(self
+            .0
+            .update_queue_status(name, QueueStatus::Paused)
+            .await?
+            .status)
+    }
+}
+
 /// What a guard guards, in words and keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ResourceKind {
@@ -61,6 +84,10 @@ impl ResourceKind {
     pub const PIPELINE: Self = Self {
         name: "pipeline",
         service: "Elastic Transcoder",
+    };
+    pub const QUEUE: Self = Self {
+        name: "queue",
+        service: "MediaConvert",
     };
 
     /// The store key of one resource.
@@ -134,9 +161,9 @@ pub fn ms_to_rfc3339(ms: i64) -> Option<String> {
         .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
 }
 
-fn describe_counts(pick: &WindowPick, window_minutes: i64) -> String {
+fn describe_counts(kind: &str, pick: &WindowPick, window_minutes: i64) -> String {
     let c = &pick.counts;
-    let mut parts = vec![format!("{} pipeline-class errors", c.pipeline_errors)];
+    let mut parts = vec![format!("{} {kind}-class errors", c.pipeline_errors)];
     if c.job_errors > 0 {
         parts.push(format!("{} job-class errors", c.job_errors));
     }
@@ -219,7 +246,7 @@ where
                 Observed::Error(c) => format!(
                     "{}-class error recorded{dup}; its weight is 0, so it cannot trip the breaker",
                     match c {
-                        ErrorClass::Pipeline => "pipeline",
+                        ErrorClass::Pipeline => kind,
                         ErrorClass::Job => "job",
                     }
                 ),
@@ -264,7 +291,7 @@ where
         d.window_last = pick.last_ms.and_then(ms_to_rfc3339);
         let summary = format!(
             "{}: {}",
-            describe_counts(&pick, d.window_minutes),
+            describe_counts(kind, &pick, d.window_minutes),
             pick.verdict.reason
         );
 
@@ -305,7 +332,7 @@ where
                     resource_status: None,
                     reason: format!(
                         "{} (weighted {}, threshold {})",
-                        describe_counts(&pick, d.window_minutes),
+                        describe_counts(kind, &pick, d.window_minutes),
                         pick.verdict.weighted,
                         p.threshold
                     ),

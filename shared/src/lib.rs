@@ -10,6 +10,7 @@
 
 pub mod aws;
 pub mod budget;
+pub mod bulk;
 pub mod clients;
 pub mod config;
 pub mod error;

@@ -291,3 +291,56 @@ mod tests {
         assert_eq!(TranscodeJobStatus::parse("Failed"), None);
     }
 }
+
+/// MediaConvert queue status as UpdateQueue accepts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum QueueStatus {
+    Active,
+    Paused,
+}
+
+impl QueueStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "ACTIVE",
+            Self::Paused => "PAUSED",
+        }
+    }
+}
+
+/// A MediaConvert queue, as GetQueue reports it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Queue {
+    pub name: String,
+    pub arn: Option<String>,
+    /// ACTIVE or PAUSED (or anything new the service may say).
+    pub status: String,
+    /// SYSTEM (the Default queue) or CUSTOM.
+    pub kind: Option<String>,
+    /// The service's estimates.
+    pub submitted_jobs: Option<i32>,
+    pub progressing_jobs: Option<i32>,
+}
+
+/// MediaConvert job statuses.
+pub const MEDIACONVERT_JOB_STATUSES: [&str; 5] =
+    ["SUBMITTED", "PROGRESSING", "COMPLETE", "CANCELED", "ERROR"];
+
+/// A MediaConvert job, as GetJob / ListJobs report it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MediaConvertJob {
+    pub id: String,
+    pub queue_arn: Option<String>,
+    pub status: String,
+    pub error_code: Option<i32>,
+    pub error_message: Option<String>,
+    pub submitted_ms: Option<i64>,
+    pub finished_ms: Option<i64>,
+}
+
+/// A queue's name from its name or ARN (`arn:aws:mediaconvert:…:queues/<name>`).
+pub fn queue_name(name_or_arn: &str) -> &str {
+    name_or_arn
+        .rsplit_once(":queues/")
+        .map_or(name_or_arn, |(_, n)| n)
+}

@@ -6,8 +6,9 @@ use async_trait::async_trait;
 
 use crate::error::AwsError;
 use crate::model::{
-    BatchJob, Container, HarvestJob, NewBatchJob, NewHarvestJob, OriginEndpoint, Page, Pipeline,
-    PipelineStatus, RequestedBatchStatus, TranscodeJob, TranscodeJobStatus,
+    BatchJob, Container, HarvestJob, MediaConvertJob, NewBatchJob, NewHarvestJob, OriginEndpoint,
+    Page, Pipeline, PipelineStatus, Queue, QueueStatus, RequestedBatchStatus, TranscodeJob,
+    TranscodeJobStatus,
 };
 use crate::policy::breaker::{PauseRecord, WindowEvent};
 
@@ -148,6 +149,33 @@ pub trait HarvestJobCreator: Send + Sync {
     async fn create_harvest_job(&self, job: &NewHarvestJob) -> ApiResult<HarvestJob>;
 }
 
+/// MediaConvert: read a queue and pause or resume it.
+#[async_trait]
+pub trait QueueControl: Send + Sync {
+    async fn get_queue(&self, name: &str) -> ApiResult<Queue>;
+    async fn update_queue_status(&self, name: &str, status: QueueStatus) -> ApiResult<Queue>;
+}
+
+/// MediaConvert: list jobs, optionally of one queue and in one status, newest first when
+/// `descending`; `max_results` 1–20.
+#[async_trait]
+pub trait MediaConvertJobLister: Send + Sync {
+    async fn list_mediaconvert_jobs(
+        &self,
+        queue: Option<&str>,
+        status: Option<&str>,
+        descending: bool,
+        max_results: Option<i32>,
+        next_token: Option<&str>,
+    ) -> ApiResult<Page<MediaConvertJob>>;
+}
+
+/// MediaConvert: cancel a job.
+#[async_trait]
+pub trait MediaConvertJobCanceller: Send + Sync {
+    async fn cancel_mediaconvert_job(&self, id: &str) -> ApiResult<()>;
+}
+
 /// The guards' window store: events by the time they happened, and one pause record per
 /// resource. `key` names the resource kind and id (`pipeline#<id>`, `queue#<name>`).
 #[async_trait]
@@ -221,6 +249,9 @@ pub mod iam {
     pub const ORIGIN_ENDPOINT_LISTER: &[&str] = &["mediapackage:ListOriginEndpoints"];
     pub const HARVEST_JOB_DETAILS: &[&str] = &["mediapackage:DescribeHarvestJob"];
     pub const HARVEST_JOB_LISTER: &[&str] = &["mediapackage:ListHarvestJobs"];
+    pub const QUEUE_CONTROL: &[&str] = &["mediaconvert:GetQueue", "mediaconvert:UpdateQueue"];
+    pub const MEDIACONVERT_JOB_LISTER: &[&str] = &["mediaconvert:ListJobs"];
+    pub const MEDIACONVERT_JOB_CANCELLER: &[&str] = &["mediaconvert:CancelJob"];
     /// Record with a conditional PutItem, count with a Query.
     pub const WINDOW_STORE: &[&str] = &["dynamodb:PutItem", "dynamodb:Query"];
     /// Read (GetItem), claim and finish (conditional PutItem), release (conditional DeleteItem).

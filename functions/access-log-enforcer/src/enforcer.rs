@@ -1,5 +1,6 @@
 //! Fetch, plan, act. Generic over the container traits so tests use fakes.
 
+use mediaops::bulk::Bulk;
 use mediaops::error::AwsErrorKind;
 use mediaops::model::Container;
 use mediaops::policy::logging::{plan, ContainerPlan, LoggingAction, LoggingPolicy};
@@ -153,10 +154,10 @@ impl<C: ContainerReader + AccessLogging> Enforcer<C> {
                 break;
             }
         }
-        for p in plan(&self.policy, &containers) {
-            report.checked += 1;
-            report.drift_found += p.drifts() as u32;
-            let r = self.apply(&p, budget).await;
+        let plans = plan(&self.policy, &containers);
+        report.checked = plans.len() as u32;
+        report.drift_found = plans.iter().map(|p| p.drifts() as u32).sum();
+        for r in self.apply_all(plans, budget).await {
             report.push(r);
         }
         Ok(report)
@@ -182,11 +183,12 @@ impl<C: ContainerReader + AccessLogging> Enforcer<C> {
                 }
             };
         }
-        let p = plan(&self.policy, std::slice::from_ref(&container)).remove(0);
+        let plans = plan(&self.policy, std::slice::from_ref(&container));
         report.checked = 1;
-        report.drift_found = p.drifts() as u32;
-        let r = self.apply(&p, budget).await;
-        report.push(r);
+        report.drift_found = plans.iter().map(|p| p.drifts() as u32).sum();
+        for r in self.apply_all(plans, budget).await {
+            report.push(r);
+        }
         Ok(report)
     }
 
@@ -198,7 +200,27 @@ impl<C: ContainerReader + AccessLogging> Enforcer<C> {
         }
     }
 
-    async fn apply(&self, p: &ContainerPlan, budget: Budget) -> ContainerResult {
+    /// Applies the plans through the bulk engine, one change at a time (MediaStore refuses
+    /// changes to a container in use); what time leaves no room for is reported not attempted.
+    async fn apply_all(&self, plans: Vec<ContainerPlan>, budget: Budget) -> Vec<ContainerResult> {
+        Bulk::new(1, budget)
+            .run(
+                plans,
+                |p| async move { self.apply(&p).await },
+                |p, _| match self.settle(&p) {
+                    Ok(r) => r,
+                    Err((mut r, _)) => {
+                        r.outcome = Outcome::NotAttempted;
+                        r
+                    }
+                },
+            )
+            .await
+    }
+
+    /// The result of a plan that needs no call (in sync, not ready, skipped, deferred, dry
+    /// run), or the pending result and whether to start (true) or stop logging.
+    fn settle(&self, p: &ContainerPlan) -> Result<ContainerResult, (ContainerResult, bool)> {
         let mut r = ContainerResult {
             name: p.name.clone(),
             status: Some(p.status.clone()),
@@ -211,25 +233,21 @@ impl<C: ContainerReader + AccessLogging> Enforcer<C> {
             retryable: false,
         };
         let start = match p.action {
-            LoggingAction::InSync => return r,
+            LoggingAction::InSync => return Ok(r),
             LoggingAction::NotReady => {
                 r.outcome = Outcome::NotReady;
-                return r;
+                return Ok(r);
             }
             LoggingAction::Skip => {
                 r.outcome = Outcome::Skipped;
-                return r;
+                return Ok(r);
             }
             LoggingAction::Start => true,
             LoggingAction::Stop => false,
         };
-        if budget.exhausted() {
-            r.outcome = Outcome::NotAttempted;
-            return r;
-        }
         if p.deferred {
             r.outcome = Outcome::Deferred;
-            return r;
+            return Ok(r);
         }
         if self.dry_run {
             r.outcome = if start {
@@ -237,8 +255,16 @@ impl<C: ContainerReader + AccessLogging> Enforcer<C> {
             } else {
                 Outcome::WouldStop
             };
-            return r;
+            return Ok(r);
         }
+        Err((r, start))
+    }
+
+    async fn apply(&self, p: &ContainerPlan) -> ContainerResult {
+        let (mut r, start) = match self.settle(p) {
+            Ok(r) => return r,
+            Err(pending) => pending,
+        };
         loop {
             r.attempts += 1;
             let result = if start {

@@ -3,6 +3,7 @@
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use lambda_runtime::LambdaEvent;
+use mediaops::bulk::{verdict, Tally, RETRY_BY_LAMBDA};
 use mediaops::events::mediastore::{ContainerStateChange, DETAIL_TYPE};
 use mediaops::ports::{AccessLogging, ContainerReader};
 use mediaops::telemetry::Metrics;
@@ -140,27 +141,24 @@ where
         .property("request_id", &request_id);
     m.emit();
 
-    if run.not_attempted > 0 {
-        return Err(Error::Deadline(format!(
-            "time ran short: {} changed, {} changes not attempted (Lambda's retry continues), {} failed",
-            run.drift_fixed, run.not_attempted, run.failed
-        )));
-    }
-    if run.retryable_failures > 0 {
-        let names: Vec<&str> = run
+    let tally = Tally {
+        not_attempted: run.not_attempted as usize,
+        retryable_failed: run
             .containers
             .iter()
             .filter(|c| c.retryable)
-            .map(|c| c.name.as_str())
-            .collect();
-        return Err(Error::Incomplete(format!(
-            "{} of {} containers could not be changed and will be retried ({}); {} changed",
-            run.retryable_failures,
-            run.checked,
-            names.join(", "),
-            run.drift_fixed
-        )));
-    }
+            .map(|c| c.name.clone())
+            .collect(),
+    };
+    verdict(
+        "access-logging enforcement",
+        &format!(
+            "{} changed, {} failed, {} containers checked",
+            run.drift_fixed, run.failed, run.checked
+        ),
+        &tally,
+        RETRY_BY_LAMBDA,
+    )?;
     Ok(Report {
         trigger,
         run: Some(run),

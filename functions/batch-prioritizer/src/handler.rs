@@ -3,6 +3,7 @@
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use lambda_runtime::LambdaEvent;
+use mediaops::bulk::{verdict, Tally, RETRY_BY_LAMBDA};
 use mediaops::events::s3batch::{BatchJobServiceEvent, DETAIL_TYPE};
 use mediaops::policy::priority::RUNNABLE;
 use mediaops::ports::{BatchJobPriority, BatchJobReader, BatchJobStatusChanger};
@@ -156,27 +157,24 @@ where
         .property("request_id", &request_id);
     m.emit();
 
-    if run.not_attempted > 0 {
-        return Err(Error::Deadline(format!(
-            "time ran short: {} changed, {} priority changes not attempted (Lambda's retry continues), {} failed",
-            run.changed, run.not_attempted, run.failed
-        )));
-    }
-    if run.retryable_failures > 0 {
-        return Err(Error::Incomplete(format!(
-            "{} of {} jobs failed retryably and will be retried ({}); {} changed",
-            run.retryable_failures,
-            run.jobs_seen,
-            run.jobs
-                .iter()
-                .filter(|j| j.retryable)
-                .map(|j| j.job_id.as_str())
-                .take(20)
-                .collect::<Vec<_>>()
-                .join(", "),
-            run.changed
-        )));
-    }
+    let tally = Tally {
+        not_attempted: run.not_attempted as usize,
+        retryable_failed: run
+            .jobs
+            .iter()
+            .filter(|j| j.retryable)
+            .map(|j| j.job_id.clone())
+            .collect(),
+    };
+    verdict(
+        "prioritisation",
+        &format!(
+            "{} changed, {} failed, {} jobs seen",
+            run.changed, run.failed, run.jobs_seen
+        ),
+        &tally,
+        RETRY_BY_LAMBDA,
+    )?;
     Ok(Report {
         trigger,
         run: Some(run),

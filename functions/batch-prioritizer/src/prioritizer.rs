@@ -1,6 +1,6 @@
 //! Fetch, decide, act for S3 Batch Operations jobs. Generic over the batch-job traits.
 
-use futures_util::stream::{self, StreamExt};
+use mediaops::bulk::Bulk;
 use mediaops::error::AwsErrorKind;
 use mediaops::model::{BatchJob, RequestedBatchStatus};
 use mediaops::policy::priority::{
@@ -231,22 +231,21 @@ impl<C: BatchJobReader + BatchJobPriority + BatchJobStatusChanger> Prioritizer<C
                 (PriorityAction::Untouched, _) => report.push(result(d, JobOutcome::Untouched)),
             }
         }
-        let results: Vec<JobResult> = stream::iter(pending)
-            .map(|d| async move {
-                if budget.exhausted() {
-                    return result(d, JobOutcome::NotAttempted);
-                }
-                match self.client.update_job_priority(&d.job_id, d.target).await {
-                    Ok(_) => result(d, JobOutcome::Changed),
-                    Err(e) => JobResult {
-                        error: Some(e.to_string()),
-                        retryable: e.is_retryable(),
-                        ..result(d, JobOutcome::Failed)
-                    },
-                }
-            })
-            .buffer_unordered(self.concurrency)
-            .collect()
+        let results: Vec<JobResult> = Bulk::new(self.concurrency, budget)
+            .run(
+                pending,
+                |d| async move {
+                    match self.client.update_job_priority(&d.job_id, d.target).await {
+                        Ok(_) => result(d, JobOutcome::Changed),
+                        Err(e) => JobResult {
+                            error: Some(e.to_string()),
+                            retryable: e.is_retryable(),
+                            ..result(d, JobOutcome::Failed)
+                        },
+                    }
+                },
+                |d, _| result(d, JobOutcome::NotAttempted),
+            )
             .await;
         for r in results {
             report.push(r);

@@ -1,6 +1,7 @@
 //! Reads the schedule input, cuts the clips, logs each endpoint's result, emits metrics, reports.
 
 use lambda_runtime::LambdaEvent;
+use mediaops::bulk::{verdict, Tally, RETRY_BY_LAMBDA};
 use mediaops::ports::{
     HarvestJobCreator, HarvestJobDetails, OriginEndpointDetails, OriginEndpointLister,
 };
@@ -48,11 +49,12 @@ where
         .property("start_time", &report.start_time)
         .property("end_time", &report.end_time);
     m.emit();
-    if report.retryable_failures > 0 {
-        let failed: Vec<String> = report
+    let tally = Tally {
+        not_attempted: report.not_attempted as usize,
+        retryable_failed: report
             .clips
             .iter()
-            .filter(|c| c.retryable)
+            .filter(|c| c.retryable && c.outcome != ClipOutcome::NotAttempted)
             .map(|c| {
                 format!(
                     "{} ({})",
@@ -60,16 +62,16 @@ where
                     c.reason.as_deref().unwrap_or("")
                 )
             })
-            .collect();
-        return Err(Error::Incomplete(format!(
-            "{} of {} clips failed and will be retried: {}; {} created, {} already existed, {} rejected",
-            report.retryable_failures,
-            report.clips.len(),
-            failed.join("; "),
-            report.created,
-            report.already_existed,
-            report.rejected
-        )));
-    }
+            .collect(),
+    };
+    verdict(
+        "scheduled clips",
+        &format!(
+            "{} created, {} already existed, {} rejected, {} failed",
+            report.created, report.already_existed, report.rejected, report.failed
+        ),
+        &tally,
+        RETRY_BY_LAMBDA,
+    )?;
     Ok(report)
 }

@@ -1,6 +1,7 @@
 //! The schedule input, and cutting one clip per endpoint. Generic over the MediaPackage traits.
 
 use chrono::{DateTime, Duration, Utc};
+use mediaops::bulk::Bulk;
 use mediaops::error::AwsErrorKind;
 use mediaops::model::{NewHarvestJob, OriginEndpoint, S3Destination};
 use mediaops::ops::{create_harvest_idempotent, HarvestCreate};
@@ -156,6 +157,8 @@ pub struct RunReport {
     pub rejected: u32,
     pub failed: u32,
     pub retryable_failures: u32,
+    /// Clips not started because the invocation's time ran short (the retry cuts them).
+    pub not_attempted: u32,
     pub clips: Vec<ClipResult>,
 }
 
@@ -189,6 +192,7 @@ where
             rejected: 0,
             failed: 0,
             retryable_failures: 0,
+            not_attempted: 0,
             clips: Vec::new(),
         };
         let endpoints: Vec<Result<OriginEndpoint, (String, String, bool)>> = match &s.endpoints {
@@ -224,34 +228,52 @@ where
                 all
             }
         };
-        for endpoint in endpoints {
-            let clip = match endpoint {
-                Ok(e) if budget.exhausted() => ClipResult {
-                    harvest_job_id: scheduled_id(s.id_prefix.as_deref(), &e.id, s.start, s.end),
-                    origin_endpoint_id: e.id,
-                    start_time: format_time(s.start),
-                    end_time: format_time(s.end),
-                    manifest_key: String::new(),
-                    outcome: ClipOutcome::NotAttempted,
-                    reason: Some("the invocation's time ran short".into()),
-                    retryable: true,
+        let clips = Bulk::new(1, budget)
+            .run(
+                endpoints,
+                |endpoint| async move {
+                    match endpoint {
+                        Ok(e) => self.cut(s, &e, now).await,
+                        Err((id, reason, retryable)) => ClipResult {
+                            harvest_job_id: scheduled_id(
+                                s.id_prefix.as_deref(),
+                                &id,
+                                s.start,
+                                s.end,
+                            ),
+                            origin_endpoint_id: id,
+                            start_time: format_time(s.start),
+                            end_time: format_time(s.end),
+                            manifest_key: String::new(),
+                            outcome: if retryable {
+                                ClipOutcome::Failed
+                            } else {
+                                ClipOutcome::Rejected
+                            },
+                            reason: Some(reason),
+                            retryable,
+                        },
+                    }
                 },
-                Ok(e) => self.cut(s, &e, now).await,
-                Err((id, reason, retryable)) => ClipResult {
-                    harvest_job_id: scheduled_id(s.id_prefix.as_deref(), &id, s.start, s.end),
-                    origin_endpoint_id: id,
-                    start_time: format_time(s.start),
-                    end_time: format_time(s.end),
-                    manifest_key: String::new(),
-                    outcome: if retryable {
-                        ClipOutcome::Failed
-                    } else {
-                        ClipOutcome::Rejected
-                    },
-                    reason: Some(reason),
-                    retryable,
+                |endpoint, skip| {
+                    let id = match endpoint {
+                        Ok(e) => e.id,
+                        Err((id, _, _)) => id,
+                    };
+                    ClipResult {
+                        harvest_job_id: scheduled_id(s.id_prefix.as_deref(), &id, s.start, s.end),
+                        origin_endpoint_id: id,
+                        start_time: format_time(s.start),
+                        end_time: format_time(s.end),
+                        manifest_key: String::new(),
+                        outcome: ClipOutcome::NotAttempted,
+                        reason: Some(skip.reason().into()),
+                        retryable: true,
+                    }
                 },
-            };
+            )
+            .await;
+        for clip in clips {
             match clip.outcome {
                 ClipOutcome::Created => report.created += 1,
                 ClipOutcome::AlreadyExisted => report.already_existed += 1,
@@ -261,7 +283,7 @@ where
                     report.retryable_failures += clip.retryable as u32;
                 }
                 ClipOutcome::WouldCreate => {}
-                ClipOutcome::NotAttempted => report.retryable_failures += 1,
+                ClipOutcome::NotAttempted => report.not_attempted += 1,
             }
             report.clips.push(clip);
         }

@@ -1,6 +1,7 @@
 //! Parses the request, runs it, logs one record for it, emits a metric, returns the report.
 
 use lambda_runtime::LambdaEvent;
+use mediaops::bulk::{verdict, Tally, RETRY_BY_OPERATOR};
 use mediaops::ports::{
     AccessLogging, BatchJobCreator, BatchJobPriority, BatchJobReader, BatchJobStatusChanger,
     ContainerReader, HarvestJobCreator, HarvestJobDetails, HarvestJobLister, PauseAdmin,
@@ -41,17 +42,26 @@ where
     let action = request.action.name();
     let budget = Budget::from_deadline_ms(event_deadline, deadline_reserve);
     let outcome = rb.run(&request, budget).await.and_then(|r| {
-        let skipped = r
-            .result
-            .get("not_attempted")
-            .and_then(serde_json::Value::as_u64)
-            .unwrap_or(0);
-        if skipped > 0 {
-            tracing::warn!(request_id, action, result = %r.result, "runbook action cut short");
-            return Err(Error::Deadline(format!(
-                "{action}: time ran short: {} (repeat the request to finish)",
-                r.result
-            )));
+        // Bulk actions (drains) end with the bulk engine's verdict: Deadline when time ran
+        // short, Incomplete when retryable failures remain; the report is in the log either way.
+        let tally = Tally {
+            not_attempted: r.items.iter().filter(|i| i["outcome"] == "not_attempted").count(),
+            retryable_failed: r
+                .items
+                .iter()
+                .filter(|i| i["outcome"] == "failed" && i["retryable"] == true)
+                .map(|i| {
+                    format!(
+                        "{} ({})",
+                        i["job_id"].as_str().unwrap_or(""),
+                        i["reason"].as_str().unwrap_or("")
+                    )
+                })
+                .collect(),
+        };
+        if let Err(e) = verdict(action, &r.result.to_string(), &tally, RETRY_BY_OPERATOR) {
+            tracing::warn!(request_id, action, result = %r.result, error = %e, "runbook action did not finish (repeat the request to finish)");
+            return Err(e);
         }
         Ok(r)
     });

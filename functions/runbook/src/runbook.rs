@@ -4,7 +4,7 @@
 use std::future::Future;
 
 use chrono::{TimeZone, Utc};
-use futures_util::stream::{self, StreamExt};
+use mediaops::bulk::Bulk;
 use mediaops::error::AwsErrorKind;
 use mediaops::guard::{ms_to_rfc3339, quiet_reason, ResourceKind};
 use mediaops::model::{
@@ -59,6 +59,32 @@ pub struct Runbook<E, B, S, P, G> {
     pub package: P,
     /// The guards' pause records (`GUARD_TABLE`), when configured.
     pub guard: Option<G>,
+}
+
+/// Cancels each job with the bulk engine; per job `cancelled`, `already_started` (the service's
+/// conflict: it started meanwhile), `gone`, `failed` (with `retryable`) or `not_attempted`.
+async fn cancel_each<F, Fut>(bulk: Bulk, ids: Vec<String>, cancel: F) -> Vec<Value>
+where
+    F: Fn(String) -> Fut,
+    Fut: Future<Output = Result<(), AwsError>>,
+{
+    let cancel = &cancel;
+    bulk.run(
+        ids,
+        |id| async move {
+            let (outcome, reason, retryable) = match cancel(id.clone()).await {
+                Ok(()) => ("cancelled", None, false),
+                Err(e) if e.kind == AwsErrorKind::Conflict => {
+                    ("already_started", Some(e.message), false)
+                }
+                Err(e) if e.kind == AwsErrorKind::NotFound => ("gone", Some(e.message), false),
+                Err(e) => ("failed", Some(e.to_string()), e.is_retryable()),
+            };
+            json!({ "job_id": id, "outcome": outcome, "reason": reason, "retryable": retryable })
+        },
+        |id, skip| json!({ "job_id": id, "outcome": "not_attempted", "reason": skip.reason() }),
+    )
+    .await
 }
 
 /// `batch.create`'s plan, in one line.
@@ -627,24 +653,12 @@ where
             ));
         }
         let mut items: Vec<Value> = if execute {
-            stream::iter(submitted.iter())
-                .map(|j| async move {
-                    if budget.exhausted() {
-                        return json!({ "job_id": j.id, "outcome": "not_attempted", "reason": "the invocation's time ran short" });
-                    }
-                    let (outcome, reason) = match self.transcoder.cancel_job(&j.id).await {
-                        Ok(()) => ("cancelled", None),
-                        Err(e) if e.kind == AwsErrorKind::Conflict => {
-                            ("already_started", Some(e.message))
-                        }
-                        Err(e) if e.kind == AwsErrorKind::NotFound => ("gone", Some(e.message)),
-                        Err(e) => ("failed", Some(e.to_string())),
-                    };
-                    json!({ "job_id": j.id, "outcome": outcome, "reason": reason })
-                })
-                .buffer_unordered(DRAIN_CONCURRENCY)
-                .collect()
-                .await
+            cancel_each(
+                Bulk::new(DRAIN_CONCURRENCY, budget),
+                submitted.iter().map(|j| j.id.clone()).collect(),
+                |id| async move { self.transcoder.cancel_job(&id).await },
+            )
+            .await
         } else {
             submitted
                 .iter()

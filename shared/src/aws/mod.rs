@@ -3,6 +3,8 @@
 
 #[cfg(feature = "dynamodb")]
 pub mod dynamodb;
+#[cfg(feature = "mediaconvert")]
+mod mediaconvert;
 #[cfg(feature = "mediapackage")]
 mod mediapackage;
 #[cfg(feature = "mediastore")]
@@ -14,6 +16,8 @@ mod transcoder;
 
 #[cfg(feature = "dynamodb")]
 pub use dynamodb::DynamoWindowStore;
+#[cfg(feature = "mediaconvert")]
+pub use mediaconvert::MediaConvertAdapter;
 #[cfg(feature = "mediapackage")]
 pub use mediapackage::MediaPackageAdapter;
 #[cfg(feature = "mediastore")]

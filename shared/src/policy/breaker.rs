@@ -39,6 +39,22 @@ pub fn error_class(code: Option<u32>) -> ErrorClass {
     }
 }
 
+/// The class of a MediaConvert error code (MediaConvert user guide, "Error codes"), the data
+/// beside Elastic Transcoder's: codes that indict the queue's set-up — 1401 (S3 denied access),
+/// 1404 (bucket or file missing or not permitted), 1432, 1433, 1434, 1515 (the job role), 1091
+/// (encryption key access), 3457 (input disallowed by the account's policy) — and unexpected
+/// service errors — 1999, 1550, 3408, 3999 — count as resource-class (`Pipeline`), as does an
+/// error with no code; every other code is about one job's own input or settings (1010, 1020,
+/// 1030, 1040, 1060, …) and is job-class.
+pub fn mediaconvert_error_class(code: Option<u32>) -> ErrorClass {
+    match code {
+        None => ErrorClass::Pipeline,
+        Some(1401 | 1404 | 1432 | 1433 | 1434 | 1515 | 1091 | 3457) => ErrorClass::Pipeline,
+        Some(1999 | 1550 | 3408 | 3999) => ErrorClass::Pipeline,
+        Some(_) => ErrorClass::Job,
+    }
+}
+
 /// The class of a job from all its outputs' codes: pipeline-class if any code is, or if it has none.
 pub fn job_error_class(codes: &[u32]) -> ErrorClass {
     if codes.is_empty()
@@ -94,6 +110,13 @@ impl Default for BreakerPolicy {
     }
 }
 
+/// A MediaConvert queue name: 1-128 letters, digits, '-' and '_'.
+pub fn is_queue_name(s: &str) -> bool {
+    (1..=128).contains(&s.len())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
 /// An Elastic Transcoder pipeline id: 13 digits, a dash, 6 letters or digits.
 pub fn is_pipeline_id(s: &str) -> bool {
     let b = s.as_bytes();
@@ -104,17 +127,40 @@ pub fn is_pipeline_id(s: &str) -> bool {
 }
 
 impl BreakerPolicy {
-    /// Reads the `GUARD_*` settings (see the README's pipeline-guard section).
+    /// Reads the `GUARD_*` settings of the pipeline guard (see the README's pipeline-guard
+    /// section): protected pipelines in `GUARD_PROTECTED_PIPELINES`.
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let d = Self::default();
-        let protected_list = env.list("GUARD_PROTECTED_PIPELINES");
-        if let Some(bad) = protected_list.iter().find(|p| !is_pipeline_id(p)) {
+        let protected = env.list("GUARD_PROTECTED_PIPELINES");
+        if let Some(bad) = protected.iter().find(|p| !is_pipeline_id(p)) {
             return Err(ConfigError::new(
                 "GUARD_PROTECTED_PIPELINES",
                 Some(bad),
                 "a comma-separated list of Elastic Transcoder pipeline ids (13 digits, '-', 6 letters or digits)",
             ));
         }
+        Self::with_protected(env, protected)
+    }
+
+    /// Reads the `GUARD_*` settings of the queue guard: protected queues (names or ARNs) in
+    /// `GUARD_PROTECTED_QUEUES`.
+    pub fn from_env_for_queues(env: &Env) -> Result<Self, ConfigError> {
+        let mut protected = Vec::new();
+        for q in env.list("GUARD_PROTECTED_QUEUES") {
+            let name = crate::model::queue_name(&q);
+            if !is_queue_name(name) {
+                return Err(ConfigError::new(
+                    "GUARD_PROTECTED_QUEUES",
+                    Some(&q),
+                    "a comma-separated list of MediaConvert queue names or ARNs (names: 1-128 letters, digits, '-' and '_')",
+                ));
+            }
+            protected.push(name.to_string());
+        }
+        Self::with_protected(env, protected)
+    }
+
+    fn with_protected(env: &Env, protected_list: Vec<String>) -> Result<Self, ConfigError> {
+        let d = Self::default();
         let min_error_ratio =
             env.parse_or("GUARD_MIN_ERROR_RATIO", None, "a number from 0 to 1", |v| {
                 v.parse::<f64>()
@@ -1054,6 +1100,48 @@ mod tests {
         let err = BreakerPolicy::from_env(&Env::from_pairs([("GUARD_PIPELINE_ERROR_WEIGHT", "0")]))
             .unwrap_err();
         assert!(err.expected.contains("can never trip"));
+    }
+
+    #[test]
+    fn mediaconvert_codes_classify_as_documented() {
+        use ErrorClass::*;
+        for code in [
+            1401, 1404, 1432, 1433, 1434, 1515, 1091, 3457, 1999, 1550, 3408, 3999,
+        ] {
+            assert_eq!(mediaconvert_error_class(Some(code)), Pipeline, "{code}");
+        }
+        for code in [
+            1010, 1020, 1021, 1030, 1040, 1056, 1060, 1075, 1076, 1080, 1092, 3400, 3451,
+        ] {
+            assert_eq!(mediaconvert_error_class(Some(code)), Job, "{code}");
+        }
+        assert_eq!(mediaconvert_error_class(None), Pipeline);
+    }
+
+    #[test]
+    fn queue_settings_from_env() {
+        let env = Env::from_pairs([
+            (
+                "GUARD_PROTECTED_QUEUES",
+                "live-news, arn:aws:mediaconvert:us-east-1:123456789012:queues/Default",
+            ),
+            ("GUARD_THRESHOLD", "3"),
+        ]);
+        let p = BreakerPolicy::from_env_for_queues(&env).unwrap();
+        assert!(p.is_protected("live-news") && p.is_protected("Default"));
+        assert_eq!(p.threshold, 3.0);
+        let err = BreakerPolicy::from_env_for_queues(&Env::from_pairs([(
+            "GUARD_PROTECTED_QUEUES",
+            "bad queue!",
+        )]))
+        .unwrap_err();
+        assert_eq!(err.var, "GUARD_PROTECTED_QUEUES");
+        // The pipeline list is not the queue guard's setting, and vice versa.
+        assert!(BreakerPolicy::from_env_for_queues(&Env::from_pairs([(
+            "GUARD_PROTECTED_PIPELINES",
+            "not-an-id"
+        )]))
+        .is_ok());
     }
 
     #[test]

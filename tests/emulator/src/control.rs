@@ -35,6 +35,9 @@ pub struct Seed {
     pub harvest_jobs: Vec<SeedHarvestJob>,
     pub batch_jobs: Vec<SeedBatchJob>,
     pub batch_job_bulk: Vec<SeedBatchBulk>,
+    pub mediaconvert_queues: Vec<crate::mediaconvert::SeedQueue>,
+    pub mediaconvert_jobs: Vec<crate::mediaconvert::SeedJob>,
+    pub mediaconvert_job_bulk: Vec<crate::mediaconvert::SeedJobBulk>,
 }
 
 #[derive(Debug, Default, Deserialize, Serialize)]
@@ -156,7 +159,7 @@ pub struct SeedBatchBulk {
 #[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StatusChange {
-    /// pipeline | transcoder_job | container | harvest_job | batch_job
+    /// pipeline | transcoder_job | queue | mediaconvert_job | container | harvest_job | batch_job
     pub kind: String,
     pub id: String,
     pub status: String,
@@ -176,6 +179,8 @@ pub struct SeedResult {
     pub harvest_jobs: Vec<String>,
     pub batch_jobs: Vec<String>,
     pub batch_jobs_bulk: usize,
+    pub mediaconvert_jobs: Vec<String>,
+    pub mediaconvert_jobs_bulk: usize,
 }
 
 fn check(cond: bool, msg: impl FnOnce() -> String) -> Result<(), String> {
@@ -562,6 +567,15 @@ pub fn seed(state: &State, seed: &Seed) -> Result<SeedResult, String> {
         }
         out.batch_jobs_bulk += b.count;
     }
+    let (mc_ids, mc_bulk) = crate::mediaconvert::seed(
+        state,
+        &mut world,
+        &seed.mediaconvert_queues,
+        &seed.mediaconvert_jobs,
+        &seed.mediaconvert_job_bulk,
+    )?;
+    out.mediaconvert_jobs = mc_ids;
+    out.mediaconvert_jobs_bulk = mc_bulk;
     Ok(out)
 }
 
@@ -577,6 +591,13 @@ pub fn set_status(state: &State, change: &StatusChange) -> Result<(), String> {
             Ok(())
         }
         "transcoder_job" => transcoder::set_job_status(&mut world, id, status, change.error_code, change.message.as_deref()),
+        "mediaconvert_job" => crate::mediaconvert::set_job_status(&mut world, id, status, change.error_code, change.message.as_deref()),
+        "queue" => {
+            check(status == "ACTIVE" || status == "PAUSED", || "queue status must be ACTIVE or PAUSED".into())?;
+            let q = world.mediaconvert.queues.get_mut(id).ok_or_else(|| format!("no queue {id}"))?;
+            q.status = status.to_string();
+            Ok(())
+        }
         "container" => {
             check(["ACTIVE", "CREATING", "DELETING"].contains(&status), || "container status must be ACTIVE, CREATING or DELETING".into())?;
             let c = world.mediastore.containers.get_mut(id).ok_or_else(|| format!("no container {id}"))?;
@@ -610,7 +631,7 @@ pub fn set_status(state: &State, change: &StatusChange) -> Result<(), String> {
             Ok(())
         }
         other => Err(format!(
-            "unknown kind {other:?}; use pipeline, transcoder_job, container, harvest_job or batch_job"
+            "unknown kind {other:?}; use pipeline, transcoder_job, queue, mediaconvert_job, container, harvest_job or batch_job"
         )),
     }
 }
@@ -672,6 +693,7 @@ pub fn summary(state: &State) -> Value {
     };
     json!({
         "transcoder": { "pipelines": pipelines, "jobs": t.jobs.len() },
+        "mediaconvert": crate::mediaconvert::summary(&world),
         "mediastore": { "containers": containers },
         "mediapackage": { "channels": mp.channels.keys().collect::<Vec<_>>(), "origin_endpoints": endpoints, "harvest_jobs": harvests },
         "s3control": { "jobs_by_status": batch_counts, "jobs": batch_list },

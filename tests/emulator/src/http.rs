@@ -15,7 +15,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
 use crate::state::{now_ms, ApiError, CallRecord, State};
-use crate::{control, mediapackage, mediastore, s3control, transcoder};
+use crate::{control, mediaconvert, mediapackage, mediastore, s3control, transcoder};
 
 /// A request, read whole.
 #[derive(Debug)]
@@ -151,7 +151,8 @@ fn request_id() -> String {
 /// Renders an error exactly as the service's protocol does.
 pub fn error_response(protocol: Protocol, err: &ApiError) -> Resp {
     match protocol {
-        // REST-JSON (Elastic Transcoder, MediaPackage): code in x-amzn-ErrorType, JSON message.
+        // REST-JSON (Elastic Transcoder, MediaConvert, MediaPackage): code in x-amzn-ErrorType,
+        // JSON message.
         Protocol::RestJson => {
             let body = serde_json::json!({ "message": err.message });
             let mut resp = json_response(err.status, &body, "application/json");
@@ -263,6 +264,8 @@ async fn handle(req: Request<Incoming>, state: Arc<State>) -> Result<Resp, Infal
         mediastore::route(&req, target)
     } else if req.path.starts_with("/2012-09-25/") {
         transcoder::route(&req)
+    } else if req.path.starts_with(mediaconvert::PREFIX) {
+        mediaconvert::route(&req)
     } else if req.path.starts_with("/v20180820/") {
         s3control::route(&req)
     } else if ["/channels", "/origin_endpoints", "/harvest_jobs"]
@@ -329,6 +332,7 @@ fn dispatch(call: &Call, req: &Req, state: &State) -> Result<Resp, ApiError> {
         mediastore::SERVICE => mediastore::handle(call, req, &mut world),
         mediapackage::SERVICE => mediapackage::handle(call, req, &mut world, state),
         s3control::SERVICE => s3control::handle(call, req, &mut world, state),
+        mediaconvert::SERVICE => mediaconvert::handle(call, req, &mut world, state),
         _ => Err(ApiError::new(
             404,
             "UnknownOperationException",

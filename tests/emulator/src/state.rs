@@ -353,6 +353,7 @@ impl Settings {
 #[derive(Debug, Default)]
 pub struct World {
     pub transcoder: Transcoder,
+    pub mediaconvert: crate::mediaconvert::MediaConvert,
     pub mediastore: MediaStore,
     pub mediapackage: MediaPackage,
     pub s3control: S3Control,

@@ -1,0 +1,128 @@
+use async_trait::async_trait;
+use aws_sdk_mediaconvert as mc;
+
+use crate::error::classify;
+use crate::model::{MediaConvertJob, Page, Queue, QueueStatus};
+use crate::ports::{ApiResult, MediaConvertJobCanceller, MediaConvertJobLister, QueueControl};
+
+const SERVICE: &str = "mediaconvert";
+
+/// AWS Elemental MediaConvert through the AWS SDK (the regional endpoint; account-specific
+/// endpoints from DescribeEndpoints are no longer needed).
+#[derive(Debug, Clone)]
+pub struct MediaConvertAdapter {
+    client: mc::Client,
+}
+
+impl MediaConvertAdapter {
+    pub fn new(client: mc::Client) -> Self {
+        Self { client }
+    }
+}
+
+fn queue(q: Option<&mc::types::Queue>, name: &str) -> Queue {
+    Queue {
+        name: q.and_then(|q| q.name()).unwrap_or(name).to_string(),
+        arn: q.and_then(|q| q.arn()).map(str::to_string),
+        status: q
+            .and_then(|q| q.status())
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
+        kind: q.and_then(|q| q.r#type()).map(|t| t.as_str().to_string()),
+        submitted_jobs: q.and_then(|q| q.submitted_jobs_count()),
+        progressing_jobs: q.and_then(|q| q.progressing_jobs_count()),
+    }
+}
+
+fn millis(t: Option<&aws_smithy_types::DateTime>) -> Option<i64> {
+    t.and_then(|t| t.to_millis().ok())
+}
+
+pub(crate) fn job(j: &mc::types::Job) -> MediaConvertJob {
+    MediaConvertJob {
+        id: j.id().unwrap_or_default().to_string(),
+        queue_arn: j.queue().map(str::to_string),
+        status: j
+            .status()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
+        error_code: j.error_code(),
+        error_message: j.error_message().map(str::to_string),
+        submitted_ms: millis(j.timing().and_then(|t| t.submit_time())),
+        finished_ms: millis(j.timing().and_then(|t| t.finish_time())),
+    }
+}
+
+#[async_trait]
+impl QueueControl for MediaConvertAdapter {
+    async fn get_queue(&self, name: &str) -> ApiResult<Queue> {
+        let out = self
+            .client
+            .get_queue()
+            .name(name)
+            .send()
+            .await
+            .map_err(|e| classify(SERVICE, "GetQueue", &e))?;
+        Ok(queue(out.queue(), name))
+    }
+
+    async fn update_queue_status(&self, name: &str, status: QueueStatus) -> ApiResult<Queue> {
+        let out = self
+            .client
+            .update_queue()
+            .name(name)
+            .status(mc::types::QueueStatus::from(status.as_str()))
+            .send()
+            .await
+            .map_err(|e| classify(SERVICE, "UpdateQueue", &e))?;
+        Ok(queue(out.queue(), name))
+    }
+}
+
+#[async_trait]
+impl MediaConvertJobLister for MediaConvertAdapter {
+    async fn list_mediaconvert_jobs(
+        &self,
+        queue: Option<&str>,
+        status: Option<&str>,
+        descending: bool,
+        max_results: Option<i32>,
+        next_token: Option<&str>,
+    ) -> ApiResult<Page<MediaConvertJob>> {
+        let out = self
+            .client
+            .list_jobs()
+            .set_queue(queue.map(str::to_string))
+            .set_status(status.map(mc::types::JobStatus::from))
+            .order(if descending {
+                mc::types::Order::Descending
+            } else {
+                mc::types::Order::Ascending
+            })
+            .set_max_results(max_results)
+            .set_next_token(next_token.map(str::to_string))
+            .send()
+            .await
+            .map_err(|e| classify(SERVICE, "ListJobs", &e))?;
+        Ok(Page {
+            items: out.jobs().iter().map(job).collect(),
+            next_token: out
+                .next_token()
+                .filter(|t| !t.is_empty())
+                .map(str::to_string),
+        })
+    }
+}
+
+#[async_trait]
+impl MediaConvertJobCanceller for MediaConvertAdapter {
+    async fn cancel_mediaconvert_job(&self, id: &str) -> ApiResult<()> {
+        self.client
+            .cancel_job()
+            .id(id)
+            .send()
+            .await
+            .map_err(|e| classify(SERVICE, "CancelJob", &e))?;
+        Ok(())
+    }
+}
