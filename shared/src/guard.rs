@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use chrono::{TimeZone, Utc};
 use serde::Serialize;
 
+use crate::config::{CommonConfig, ConfigError, Env};
 use crate::error::{AwsError, AwsErrorKind};
 use crate::model::{PipelineStatus, QueueStatus};
 use crate::policy::breaker::{
@@ -15,6 +16,7 @@ use crate::policy::breaker::{
     PauseState, Step, WindowEvent, WindowPick,
 };
 use crate::ports::{ApiResult, PauseStore, PipelineControl, QueueControl, WindowStore};
+use crate::telemetry::{Metrics, Unit};
 
 /// The service side of a guard: read a resource's status and pause it.
 #[async_trait]
@@ -78,16 +80,24 @@ pub struct ResourceKind {
     pub name: &'static str,
     /// The service, in reasons (`Elastic Transcoder`).
     pub service: &'static str,
+    /// The metric a pause counts in (`PipelinePaused`).
+    pub paused_metric: &'static str,
+    /// The EMF property naming the resource (`pipeline_id`).
+    pub id_property: &'static str,
 }
 
 impl ResourceKind {
     pub const PIPELINE: Self = Self {
         name: "pipeline",
         service: "Elastic Transcoder",
+        paused_metric: "PipelinePaused",
+        id_property: "pipeline_id",
     };
     pub const QUEUE: Self = Self {
         name: "queue",
         service: "MediaConvert",
+        paused_metric: "QueuePaused",
+        id_property: "queue",
     };
 
     /// The store key of one resource.
@@ -389,6 +399,39 @@ where
         }
     }
 
+    /// [`Guard::decide`] at the current time, then one `guard decision` log record and its
+    /// metrics; a decision that could not be made is logged with the event's id and returned.
+    pub async fn decide_and_report(
+        &self,
+        event_id: &str,
+        ev: &GuardEvent,
+        claim_id: &str,
+        pauses_so_far: u32,
+        namespace: &str,
+    ) -> Result<Decision, AwsError> {
+        let now_ms = Utc::now().timestamp_millis();
+        let started = std::time::Instant::now();
+        let decision = match self.decide(ev, now_ms, claim_id, pauses_so_far).await {
+            Ok(d) => d,
+            Err(err) => {
+                tracing::error!(
+                    event_id,
+                    resource_kind = self.kind.name,
+                    resource_id = ev.resource_id,
+                    trigger_job_id = ev.job_id.as_deref(),
+                    error = %err,
+                    retryable = err.is_retryable(),
+                    "decision could not be made"
+                );
+                return Err(err);
+            }
+        };
+        let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+        log_decision(event_id, &decision, latency_ms);
+        emit_decision_metrics(namespace, self.function, self.kind, &decision, latency_ms);
+        Ok(decision)
+    }
+
     /// The claim's winner: read the status, pause if active.
     async fn act(
         &self,
@@ -405,6 +448,107 @@ where
         }
         Ok((action, state, status))
     }
+}
+
+/// Everything a guard function reads at cold start.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GuardConfig {
+    pub common: CommonConfig,
+    pub policy: BreakerPolicy,
+    /// `GUARD_TABLE`: the window store's DynamoDB table (required; never called at cold start).
+    pub table: String,
+}
+
+impl GuardConfig {
+    /// The pipeline guard's settings (protected pipelines in `GUARD_PROTECTED_PIPELINES`).
+    pub fn for_pipelines(env: &Env) -> Result<Self, ConfigError> {
+        Self::read(env, BreakerPolicy::from_env)
+    }
+
+    /// The queue guard's settings (protected queues in `GUARD_PROTECTED_QUEUES`).
+    pub fn for_queues(env: &Env) -> Result<Self, ConfigError> {
+        Self::read(env, BreakerPolicy::from_env_for_queues)
+    }
+
+    fn read(
+        env: &Env,
+        policy: fn(&Env) -> Result<BreakerPolicy, ConfigError>,
+    ) -> Result<Self, ConfigError> {
+        Ok(Self {
+            common: CommonConfig::from_env(env)?,
+            policy: policy(env)?,
+            table: crate::config::dynamodb_table(env, "GUARD_TABLE")?,
+        })
+    }
+
+    /// The cold-start log record.
+    pub fn log(&self, function: &str) {
+        tracing::info!(
+            function,
+            table = self.table,
+            window_minutes = self.policy.window_ms / 60_000,
+            threshold = self.policy.threshold,
+            min_error_ratio = self.policy.min_error_ratio,
+            pipeline_weight = self.policy.pipeline_weight,
+            job_weight = self.policy.job_weight,
+            cooldown_minutes = self.policy.cooldown_ms / 60_000,
+            protected = self.policy.protected.len(),
+            dry_run = self.common.dry_run,
+            "guard configured"
+        );
+    }
+}
+
+/// One `guard decision` log record (the same fields for every guard: `resource_kind` and
+/// `resource_id` name the pipeline or queue).
+pub fn log_decision(event_id: &str, d: &Decision, latency_ms: f64) {
+    tracing::info!(
+        event_id,
+        resource_kind = d.resource_kind,
+        resource_id = d.resource_id,
+        trigger_job_id = d.trigger_job_id.as_deref(),
+        trigger_error_code = d.trigger_error_code,
+        event_time = d.event_time.as_deref(),
+        event_age_ms = d.event_age_ms,
+        duplicate = d.duplicate,
+        errors_resource_class = d.errors_pipeline_class,
+        errors_job_class = d.errors_job_class,
+        completed_in_window = d.completed_in_window,
+        weighted_errors = d.weighted_errors,
+        threshold = d.threshold,
+        error_ratio = d.error_ratio,
+        window_minutes = d.window_minutes,
+        resource_status = d.resource_status.as_deref(),
+        action = d.action.as_str(),
+        dry_run = d.dry_run,
+        store_calls = d.store_calls,
+        service_calls = d.service_calls,
+        latency_ms,
+        reason = d.reason,
+        "guard decision"
+    );
+}
+
+/// One decision's EMF record: `ErrorsInWindow`, the kind's pause metric (`PipelinePaused`,
+/// `QueuePaused`) and `DecisionLatency`.
+pub fn emit_decision_metrics(
+    namespace: &str,
+    function: &str,
+    kind: ResourceKind,
+    d: &Decision,
+    latency_ms: f64,
+) {
+    let mut m = Metrics::new(namespace, function);
+    m.count("ErrorsInWindow", d.weighted_errors)
+        .count(
+            kind.paused_metric,
+            if d.action == Action::Pause { 1.0 } else { 0.0 },
+        )
+        .put("DecisionLatency", latency_ms, Unit::Milliseconds);
+    m.property(kind.id_property, &d.resource_id)
+        .property("trigger_job_id", &d.trigger_job_id)
+        .property("action", d.action.as_str());
+    m.emit();
 }
 
 /// Why a fresh record keeps the guard quiet, in words.

@@ -10,7 +10,7 @@ use mediaops::events::transcoder::{
 use mediaops::guard::{Decision, Guard, GuardEvent, PauseTarget};
 use mediaops::policy::breaker::{error_class, Action, Observed, WindowEvent};
 use mediaops::ports::{PauseStore, WindowStore};
-use mediaops::telemetry::{Metrics, Unit};
+use mediaops::telemetry::Metrics;
 use mediaops::Error;
 use serde::Serialize;
 use serde_json::Value;
@@ -180,28 +180,15 @@ where
             }
         };
         let claim_id = format!("{request_id}/{message_id}");
-        let now_ms = chrono::Utc::now().timestamp_millis();
-        let started = std::time::Instant::now();
-        let decision = match guard
-            .decide(&ev, now_ms, &claim_id, report.pipelines_paused)
-            .await
-        {
-            Ok(d) => d,
-            Err(e) => {
-                tracing::error!(
-                    message_id,
-                    pipeline_id = ev.resource_id,
-                    trigger_job_id = ev.job_id.as_deref(),
-                    error = %e,
-                    retryable = e.is_retryable(),
-                    "decision could not be made"
-                );
-                return Err(e.into());
-            }
-        };
-        let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
-        log_decision(&message_id, &decision, latency_ms);
-        emit_decision_metrics(namespace, &decision, latency_ms);
+        let decision = guard
+            .decide_and_report(
+                &message_id,
+                &ev,
+                &claim_id,
+                report.pipelines_paused,
+                namespace,
+            )
+            .await?;
         if decision.action == Action::Pause {
             report.pipelines_paused += 1;
         }
@@ -219,47 +206,6 @@ where
     m.property("request_id", &request_id);
     m.emit();
     Ok(report)
-}
-
-fn log_decision(message_id: &str, d: &Decision, latency_ms: f64) {
-    tracing::info!(
-        message_id,
-        pipeline_id = d.resource_id,
-        trigger_job_id = d.trigger_job_id.as_deref(),
-        trigger_error_code = d.trigger_error_code,
-        event_time = d.event_time.as_deref(),
-        event_age_ms = d.event_age_ms,
-        duplicate = d.duplicate,
-        errors_pipeline_class = d.errors_pipeline_class,
-        errors_job_class = d.errors_job_class,
-        completed_in_window = d.completed_in_window,
-        weighted_errors = d.weighted_errors,
-        threshold = d.threshold,
-        error_ratio = d.error_ratio,
-        window_minutes = d.window_minutes,
-        pipeline_status = d.resource_status.as_deref(),
-        action = d.action.as_str(),
-        dry_run = d.dry_run,
-        store_calls = d.store_calls,
-        service_calls = d.service_calls,
-        latency_ms,
-        reason = d.reason,
-        "guard decision"
-    );
-}
-
-fn emit_decision_metrics(namespace: &str, d: &Decision, latency_ms: f64) {
-    let mut m = Metrics::new(namespace, FUNCTION);
-    m.count("ErrorsInWindow", d.weighted_errors)
-        .count(
-            "PipelinePaused",
-            if d.action == Action::Pause { 1.0 } else { 0.0 },
-        )
-        .put("DecisionLatency", latency_ms, Unit::Milliseconds);
-    m.property("pipeline_id", &d.resource_id)
-        .property("trigger_job_id", &d.trigger_job_id)
-        .property("action", d.action.as_str());
-    m.emit();
 }
 
 #[cfg(test)]

@@ -10,9 +10,8 @@
 
 pub mod handler;
 
-use mediaops::guard::{Guard, PipelineTarget, ResourceKind};
-use mediaops::policy::breaker::BreakerPolicy;
-use mediaops::{CommonConfig, ConfigError, Env};
+use mediaops::guard::{Guard, GuardConfig, PipelineTarget, ResourceKind};
+use mediaops::{ConfigError, Env};
 
 pub const FUNCTION: &str = "pipeline-guard";
 
@@ -24,28 +23,13 @@ pub const CAPABILITIES: &[&[&str]] = &[
     mediaops::ports::iam::PAUSE_STORE,
 ];
 
-/// Everything the function reads at cold start.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Config {
-    pub common: CommonConfig,
-    pub policy: BreakerPolicy,
-    /// `GUARD_TABLE`: the window store's DynamoDB table.
-    pub table: String,
-}
+/// Everything the function reads at cold start (`GUARD_TABLE`, the `GUARD_*` policy with
+/// `GUARD_PROTECTED_PIPELINES`, the common settings).
+pub type Config = GuardConfig;
 
-impl Config {
-    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        Ok(Self {
-            common: CommonConfig::from_env(env)?,
-            policy: BreakerPolicy::from_env(env)?,
-            table: guard_table(env)?,
-        })
-    }
-}
-
-/// `GUARD_TABLE`, required: the window store's DynamoDB table.
-pub fn guard_table(env: &Env) -> Result<String, ConfigError> {
-    mediaops::config::dynamodb_table(env, "GUARD_TABLE")
+/// Reads and validates the settings.
+pub fn config(env: &Env) -> Result<Config, ConfigError> {
+    GuardConfig::for_pipelines(env)
 }
 
 /// The pipeline breaker over any window store and pipeline client.
@@ -66,18 +50,22 @@ mod tests {
 
     #[test]
     fn the_table_is_required_and_checked() {
-        let e = Config::from_env(&Env::default()).unwrap_err();
+        let e = config(&Env::default()).unwrap_err();
         assert_eq!(e.var, "GUARD_TABLE");
         assert!(e.to_string().contains("is not set"));
-        let e = guard_table(&Env::from_pairs([("GUARD_TABLE", "bad table!")])).unwrap_err();
+        let e = config(&Env::from_pairs([("GUARD_TABLE", "bad table!")])).unwrap_err();
         assert_eq!(e.var, "GUARD_TABLE");
-        assert_eq!(
-            guard_table(&Env::from_pairs([(
-                "GUARD_TABLE",
-                "mediaops-guard-Windows.1"
-            )]))
-            .unwrap(),
-            "mediaops-guard-Windows.1"
-        );
+        let c = config(&Env::from_pairs([(
+            "GUARD_TABLE",
+            "mediaops-guard-Windows.1",
+        )]))
+        .unwrap();
+        assert_eq!(c.table, "mediaops-guard-Windows.1");
+        // The queue list is not the pipeline guard's setting.
+        assert!(config(&Env::from_pairs([
+            ("GUARD_TABLE", "t-1"),
+            ("GUARD_PROTECTED_QUEUES", "not a queue!")
+        ]))
+        .is_ok());
     }
 }

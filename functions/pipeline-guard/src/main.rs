@@ -3,27 +3,16 @@
 
 use lambda_runtime::{service_fn, LambdaEvent};
 use mediaops::{Clients, Env};
-use pipeline_guard::{guard, handler, Config};
+use pipeline_guard::{config, guard, handler};
 use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     mediaops::telemetry::init_tracing();
-    let config = Config::from_env(&Env::from_process()).inspect_err(|e| {
+    let config = config(&Env::from_process()).inspect_err(|e| {
         tracing::error!(error = %e, variable = e.var, "cold start failed: invalid configuration");
     })?;
-    tracing::info!(
-        table = config.table,
-        window_minutes = config.policy.window_ms / 60_000,
-        threshold = config.policy.threshold,
-        min_error_ratio = config.policy.min_error_ratio,
-        pipeline_weight = config.policy.pipeline_weight,
-        job_weight = config.policy.job_weight,
-        cooldown_minutes = config.policy.cooldown_ms / 60_000,
-        protected = config.policy.protected.len(),
-        dry_run = config.common.dry_run,
-        "pipeline-guard configured"
-    );
+    config.log(pipeline_guard::FUNCTION);
     let clients = Clients::load(&config.common.clients).await;
     let guard = guard(
         clients.window_store(&config.table),

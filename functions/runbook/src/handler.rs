@@ -4,8 +4,9 @@ use lambda_runtime::LambdaEvent;
 use mediaops::bulk::{verdict, Tally, RETRY_BY_OPERATOR};
 use mediaops::ports::{
     AccessLogging, BatchJobCreator, BatchJobPriority, BatchJobReader, BatchJobStatusChanger,
-    ContainerReader, HarvestJobCreator, HarvestJobDetails, HarvestJobLister, PauseAdmin,
-    PipelineControl, PipelineJobLister, StatusJobLister, TranscodeJobCanceller,
+    ContainerReader, HarvestJobCreator, HarvestJobDetails, HarvestJobLister,
+    MediaConvertJobCanceller, MediaConvertJobLister, PauseAdmin, PipelineControl,
+    PipelineJobLister, QueueControl, StatusJobLister, TranscodeJobCanceller,
 };
 use mediaops::telemetry::Metrics;
 use mediaops::{Budget, Error};
@@ -16,8 +17,8 @@ use crate::request::parse;
 use crate::runbook::{Report, Runbook};
 use crate::FUNCTION;
 
-pub async fn handle<E, B, S, P, G>(
-    rb: &Runbook<E, B, S, P, G>,
+pub async fn handle<E, B, S, P, G, M>(
+    rb: &Runbook<E, B, S, P, G, M>,
     namespace: &str,
     dry_run_default: bool,
     deadline_reserve: Duration,
@@ -29,6 +30,7 @@ where
     S: ContainerReader + AccessLogging,
     P: HarvestJobCreator + HarvestJobDetails + HarvestJobLister,
     G: PauseAdmin,
+    M: QueueControl + MediaConvertJobLister + MediaConvertJobCanceller,
 {
     let request_id = event.context.request_id.clone();
     let event_deadline = event.context.deadline;

@@ -30,6 +30,9 @@ pub const CAPABILITIES: &[&[&str]] = {
         HARVEST_JOB_DETAILS,
         HARVEST_JOB_LISTER,
         PAUSE_ADMIN,
+        QUEUE_CONTROL,
+        MEDIACONVERT_JOB_LISTER,
+        MEDIACONVERT_JOB_CANCELLER,
     ]
 };
 

@@ -20,6 +20,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let clients = Clients::load(&config.common.clients).await;
     let rb = Runbook {
         transcoder: clients.transcoder(),
+        mediaconvert: clients.mediaconvert(),
         batch: clients.s3control()?,
         store: clients.mediastore(),
         package: clients.mediapackage(),

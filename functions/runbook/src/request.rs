@@ -2,20 +2,26 @@
 //! parsed into a typed enum. Every error names the field and the form it expects.
 
 use chrono::{DateTime, Utc};
+use mediaops::model::{queue_name, MEDIACONVERT_JOB_STATUSES};
 use mediaops::model::{NewBatchJob, TranscodeJobStatus, MAX_BATCH_PRIORITY};
-use mediaops::policy::breaker::is_pipeline_id;
+use mediaops::policy::breaker::{is_pipeline_id, is_queue_name};
 use mediaops::policy::harvest::{check_window_shape, parse_time};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// Every action, as the request names it.
-pub const ACTIONS: [&str; 18] = [
+pub const ACTIONS: [&str; 23] = [
     "pipeline.status",
     "pipeline.pause",
     "pipeline.resume",
     "pipeline.drain",
     "jobs.list",
+    "queue.status",
+    "queue.pause",
+    "queue.resume",
+    "queue.drain",
+    "mediaconvert.jobs.list",
     "batch.list",
     "batch.describe",
     "batch.create",
@@ -33,7 +39,12 @@ pub const ACTIONS: [&str; 18] = [
 
 /// Actions that change something irreversibly: they need `"confirm": true`. So does
 /// `batch.create` with `"confirmation_required": false` (the job would start at once).
-pub const DESTRUCTIVE: [&str; 3] = ["pipeline.drain", "batch.cancel", "logging.stop"];
+pub const DESTRUCTIVE: [&str; 4] = [
+    "pipeline.drain",
+    "queue.drain",
+    "batch.cancel",
+    "logging.stop",
+];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -57,6 +68,22 @@ pub enum Action {
     JobsList {
         status: Option<TranscodeJobStatus>,
         pipeline_id: Option<String>,
+        order: Order,
+        limit: u32,
+        page_token: Option<String>,
+    },
+    #[serde(rename = "queue.status")]
+    QueueStatus { queue: String },
+    #[serde(rename = "queue.pause")]
+    QueuePause { queue: String },
+    #[serde(rename = "queue.resume")]
+    QueueResume { queue: String },
+    #[serde(rename = "queue.drain")]
+    QueueDrain { queue: String },
+    #[serde(rename = "mediaconvert.jobs.list")]
+    MediaConvertJobsList {
+        queue: Option<String>,
+        status: Option<String>,
         order: Order,
         limit: u32,
         page_token: Option<String>,
@@ -118,6 +145,11 @@ impl Action {
             Action::PipelineResume { .. } => "pipeline.resume",
             Action::PipelineDrain { .. } => "pipeline.drain",
             Action::JobsList { .. } => "jobs.list",
+            Action::QueueStatus { .. } => "queue.status",
+            Action::QueuePause { .. } => "queue.pause",
+            Action::QueueResume { .. } => "queue.resume",
+            Action::QueueDrain { .. } => "queue.drain",
+            Action::MediaConvertJobsList { .. } => "mediaconvert.jobs.list",
             Action::BatchList { .. } => "batch.list",
             Action::BatchDescribe { .. } => "batch.describe",
             Action::BatchCreate { .. } => "batch.create",
@@ -148,6 +180,9 @@ impl Action {
             Action::PipelinePause { .. }
                 | Action::PipelineResume { .. }
                 | Action::PipelineDrain { .. }
+                | Action::QueuePause { .. }
+                | Action::QueueResume { .. }
+                | Action::QueueDrain { .. }
                 | Action::BatchCreate { .. }
                 | Action::BatchSetPriority { .. }
                 | Action::BatchConfirm { .. }
@@ -180,6 +215,27 @@ fn params<T: DeserializeOwned>(
 #[serde(deny_unknown_fields)]
 struct PipelineParams {
     pipeline_id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QueueParams {
+    queue: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct McJobsListParams {
+    #[serde(default)]
+    queue: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    order: Option<Order>,
+    #[serde(default)]
+    limit: Option<u32>,
+    #[serde(default)]
+    page_token: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -314,6 +370,16 @@ fn pipeline(p: PipelineParams) -> Result<String, String> {
     Ok(p.pipeline_id)
 }
 
+const QUEUE_FORM: &str =
+    "a MediaConvert queue name or ARN (names: 1-128 letters, digits, '-' and '_', e.g. Default)";
+
+/// A queue by name or ARN, as its name.
+fn queue(q: &str) -> Result<String, String> {
+    let name = queue_name(q);
+    check(is_queue_name(name), "queue", q, QUEUE_FORM)?;
+    Ok(name.to_string())
+}
+
 fn job_id(j: &str) -> Result<String, String> {
     check(ident(j, 36), "job_id", j, JOB_ID_FORM)?;
     Ok(j.to_string())
@@ -392,6 +458,45 @@ pub fn parse(payload: Value) -> Result<Request, String> {
             Action::JobsList {
                 status,
                 pipeline_id: p.pipeline_id,
+                order: p.order.unwrap_or(Order::Newest),
+                limit: limit(p.limit, 50, 1000)?,
+                page_token: p.page_token,
+            }
+        }
+        "queue.status" => Action::QueueStatus {
+            queue: queue(&params::<QueueParams>(a, map, "{queue}")?.queue)?,
+        },
+        "queue.pause" => Action::QueuePause {
+            queue: queue(&params::<QueueParams>(a, map, "{queue}")?.queue)?,
+        },
+        "queue.resume" => Action::QueueResume {
+            queue: queue(&params::<QueueParams>(a, map, "{queue}")?.queue)?,
+        },
+        "queue.drain" => Action::QueueDrain {
+            queue: queue(&params::<QueueParams>(a, map, "{queue}")?.queue)?,
+        },
+        "mediaconvert.jobs.list" => {
+            let p: McJobsListParams = params(
+                a,
+                map,
+                "{queue?, status?: SUBMITTED|PROGRESSING|COMPLETE|CANCELED|ERROR, order?: newest|oldest, limit?: 1-1000, page_token?}",
+            )?;
+            let status = match p.status {
+                None => None,
+                Some(s) => {
+                    let up = s.to_ascii_uppercase();
+                    check(
+                        MEDIACONVERT_JOB_STATUSES.contains(&up.as_str()),
+                        "status",
+                        &s,
+                        "one of SUBMITTED, PROGRESSING, COMPLETE, CANCELED, ERROR",
+                    )?;
+                    Some(up)
+                }
+            };
+            Action::MediaConvertJobsList {
+                queue: p.queue.as_deref().map(queue).transpose()?,
+                status,
                 order: p.order.unwrap_or(Order::Newest),
                 limit: limit(p.limit, 50, 1000)?,
                 page_token: p.page_token,
@@ -616,6 +721,11 @@ mod tests {
             json!({ "action": "pipeline.drain", "pipeline_id": P, "confirm": true }),
             json!({ "action": "jobs.list", "status": "Error" }),
             json!({ "action": "jobs.list", "pipeline_id": P, "order": "oldest", "limit": 10, "page_token": "x~3" }),
+            json!({ "action": "queue.status", "queue": "Default" }),
+            json!({ "action": "queue.pause", "queue": "arn:aws:mediaconvert:us-east-1:123456789012:queues/vod-premium" }),
+            json!({ "action": "queue.resume", "queue": "vod-premium", "dry_run": true }),
+            json!({ "action": "queue.drain", "queue": "vod-premium", "confirm": true }),
+            json!({ "action": "mediaconvert.jobs.list", "queue": "Default", "status": "error", "order": "oldest", "limit": 5 }),
             json!({ "action": "batch.list" }),
             json!({ "action": "batch.list", "statuses": ["Suspended", "Active"], "limit": 5 }),
             json!({ "action": "batch.describe", "job_id": J }),
@@ -671,6 +781,19 @@ mod tests {
             (
                 json!({ "action": "pipeline.pause", "pipeline_id": "vod-main" }),
                 "13 digits",
+            ),
+            (json!({ "action": "queue.drain" }), "missing field `queue`"),
+            (
+                json!({ "action": "queue.pause", "queue": "vod premium!" }),
+                "queue \"vod premium!\" is not a MediaConvert queue name or ARN",
+            ),
+            (
+                json!({ "action": "mediaconvert.jobs.list", "status": "Submitted-ish" }),
+                "status \"Submitted-ish\" is not one of SUBMITTED",
+            ),
+            (
+                json!({ "action": "mediaconvert.jobs.list", "limit": 0 }),
+                "limit 0 is not a number from 1 to 1000",
             ),
             (
                 json!({ "action": "pipeline.pause", "pipeline_id": P, "pipelineId": P }),

@@ -8,15 +8,17 @@ use mediaops::bulk::Bulk;
 use mediaops::error::AwsErrorKind;
 use mediaops::guard::{ms_to_rfc3339, quiet_reason, ResourceKind};
 use mediaops::model::{
-    BatchJob, Container, HarvestJob, NewHarvestJob, Page, PipelineStatus, RequestedBatchStatus,
-    S3Destination, TranscodeJob, TranscodeJobStatus,
+    queue_name, BatchJob, Container, HarvestJob, MediaConvertJob, NewHarvestJob, Page,
+    PipelineStatus, QueueStatus, RequestedBatchStatus, S3Destination, TranscodeJob,
+    TranscodeJobStatus,
 };
 use mediaops::ops::{create_harvest_idempotent, HarvestCreate};
 use mediaops::policy::breaker::{PauseRecord, PauseState, WindowCounts};
 use mediaops::ports::{
     AccessLogging, BatchJobCreator, BatchJobPriority, BatchJobReader, BatchJobStatusChanger,
-    ContainerReader, HarvestJobCreator, HarvestJobDetails, HarvestJobLister, PauseAdmin,
-    PipelineControl, PipelineJobLister, StatusJobLister, TranscodeJobCanceller,
+    ContainerReader, HarvestJobCreator, HarvestJobDetails, HarvestJobLister,
+    MediaConvertJobCanceller, MediaConvertJobLister, PauseAdmin, PipelineControl,
+    PipelineJobLister, QueueControl, StatusJobLister, TranscodeJobCanceller,
 };
 use mediaops::{AwsError, Budget, Error};
 use serde::Serialize;
@@ -52,13 +54,65 @@ pub struct Report {
     pub next_page_token: Option<String>,
 }
 
-pub struct Runbook<E, B, S, P, G> {
+pub struct Runbook<E, B, S, P, G, M> {
     pub transcoder: E,
+    /// MediaConvert: queues and jobs.
+    pub mediaconvert: M,
     pub batch: B,
     pub store: S,
     pub package: P,
     /// The guards' pause records (`GUARD_TABLE`), when configured.
     pub guard: Option<G>,
+}
+
+/// What every drain does once the resource is paused and its jobs listed: cancel the queued
+/// jobs through the bulk engine (or list them as `would_cancel`), report the running ones as
+/// `already_started`, put the items in the report and return the counts.
+#[allow(clippy::too_many_arguments)]
+async fn drain_jobs<F, Fut>(
+    bulk: Bulk,
+    execute: bool,
+    queued: Vec<String>,
+    running: Vec<String>,
+    running_reason: &str,
+    cancel: F,
+    r: &mut Report,
+) -> serde_json::Map<String, Value>
+where
+    F: Fn(String) -> Fut,
+    Fut: Future<Output = Result<(), AwsError>>,
+{
+    let any = !queued.is_empty();
+    let mut items: Vec<Value> = if execute {
+        cancel_each(bulk, queued, cancel).await
+    } else {
+        queued
+            .iter()
+            .map(|id| json!({ "job_id": id, "outcome": "would_cancel" }))
+            .collect()
+    };
+    if execute && any {
+        r.executed = true;
+    }
+    items.extend(
+        running.iter().map(
+            |id| json!({ "job_id": id, "outcome": "already_started", "reason": running_reason }),
+        ),
+    );
+    let count = |o: &str| json!(items.iter().filter(|i| i["outcome"] == o).count());
+    let mut m = serde_json::Map::new();
+    for o in [
+        "cancelled",
+        "would_cancel",
+        "already_started",
+        "gone",
+        "failed",
+        "not_attempted",
+    ] {
+        m.insert(o.into(), count(o));
+    }
+    r.items = items;
+    m
 }
 
 /// Cancels each job with the bulk engine; per job `cancelled`, `already_started` (the service's
@@ -160,6 +214,14 @@ fn job_json(j: &TranscodeJob) -> Value {
     })
 }
 
+fn mc_job_json(j: &MediaConvertJob) -> Value {
+    json!({
+        "id": j.id, "queue": j.queue_arn.as_deref().map(queue_name), "status": j.status,
+        "submitted": ms_iso(j.submitted_ms), "finished": ms_iso(j.finished_ms),
+        "error_code": j.error_code, "error_message": j.error_message,
+    })
+}
+
 fn batch_json(j: &BatchJob) -> Value {
     serde_json::to_value(j).unwrap_or(Value::Null)
 }
@@ -239,17 +301,17 @@ where
         .map(|(items, _)| items)
 }
 
-impl<E, B, S, P, G> Runbook<E, B, S, P, G>
+impl<E, B, S, P, G, M> Runbook<E, B, S, P, G, M>
 where
     E: PipelineControl + PipelineJobLister + StatusJobLister + TranscodeJobCanceller,
     B: BatchJobReader + BatchJobPriority + BatchJobStatusChanger + BatchJobCreator,
     S: ContainerReader + AccessLogging,
     P: HarvestJobCreator + HarvestJobDetails + HarvestJobLister,
     G: PauseAdmin,
+    M: QueueControl + MediaConvertJobLister + MediaConvertJobCanceller,
 {
     /// The pipeline's guard record as JSON: the record, or why there is none to show.
-    async fn guard_status(&self, pipeline_id: &str) -> Result<Value, Error> {
-        let kind = ResourceKind::PIPELINE;
+    async fn guard_status(&self, kind: ResourceKind, pipeline_id: &str) -> Result<Value, Error> {
         match &self.guard {
             None => Ok(
                 json!({ "state": "unknown", "summary": "GUARD_TABLE is not set: the guard's pause records are not available" }),
@@ -269,6 +331,7 @@ where
     /// and the next burst pauses again). Returns what happened to the record.
     async fn clear_guard_record(
         &self,
+        kind: ResourceKind,
         pipeline_id: &str,
         execute: bool,
         r: &mut Report,
@@ -276,7 +339,7 @@ where
         let Some(g) = &self.guard else {
             return Ok("not configured");
         };
-        let key = ResourceKind::PIPELINE.key(pipeline_id);
+        let key = kind.key(pipeline_id);
         let existing = g.pause_record(&key).await?;
         if existing
             .as_ref()
@@ -285,7 +348,8 @@ where
             return Ok("none");
         }
         r.plan.push(format!(
-            "clear pipeline-guard's pause record of {pipeline_id} so the next error burst pauses it again"
+            "clear the guard's pause record of {} {pipeline_id} so the next error burst pauses it again",
+            kind.name
         ));
         if !execute {
             return Ok("would clear");
@@ -295,7 +359,7 @@ where
             state: PauseState::Cleared,
             claim_id: format!("runbook-{now}"),
             at_ms: now,
-            by: "runbook pipeline.resume".into(),
+            by: format!("runbook {}.resume", kind.name),
             trigger_job_id: None,
             trigger_event_ms: None,
             counts: WindowCounts::default(),
@@ -367,7 +431,9 @@ where
             Action::PipelineStatus { pipeline_id } => {
                 let p = self.transcoder.read_pipeline(pipeline_id).await?;
                 r.result = serde_json::to_value(&p).unwrap_or(Value::Null);
-                r.result["guard"] = self.guard_status(pipeline_id).await?;
+                r.result["guard"] = self
+                    .guard_status(ResourceKind::PIPELINE, pipeline_id)
+                    .await?;
             }
             Action::PipelinePause { pipeline_id } | Action::PipelineResume { pipeline_id } => {
                 let target = if matches!(a, Action::PipelinePause { .. }) {
@@ -404,7 +470,7 @@ where
                 }
                 if matches!(a, Action::PipelineResume { .. }) {
                     let cleared = self
-                        .clear_guard_record(pipeline_id, execute, &mut r)
+                        .clear_guard_record(ResourceKind::PIPELINE, pipeline_id, execute, &mut r)
                         .await?;
                     r.executed |= cleared == "cleared";
                     r.result["guard_record"] = json!(cleared);
@@ -412,6 +478,78 @@ where
             }
             Action::PipelineDrain { pipeline_id } => {
                 self.drain(pipeline_id, execute, budget, &mut r).await?
+            }
+            Action::QueueStatus { queue } => {
+                let q = self.mediaconvert.get_queue(queue).await?;
+                r.result = serde_json::to_value(&q).unwrap_or(Value::Null);
+                r.result["guard"] = self.guard_status(ResourceKind::QUEUE, queue).await?;
+            }
+            Action::QueuePause { queue } | Action::QueueResume { queue } => {
+                let target = if matches!(a, Action::QueuePause { .. }) {
+                    QueueStatus::Paused
+                } else {
+                    QueueStatus::Active
+                };
+                let q = self.mediaconvert.get_queue(queue).await?;
+                if q.status.eq_ignore_ascii_case(target.as_str()) {
+                    r.plan.push(format!(
+                        "queue {queue} is already {}: nothing to do",
+                        q.status
+                    ));
+                    r.note = None;
+                    r.result = json!({ "queue": queue, "status": q.status, "changed": false });
+                } else {
+                    r.plan.push(format!(
+                        "set queue {queue} from {} to {}",
+                        q.status,
+                        target.as_str()
+                    ));
+                    let status = if execute {
+                        r.executed = true;
+                        self.mediaconvert
+                            .update_queue_status(queue, target)
+                            .await?
+                            .status
+                    } else {
+                        q.status
+                    };
+                    r.result = json!({ "queue": queue, "status": status, "changed": execute });
+                }
+                if matches!(a, Action::QueueResume { .. }) {
+                    let cleared = self
+                        .clear_guard_record(ResourceKind::QUEUE, queue, execute, &mut r)
+                        .await?;
+                    r.executed |= cleared == "cleared";
+                    r.result["guard_record"] = json!(cleared);
+                }
+            }
+            Action::QueueDrain { queue } => {
+                self.drain_queue(queue, execute, budget, &mut r).await?
+            }
+            Action::MediaConvertJobsList {
+                queue,
+                status,
+                order,
+                limit,
+                page_token,
+            } => {
+                let descending = *order == Order::Newest;
+                let (jobs, next) =
+                    collect_limited(*limit as usize, page_token.as_deref(), |t| async move {
+                        self.mediaconvert
+                            .list_mediaconvert_jobs(
+                                queue.as_deref(),
+                                status.as_deref(),
+                                descending,
+                                Some(20),
+                                t.as_deref(),
+                            )
+                            .await
+                    })
+                    .await?;
+                r.result = json!({ "count": jobs.len() });
+                r.items = jobs.iter().map(mc_job_json).collect();
+                r.next_page_token = next;
             }
             Action::JobsList {
                 status,
@@ -614,6 +752,74 @@ where
             .collect())
     }
 
+    /// A queue's jobs in one status, every page, oldest first.
+    async fn queue_jobs(&self, queue: &str, status: &str) -> Result<Vec<MediaConvertJob>, Error> {
+        collect_all(|t| async move {
+            self.mediaconvert
+                .list_mediaconvert_jobs(Some(queue), Some(status), false, Some(20), t.as_deref())
+                .await
+        })
+        .await
+    }
+
+    /// Pause the queue first (its SUBMITTED jobs then stay SUBMITTED), then list them over every
+    /// page and cancel each; PROGRESSING jobs are left to finish.
+    async fn drain_queue(
+        &self,
+        queue: &str,
+        execute: bool,
+        budget: Budget,
+        r: &mut Report,
+    ) -> Result<(), Error> {
+        let q = self.mediaconvert.get_queue(queue).await?;
+        let paused = q.status.eq_ignore_ascii_case("PAUSED");
+        if paused {
+            r.plan.push(format!("queue {queue} is already PAUSED"));
+        } else {
+            r.plan.push(format!(
+                "pause queue {queue} (now {}) so its submitted jobs stop starting",
+                q.status
+            ));
+            if execute {
+                self.mediaconvert
+                    .update_queue_status(queue, QueueStatus::Paused)
+                    .await?;
+                r.executed = true;
+            }
+        }
+        let submitted = self.queue_jobs(queue, "SUBMITTED").await?;
+        let progressing = self.queue_jobs(queue, "PROGRESSING").await?;
+        r.plan
+            .push(format!("cancel the {} SUBMITTED jobs", submitted.len()));
+        if !progressing.is_empty() {
+            r.plan.push(format!(
+                "{} jobs are PROGRESSING: a drain cancels only queued jobs, running ones finish",
+                progressing.len()
+            ));
+        }
+        let mut result = drain_jobs(
+            Bulk::new(DRAIN_CONCURRENCY, budget),
+            execute,
+            submitted.iter().map(|j| j.id.clone()).collect(),
+            progressing.iter().map(|j| j.id.clone()).collect(),
+            "PROGRESSING: a drain cancels only queued jobs; running ones finish",
+            |id| async move { self.mediaconvert.cancel_mediaconvert_job(&id).await },
+            r,
+        )
+        .await;
+        result.insert("queue".into(), json!(queue));
+        result.insert(
+            "queue_status".into(),
+            json!(if execute || paused {
+                "PAUSED".to_string()
+            } else {
+                q.status.clone()
+            }),
+        );
+        r.result = Value::Object(result);
+        Ok(())
+    }
+
     /// Pause first (so queued jobs stop starting), then list the Submitted jobs and cancel each.
     async fn drain(
         &self,
@@ -652,37 +858,26 @@ where
                 progressing.len()
             ));
         }
-        let mut items: Vec<Value> = if execute {
-            cancel_each(
-                Bulk::new(DRAIN_CONCURRENCY, budget),
-                submitted.iter().map(|j| j.id.clone()).collect(),
-                |id| async move { self.transcoder.cancel_job(&id).await },
-            )
-            .await
-        } else {
-            submitted
-                .iter()
-                .map(|j| json!({ "job_id": j.id, "outcome": "would_cancel" }))
-                .collect()
-        };
-        if execute && !submitted.is_empty() {
-            r.executed = true;
-        }
-        items.extend(progressing.iter().map(
-            |j| json!({ "job_id": j.id, "outcome": "already_started", "reason": "Progressing" }),
-        ));
-        let count = |o: &str| items.iter().filter(|i| i["outcome"] == o).count();
-        r.result = json!({
-            "pipeline_id": pipeline_id,
-            "pipeline_status": if execute { "Paused".to_string() } else { p.status.clone() },
-            "cancelled": count("cancelled"),
-            "would_cancel": count("would_cancel"),
-            "already_started": count("already_started"),
-            "gone": count("gone"),
-            "failed": count("failed"),
-            "not_attempted": count("not_attempted"),
-        });
-        r.items = items;
+        let mut result = drain_jobs(
+            Bulk::new(DRAIN_CONCURRENCY, budget),
+            execute,
+            submitted.iter().map(|j| j.id.clone()).collect(),
+            progressing.iter().map(|j| j.id.clone()).collect(),
+            "Progressing",
+            |id| async move { self.transcoder.cancel_job(&id).await },
+            r,
+        )
+        .await;
+        result.insert("pipeline_id".into(), json!(pipeline_id));
+        result.insert(
+            "pipeline_status".into(),
+            json!(if execute {
+                "Paused".to_string()
+            } else {
+                p.status.clone()
+            }),
+        );
+        r.result = Value::Object(result);
         Ok(())
     }
 }

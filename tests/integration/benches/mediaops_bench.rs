@@ -3,7 +3,9 @@
 //! Side by side, in one run, against the local emulator under the Lambda Runtime API stub:
 //! - cold start (spawn to first `next` poll) and peak RSS of each function's release bootstrap
 //!   (`target/lambda/<fn>/bootstrap`, from `scripts/package`) and of its Python peer (boto3 under
-//!   awslambdaric, `tools/bench/python`), each handling a representative event;
+//!   awslambdaric, `tools/bench/python`), each handling a representative event (the guards have
+//!   no peer: boto3 has no Elastic Transcoder client, and a MediaConvert peer would have to
+//!   re-implement the window store);
 //! - warm per-invocation latency, p50 / p99;
 //! - a pipeline-guard burst: 1,000 ERROR notifications at concurrency 1 and 8 through the real
 //!   adapters (emulator + DynamoDB Local): notifications handled before the pause, Elastic
@@ -64,6 +66,21 @@ fn subjects() -> Vec<Subject> {
                     "m-1",
                     &et_notification("ERROR", "9000000000099-newerr", PID, Some(2000)),
                 )])
+            },
+        },
+        Subject {
+            name: "queue-guard",
+            peer: None,
+            env: vec![],
+            seed: || json!({ "mediaconvert_queues": [ { "name": "vod-premium" } ] }),
+            event: || {
+                mediaops_integration_tests::fixtures::mc_event(
+                    "vod-premium",
+                    "1795400000000-bench0",
+                    "ERROR",
+                    Some(1432),
+                    Utc::now().timestamp_millis(),
+                )
             },
         },
         Subject {
@@ -460,7 +477,7 @@ async fn main() {
                 format!("1/{:.1}", mib(&p.rss_kib) / mib(&r.rss_kib)),
             ),
             None => (
-                "— (no boto3 client)".into(),
+                "— (no peer)".into(),
                 "—".into(),
                 "—".into(),
                 "—".into(),

@@ -138,11 +138,13 @@ pub type TestRunbook = runbook::runbook::Runbook<
     mediaops::aws::MediaStoreAdapter,
     mediaops::aws::MediaPackageAdapter,
     mediaops::aws::DynamoWindowStore,
+    mediaops::aws::MediaConvertAdapter,
 >;
 
 pub fn runbook(env: &TestEnv) -> TestRunbook {
     runbook::runbook::Runbook {
         transcoder: env.clients.transcoder(),
+        mediaconvert: env.clients.mediaconvert(),
         batch: env
             .clients
             .s3control()
@@ -193,6 +195,42 @@ pub mod fixtures {
             })
             .collect();
         json!({ "Records": records })
+    }
+
+    /// A `MediaConvert Job State Change` EventBridge event, as the service emits it.
+    pub fn mc_event(
+        queue: &str,
+        job_id: &str,
+        status: &str,
+        error_code: Option<u32>,
+        at_ms: i64,
+    ) -> Value {
+        let mut detail = json!({
+            "timestamp": at_ms,
+            "accountId": "123456789012",
+            "queue": format!("arn:aws:mediaconvert:us-east-1:123456789012:queues/{queue}"),
+            "jobId": job_id,
+            "status": status,
+            "userMetadata": { "title": "trailer" },
+        });
+        if let Some(code) = error_code {
+            detail["errorCode"] = json!(code);
+            detail["errorMessage"] = json!(format!("error {code}"));
+        }
+        let time = chrono::DateTime::from_timestamp_millis(at_ms)
+            .unwrap_or_default()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        json!({
+            "version": "0",
+            "id": format!("ev-{job_id}-{status}"),
+            "detail-type": "MediaConvert Job State Change",
+            "source": "aws.mediaconvert",
+            "account": "123456789012",
+            "time": time,
+            "region": "us-east-1",
+            "resources": [ format!("arn:aws:mediaconvert:us-east-1:123456789012:jobs/{job_id}") ],
+            "detail": detail,
+        })
     }
 
     /// An Elastic Transcoder job notification message, as the service publishes it.

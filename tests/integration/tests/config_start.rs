@@ -19,7 +19,7 @@ const COMMON: [(&str, &str, &str); 6] = [
     ),
 ];
 
-const SPECIFIC: [(&str, &str, &str, &str); 29] = [
+const SPECIFIC: [(&str, &str, &str, &str); 32] = [
     (
         "pipeline-guard",
         "GUARD_WINDOW_MINUTES",
@@ -75,6 +75,14 @@ const SPECIFIC: [(&str, &str, &str, &str); 29] = [
         "DynamoDB table name",
     ),
     ("runbook", "GUARD_TABLE", "x", "DynamoDB table name"),
+    (
+        "queue-guard",
+        "GUARD_PROTECTED_QUEUES",
+        "vod premium!",
+        "MediaConvert queue names or ARNs",
+    ),
+    ("queue-guard", "GUARD_THRESHOLD", "0", "from 0.1 to 100000"),
+    ("queue-guard", "GUARD_TABLE", "a", "DynamoDB table name"),
     (
         "access-log-enforcer",
         "ENFORCER_RULES",
@@ -186,8 +194,9 @@ const SPECIFIC: [(&str, &str, &str, &str); 29] = [
     ),
 ];
 
-const FUNCTIONS: [&str; 6] = [
+const FUNCTIONS: [&str; 7] = [
     "pipeline-guard",
+    "queue-guard",
     "access-log-enforcer",
     "batch-prioritizer",
     "harvest-watch",
@@ -229,7 +238,7 @@ async fn every_invalid_setting_stops_the_cold_start_naming_it() {
         checked += 1;
     }
     println!("{checked} invalid settings refused at cold start");
-    assert_eq!(checked, 6 * COMMON.len() + SPECIFIC.len());
+    assert_eq!(checked, FUNCTIONS.len() * COMMON.len() + SPECIFIC.len());
 }
 
 #[tokio::test]

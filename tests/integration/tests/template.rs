@@ -19,8 +19,9 @@ fn template() -> Value {
 
 /// The capabilities each function crate declares, by the crate's directory name.
 fn capabilities() -> BTreeMap<&'static str, BTreeSet<String>> {
-    let all: [(&str, &[&[&str]]); 7] = [
+    let all: [(&str, &[&[&str]]); 8] = [
         ("pipeline-guard", pipeline_guard::CAPABILITIES),
+        ("queue-guard", queue_guard::CAPABILITIES),
         ("access-log-enforcer", access_log_enforcer::CAPABILITIES),
         ("batch-prioritizer", batch_prioritizer::CAPABILITIES),
         ("harvest-watch", harvest_watch::CAPABILITIES),
