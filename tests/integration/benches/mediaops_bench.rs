@@ -253,7 +253,10 @@ async fn measure(
 }
 
 struct Burst {
-    handled_before_pause: usize,
+    /// The pausing notification's place in delivery order (1-based).
+    pausing_notification: usize,
+    /// Decisions that completed before the pause decision did.
+    decided_before_pause: usize,
     transcoder_calls: usize,
     store_calls_per_notification: f64,
     latency_ms: Vec<f64>,
@@ -289,7 +292,7 @@ async fn guard_burst(n: usize, concurrency: usize) -> Burst {
     let t0 = Utc::now().timestamp_millis() - 120_000;
     let next = Arc::new(AtomicUsize::new(0));
     let done = Arc::new(AtomicUsize::new(0));
-    let results = Arc::new(Mutex::new((Vec::new(), 0u32, None::<usize>)));
+    let results = Arc::new(Mutex::new((Vec::new(), 0u32, None::<(usize, usize)>)));
     let workers: Vec<_> = (0..concurrency)
         .map(|w| {
             let (guard, next, done, results) =
@@ -321,7 +324,7 @@ async fn guard_burst(n: usize, concurrency: usize) -> Burst {
                     r.0.push(ms);
                     r.1 += d.store_calls;
                     if d.action.as_str() == "pause" {
-                        r.2 = Some(order);
+                        r.2 = Some((i + 1, order));
                     }
                 }
             })
@@ -334,7 +337,8 @@ async fn guard_burst(n: usize, concurrency: usize) -> Burst {
         Arc::try_unwrap(results).ok().unwrap().into_inner().unwrap();
     let calls = env.control.calls().await.unwrap();
     Burst {
-        handled_before_pause: pause_at.unwrap_or(n),
+        pausing_notification: pause_at.map_or(0, |p| p.0),
+        decided_before_pause: pause_at.map_or(n, |p| p.1),
         transcoder_calls: calls.len(),
         store_calls_per_notification: store_calls as f64 / n as f64,
         pauses: calls
@@ -503,13 +507,14 @@ async fn main() {
     line(format!(
         "pipeline-guard burst: {burst} ERROR notifications of one pipeline (threshold 5), real adapters against the emulator and DynamoDB Local:"
     ));
-    line("| concurrency | handled before the pause | pauses | Elastic Transcoder calls | DynamoDB calls per notification | decision p50 / p99 ms |".into());
-    line("|---|---|---|---|---|---|".into());
+    line("| concurrency | pausing notification (n-th delivered) | decisions completed before the pause | pauses | Elastic Transcoder calls | DynamoDB calls per notification | decision p50 / p99 ms |".into());
+    line("|---|---|---|---|---|---|---|".into());
     for concurrency in [1, 8] {
         let b = guard_burst(burst, concurrency).await;
         line(format!(
-            "| {concurrency} | {} | {} | {} | {:.2} | {:.2} / {:.2} |",
-            b.handled_before_pause,
+            "| {concurrency} | {} | {} | {} | {} | {:.2} | {:.2} / {:.2} |",
+            b.pausing_notification,
+            b.decided_before_pause,
             b.pauses,
             b.transcoder_calls,
             b.store_calls_per_notification,
