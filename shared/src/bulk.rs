@@ -154,24 +154,31 @@ mod tests {
 
     #[tokio::test]
     async fn nothing_starts_after_the_budget() {
-        let bulk = Bulk::new(2, Budget::from_now(Duration::from_millis(30)));
-        let out = bulk
+        // Exhausted before the run: nothing starts.
+        let out = Bulk::new(4, Budget::from_now(Duration::ZERO))
             .run(
-                (0..20).collect(),
-                |i: u32| async move {
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                    Some(i)
-                },
+                (0..5).collect(),
+                |i: u32| async move { Some(i) },
                 |_, s| {
                     assert_eq!(s, Skip::TimeRanShort);
                     None
                 },
             )
             .await;
-        let done = out.iter().filter(|o| o.is_some()).count();
-        assert!((2..20).contains(&done), "{done}");
-        // Once skipping starts, everything after is skipped: no gaps of done items at the end.
-        assert!(out.last().unwrap().is_none());
+        assert!(out.iter().all(Option::is_none));
+        // One at a time, the first item outlasting the budget: every later item is skipped,
+        // whatever the machine's load (they can only start after the first one ends).
+        let out = Bulk::new(1, Budget::from_now(Duration::from_millis(100)))
+            .run(
+                (0..6).collect(),
+                |i: u32| async move {
+                    tokio::time::sleep(Duration::from_millis(150)).await;
+                    Some(i)
+                },
+                |_, _| None,
+            )
+            .await;
+        assert!(out[1..].iter().all(Option::is_none), "{out:?}");
     }
 
     #[test]
