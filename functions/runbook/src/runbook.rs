@@ -3,7 +3,6 @@
 
 use std::future::Future;
 
-use chrono::{TimeZone, Utc};
 use mediaops::bulk::Bulk;
 use mediaops::error::AwsErrorKind;
 use mediaops::guard::{ms_to_rfc3339, quiet_reason, ResourceKind};
@@ -203,8 +202,7 @@ fn guard_json(kind: ResourceKind, record: Option<&PauseRecord>, now_ms: i64) -> 
 }
 
 fn ms_iso(ms: Option<i64>) -> Option<String> {
-    ms.and_then(|m| Utc.timestamp_millis_opt(m).single())
-        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+    ms.and_then(ms_to_rfc3339)
 }
 
 fn job_json(j: &TranscodeJob) -> Value {
