@@ -64,6 +64,89 @@ pub struct Runbook<E, B, S, P, G, M> {
     pub guard: Option<G>,
 }
 
+/// How one kind of resource is drained and reported.
+struct DrainSpec<'a> {
+    kind: &'a str,
+    id: &'a str,
+    /// Its status before the drain.
+    status: String,
+    paused: bool,
+    paused_word: &'a str,
+    pause_reason: &'a str,
+    queued_word: &'a str,
+    /// The plan's line about running jobs (after "N jobs are ").
+    running_plan: &'a str,
+    /// The per-item reason of a running job.
+    running_reason: &'a str,
+    /// The result's fields naming the resource and its status.
+    fields: (&'a str, &'a str),
+}
+
+/// Every drain: pause the resource (unless paused; only when executing), then list its queued
+/// and running jobs, cancel the queued ones (or plan it), and report.
+#[allow(clippy::too_many_arguments)]
+async fn drain_resource<PF, LF, C, CF>(
+    spec: DrainSpec<'_>,
+    execute: bool,
+    budget: Budget,
+    r: &mut Report,
+    pause: PF,
+    list: LF,
+    cancel: C,
+) -> Result<(), Error>
+where
+    PF: Future<Output = Result<(), AwsError>>,
+    LF: Future<Output = Result<(Vec<String>, Vec<String>), Error>>,
+    C: Fn(String) -> CF,
+    CF: Future<Output = Result<(), AwsError>>,
+{
+    let (kind, id) = (spec.kind, spec.id);
+    if spec.paused {
+        r.plan
+            .push(format!("{kind} {id} is already {}", spec.paused_word));
+    } else {
+        r.plan.push(format!(
+            "pause {kind} {id} (now {}) {}",
+            spec.status, spec.pause_reason
+        ));
+        if execute {
+            pause.await?;
+            r.executed = true;
+        }
+    }
+    let (queued, running) = list.await?;
+    r.plan.push(format!(
+        "cancel the {} {} jobs",
+        queued.len(),
+        spec.queued_word
+    ));
+    if !running.is_empty() {
+        r.plan
+            .push(format!("{} jobs are {}", running.len(), spec.running_plan));
+    }
+    let mut result = drain_jobs(
+        Bulk::new(DRAIN_CONCURRENCY, budget),
+        execute,
+        queued,
+        running,
+        spec.running_reason,
+        cancel,
+        r,
+    )
+    .await;
+    result.insert(spec.fields.0.into(), json!(id));
+    result.insert(
+        spec.fields.1.into(),
+        json!(if execute || spec.paused {
+            spec.paused_word.to_string()
+        } else {
+            spec.status
+        }),
+    );
+    r.result = Value::Object(result);
+    Ok(())
+}
+
 /// What every drain does once the resource is paused and its jobs listed: cancel the queued
 /// jobs through the bulk engine (or list them as `would_cancel`), report the running ones as
 /// `already_started`, put the items in the report and return the counts.
@@ -770,52 +853,39 @@ where
         r: &mut Report,
     ) -> Result<(), Error> {
         let q = self.mediaconvert.get_queue(queue).await?;
-        let paused = q.status.eq_ignore_ascii_case("PAUSED");
-        if paused {
-            r.plan.push(format!("queue {queue} is already PAUSED"));
-        } else {
-            r.plan.push(format!(
-                "pause queue {queue} (now {}) so its submitted jobs stop starting",
-                q.status
-            ));
-            if execute {
+        let spec = DrainSpec {
+            kind: "queue",
+            id: queue,
+            status: q.status.clone(),
+            paused: q.status.eq_ignore_ascii_case("PAUSED"),
+            paused_word: "PAUSED",
+            pause_reason: "so its submitted jobs stop starting",
+            queued_word: "SUBMITTED",
+            running_plan: "PROGRESSING: a drain cancels only queued jobs, running ones finish",
+            running_reason: "PROGRESSING: a drain cancels only queued jobs; running ones finish",
+            fields: ("queue", "queue_status"),
+        };
+        drain_resource(
+            spec,
+            execute,
+            budget,
+            r,
+            async {
                 self.mediaconvert
                     .update_queue_status(queue, QueueStatus::Paused)
-                    .await?;
-                r.executed = true;
-            }
-        }
-        let submitted = self.queue_jobs(queue, "SUBMITTED").await?;
-        let progressing = self.queue_jobs(queue, "PROGRESSING").await?;
-        r.plan
-            .push(format!("cancel the {} SUBMITTED jobs", submitted.len()));
-        if !progressing.is_empty() {
-            r.plan.push(format!(
-                "{} jobs are PROGRESSING: a drain cancels only queued jobs, running ones finish",
-                progressing.len()
-            ));
-        }
-        let mut result = drain_jobs(
-            Bulk::new(DRAIN_CONCURRENCY, budget),
-            execute,
-            submitted.iter().map(|j| j.id.clone()).collect(),
-            progressing.iter().map(|j| j.id.clone()).collect(),
-            "PROGRESSING: a drain cancels only queued jobs; running ones finish",
+                    .await
+                    .map(|_| ())
+            },
+            async {
+                let ids = |jobs: Vec<MediaConvertJob>| jobs.into_iter().map(|j| j.id).collect();
+                Ok((
+                    ids(self.queue_jobs(queue, "SUBMITTED").await?),
+                    ids(self.queue_jobs(queue, "PROGRESSING").await?),
+                ))
+            },
             |id| async move { self.mediaconvert.cancel_mediaconvert_job(&id).await },
-            r,
         )
-        .await;
-        result.insert("queue".into(), json!(queue));
-        result.insert(
-            "queue_status".into(),
-            json!(if execute || paused {
-                "PAUSED".to_string()
-            } else {
-                q.status.clone()
-            }),
-        );
-        r.result = Value::Object(result);
-        Ok(())
+        .await
     }
 
     /// Pause first (so queued jobs stop starting), then list the Submitted jobs and cancel each.
@@ -827,56 +897,43 @@ where
         r: &mut Report,
     ) -> Result<(), Error> {
         let p = self.transcoder.read_pipeline(pipeline_id).await?;
-        if p.is_paused() {
-            r.plan
-                .push(format!("pipeline {pipeline_id} is already Paused"));
-        } else {
-            r.plan.push(format!(
-                "pause pipeline {pipeline_id} (now {}) so its queued jobs stop starting",
-                p.status
-            ));
-            if execute {
+        let spec = DrainSpec {
+            kind: "pipeline",
+            id: pipeline_id,
+            status: p.status.clone(),
+            paused: p.is_paused(),
+            paused_word: "Paused",
+            pause_reason: "so its queued jobs stop starting",
+            queued_word: "Submitted",
+            running_plan: "already Progressing and cannot be cancelled",
+            running_reason: "Progressing",
+            fields: ("pipeline_id", "pipeline_status"),
+        };
+        drain_resource(
+            spec,
+            execute,
+            budget,
+            r,
+            async {
                 self.transcoder
                     .update_pipeline_status(pipeline_id, PipelineStatus::Paused)
-                    .await?;
-                r.executed = true;
-            }
-        }
-        let submitted = self
-            .jobs_in(pipeline_id, TranscodeJobStatus::Submitted)
-            .await?;
-        let progressing = self
-            .jobs_in(pipeline_id, TranscodeJobStatus::Progressing)
-            .await?;
-        r.plan
-            .push(format!("cancel the {} Submitted jobs", submitted.len()));
-        if !progressing.is_empty() {
-            r.plan.push(format!(
-                "{} jobs are already Progressing and cannot be cancelled",
-                progressing.len()
-            ));
-        }
-        let mut result = drain_jobs(
-            Bulk::new(DRAIN_CONCURRENCY, budget),
-            execute,
-            submitted.iter().map(|j| j.id.clone()).collect(),
-            progressing.iter().map(|j| j.id.clone()).collect(),
-            "Progressing",
+                    .await
+                    .map(|_| ())
+            },
+            async {
+                let ids = |jobs: Vec<TranscodeJob>| jobs.into_iter().map(|j| j.id).collect();
+                Ok((
+                    ids(self
+                        .jobs_in(pipeline_id, TranscodeJobStatus::Submitted)
+                        .await?),
+                    ids(self
+                        .jobs_in(pipeline_id, TranscodeJobStatus::Progressing)
+                        .await?),
+                ))
+            },
             |id| async move { self.transcoder.cancel_job(&id).await },
-            r,
         )
-        .await;
-        result.insert("pipeline_id".into(), json!(pipeline_id));
-        result.insert(
-            "pipeline_status".into(),
-            json!(if execute {
-                "Paused".to_string()
-            } else {
-                p.status.clone()
-            }),
-        );
-        r.result = Value::Object(result);
-        Ok(())
+        .await
     }
 }
 
