@@ -6,6 +6,7 @@
 # already_paused without any Elastic Transcoder call. vod-main has a burst of bad uploads (4000,
 # job-class): recorded, left alone. A COMPLETED notification and an SNS console test message are
 # ignored and skipped. `runbook pipeline.status` (below) tells why vod-promo was paused.
+scene "pipeline-guard: vod-promo's queued backlog fails job after job (IAM role broken, error 2000); vod-main gets a bad upload (4000)"
 python3 - "$work" <<'PY'
 import json, sys, datetime
 work = sys.argv[1]

@@ -6,6 +6,7 @@
 # two settings errors (1040, job-class): recorded, left alone. Then an operator drains
 # vod-premium with the runbook: the plan first, then confirmed (its SUBMITTED jobs cancelled, the
 # 2 PROGRESSING ones left to finish), and queue.status says why it was paused.
+scene "queue-guard: MediaConvert queue vod-premium's jobs fail with 1432 (job role not trusted); live-news gets 2 settings errors (1040); then an operator drains vod-premium"
 python3 - "$work" <<'PY'
 import json, sys, datetime
 work = sys.argv[1]

@@ -1,6 +1,7 @@
 # harvest-watch and harvest-scheduler (sourced by scripts/demo).
 # Harvest windows must lie inside the endpoint's startover window (6 hours here), so the sample
 # events' times are moved to the last hours before they are sent.
+scene "harvest-watch, harvest-scheduler: a failed clip of match 42 (delivered twice), one from 10 h ago, a retry failing a third time; the hourly clip schedule, run twice"
 start=$(date -u -d '-90 minutes' +%Y-%m-%dT%H:%M:00Z)
 end=$(date -u -d '-30 minutes' +%Y-%m-%dT%H:%M:00Z)
 now=$(date -u +%Y-%m-%dT%H:%M:00Z)

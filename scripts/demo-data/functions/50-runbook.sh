@@ -6,6 +6,7 @@
 # Then they start a restore of archived masters with batch.create: created Suspended (held for
 # confirmation) with priority 50; the same request again returns the same job, not a second one.
 # A mistyped request is refused.
+scene "runbook: an operator asks why vod-promo stopped, drains it, then works the batch jobs and a mistyped request"
 echo '{ "action": "pipeline.status", "pipeline_id": "2222222222222-promo1" }' >"$work/promo-status.json"
 confirmed_drain="$work/pipeline-drain-confirmed.json"
 sed 's/ }$/, "confirm": true }/' functions/runbook/requests/pipeline-drain.json >"$confirmed_drain"
