@@ -2,7 +2,8 @@
 //!
 //! Endpoint overrides: `AWS_ENDPOINT_URL` and the per-service variables
 //! (`AWS_ENDPOINT_URL_ELASTIC_TRANSCODER`, `AWS_ENDPOINT_URL_S3_CONTROL`, `AWS_ENDPOINT_URL_MEDIAPACKAGE`,
-//! `AWS_ENDPOINT_URL_MEDIASTORE`, `AWS_ENDPOINT_URL_MEDIACONVERT`, `AWS_ENDPOINT_URL_DYNAMODB`)
+//! `AWS_ENDPOINT_URL_MEDIASTORE`, `AWS_ENDPOINT_URL_MEDIACONVERT`, `AWS_ENDPOINT_URL_DYNAMODB`,
+//! `AWS_ENDPOINT_URL_SNS`)
 //! are honoured, so the same binary talks to the local emulator.
 //! S3 Control's endpoint rules put the account id into the host name (`123456789012.127.0.0.1`), which
 //! cannot resolve for a local override, so under an override S3 Control uses the URL as given.
@@ -41,6 +42,8 @@ pub struct Clients {
     pub dynamodb: aws_sdk_dynamodb::Client,
     #[cfg(feature = "mediaconvert")]
     pub mediaconvert: aws_sdk_mediaconvert::Client,
+    #[cfg(feature = "sns")]
+    pub sns: aws_sdk_sns::Client,
     #[cfg_attr(not(feature = "s3control"), allow(dead_code))]
     account_id: Option<String>,
 }
@@ -61,6 +64,30 @@ impl aws_sdk_s3control::config::endpoint::ResolveEndpoint for FixedEndpoint {
                 .url(self.0.clone())
                 .build(),
         ))
+    }
+}
+
+/// SNS answers throttling with `Throttled` (HTTP 429), a code the SDK's default classifiers do not
+/// know: retry it as throttling, with backoff, like every other service's throttling.
+#[cfg(feature = "sns")]
+#[derive(Debug)]
+struct SnsThrottled;
+
+#[cfg(feature = "sns")]
+impl aws_smithy_runtime_api::client::retries::classifiers::ClassifyRetry for SnsThrottled {
+    fn classify_retry(
+        &self,
+        ctx: &aws_smithy_runtime_api::client::interceptors::context::InterceptorContext,
+    ) -> aws_smithy_runtime_api::client::retries::classifiers::RetryAction {
+        use aws_smithy_runtime_api::client::retries::classifiers::RetryAction;
+        match ctx.response().map(|r| r.status().as_u16()) {
+            Some(429) => RetryAction::throttling_error(),
+            _ => RetryAction::NoActionIndicated,
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "SNS Throttled (HTTP 429)"
     }
 }
 
@@ -125,6 +152,12 @@ impl Clients {
             dynamodb: aws_sdk_dynamodb::Client::new(sdk),
             #[cfg(feature = "mediaconvert")]
             mediaconvert: aws_sdk_mediaconvert::Client::new(sdk),
+            #[cfg(feature = "sns")]
+            sns: aws_sdk_sns::Client::from_conf(
+                aws_sdk_sns::config::Builder::from(sdk)
+                    .retry_classifier(SnsThrottled)
+                    .build(),
+            ),
             account_id: settings.account_id.clone(),
         }
     }
@@ -148,6 +181,23 @@ impl Clients {
     #[cfg(feature = "dynamodb")]
     pub fn window_store(&self, table: &str) -> DynamoWindowStore {
         DynamoWindowStore::new(self.dynamodb.clone(), table)
+    }
+
+    /// Publishes notices to `topic` (`NOTIFICATION_TOPIC_ARN`), or, with none, logs that
+    /// notifications are off.
+    #[cfg(feature = "sns")]
+    pub fn notifier(
+        &self,
+        topic: Option<&str>,
+        namespace: &str,
+        function: &'static str,
+    ) -> crate::notify::Notifier {
+        crate::notify::Notifier::from_topic(
+            std::sync::Arc::new(crate::aws::SnsAdapter::new(self.sns.clone())),
+            topic,
+            namespace,
+            function,
+        )
     }
 
     #[cfg(feature = "mediapackage")]

@@ -232,6 +232,8 @@ pub struct CommonConfig {
     /// `MEDIAOPS_DEADLINE_RESERVE_MS`: bulk work starts no new change this close to the
     /// invocation's deadline, so it can report what it did and did not do. Default 3000.
     pub deadline_reserve: std::time::Duration,
+    /// `NOTIFICATION_TOPIC_ARN`: the SNS topic notices go to; unset, notifications are off.
+    pub notification_topic: Option<String>,
     pub clients: ClientSettings,
 }
 
@@ -256,6 +258,7 @@ impl CommonConfig {
                 3000u64,
                 0..=60_000,
             )?),
+            notification_topic: crate::notify::topic_from_env(env)?,
             clients: ClientSettings::from_env(env)?,
         })
     }

@@ -88,6 +88,7 @@ const THROTTLING_CODES: &[&str] = &[
     "Throttling",
     "ThrottlingException",
     "ThrottledException",
+    "Throttled",
     "RequestThrottledException",
     "TooManyRequestsException",
     "ProvisionedThroughputExceededException",

@@ -17,6 +17,7 @@ pub mod error;
 pub mod events;
 pub mod guard;
 pub mod model;
+pub mod notify;
 pub mod ops;
 pub mod policy;
 pub mod ports;

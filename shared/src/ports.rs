@@ -222,6 +222,21 @@ pub trait PauseAdmin: Send + Sync {
     async fn clear_pause(&self, key: &str, record: &PauseRecord) -> ApiResult<()>;
 }
 
+/// Which notices were already sent: one conditional write per (resource, action), so a notice
+/// goes out once per window whatever the duplicate or concurrent deliveries.
+#[async_trait]
+pub trait NoticeLedger: Send + Sync {
+    /// True when this caller is the first to announce `action` on `key` since `now_ms -
+    /// window_ms` (and has now recorded it); false when it was already announced in the window.
+    async fn first_notice(
+        &self,
+        key: &str,
+        action: &str,
+        now_ms: i64,
+        window_ms: i64,
+    ) -> ApiResult<bool>;
+}
+
 /// The IAM actions behind each trait, the one place this mapping lives. Each function lists the
 /// traits its handler is generic over (its `CAPABILITIES`); its IAM grant in `template.yaml` is
 /// checked against their union.
@@ -262,6 +277,10 @@ pub mod iam {
     ];
     /// Read and clear (unconditional PutItem).
     pub const PAUSE_ADMIN: &[&str] = &["dynamodb:GetItem", "dynamodb:PutItem"];
+    /// One conditional PutItem per notice.
+    pub const NOTICE_LEDGER: &[&str] = &["dynamodb:PutItem"];
+    /// Publish to the notification topic.
+    pub const PUBLISHER: &[&str] = &["sns:Publish"];
     /// CreateHarvestJob passes the harvest role to MediaPackage.
     pub const HARVEST_JOB_CREATOR: &[&str] = &["mediapackage:CreateHarvestJob", "iam:PassRole"];
 }

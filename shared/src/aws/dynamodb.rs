@@ -21,7 +21,7 @@ use crate::error::{classify, AwsError};
 use crate::policy::breaker::{
     ErrorClass, Observed, PauseRecord, PauseState, WindowEvent, CLAIM_LEASE_MS,
 };
-use crate::ports::{ApiResult, PauseAdmin, PauseStore, WindowStore};
+use crate::ports::{ApiResult, NoticeLedger, PauseAdmin, PauseStore, WindowStore};
 
 const SERVICE: &str = "dynamodb";
 /// Partition and sort key attribute names.
@@ -255,6 +255,34 @@ impl WindowStore for DynamoWindowStore {
                 _ => return Ok(events),
             }
         }
+    }
+}
+
+/// A notice record: `pk = <key>`, `sk = notice#<action>`, `at_ms` of the last announcement.
+#[async_trait]
+impl NoticeLedger for DynamoWindowStore {
+    async fn first_notice(
+        &self,
+        key: &str,
+        action: &str,
+        now_ms: i64,
+        window_ms: i64,
+    ) -> ApiResult<bool> {
+        let res = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item(PARTITION_KEY, s(key))
+            .item(SORT_KEY, s(format!("notice#{action}")))
+            .item("at_ms", n(now_ms))
+            .item(TTL_ATTRIBUTE, n((now_ms + window_ms) / 1000 + 3600))
+            .condition_expression("attribute_not_exists(#pk) OR #at < :since")
+            .expression_attribute_names("#pk", PARTITION_KEY)
+            .expression_attribute_names("#at", "at_ms")
+            .expression_attribute_values(":since", n(now_ms - window_ms + 1))
+            .send()
+            .await;
+        self.written("PutItem", res)
     }
 }
 

@@ -11,6 +11,8 @@ mod mediapackage;
 mod mediastore;
 #[cfg(feature = "s3control")]
 mod s3control;
+#[cfg(feature = "sns")]
+mod sns;
 #[cfg(feature = "transcoder")]
 mod transcoder;
 
@@ -24,6 +26,8 @@ pub use mediapackage::MediaPackageAdapter;
 pub use mediastore::MediaStoreAdapter;
 #[cfg(feature = "s3control")]
 pub use s3control::S3ControlAdapter;
+#[cfg(feature = "sns")]
+pub use sns::SnsAdapter;
 #[cfg(feature = "transcoder")]
 pub use transcoder::TranscoderAdapter;
 

@@ -145,4 +145,11 @@ impl ControlClient {
     pub async fn state(&self) -> Result<Value> {
         self.call("GET", "/_emulator/state", None::<&Value>).await
     }
+
+    /// Every message published to every SNS topic: `{"topics": [{"arn", "messages": [{"message_id",
+    /// "subject", "message", "attributes", "at_ms"}]}]}`.
+    pub async fn sns_messages(&self) -> Result<Value> {
+        self.call("GET", "/_emulator/sns/messages", None::<&Value>)
+            .await
+    }
 }

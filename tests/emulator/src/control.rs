@@ -38,6 +38,8 @@ pub struct Seed {
     pub mediaconvert_queues: Vec<crate::mediaconvert::SeedQueue>,
     pub mediaconvert_jobs: Vec<crate::mediaconvert::SeedJob>,
     pub mediaconvert_job_bulk: Vec<crate::mediaconvert::SeedJobBulk>,
+    /// SNS topics (by name) functions may publish to.
+    pub sns_topics: Vec<crate::sns::SeedTopic>,
 }
 
 #[derive(Debug, Default, Deserialize, Serialize)]
@@ -181,6 +183,7 @@ pub struct SeedResult {
     pub batch_jobs_bulk: usize,
     pub mediaconvert_jobs: Vec<String>,
     pub mediaconvert_jobs_bulk: usize,
+    pub sns_topics: Vec<String>,
 }
 
 fn check(cond: bool, msg: impl FnOnce() -> String) -> Result<(), String> {
@@ -294,6 +297,11 @@ pub fn seed(state: &State, seed: &Seed) -> Result<SeedResult, String> {
     let mut out = SeedResult::default();
 
     // Validate first so a bad seed changes nothing.
+    for t in &seed.sns_topics {
+        check(crate::sns::valid_topic_name(&t.name), || {
+            format!("invalid SNS topic name {:?}", t.name)
+        })?;
+    }
     for p in &seed.pipelines {
         let status = p.status.as_deref().unwrap_or("Active");
         check(status == "Active" || status == "Paused", || {
@@ -576,6 +584,10 @@ pub fn seed(state: &State, seed: &Seed) -> Result<SeedResult, String> {
     )?;
     out.mediaconvert_jobs = mc_ids;
     out.mediaconvert_jobs_bulk = mc_bulk;
+    for t in &seed.sns_topics {
+        let arn = crate::sns::create_topic(&mut world, &t.name).map_err(|e| e.message)?;
+        out.sns_topics.push(arn);
+    }
     Ok(out)
 }
 
@@ -697,6 +709,7 @@ pub fn summary(state: &State) -> Value {
         "mediastore": { "containers": containers },
         "mediapackage": { "channels": mp.channels.keys().collect::<Vec<_>>(), "origin_endpoints": endpoints, "harvest_jobs": harvests },
         "s3control": { "jobs_by_status": batch_counts, "jobs": batch_list },
+        "sns": crate::sns::summary(&world),
     })
 }
 
@@ -819,6 +832,9 @@ pub fn handle(req: &Req, state: &State) -> Resp {
             Err(r) => *r,
         },
         (&Method::GET, "/_emulator/state") => reply(200, summary(state)),
+        (&Method::GET, "/_emulator/sns/messages") => {
+            reply(200, crate::sns::messages(&state.world()))
+        }
         _ => reply(
             404,
             json!({ "error": format!("no control endpoint {} {}; see tests/emulator/README.md", req.method, req.path) }),

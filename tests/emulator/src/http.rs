@@ -15,7 +15,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
 use crate::state::{now_ms, ApiError, CallRecord, State};
-use crate::{control, mediaconvert, mediapackage, mediastore, s3control, transcoder};
+use crate::{control, mediaconvert, mediapackage, mediastore, s3control, sns, transcoder};
 
 /// A request, read whole.
 #[derive(Debug)]
@@ -81,6 +81,8 @@ pub enum Protocol {
     RestJson,
     Json11,
     RestXml,
+    /// AWS Query (SNS): form-encoded requests, XML answers.
+    Query,
 }
 
 /// A call identified: which service and operation, the resource it names, its key parameters.
@@ -166,6 +168,8 @@ pub fn error_response(protocol: Protocol, err: &ApiError) -> Resp {
             let body = serde_json::json!({ "__type": err.code, "Message": err.message });
             json_response(err.status, &body, "application/x-amz-json-1.1")
         }
+        // AWS Query (SNS): ErrorResponse with Type, Code, Message.
+        Protocol::Query => xml_response(err.status, sns::error_body(err)),
         // REST-XML (S3 Control): wrapped ErrorResponse document.
         Protocol::RestXml => xml_response(
             err.status,
@@ -260,7 +264,9 @@ async fn handle(req: Request<Incoming>, state: Arc<State>) -> Result<Resp, Infal
         return Ok(control::handle(&req, &state));
     }
 
-    let routed = if let Some(target) = req.header("x-amz-target") {
+    let routed = if sns::matches(&req) {
+        sns::route(&req)
+    } else if let Some(target) = req.header("x-amz-target") {
         mediastore::route(&req, target)
     } else if req.path.starts_with("/2012-09-25/") {
         transcoder::route(&req)
@@ -333,6 +339,7 @@ fn dispatch(call: &Call, req: &Req, state: &State) -> Result<Resp, ApiError> {
         mediapackage::SERVICE => mediapackage::handle(call, req, &mut world, state),
         s3control::SERVICE => s3control::handle(call, req, &mut world, state),
         mediaconvert::SERVICE => mediaconvert::handle(call, req, &mut world, state),
+        sns::SERVICE => sns::handle(call, req, &mut world),
         _ => Err(ApiError::new(
             404,
             "UnknownOperationException",

@@ -17,6 +17,7 @@ pub mod mediaconvert;
 pub mod mediapackage;
 pub mod mediastore;
 pub mod s3control;
+pub mod sns;
 pub mod state;
 pub mod transcoder;
 

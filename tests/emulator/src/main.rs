@@ -12,7 +12,7 @@ use serde_json::Value;
 
 const USAGE: &str = "usage:
   mediaops-emulator [--port N]            serve on 127.0.0.1:N (env MEDIAOPS_EMULATOR_PORT; default 4566; 0 = any free port)
-  mediaops-emulator ctl --url URL seed FILE.json | state | calls | reset | fault JSON | clear-faults | status JSON | settings JSON";
+  mediaops-emulator ctl --url URL seed FILE.json | state | calls | messages | reset | fault JSON | clear-faults | status JSON | settings JSON";
 
 fn port_from(args: &[String]) -> Result<u16, String> {
     let mut value = std::env::var("MEDIAOPS_EMULATOR_PORT").ok();
@@ -62,6 +62,7 @@ async fn ctl(args: &[String]) -> Result<(), String> {
         }
         Some("state") => print(&c.state().await.map_err(e)?),
         Some("calls") => print(&c.calls().await.map_err(e)?),
+        Some("messages") => print(&c.sns_messages().await.map_err(e)?),
         Some("reset") => c.reset().await.map_err(e)?,
         Some("fault") => c
             .add_fault(&json_arg::<FaultRule>(rest.get(1), "fault")?)

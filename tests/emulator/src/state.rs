@@ -357,6 +357,7 @@ pub struct World {
     pub mediastore: MediaStore,
     pub mediapackage: MediaPackage,
     pub s3control: S3Control,
+    pub sns: crate::sns::Sns,
     pub settings: Settings,
 }
 

@@ -1,0 +1,58 @@
+use async_trait::async_trait;
+use aws_sdk_sns as sns;
+
+use crate::error::classify;
+use crate::notify::Publisher;
+use crate::ports::ApiResult;
+
+const SERVICE: &str = "sns";
+
+/// SNS through the AWS SDK: publishes notices.
+#[derive(Debug, Clone)]
+pub struct SnsAdapter {
+    client: sns::Client,
+}
+
+impl SnsAdapter {
+    pub fn new(client: sns::Client) -> Self {
+        Self { client }
+    }
+}
+
+#[async_trait]
+impl Publisher for SnsAdapter {
+    async fn publish(
+        &self,
+        topic_arn: &str,
+        subject: &str,
+        message: &str,
+        attributes: &[(String, String)],
+    ) -> ApiResult<String> {
+        let mut req = self
+            .client
+            .publish()
+            .topic_arn(topic_arn)
+            .subject(subject)
+            .message(message);
+        for (name, value) in attributes.iter().filter(|(_, v)| !v.is_empty()) {
+            let attr = sns::types::MessageAttributeValue::builder()
+                .data_type("String")
+                .string_value(value)
+                .build()
+                .map_err(|e| crate::error::AwsError {
+                    service: SERVICE,
+                    operation: "Publish",
+                    kind: crate::error::AwsErrorKind::Rejected,
+                    status: None,
+                    code: None,
+                    message: e.to_string(),
+                })?;
+            req = req.message_attributes(name, attr);
+        }
+        let out = req
+            .send()
+            .await
+            .map_err(|e| classify(SERVICE, "Publish", &e))?;
+        Ok(out.message_id().unwrap_or_default().to_string())
+    }
+}
