@@ -11,11 +11,14 @@ use serde::Serialize;
 use crate::config::{CommonConfig, ConfigError, Env};
 use crate::error::{AwsError, AwsErrorKind};
 use crate::model::{PipelineStatus, QueueStatus};
+use crate::notify::{Notice, Notifier, Sent};
 use crate::policy::breaker::{
     after_claim, pick_window, plan, Action, BreakerPolicy, ErrorClass, Observed, PauseRecord,
     PauseState, Step, WindowEvent, WindowPick,
 };
-use crate::ports::{ApiResult, PauseStore, PipelineControl, QueueControl, WindowStore};
+use crate::ports::{
+    ApiResult, NoticeLedger, PauseStore, PipelineControl, QueueControl, WindowStore,
+};
 use crate::telemetry::{Metrics, Unit};
 
 /// The service side of a guard: read a resource's status and pause it.
@@ -151,6 +154,8 @@ pub struct Decision {
     pub pause: Option<PauseRecord>,
     pub store_calls: u32,
     pub service_calls: u32,
+    /// The notice of this decision's pause (or dry-run `would pause`), when it made one.
+    pub notification: Option<Sent>,
 }
 
 /// The breaker engine for one kind of resource.
@@ -162,6 +167,118 @@ pub struct Guard<S, T> {
     /// The function's name: who claims pauses.
     pub function: &'static str,
     pub dry_run: bool,
+    /// Where pauses are announced (once per pause: only the claim's winner pauses).
+    pub notifier: Notifier,
+}
+
+/// The notice of a pause, or in dry run of the pause the guard would have made: what, why (the
+/// window's counts, the threshold, the trigger), when, and how to follow up with the runbook.
+pub fn pause_notice(kind: ResourceKind, function: &str, d: &Decision, at_ms: i64) -> Notice {
+    let (name, id, key) = (kind.name, d.resource_id.as_str(), kind.id_property);
+    let dry_run = d.action == Action::WouldPause;
+    let headline = if dry_run {
+        format!("would pause {name} {id} ({})", kind.service)
+    } else {
+        format!("paused {name} {id} ({})", kind.service)
+    };
+    let request = |action: &str, extra: &str| {
+        format!(r#"runbook {{"action": "{name}.{action}", "{key}": "{id}"{extra}}}"#)
+    };
+    let what = if dry_run {
+        vec![format!(
+            "{function} would have paused {name} {id}: its jobs failed in a burst. DRY_RUN is on, so nothing was changed; this notice is sent once per {name} per cool-down."
+        )]
+    } else {
+        vec![
+            format!(
+                "{function} paused {name} {id}; {} now reports it {}.",
+                kind.service,
+                d.resource_status.as_deref().unwrap_or("paused")
+            ),
+            format!("Queued jobs wait; jobs already running finish. The {name} stays paused until someone resumes it."),
+        ]
+    };
+    let mut why = vec![format!(
+        "{} {name}-class errors, {} job-class errors and {} completed jobs within {} min: {} weighted errors reach the threshold of {}.",
+        d.errors_pipeline_class,
+        d.errors_job_class,
+        d.completed_in_window,
+        d.window_minutes,
+        d.weighted_errors,
+        d.threshold
+    )];
+    if let Some(r) = d.error_ratio {
+        why.push(format!("Error ratio in the window: {:.0}%.", r * 100.0));
+    }
+    if let (Some(first), Some(last)) = (&d.window_first, &d.window_last) {
+        why.push(format!(
+            "The burst: first error at {first}, last at {last}."
+        ));
+    }
+    if let Some(job) = &d.trigger_job_id {
+        why.push(format!(
+            "Trigger: job {job} failed with error code {} ({}-class) at {}.",
+            d.trigger_error_code
+                .map(|c| c.to_string())
+                .unwrap_or_else(|| "?".into()),
+            name,
+            d.event_time.as_deref().unwrap_or("?")
+        ));
+    }
+    let errors = match name {
+        "queue" => format!(
+            r#"runbook {{"action": "mediaconvert.jobs.list", "queue": "{id}", "status": "ERROR", "order": "newest", "limit": 20}}"#
+        ),
+        _ => format!(r#"runbook {{"action": "jobs.list", "pipeline_id": "{id}", "limit": 20}}"#),
+    };
+    let next = if dry_run {
+        vec![
+            format!("See the errors: {errors}"),
+            "To let the guard pause for real, deploy with DryRun=false.".to_string(),
+        ]
+    } else {
+        vec![
+            format!("Why, any time: {}", request("status", "")),
+            format!("See the errors: {errors}"),
+            format!("After fixing the cause, resume: {}", request("resume", "")),
+            format!(
+                "Or cancel its queued jobs first (shows the plan without confirm): {}",
+                request("drain", "")
+            ),
+        ]
+    };
+    Notice {
+        kind: format!("{name}.paused"),
+        function: function.to_string(),
+        resource: format!("{name} {id} ({})", kind.service),
+        dry_run,
+        headline,
+        what,
+        why,
+        at: Utc
+            .timestamp_millis_opt(at_ms)
+            .single()
+            .unwrap_or_else(Utc::now),
+        next,
+        details: serde_json::json!({
+            "resource_kind": name,
+            "resource_id": id,
+            "action": d.action.as_str(),
+            "resource_status": d.resource_status,
+            "errors_resource_class": d.errors_pipeline_class,
+            "errors_job_class": d.errors_job_class,
+            "completed_in_window": d.completed_in_window,
+            "weighted_errors": d.weighted_errors,
+            "threshold": d.threshold,
+            "error_ratio": d.error_ratio,
+            "window_minutes": d.window_minutes,
+            "window_first": d.window_first,
+            "window_last": d.window_last,
+            "trigger_job_id": d.trigger_job_id,
+            "trigger_error_code": d.trigger_error_code,
+            "event_time": d.event_time,
+        }),
+    }
 }
 
 /// `ms` as RFC 3339 (seconds).
@@ -185,7 +302,7 @@ fn describe_counts(kind: &str, pick: &WindowPick, window_minutes: i64) -> String
 
 impl<S, T> Guard<S, T>
 where
-    S: WindowStore + PauseStore,
+    S: WindowStore + PauseStore + NoticeLedger,
     T: PauseTarget,
 {
     /// Records `ev` and decides (and acts) for its resource at `now_ms`. `claim_id` names this
@@ -233,6 +350,7 @@ where
             pause: None,
             store_calls: 0,
             service_calls: 0,
+            notification: None,
         };
         if p.is_protected(id) {
             d.action = Action::Protected;
@@ -426,10 +544,45 @@ where
                 return Err(err);
             }
         };
+        let mut decision = decision;
+        decision.notification = self.announce(&mut decision, now_ms).await;
         let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
         log_decision(event_id, &decision, latency_ms);
         emit_decision_metrics(namespace, self.function, self.kind, &decision, latency_ms);
         Ok(decision)
+    }
+
+    /// Announces a pause (the claim's winner is the only one to pause, so once per pause). In
+    /// dry run there is no claim: the notice ledger lets one `would pause` notice out per
+    /// resource per cool-down. A notice never fails the decision.
+    async fn announce(&self, d: &mut Decision, now_ms: i64) -> Option<Sent> {
+        match d.action {
+            Action::Pause => {}
+            Action::WouldPause => {
+                d.store_calls += 1;
+                let key = self.kind.key(&d.resource_id);
+                match self
+                    .store
+                    .first_notice(&key, "would_pause", now_ms, self.policy.cooldown_ms)
+                    .await
+                {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        let notice = pause_notice(self.kind, self.function, d, now_ms);
+                        return Some(Sent::AlreadyAnnounced {
+                            subject: notice.subject(),
+                        });
+                    }
+                    // Better a second notice than none.
+                    Err(e) => {
+                        tracing::warn!(key, error = %e, "notice ledger unavailable: announcing anyway")
+                    }
+                }
+            }
+            _ => return None,
+        }
+        let notice = pause_notice(self.kind, self.function, d, now_ms);
+        Some(self.notifier.send(&notice).await)
     }
 
     /// The claim's winner: read the status, pause if active.
@@ -578,7 +731,7 @@ mod tests {
     use super::*;
     use crate::policy::breaker::WindowCounts;
     use std::collections::HashMap;
-    use std::sync::Mutex;
+    use std::sync::{Arc, Mutex};
 
     const NOW: i64 = 1_800_000_000_000;
     const PID: &str = "1111111111111-abcde1";
@@ -592,9 +745,33 @@ mod tests {
         status: Mutex<Option<String>>,
         calls: Mutex<Vec<&'static str>>,
         fail_pause: Mutex<bool>,
+        notices: Mutex<HashMap<String, i64>>,
+        published: Arc<Recorder>,
+    }
+
+    /// Records published notices: (subject, message).
+    #[derive(Default)]
+    struct Recorder(Mutex<Vec<(String, String)>>);
+
+    #[async_trait]
+    impl crate::notify::Publisher for Recorder {
+        async fn publish(
+            &self,
+            _topic: &str,
+            subject: &str,
+            message: &str,
+            _attributes: &[(String, String)],
+        ) -> ApiResult<String> {
+            let mut v = self.0.lock().unwrap();
+            v.push((subject.to_string(), message.to_string()));
+            Ok(format!("m-{}", v.len()))
+        }
     }
 
     impl Fake {
+        fn published(&self) -> Vec<(String, String)> {
+            self.published.0.lock().unwrap().clone()
+        }
         fn active() -> Self {
             let f = Self::default();
             *f.status.lock().unwrap() = Some("Active".into());
@@ -636,6 +813,28 @@ mod tests {
                     .cloned()
                     .collect()
             }))
+        }
+    }
+
+    #[async_trait]
+    impl NoticeLedger for &Fake {
+        async fn first_notice(
+            &self,
+            key: &str,
+            action: &str,
+            now_ms: i64,
+            window_ms: i64,
+        ) -> ApiResult<bool> {
+            self.calls.lock().unwrap().push("first_notice");
+            let mut n = self.notices.lock().unwrap();
+            let k = format!("{key}/{action}");
+            match n.get(&k) {
+                Some(at) if *at > now_ms - window_ms => Ok(false),
+                _ => {
+                    n.insert(k, now_ms);
+                    Ok(true)
+                }
+            }
         }
     }
 
@@ -703,6 +902,12 @@ mod tests {
             kind: ResourceKind::PIPELINE,
             function: "pipeline-guard",
             dry_run,
+            notifier: Notifier::new(
+                f.published.clone(),
+                "arn:aws:sns:us-east-1:123456789012:ops",
+                "mediaops",
+                "pipeline-guard",
+            ),
         }
     }
 
@@ -983,5 +1188,98 @@ mod tests {
             .unwrap();
         }
         assert_eq!(f.status.lock().unwrap().as_deref(), Some("Paused"));
+    }
+
+    /// `n` errors reported through [`Guard::decide_and_report`] (the path handlers use), at now.
+    async fn reported(g: &Guard<&Fake, &Fake>, prefix: &str, n: usize) -> Vec<Decision> {
+        let now = Utc::now().timestamp_millis();
+        let mut out = Vec::new();
+        for i in 0..n {
+            let ev = error(&format!("{prefix}{i}"), now - 1000, ErrorClass::Pipeline);
+            out.push(
+                g.decide_and_report("e", &ev, &format!("c{i}"), 0, "mediaops")
+                    .await
+                    .unwrap(),
+            );
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn a_pause_is_announced_once_with_its_figures_and_the_resume_request() {
+        let f = Fake::active();
+        let g = guard(&f, BreakerPolicy::default(), false);
+        let decisions = reported(&g, "bk", 12).await;
+        assert_eq!(
+            decisions
+                .iter()
+                .filter(|d| d.action == Action::Pause)
+                .count(),
+            1
+        );
+        let published = f.published();
+        assert_eq!(published.len(), 1, "{published:?}");
+        let (subject, message) = &published[0];
+        assert_eq!(
+            subject,
+            &format!("mediaops: paused pipeline {PID} (Elastic Transcoder)")
+        );
+        for part in [
+            "5 pipeline-class errors, 0 job-class errors and 0 completed jobs within 10 min",
+            "threshold of 5",
+            "Trigger: job bk4 failed with error code 2000",
+            &format!(r#"runbook {{"action": "pipeline.resume", "pipeline_id": "{PID}"}}"#),
+            &format!(r#"runbook {{"action": "pipeline.status", "pipeline_id": "{PID}"}}"#),
+        ] {
+            assert!(message.contains(part), "{part:?} missing from\n{message}");
+        }
+        let pause = decisions
+            .iter()
+            .find(|d| d.action == Action::Pause)
+            .unwrap();
+        assert!(matches!(pause.notification, Some(Sent::Published { .. })));
+        assert!(decisions
+            .iter()
+            .filter(|d| d.action != Action::Pause)
+            .all(|d| d.notification.is_none()));
+    }
+
+    #[tokio::test]
+    async fn dry_run_announces_would_pause_once_per_cooldown_and_changes_nothing() {
+        let f = Fake::active();
+        let g = guard(&f, BreakerPolicy::default(), true);
+        let decisions = reported(&g, "bk", 12).await;
+        let would: Vec<_> = decisions
+            .iter()
+            .filter(|d| d.action == Action::WouldPause)
+            .collect();
+        assert_eq!(
+            would.len(),
+            8,
+            "every decision at or over the threshold would pause"
+        );
+        let published = f.published();
+        assert_eq!(
+            published.len(),
+            1,
+            "one notice, not one per notification: {published:?}"
+        );
+        assert_eq!(
+            published[0].0,
+            format!("mediaops: [dry run] would pause pipeline {PID} (Elastic Transcoder)")
+        );
+        assert!(published[0]
+            .1
+            .starts_with("[dry run: nothing was changed] Would pause"));
+        assert!(would[1..]
+            .iter()
+            .all(|d| matches!(d.notification, Some(Sent::AlreadyAnnounced { .. }))));
+        let calls = f.calls();
+        assert!(
+            !calls.contains(&"claim") && !calls.contains(&"UpdatePipelineStatus"),
+            "{calls:?}"
+        );
+        assert_eq!(calls.iter().filter(|c| **c == "first_notice").count(), 8);
+        assert_eq!(f.status.lock().unwrap().as_deref(), Some("Active"));
     }
 }

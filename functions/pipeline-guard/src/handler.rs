@@ -9,7 +9,7 @@ use mediaops::events::transcoder::{
 };
 use mediaops::guard::{Decision, Guard, GuardEvent, PauseTarget};
 use mediaops::policy::breaker::{error_class, Action, Observed, WindowEvent};
-use mediaops::ports::{PauseStore, WindowStore};
+use mediaops::ports::{NoticeLedger, PauseStore, WindowStore};
 use mediaops::telemetry::Metrics;
 use mediaops::Error;
 use serde::Serialize;
@@ -112,7 +112,7 @@ pub async fn handle<S, T>(
     event: LambdaEvent<Value>,
 ) -> Result<Report, Error>
 where
-    S: WindowStore + PauseStore,
+    S: WindowStore + PauseStore + NoticeLedger,
     T: PauseTarget,
 {
     let request_id = event.context.request_id.clone();

@@ -21,6 +21,8 @@ pub const CAPABILITIES: &[&[&str]] = &[
     mediaops::ports::iam::PIPELINE_CONTROL,
     mediaops::ports::iam::WINDOW_STORE,
     mediaops::ports::iam::PAUSE_STORE,
+    mediaops::ports::iam::NOTICE_LEDGER,
+    mediaops::ports::iam::PUBLISHER,
 ];
 
 /// Everything the function reads at cold start (`GUARD_TABLE`, the `GUARD_*` policy with
@@ -33,7 +35,12 @@ pub fn config(env: &Env) -> Result<Config, ConfigError> {
 }
 
 /// The pipeline breaker over any window store and pipeline client.
-pub fn guard<S, C>(store: S, client: C, config: &Config) -> Guard<S, PipelineTarget<C>> {
+pub fn guard<S, C>(
+    store: S,
+    client: C,
+    notifier: mediaops::notify::Notifier,
+    config: &Config,
+) -> Guard<S, PipelineTarget<C>> {
     Guard {
         store,
         target: PipelineTarget(client),
@@ -41,6 +48,7 @@ pub fn guard<S, C>(store: S, client: C, config: &Config) -> Guard<S, PipelineTar
         kind: ResourceKind::PIPELINE,
         function: FUNCTION,
         dry_run: config.common.dry_run,
+        notifier,
     }
 }
 

@@ -8,7 +8,7 @@ use mediaops::events::mediaconvert::{JobStateChange, DETAIL_TYPE, SOURCE};
 use mediaops::guard::{Decision, Guard, GuardEvent, PauseTarget};
 use mediaops::model::queue_name;
 use mediaops::policy::breaker::{mediaconvert_error_class, Observed, WindowEvent};
-use mediaops::ports::{PauseStore, WindowStore};
+use mediaops::ports::{NoticeLedger, PauseStore, WindowStore};
 use mediaops::telemetry::Metrics;
 use mediaops::Error;
 use serde::Serialize;
@@ -125,7 +125,7 @@ pub async fn handle<S, T>(
     event: LambdaEvent<Value>,
 ) -> Result<Report, Error>
 where
-    S: WindowStore + PauseStore,
+    S: WindowStore + PauseStore + NoticeLedger,
     T: PauseTarget,
 {
     let request_id = event.context.request_id.clone();

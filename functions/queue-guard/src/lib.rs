@@ -22,6 +22,8 @@ pub const CAPABILITIES: &[&[&str]] = &[
     mediaops::ports::iam::QUEUE_CONTROL,
     mediaops::ports::iam::WINDOW_STORE,
     mediaops::ports::iam::PAUSE_STORE,
+    mediaops::ports::iam::NOTICE_LEDGER,
+    mediaops::ports::iam::PUBLISHER,
 ];
 
 /// Everything the function reads at cold start (`GUARD_TABLE`, the `GUARD_*` policy with
@@ -34,7 +36,12 @@ pub fn config(env: &Env) -> Result<Config, ConfigError> {
 }
 
 /// The queue breaker over any window store and queue client.
-pub fn guard<S, C>(store: S, client: C, config: &Config) -> Guard<S, QueueTarget<C>> {
+pub fn guard<S, C>(
+    store: S,
+    client: C,
+    notifier: mediaops::notify::Notifier,
+    config: &Config,
+) -> Guard<S, QueueTarget<C>> {
     Guard {
         store,
         target: QueueTarget(client),
@@ -42,6 +49,7 @@ pub fn guard<S, C>(store: S, client: C, config: &Config) -> Guard<S, QueueTarget
         kind: ResourceKind::QUEUE,
         function: FUNCTION,
         dry_run: config.common.dry_run,
+        notifier,
     }
 }
 

@@ -17,8 +17,14 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let guard = guard(
         clients.window_store(&config.table),
         clients.mediaconvert(),
+        clients.notifier(
+            config.common.notification_topic.as_deref(),
+            &config.common.metrics_namespace,
+            queue_guard::FUNCTION,
+        ),
         &config,
     );
+    guard.notifier.log_config();
     let namespace = config.common.metrics_namespace.clone();
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
         handler::handle(&guard, &namespace, event)

@@ -287,6 +287,7 @@ async fn guard_burst(n: usize, concurrency: usize) -> Burst {
     let guard = Arc::new(pipeline_guard::guard(
         env.window_store(),
         env.clients.transcoder(),
+        env.notifier(pipeline_guard::FUNCTION).await,
         &config,
     ));
     let t0 = Utc::now().timestamp_millis() - 120_000;

@@ -21,6 +21,29 @@ pub fn test_settings() -> ClientSettings {
     }
 }
 
+/// The notification topic tests create in the emulator.
+pub const TOPIC_NAME: &str = "mediaops-notifications";
+pub const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:mediaops-notifications";
+
+/// One message as the emulator's SNS received it.
+#[derive(Debug, Clone)]
+pub struct Published {
+    pub subject: String,
+    pub message: String,
+    pub attributes: serde_json::Value,
+}
+
+impl Published {
+    /// The message's JSON section.
+    pub fn details(&self) -> serde_json::Value {
+        self.message
+            .split("--- details (JSON) ---\n")
+            .nth(1)
+            .and_then(|j| serde_json::from_str(j).ok())
+            .unwrap_or(serde_json::Value::Null)
+    }
+}
+
 pub struct TestEnv {
     pub emulator: Emulator,
     pub clients: Clients,
@@ -116,6 +139,51 @@ impl TestEnv {
             ]
         }))
         .collect()
+    }
+
+    /// Creates the emulator's notification topic ([`TOPIC`]) and returns a notifier publishing to
+    /// it through the production SNS adapter.
+    pub async fn notifier(&self, function: &'static str) -> mediaops::notify::Notifier {
+        self.create_topic().await;
+        self.clients.notifier(Some(TOPIC), "mediaops", function)
+    }
+
+    /// Creates the emulator's notification topic ([`TOPIC`]).
+    pub async fn create_topic(&self) {
+        let arn = self
+            .clients
+            .sns
+            .create_topic()
+            .name(TOPIC_NAME)
+            .send()
+            .await
+            .expect("CreateTopic");
+        assert_eq!(arn.topic_arn(), Some(TOPIC));
+    }
+
+    /// [`TestEnv::function_env`] plus `NOTIFICATION_TOPIC_ARN` (the topic created).
+    pub async fn function_env_notifying(&self) -> Vec<(String, String)> {
+        self.create_topic().await;
+        let mut env = self.function_env();
+        env.push(("NOTIFICATION_TOPIC_ARN".into(), TOPIC.into()));
+        env
+    }
+
+    /// Every message published to [`TOPIC`]: (subject, message, attributes).
+    pub async fn published(&self) -> Vec<Published> {
+        let v = self.control.sns_messages().await.expect("SNS messages");
+        v["topics"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|t| t["arn"] == TOPIC)
+            .flat_map(|t| t["messages"].as_array().cloned().unwrap_or_default())
+            .map(|m| Published {
+                subject: m["subject"].as_str().unwrap_or_default().to_string(),
+                message: m["message"].as_str().unwrap_or_default().to_string(),
+                attributes: m["attributes"].clone(),
+            })
+            .collect()
     }
 
     /// Calls logged for one service's operation.

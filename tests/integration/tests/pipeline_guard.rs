@@ -11,7 +11,7 @@ use mediaops::ports::{PauseAdmin, WindowStore};
 use mediaops::{CommonConfig, Env};
 use mediaops_integration_tests::fixtures::{et_notification, sns_event, sns_event_at};
 use mediaops_integration_tests::function::{err, ok, start};
-use mediaops_integration_tests::{Seed, StatusChange, TestEnv};
+use mediaops_integration_tests::{Seed, StatusChange, TestEnv, TOPIC};
 use mediaops_lambda_stub::{FunctionProcess, Outcome};
 use pipeline_guard::Config;
 use serde_json::{json, Value};
@@ -221,6 +221,7 @@ async fn thirty_two_concurrent_invocations_pause_exactly_once() {
     let guard = Arc::new(pipeline_guard::guard(
         env.window_store(),
         env.clients.transcoder(),
+        env.notifier(pipeline_guard::FUNCTION).await,
         &config,
     ));
     env.control.clear_calls().await.unwrap();
@@ -235,7 +236,8 @@ async fn thirty_two_concurrent_invocations_pause_exactly_once() {
             let ev = error_event(job, t0 + ((i * 7) % 32) as i64 * 500);
             tokio::spawn(async move {
                 b.wait().await;
-                g.decide(&ev, now(), &format!("req-{i}"), 0).await
+                g.decide_and_report(&format!("m-{i}"), &ev, &format!("req-{i}"), 0, "mediaops")
+                    .await
             })
         })
         .collect();
@@ -258,15 +260,37 @@ async fn thirty_two_concurrent_invocations_pause_exactly_once() {
         .keys()
         .all(|a| ["pause", "no_action", "pause_taken", "already_paused"].contains(a)));
     assert_eq!(pipeline_status(&env).await, "Paused");
+    // Told once, not once per notification of the burst.
+    let published = env.published().await;
+    assert_eq!(published.len(), 1, "{published:?}");
+    assert_eq!(
+        published[0].subject,
+        format!("mediaops: paused pipeline {PID} (Elastic Transcoder)")
+    );
+    assert!(published[0].message.contains(&format!(
+        r#"runbook {{"action": "pipeline.resume", "pipeline_id": "{PID}"}}"#
+    )));
+    let details = published[0].details();
+    // The winner counted at least the threshold (concurrent recorders may have added more).
+    let counted = details["details"]["errors_resource_class"]
+        .as_u64()
+        .unwrap();
+    assert!(counted >= 5, "{details}");
+    assert!(published[0]
+        .message
+        .contains(&format!("{counted} pipeline-class errors")));
+    assert_eq!(details["details"]["threshold"], 5.0);
+    assert_eq!(published[0].attributes["mediaops.kind"], "pipeline.paused");
 }
 
 #[tokio::test]
 async fn thirty_two_notifications_across_four_processes_pause_exactly_once() {
     let env = TestEnv::with_store().await;
     let backlog = seed_backlog(&env, 32).await;
+    env.create_topic().await;
     let mut procs = Vec::new();
     for _ in 0..4 {
-        procs.push(guard_process(&env, &[]).await);
+        procs.push(guard_process(&env, &[("NOTIFICATION_TOPIC_ARN", TOPIC)]).await);
     }
     env.control.clear_calls().await.unwrap();
     let t0 = now() - 30_000;
@@ -294,6 +318,16 @@ async fn thirty_two_notifications_across_four_processes_pause_exactly_once() {
     assert_eq!(all.len(), 32);
     assert_eq!(all.iter().filter(|a| *a == "pause").count(), 1, "{all:?}");
     assert_eq!(env.calls_to("UpdatePipelineStatus").await.len(), 1);
+    // The built binaries published one message, in the emulator's call log with its text.
+    let publishes = env.calls_to("Publish").await;
+    assert_eq!(publishes.len(), 1, "{publishes:?}");
+    assert_eq!(publishes[0].resource.as_deref(), Some(TOPIC));
+    assert_eq!(
+        publishes[0].params["Subject"],
+        format!("mediaops: paused pipeline {PID} (Elastic Transcoder)")
+    );
+    assert!(publishes[0].params["Message"].contains("reach the threshold of 5"));
+    assert!(publishes[0].params["Message"].contains("pipeline.resume"));
     for f in procs {
         f.stop().await;
     }

@@ -147,6 +147,7 @@ async fn concurrent_invocations_pause_the_queue_exactly_once() {
     let guard = Arc::new(queue_guard::guard(
         env.window_store(),
         env.clients.mediaconvert(),
+        env.notifier(queue_guard::FUNCTION).await,
         &config,
     ));
     env.control.clear_calls().await.unwrap();
@@ -166,7 +167,8 @@ async fn concurrent_invocations_pause_the_queue_exactly_once() {
             let ev = guard_event(&format!("e{i}"), &e, false).unwrap();
             tokio::spawn(async move {
                 b.wait().await;
-                g.decide(&ev, now(), &format!("req-{i}"), 0).await
+                g.decide_and_report(&format!("e{i}"), &ev, &format!("req-{i}"), 0, "mediaops")
+                    .await
             })
         })
         .collect();
@@ -180,6 +182,15 @@ async fn concurrent_invocations_pause_the_queue_exactly_once() {
     assert_eq!(actions.get("pause"), Some(&1), "{actions:?}");
     assert_eq!(env.calls_to("UpdateQueue").await.len(), 1);
     assert_eq!(queue_status(&env, Q).await, "PAUSED");
+    let published = env.published().await;
+    assert_eq!(published.len(), 1, "{published:?}");
+    assert_eq!(
+        published[0].subject,
+        format!("mediaops: paused queue {Q} (MediaConvert)")
+    );
+    assert!(published[0].message.contains(&format!(
+        r#"runbook {{"action": "queue.resume", "queue": "{Q}"}}"#
+    )));
 }
 
 #[tokio::test]

@@ -9,7 +9,7 @@ use mediaops::aws::dynamodb::{PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE};
 use mediaops::policy::breaker::{
     ErrorClass, Observed, PauseRecord, PauseState, WindowCounts, WindowEvent, CLAIM_LEASE_MS,
 };
-use mediaops::ports::{PauseAdmin, PauseStore, WindowStore};
+use mediaops::ports::{NoticeLedger, PauseAdmin, PauseStore, WindowStore};
 use mediaops_integration_tests::dynamo::template_table_shape;
 use mediaops_integration_tests::StoreEnv;
 
@@ -176,6 +176,48 @@ async fn fifty_concurrent_claims_have_exactly_one_winner() {
     assert_eq!(winners, 1);
     let held = store.read_pause(KEY).await.unwrap().unwrap();
     assert_eq!(held.state, PauseState::Claiming);
+    s.local.stop().await;
+}
+
+#[tokio::test]
+async fn a_notice_is_first_once_per_window_under_concurrency() {
+    let s = StoreEnv::start().await;
+    let store = Arc::new(s.window_store());
+    let barrier = Arc::new(tokio::sync::Barrier::new(20));
+    let tasks: Vec<_> = (0..20)
+        .map(|i| {
+            let (store, barrier) = (store.clone(), barrier.clone());
+            tokio::spawn(async move {
+                barrier.wait().await;
+                store
+                    .first_notice(KEY, "would_pause", T0 + i, COOLDOWN)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut firsts = 0;
+    for t in tasks {
+        firsts += t.await.unwrap() as u32;
+    }
+    assert_eq!(firsts, 1, "one notice out of 20 concurrent deliveries");
+    // Within the window: not again; another action or key: first; after the window: again.
+    assert!(!store
+        .first_notice(KEY, "would_pause", T0 + COOLDOWN - 1_000, COOLDOWN)
+        .await
+        .unwrap());
+    assert!(store
+        .first_notice(KEY, "other", T0, COOLDOWN)
+        .await
+        .unwrap());
+    assert!(store
+        .first_notice("queue#q", "would_pause", T0, COOLDOWN)
+        .await
+        .unwrap());
+    assert!(store
+        .first_notice(KEY, "would_pause", T0 + COOLDOWN + 20, COOLDOWN)
+        .await
+        .unwrap());
     s.local.stop().await;
 }
 
