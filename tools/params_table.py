@@ -1,4 +1,4 @@
-"""Prints template.yaml's parameters as the README's Markdown table (scripts/docs refreshes it)."""
+"""Prints template.yaml's parameters as the README's Markdown table (`python3 tools/params_table.py` prints it)."""
 import re
 import sys
 

@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::config::{CommonConfig, ConfigError, Env};
 use crate::error::{AwsError, AwsErrorKind};
 use crate::model::{PipelineStatus, QueueStatus};
-use crate::notify::{Notice, Notifier, Sent};
+use crate::notify::{send_once, Notice, Notifier, Sent};
 use crate::policy::breaker::{
     after_claim, pick_window, plan, Action, BreakerPolicy, ErrorClass, Observed, PauseRecord,
     PauseState, Step, WindowEvent, WindowPick,
@@ -557,32 +557,29 @@ where
     /// resource per cool-down. A notice never fails the decision.
     async fn announce(&self, d: &mut Decision, now_ms: i64) -> Option<Sent> {
         match d.action {
-            Action::Pause => {}
+            Action::Pause => {
+                let notice = pause_notice(self.kind, self.function, d, now_ms);
+                Some(self.notifier.send(&notice).await)
+            }
             Action::WouldPause => {
+                let notice = pause_notice(self.kind, self.function, d, now_ms);
                 d.store_calls += 1;
                 let key = self.kind.key(&d.resource_id);
-                match self
-                    .store
-                    .first_notice(&key, "would_pause", now_ms, self.policy.cooldown_ms)
-                    .await
-                {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        let notice = pause_notice(self.kind, self.function, d, now_ms);
-                        return Some(Sent::AlreadyAnnounced {
-                            subject: notice.subject(),
-                        });
-                    }
-                    // Better a second notice than none.
-                    Err(e) => {
-                        tracing::warn!(key, error = %e, "notice ledger unavailable: announcing anyway")
-                    }
-                }
+                Some(
+                    send_once(
+                        &self.notifier,
+                        Some(&self.store),
+                        &key,
+                        "would_pause",
+                        now_ms,
+                        self.policy.cooldown_ms,
+                        &notice,
+                    )
+                    .await,
+                )
             }
-            _ => return None,
+            _ => None,
         }
-        let notice = pause_notice(self.kind, self.function, d, now_ms);
-        Some(self.notifier.send(&notice).await)
     }
 
     /// The claim's winner: read the status, pause if active.

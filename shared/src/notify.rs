@@ -16,7 +16,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::config::{ConfigError, Env};
-use crate::ports::ApiResult;
+use crate::ports::{ApiResult, NoticeLedger};
 use crate::telemetry::Metrics;
 
 /// SNS subjects: ASCII, no line breaks, under 100 characters.
@@ -349,6 +349,36 @@ impl Notifier {
         }
         sent
     }
+}
+
+/// Sends `notice` unless `ledger` says `action` on `key` was already announced within
+/// `window_ms` (one conditional write: duplicate and concurrent deliveries announce once). With no
+/// ledger, or when the ledger cannot be reached, it sends (better a second notice than none).
+#[allow(clippy::too_many_arguments)]
+pub async fn send_once(
+    notifier: &Notifier,
+    ledger: Option<&dyn NoticeLedger>,
+    key: &str,
+    action: &str,
+    now_ms: i64,
+    window_ms: i64,
+    notice: &Notice,
+) -> Sent {
+    if let Some(ledger) = ledger {
+        match ledger.first_notice(key, action, now_ms, window_ms).await {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::debug!(key, action, "notice already sent in its window");
+                return Sent::AlreadyAnnounced {
+                    subject: notice.subject(),
+                };
+            }
+            Err(e) => {
+                tracing::warn!(key, action, error = %e, "notice ledger unavailable: announcing anyway")
+            }
+        }
+    }
+    notifier.send(notice).await
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ use aws_lambda_events::eventbridge::EventBridgeEvent;
 use lambda_runtime::LambdaEvent;
 use mediaops::bulk::{verdict, Tally, RETRY_BY_LAMBDA};
 use mediaops::events::mediastore::{ContainerStateChange, DETAIL_TYPE};
+use mediaops::notify::{Notice, Notifier, Sent};
 use mediaops::ports::{AccessLogging, ContainerReader};
 use mediaops::telemetry::Metrics;
 use mediaops::{Budget, Error};
@@ -12,7 +13,7 @@ use serde::Serialize;
 use serde_json::Value;
 use std::time::Duration;
 
-use crate::enforcer::{Enforcer, Outcome, RunReport};
+use crate::enforcer::{ContainerResult, Enforcer, Outcome, RunReport};
 use crate::FUNCTION;
 
 /// What the invocation asks for.
@@ -56,10 +57,116 @@ pub struct Report {
     pub trigger: Trigger,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub run: Option<RunReport>,
+    /// The run's one notice, when it changed (or in dry run would change) something.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notification: Option<Sent>,
+}
+
+/// One notice for a run that changed (or in dry run would change) access logging: every
+/// container it changed, with the rule that decided, and what it could not change. `None` when
+/// the run changed nothing.
+pub fn run_notice(
+    run: &RunReport,
+    trigger: &Trigger,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Option<Notice> {
+    let changed: Vec<&ContainerResult> = run
+        .containers
+        .iter()
+        .filter(|c| {
+            matches!(
+                c.outcome,
+                Outcome::Started | Outcome::Stopped | Outcome::WouldStart | Outcome::WouldStop
+            )
+        })
+        .collect();
+    if changed.is_empty() {
+        return None;
+    }
+    let line = |c: &ContainerResult| {
+        let verb = match c.outcome {
+            Outcome::Started => "started access logging on",
+            Outcome::Stopped => "stopped access logging on",
+            Outcome::WouldStart => "would start access logging on",
+            _ => "would stop access logging on",
+        };
+        format!(
+            "{verb} {} (rule {})",
+            c.name,
+            c.rule.as_deref().unwrap_or("default")
+        )
+    };
+    let names: Vec<&str> = changed.iter().map(|c| c.name.as_str()).collect();
+    let n = changed.len();
+    let what_run = match trigger {
+        Trigger::Container { name, operation } => {
+            format!("the {operation} event of container {name}")
+        }
+        _ => "the scheduled sweep".to_string(),
+    };
+    let mut what: Vec<String> = changed.iter().map(|c| line(c)).collect();
+    for c in run
+        .containers
+        .iter()
+        .filter(|c| c.outcome == Outcome::Failed)
+    {
+        what.push(format!(
+            "could not change {}: {}",
+            c.name,
+            c.error.as_deref().unwrap_or("failed")
+        ));
+    }
+    if run.deferred > 0 {
+        what.push(format!(
+            "{} more changes wait for the next run (ENFORCER_MAX_CHANGES)",
+            run.deferred
+        ));
+    }
+    let verb = if run.dry_run {
+        "would change"
+    } else {
+        "changed"
+    };
+    let headline = if n == 1 {
+        format!("{verb} access logging on MediaStore container {}", names[0])
+    } else {
+        format!("{verb} access logging on {n} MediaStore containers")
+    };
+    Some(Notice {
+        kind: "access_logging.changed".into(),
+        function: FUNCTION.into(),
+        resource: format!("MediaStore containers {}", names.join(", ")),
+        dry_run: run.dry_run,
+        headline,
+        what,
+        why: vec![
+            format!(
+                "{what_run} checked {} containers: {} differed from the access-logging policy (ENFORCER_RULES, first matching rule wins; others ENFORCER_DEFAULT).",
+                run.checked, run.drift_found
+            ),
+        ],
+        at,
+        next: vec![
+            r#"The picture now: runbook {"action": "logging.status"}"#.to_string(),
+            "To keep a container as it was, add an include:/exclude: rule for it to EnforcerRules; a change by hand is undone at the next sweep.".to_string(),
+        ],
+        details: serde_json::json!({
+            "mode": run.mode,
+            "checked": run.checked,
+            "drift_found": run.drift_found,
+            "drift_fixed": run.drift_fixed,
+            "failed": run.failed,
+            "deferred": run.deferred,
+            "changes": changed.iter().map(|c| serde_json::json!({
+                "container": c.name, "outcome": c.outcome, "rule": c.rule, "logging_before": c.logging_before, "desired": c.desired,
+            })).collect::<Vec<_>>(),
+        }),
+    })
 }
 
 pub async fn handle<C>(
     enforcer: &Enforcer<C>,
+    notifier: &Notifier,
     namespace: &str,
     deadline_reserve: Duration,
     event: LambdaEvent<Value>,
@@ -77,7 +184,11 @@ where
         Trigger::Container { name, .. } => enforcer.enforce(name, budget).await,
         Trigger::Ignored { name, operation } => {
             tracing::info!(event_id, container = name.as_deref(), operation = operation.as_deref(), "ignored: nothing to enforce for this operation");
-            return Ok(Report { trigger, run: None });
+            return Ok(Report {
+                trigger,
+                run: None,
+                notification: None,
+            });
         }
     }
     .map_err(|e| {
@@ -140,6 +251,11 @@ where
     m.property("mode", run.mode)
         .property("request_id", &request_id);
     m.emit();
+    // Told before the verdict: a run that changed something and then ran short still says so.
+    let notification = match run_notice(&run, &trigger, chrono::Utc::now()) {
+        Some(n) => Some(notifier.send(&n).await),
+        None => None,
+    };
 
     let tally = Tally {
         not_attempted: run.not_attempted as usize,
@@ -162,6 +278,7 @@ where
     Ok(Report {
         trigger,
         run: Some(run),
+        notification,
     })
 }
 

@@ -19,6 +19,7 @@ pub const FUNCTION: &str = "access-log-enforcer";
 pub const CAPABILITIES: &[&[&str]] = &[
     mediaops::ports::iam::CONTAINER_READER,
     mediaops::ports::iam::ACCESS_LOGGING,
+    mediaops::ports::iam::PUBLISHER,
 ];
 
 #[derive(Debug, Clone, PartialEq)]

@@ -30,8 +30,14 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         config.common.metrics_namespace,
         config.common.deadline_reserve,
     );
+    let notifier = clients.notifier(
+        config.common.notification_topic.as_deref(),
+        &namespace,
+        access_log_enforcer::FUNCTION,
+    );
+    notifier.log_config();
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
-        handler::handle(&enforcer, &namespace, reserve, event)
+        handler::handle(&enforcer, &notifier, &namespace, reserve, event)
     }))
     .await
 }

@@ -5,15 +5,18 @@ use aws_lambda_events::eventbridge::EventBridgeEvent;
 use lambda_runtime::LambdaEvent;
 use mediaops::bulk::{verdict, Tally, RETRY_BY_LAMBDA};
 use mediaops::events::s3batch::{BatchJobServiceEvent, DETAIL_TYPE};
+use mediaops::notify::{send_once, Notice, Notifier, Sent};
 use mediaops::policy::priority::RUNNABLE;
+use mediaops::ports::NoticeLedger;
 use mediaops::ports::{BatchJobPriority, BatchJobReader, BatchJobStatusChanger};
 use mediaops::telemetry::Metrics;
 use mediaops::{Budget, Error};
 use serde::Serialize;
 use serde_json::Value;
+use std::sync::Arc;
 use std::time::Duration;
 
-use crate::prioritizer::{ConfirmOutcome, JobOutcome, Prioritizer, RunReport};
+use crate::prioritizer::{ConfirmOutcome, ConfirmResult, JobOutcome, Prioritizer, RunReport};
 use crate::FUNCTION;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -76,10 +79,136 @@ pub struct Report {
     pub trigger: Trigger,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub run: Option<RunReport>,
+    /// The notices of this run: waiting jobs (once per job) and auto-confirmations.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notifications: Vec<Sent>,
+}
+
+/// A waiting job is announced once: the ledger keeps its notice this long.
+pub const WAITING_NOTICE_WINDOW_MS: i64 = 90 * 24 * 60 * 60_000;
+
+/// Where the prioritizer's notices go, and the ledger that lets each waiting job be announced
+/// once across sweeps, events and concurrent invocations.
+#[derive(Clone)]
+pub struct Notices {
+    pub notifier: Notifier,
+    pub ledger: Option<Arc<dyn NoticeLedger>>,
+}
+
+/// The notice of a job waiting for confirmation past the threshold, or of an auto-confirmation.
+pub fn confirmation_notice(
+    c: &ConfirmResult,
+    dry_run: bool,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Option<Notice> {
+    let k = &c.check;
+    let job = k.job_id.as_str();
+    let label = match (&k.description, &k.operation) {
+        (Some(d), Some(o)) => format!("\"{d}\" ({o})"),
+        (Some(d), None) => format!("\"{d}\""),
+        (None, Some(o)) => format!("({o})"),
+        (None, None) => String::new(),
+    };
+    let hours = k.waiting_minutes as f64 / 60.0;
+    let (kind, headline, what, why, next) = match c.outcome {
+        ConfirmOutcome::Waiting if k.overdue => (
+            "batch.awaiting_confirmation",
+            format!("S3 Batch Operations job {job} waits for confirmation ({hours:.1} h)"),
+            vec![format!(
+                "Job {job} {label} was created with confirmation required and has been Suspended for {} min; it will not run until someone confirms it.",
+                k.waiting_minutes
+            )],
+            vec![format!(
+                "It has waited longer than PRIORITY_SUSPENDED_ALERT_MINUTES, and no auto-confirm rule matches it. This notice is sent once per job."
+            )],
+            vec![
+                format!(r#"Look at it: runbook {{"action": "batch.describe", "job_id": "{job}"}}"#),
+                format!(r#"Run it: runbook {{"action": "batch.confirm", "job_id": "{job}"}}"#),
+                format!(r#"Or drop it: runbook {{"action": "batch.cancel", "job_id": "{job}", "confirm": true}}"#),
+            ],
+        ),
+        ConfirmOutcome::Confirmed | ConfirmOutcome::WouldConfirm => (
+            "batch.auto_confirmed",
+            if dry_run {
+                format!("would auto-confirm S3 Batch Operations job {job}")
+            } else {
+                format!("auto-confirmed S3 Batch Operations job {job}")
+            },
+            vec![format!(
+                "Job {job} {label} {} Suspended to Ready after waiting {} min: it runs now.",
+                if dry_run { "would have moved from" } else { "moved from" },
+                k.waiting_minutes
+            )],
+            vec![format!(
+                "It matches the auto-confirm rule {} (PRIORITY_AUTO_CONFIRM_RULES).",
+                k.auto_confirm.as_deref().unwrap_or("?")
+            )],
+            vec![
+                format!(r#"Follow it: runbook {{"action": "batch.describe", "job_id": "{job}"}}"#),
+                format!(r#"Stop it: runbook {{"action": "batch.cancel", "job_id": "{job}", "confirm": true}}"#),
+            ],
+        ),
+        _ => return None,
+    };
+    Some(Notice {
+        kind: kind.into(),
+        function: FUNCTION.into(),
+        resource: format!("S3 Batch Operations job {job}"),
+        dry_run,
+        headline,
+        what,
+        why,
+        at,
+        next,
+        details: serde_json::to_value(c).unwrap_or_default(),
+    })
+}
+
+/// Sends the run's notices: each overdue waiting job once (the ledger), every auto-confirmation.
+async fn announce(notices: &Notices, run: &RunReport, now_ms: i64) -> Vec<Sent> {
+    let at = chrono::DateTime::from_timestamp_millis(now_ms).unwrap_or_else(chrono::Utc::now);
+    let mut out = Vec::new();
+    for c in &run.confirmations {
+        let Some(notice) = confirmation_notice(c, run.dry_run, at) else {
+            continue;
+        };
+        let key = format!("batch-job#{}", c.check.job_id);
+        let sent = match c.outcome {
+            // Confirmed happens once (the job leaves Suspended); its dry-run form would repeat.
+            ConfirmOutcome::Confirmed => notices.notifier.send(&notice).await,
+            ConfirmOutcome::WouldConfirm => {
+                send_once(
+                    &notices.notifier,
+                    notices.ledger.as_deref(),
+                    &key,
+                    "would_confirm",
+                    now_ms,
+                    WAITING_NOTICE_WINDOW_MS,
+                    &notice,
+                )
+                .await
+            }
+            _ => {
+                send_once(
+                    &notices.notifier,
+                    notices.ledger.as_deref(),
+                    &key,
+                    "awaiting_confirmation",
+                    now_ms,
+                    WAITING_NOTICE_WINDOW_MS,
+                    &notice,
+                )
+                .await
+            }
+        };
+        out.push(sent);
+    }
+    out
 }
 
 pub async fn handle<C>(
     p: &Prioritizer<C>,
+    notices: &Notices,
     namespace: &str,
     deadline_reserve: Duration,
     event: LambdaEvent<Value>,
@@ -98,7 +227,11 @@ where
         Trigger::Job { job_id, .. } => p.handle_job(job_id, now_ms, budget).await,
         Trigger::Ignored { reason } => {
             tracing::info!(event_id, reason, "ignored");
-            return Ok(Report { trigger, run: None });
+            return Ok(Report {
+                trigger,
+                run: None,
+                notifications: Vec::new(),
+            });
         }
     }
     .map_err(|e| {
@@ -156,6 +289,7 @@ where
     m.property("mode", run.mode)
         .property("request_id", &request_id);
     m.emit();
+    let notifications = announce(notices, &run, now_ms).await;
 
     let tally = Tally {
         not_attempted: run.not_attempted as usize,
@@ -178,6 +312,7 @@ where
     Ok(Report {
         trigger,
         run: Some(run),
+        notifications,
     })
 }
 

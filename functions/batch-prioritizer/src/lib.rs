@@ -20,6 +20,8 @@ pub const CAPABILITIES: &[&[&str]] = &[
     mediaops::ports::iam::BATCH_JOB_READER,
     mediaops::ports::iam::BATCH_JOB_PRIORITY,
     mediaops::ports::iam::BATCH_JOB_STATUS,
+    mediaops::ports::iam::NOTICE_LEDGER,
+    mediaops::ports::iam::PUBLISHER,
 ];
 
 #[derive(Debug, Clone, PartialEq)]
@@ -28,6 +30,9 @@ pub struct Config {
     pub policy: PriorityPolicy,
     /// `PRIORITY_CONCURRENCY`: UpdateJobPriority calls in flight at once.
     pub concurrency: usize,
+    /// `NOTICE_TABLE`: the DynamoDB table (the guards' table) that remembers which waiting jobs
+    /// were announced, so each is announced once. Required when `NOTIFICATION_TOPIC_ARN` is set.
+    pub notice_table: Option<String>,
 }
 
 impl Config {
@@ -40,10 +45,22 @@ impl Config {
                 "a 12-digit AWS account id (S3 Batch Operations calls name the account)",
             ));
         }
+        let notice_table = match env.get("NOTICE_TABLE").filter(|v| !v.trim().is_empty()) {
+            Some(_) => Some(mediaops::config::dynamodb_table(env, "NOTICE_TABLE")?),
+            None if common.notification_topic.is_some() => {
+                return Err(ConfigError::new(
+                    "NOTICE_TABLE",
+                    None,
+                    "the DynamoDB table that remembers announced jobs (the stack's GuardTable); required when NOTIFICATION_TOPIC_ARN is set, so a waiting job is announced once, not every sweep",
+                ))
+            }
+            None => None,
+        };
         Ok(Self {
             common,
             policy: PriorityPolicy::from_env(env)?,
             concurrency: env.int_in("PRIORITY_CONCURRENCY", 8usize, 1..=64)?,
+            notice_table,
         })
     }
 }

@@ -3,6 +3,7 @@
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use lambda_runtime::LambdaEvent;
 use mediaops::events::mediapackage::{HarvestJobNotification, DETAIL_TYPE};
+use mediaops::notify::{Notice, Notifier, Sent};
 use mediaops::policy::harvest::parse_time;
 use mediaops::ports::{HarvestJobCreator, HarvestJobDetails, OriginEndpointDetails};
 use mediaops::telemetry::Metrics;
@@ -76,10 +77,83 @@ pub struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub duration_seconds: Option<f64>,
     pub dry_run: bool,
+    /// The give-up notice, when the watcher gave up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notification: Option<Sent>,
+}
+
+/// The notice of a harvest the watcher gave up on: which clip (endpoint, window, destination),
+/// why, and how to cut it by hand if it still matters.
+pub fn give_up_notice(
+    h: &FailedHarvest,
+    outcome: &RetryOutcome,
+    failure: Option<&str>,
+    dry_run: bool,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Notice {
+    let (label, why) = match outcome {
+        RetryOutcome::Exhausted { attempts } => (
+            "exhausted",
+            format!("The retries are used up: this was attempt {attempts} of HARVEST_MAX_RETRIES."),
+        ),
+        RetryOutcome::AgedOut { reason } => (
+            "aged out",
+            format!("The clip can no longer be harvested: {reason}."),
+        ),
+        RetryOutcome::EndpointGone => (
+            "endpoint gone",
+            format!(
+                "The origin endpoint {} no longer exists.",
+                h.origin_endpoint_id
+            ),
+        ),
+        RetryOutcome::Rejected { id, reason } => (
+            "rejected",
+            format!("MediaPackage refused the replacement {id}: {reason}."),
+        ),
+        other => ("gave up", format!("{other:?}")),
+    };
+    let mut why_lines = vec![why];
+    if let Some(f) = failure {
+        why_lines.push(format!("MediaPackage's failure message: {f}"));
+    }
+    let d = &h.destination;
+    Notice {
+        kind: "harvest.gave_up".into(),
+        function: FUNCTION.into(),
+        resource: format!("harvest job {} (endpoint {})", h.id, h.origin_endpoint_id),
+        dry_run,
+        headline: format!("gave up on harvest {} ({label})", h.id),
+        what: vec![
+            format!(
+                "Harvest job {} of endpoint {} failed and {FUNCTION} will not retry it: the clip {} to {} is not in s3://{}/{}.",
+                h.id, h.origin_endpoint_id, h.start_time, h.end_time, d.bucket_name, d.manifest_key
+            ),
+        ],
+        why: why_lines,
+        at,
+        next: vec![
+            format!(r#"See the job: runbook {{"action": "harvest.describe", "id": "{}"}}"#, h.id),
+            format!(
+                r#"If the window is still inside the endpoint's startover window, cut it by hand: runbook {{"action": "harvest.create", "id": "{}-manual", "origin_endpoint_id": "{}", "start_time": "{}", "end_time": "{}", "bucket_name": "{}", "manifest_key": "{}", "role_arn": "{}"}}"#,
+                h.id, h.origin_endpoint_id, h.start_time, h.end_time, d.bucket_name, d.manifest_key, d.role_arn
+            ),
+        ],
+        details: serde_json::json!({
+            "harvest_job_id": h.id,
+            "origin_endpoint_id": h.origin_endpoint_id,
+            "start_time": h.start_time,
+            "end_time": h.end_time,
+            "destination": { "bucket_name": d.bucket_name, "manifest_key": d.manifest_key },
+            "outcome": outcome,
+            "failure": failure,
+        }),
+    }
 }
 
 pub async fn handle<C>(
     w: &Watcher<C>,
+    notifier: &Notifier,
     namespace: &str,
     event: LambdaEvent<Value>,
 ) -> Result<Report, Error>
@@ -106,10 +180,19 @@ where
                 harvest.start_time.as_str(),
                 harvest.end_time.as_str(),
             );
+            let mut notification = None;
             if outcome.gave_up() {
                 tracing::warn!(harvest_job_id = fields.0, origin_endpoint_id = fields.1, start_time = fields.2, end_time = fields.3,
                     failure = message.as_deref(), outcome = ?outcome, "harvest retry: given up");
                 m.count("HarvestGaveUp", 1.0);
+                let notice = give_up_notice(
+                    &harvest,
+                    &outcome,
+                    message.as_deref(),
+                    w.dry_run,
+                    chrono::Utc::now(),
+                );
+                notification = Some(notifier.send(&notice).await);
             } else {
                 tracing::info!(harvest_job_id = fields.0, origin_endpoint_id = fields.1, start_time = fields.2, end_time = fields.3,
                     failure = message.as_deref(), outcome = ?outcome, dry_run = w.dry_run, "harvest retry");
@@ -126,6 +209,7 @@ where
                 retry: Some(outcome),
                 duration_seconds: None,
                 dry_run: w.dry_run,
+                notification,
             }
         }
         Trigger::Succeeded {
@@ -144,6 +228,7 @@ where
                 retry: None,
                 duration_seconds,
                 dry_run: w.dry_run,
+                notification: None,
             }
         }
         Trigger::Ignored { id, status } => {
@@ -159,6 +244,7 @@ where
                 retry: None,
                 duration_seconds: None,
                 dry_run: w.dry_run,
+                notification: None,
             });
         }
     };

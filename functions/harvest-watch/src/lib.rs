@@ -17,6 +17,7 @@ pub const CAPABILITIES: &[&[&str]] = &[
     mediaops::ports::iam::HARVEST_JOB_CREATOR,
     mediaops::ports::iam::HARVEST_JOB_DETAILS,
     mediaops::ports::iam::ORIGIN_ENDPOINT_DETAILS,
+    mediaops::ports::iam::PUBLISHER,
 ];
 
 #[derive(Debug, Clone, PartialEq)]

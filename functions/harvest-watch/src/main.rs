@@ -23,9 +23,15 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         config.max_retries,
         config.common.dry_run,
     );
+    let notifier = clients.notifier(
+        config.common.notification_topic.as_deref(),
+        &config.common.metrics_namespace,
+        harvest_watch::FUNCTION,
+    );
+    notifier.log_config();
     let namespace = config.common.metrics_namespace;
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
-        handler::handle(&watcher, &namespace, event)
+        handler::handle(&watcher, &notifier, &namespace, event)
     }))
     .await
 }

@@ -2,6 +2,7 @@
 
 use lambda_runtime::LambdaEvent;
 use mediaops::bulk::{verdict, Tally, RETRY_BY_OPERATOR};
+use mediaops::notify::{Notice, Notifier};
 use mediaops::ports::{
     AccessLogging, BatchJobCreator, BatchJobPriority, BatchJobReader, BatchJobStatusChanger,
     ContainerReader, HarvestJobCreator, HarvestJobDetails, HarvestJobLister,
@@ -17,8 +18,90 @@ use crate::request::parse;
 use crate::runbook::{Report, Runbook};
 use crate::FUNCTION;
 
+/// The notice of a destructive action an operator carried out (or, in dry run, confirmed):
+/// what it did to what, the request id, and how to follow up. `None` for every other request.
+pub fn action_notice(
+    r: &Report,
+    request_id: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Option<Notice> {
+    let destructive = crate::request::DESTRUCTIVE.contains(&r.action);
+    if !destructive || !r.confirmed || !(r.executed || r.dry_run) {
+        return None;
+    }
+    let req = &r.request;
+    let (target, next): (String, Vec<String>) = match r.action {
+        "pipeline.drain" => {
+            let id = req["pipeline_id"].as_str().unwrap_or("?");
+            (
+                format!("pipeline {id}"),
+                vec![format!(
+                    r#"When the cause is fixed, resume it: runbook {{"action": "pipeline.resume", "pipeline_id": "{id}"}}"#
+                )],
+            )
+        }
+        "queue.drain" => {
+            let q = req["queue"].as_str().unwrap_or("?");
+            (
+                format!("MediaConvert queue {q}"),
+                vec![format!(
+                    r#"When the cause is fixed, resume it: runbook {{"action": "queue.resume", "queue": "{q}"}}"#
+                )],
+            )
+        }
+        "batch.cancel" => {
+            let j = req["job_id"].as_str().unwrap_or("?");
+            (
+                format!("S3 Batch Operations job {j}"),
+                vec!["A cancelled job cannot run again; to redo the work, create a new job (batch.create).".into()],
+            )
+        }
+        "logging.stop" => {
+            let c = req["container"].as_str().unwrap_or("?");
+            (
+                format!("MediaStore container {c}"),
+                vec![
+                    format!(r#"Start it again: runbook {{"action": "logging.start", "container": "{c}"}}"#),
+                    "access-log-enforcer restores logging at its next sweep unless EnforcerRules excludes this container.".into(),
+                ],
+            )
+        }
+        other => (other.to_string(), Vec::new()),
+    };
+    let verb = r.action.split('.').nth(1).unwrap_or(r.action);
+    let headline = if r.dry_run {
+        format!("runbook would {verb} {target}")
+    } else {
+        format!("runbook: {verb} of {target} (request {request_id})")
+    };
+    let mut what = r.plan.clone();
+    what.push(format!("Result: {}", r.result));
+    Some(Notice {
+        kind: "runbook.executed".into(),
+        function: FUNCTION.into(),
+        resource: target,
+        dry_run: r.dry_run,
+        headline,
+        what,
+        why: vec![format!(
+            "An operator ran {} with \"confirm\": true (Lambda request {request_id}).",
+            r.action
+        )],
+        at,
+        next,
+        details: serde_json::json!({
+            "action": r.action,
+            "request_id": request_id,
+            "request": r.request,
+            "executed": r.executed,
+            "result": r.result,
+        }),
+    })
+}
+
 pub async fn handle<E, B, S, P, G, M>(
     rb: &Runbook<E, B, S, P, G, M>,
+    notifier: &Notifier,
     namespace: &str,
     dry_run_default: bool,
     deadline_reserve: Duration,
@@ -43,7 +126,14 @@ where
     request.dry_run |= dry_run_default;
     let action = request.action.name();
     let budget = Budget::from_deadline_ms(event_deadline, deadline_reserve);
-    let outcome = rb.run(&request, budget).await.and_then(|r| {
+    let mut ran = rb.run(&request, budget).await;
+    // Told before the verdict: a drain that ran short still cancelled what it cancelled.
+    if let Ok(r) = &mut ran {
+        if let Some(n) = action_notice(r, &request_id, chrono::Utc::now()) {
+            r.notification = Some(notifier.send(&n).await);
+        }
+    }
+    let outcome = ran.and_then(|r| {
         // Bulk actions (drains) end with the bulk engine's verdict: Deadline when time ran
         // short, Incomplete when retryable failures remain; the report is in the log either way.
         let tally = Tally {

@@ -33,6 +33,7 @@ pub const CAPABILITIES: &[&[&str]] = {
         QUEUE_CONTROL,
         MEDIACONVERT_JOB_LISTER,
         MEDIACONVERT_JOB_CANCELLER,
+        PUBLISHER,
     ]
 };
 

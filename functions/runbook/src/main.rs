@@ -34,8 +34,14 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         config.common.dry_run,
         config.common.deadline_reserve,
     );
+    let notifier = clients.notifier(
+        config.common.notification_topic.as_deref(),
+        &namespace,
+        runbook::FUNCTION,
+    );
+    notifier.log_config();
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
-        handler::handle(&rb, &namespace, dry_run, reserve, event)
+        handler::handle(&rb, &notifier, &namespace, dry_run, reserve, event)
     }))
     .await
 }

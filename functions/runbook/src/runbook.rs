@@ -51,6 +51,9 @@ pub struct Report {
     pub items: Vec<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_token: Option<String>,
+    /// The notice of an executed (or, in dry run, confirmed) destructive action.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notification: Option<mediaops::notify::Sent>,
 }
 
 pub struct Runbook<E, B, S, P, G, M> {
@@ -469,6 +472,7 @@ where
             result: Value::Null,
             items: Vec::new(),
             next_page_token: None,
+            notification: None,
         };
         if a.mutates() && !execute {
             r.note = Some(if req.dry_run {

@@ -401,6 +401,10 @@ pub fn plan_priorities(
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ConfirmationCheck {
     pub job_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub operation: Option<String>,
     pub waiting_minutes: i64,
     pub overdue: bool,
     /// The auto-confirm rule that matched, if any.
@@ -424,6 +428,8 @@ pub fn confirmation_check(
     let waited = (now_ms - since).max(0);
     Some(ConfirmationCheck {
         job_id: job.id.clone(),
+        description: job.description.clone(),
+        operation: job.operation.clone(),
         waiting_minutes: waited / 60_000,
         overdue: waited >= policy.suspended_alert_after_ms,
         auto_confirm: policy
