@@ -11,6 +11,7 @@ calls taken from the emulator's call log) and the emulator state before → afte
   story.py step  WORK FUNCTION CALLS.json   lines for the invocations recorded since the last step
   story.py table WORK CALLS.json             the closing table, checked against the whole call log
   story.py diff  BEFORE.json AFTER.json     what changed in the emulator
+  story.py messages MESSAGES.json [--all]  what the notification topic received
 Nothing here is canned: a line that cannot be derived from a response says so.
 """
 
@@ -299,11 +300,17 @@ def step(work, function, calls_path):
             groups[-1][1].append(item)
         else:
             groups.append((key, [item]))
-    for key, group in groups:
+    for n, (key, group) in enumerate(groups):
         line = fold_guard(key, group)
         if "{calls}" in line:
             line = line.replace("{calls}", calls_phrase(record_calls(group[0]["record"], step_calls)))
-        print(("      " if group[0].get("indent") else "    ") + line)
+        if n == 0:
+            print(f"  {function}: {line}")
+        else:
+            print(("      " if group[0].get("indent") else "    ") + line)
+    for c in step_calls:
+        if c.get("operation") == "Publish" and c.get("status") == 200:
+            print(f"    -> notified: {c.get('params', {}).get('Subject', '')}")
     state["records_seen"] = len(records)
     if step_calls:
         state["last_seq"] = max(c.get("seq", 0) for c in step_calls)
@@ -439,12 +446,13 @@ def diff(before_path, after_path):
     with open(after_path) as f:
         after = entities(json.load(f))
     lines = []
+    added = OrderedDict()
     for key, (label, fields) in after.items():
         service, coll = key[0], key[1]
         where = f"{service} {coll.rstrip('s') if coll != 'jobs' else 'job'}"
         if key not in before:
             shown = ", ".join(f"{k} {show(v)}" for k, v in fields.items() if k in ("status", "priority", "origin_endpoint_id", "operation", "access_logging"))
-            lines.append(f"  + {where} {label}: {shown}")
+            added.setdefault(where, []).append((label, shown))
             continue
         old = before[key][1]
         changes = []
@@ -454,10 +462,38 @@ def diff(before_path, after_path):
                 changes.append(f"{k} {show(a)} → {show(b)}")
         if changes:
             lines.append(f"  ~ {where} {label}: " + ", ".join(changes))
+    # New entities of one kind on one line.
+    for where, items in added.items():
+        if len(items) == 1:
+            lines.append(f"  + {where} {items[0][0]}: {items[0][1]}")
+        else:
+            lines.append(f"  + {len(items)} {where}s: " + "; ".join(f"{label} ({shown})" for label, shown in items))
     for key, (label, _) in before.items():
         if key not in after:
             lines.append(f"  - {key[0]} {key[1]} {label}")
     print("\n".join(lines) if lines else "  (nothing changed)")
+
+
+def messages(path, everything):
+    """The messages published to the notification topic: how many, then the first in full (its
+    plain-text story; with --all every message, JSON section included)."""
+    with open(path) as f:
+        topics = json.load(f).get("topics", [])
+    msgs = [m for t in topics for m in t.get("messages", [])]
+    msgs.sort(key=lambda m: m.get("at_ms", 0))
+    if not msgs:
+        print("  (no messages)")
+        return
+    print(f"  {plural(len(msgs), 'message')} (each subject is shown after its step: -> notified); the first, as received:")
+    for m in msgs if everything else msgs[:1]:
+        text = m.get("message", "")
+        if not everything:
+            text = text.split("--- details (JSON) ---")[0].rstrip()
+        print(f"  | Subject: {m.get('subject')}")
+        for line in text.splitlines():
+            print(f"  | {line}" if line else "  |")
+        if everything:
+            print()
 
 
 def main(argv):
@@ -467,6 +503,8 @@ def main(argv):
         return table(argv[2], argv[3])
     elif len(argv) == 4 and argv[1] == "diff":
         diff(argv[2], argv[3])
+    elif len(argv) in (3, 4) and argv[1] == "messages":
+        messages(argv[2], argv[3:] == ["--all"])
     else:
         print(__doc__, file=sys.stderr)
         return 2

@@ -26,6 +26,10 @@ use crate::telemetry::{Metrics, Unit};
 pub trait PauseTarget: Send + Sync {
     /// Its status as the service reports it; `Ok(None)` when it does not exist.
     async fn status(&self, id: &str) -> ApiResult<Option<String>>;
+    /// Its status and, when the service gives one, its name (for notices); one call.
+    async fn describe(&self, id: &str) -> ApiResult<Option<(String, Option<String>)>> {
+        Ok(self.status(id).await?.map(|s| (s, None)))
+    }
     /// Pauses it; returns the status the service reports afterwards.
     async fn pause(&self, id: &str) -> ApiResult<String>;
 }
@@ -37,8 +41,12 @@ pub struct PipelineTarget<C>(pub C);
 #[async_trait]
 impl<C: PipelineControl> PauseTarget for PipelineTarget<C> {
     async fn status(&self, id: &str) -> ApiResult<Option<String>> {
+        Ok(self.describe(id).await?.map(|(s, _)| s))
+    }
+
+    async fn describe(&self, id: &str) -> ApiResult<Option<(String, Option<String>)>> {
         match self.0.read_pipeline(id).await {
-            Ok(p) => Ok(Some(p.status)),
+            Ok(p) => Ok(Some((p.status, p.name))),
             Err(e) if e.kind == AwsErrorKind::NotFound => Ok(None),
             Err(e) => Err(e),
         }
@@ -154,6 +162,9 @@ pub struct Decision {
     pub pause: Option<PauseRecord>,
     pub store_calls: u32,
     pub service_calls: u32,
+    /// The resource's name, when the service gave one that differs from its id (a pipeline's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource_name: Option<String>,
     /// The notice of this decision's pause (or dry-run `would pause`), when it made one.
     pub notification: Option<Sent>,
 }
@@ -176,10 +187,16 @@ pub struct Guard<S, T> {
 pub fn pause_notice(kind: ResourceKind, function: &str, d: &Decision, at_ms: i64) -> Notice {
     let (name, id, key) = (kind.name, d.resource_id.as_str(), kind.id_property);
     let dry_run = d.action == Action::WouldPause;
+    // `vod-promo` when the service named it, else the id.
+    let shown = d.resource_name.as_deref().unwrap_or(id);
     let headline = if dry_run {
-        format!("would pause {name} {id} ({})", kind.service)
+        format!("would pause {name} {shown} ({})", kind.service)
     } else {
-        format!("paused {name} {id} ({})", kind.service)
+        format!("paused {name} {shown} ({})", kind.service)
+    };
+    let resource = match &d.resource_name {
+        Some(n) => format!("{name} {n} ({id}, {})", kind.service),
+        None => format!("{name} {id} ({})", kind.service),
     };
     let request = |action: &str, extra: &str| {
         format!(r#"runbook {{"action": "{name}.{action}", "{key}": "{id}"{extra}}}"#)
@@ -191,7 +208,7 @@ pub fn pause_notice(kind: ResourceKind, function: &str, d: &Decision, at_ms: i64
     } else {
         vec![
             format!(
-                "{function} paused {name} {id}; {} now reports it {}.",
+                "{function} paused {name} {shown}; {} now reports it {}.",
                 kind.service,
                 d.resource_status.as_deref().unwrap_or("paused")
             ),
@@ -250,7 +267,7 @@ pub fn pause_notice(kind: ResourceKind, function: &str, d: &Decision, at_ms: i64
     Notice {
         kind: format!("{name}.paused"),
         function: function.to_string(),
-        resource: format!("{name} {id} ({})", kind.service),
+        resource,
         dry_run,
         headline,
         what,
@@ -263,6 +280,7 @@ pub fn pause_notice(kind: ResourceKind, function: &str, d: &Decision, at_ms: i64
         details: serde_json::json!({
             "resource_kind": name,
             "resource_id": id,
+            "resource_name": d.resource_name,
             "action": d.action.as_str(),
             "resource_status": d.resource_status,
             "errors_resource_class": d.errors_pipeline_class,
@@ -350,6 +368,7 @@ where
             pause: None,
             store_calls: 0,
             service_calls: 0,
+            resource_name: None,
             notification: None,
         };
         if p.is_protected(id) {
@@ -589,7 +608,11 @@ where
         d: &mut Decision,
     ) -> Result<(Action, PauseState, Option<String>), AwsError> {
         d.service_calls += 1;
-        let status = self.target.status(id).await?;
+        let (status, name) = match self.target.describe(id).await? {
+            Some((s, n)) => (Some(s), n),
+            None => (None, None),
+        };
+        d.resource_name = name.filter(|n| n != id);
         let (action, state) = after_claim(status.as_deref());
         if action == Action::Pause {
             d.service_calls += 1;

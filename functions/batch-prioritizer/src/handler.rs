@@ -113,7 +113,7 @@ pub fn confirmation_notice(
     let (kind, headline, what, why, next) = match c.outcome {
         ConfirmOutcome::Waiting if k.overdue => (
             "batch.awaiting_confirmation",
-            format!("S3 Batch Operations job {job} waits for confirmation ({hours:.1} h)"),
+            format!("S3 Batch job {job} waits for confirmation ({hours:.1} h)"),
             vec![format!(
                 "Job {job} {label} was created with confirmation required and has been Suspended for {} min; it will not run until someone confirms it.",
                 k.waiting_minutes
@@ -130,9 +130,9 @@ pub fn confirmation_notice(
         ConfirmOutcome::Confirmed | ConfirmOutcome::WouldConfirm => (
             "batch.auto_confirmed",
             if dry_run {
-                format!("would auto-confirm S3 Batch Operations job {job}")
+                format!("would auto-confirm S3 Batch job {job}")
             } else {
-                format!("auto-confirmed S3 Batch Operations job {job}")
+                format!("auto-confirmed S3 Batch job {job}")
             },
             vec![format!(
                 "Job {job} {label} {} Suspended to Ready after waiting {} min: it runs now.",

@@ -4,8 +4,8 @@
 # DR copy that has waited a day for confirmation. Then a JobCreated event for a new urgent job.
 scene "batch-prioritizer: rules \"urgent:\" jobs 1000, restores 500, +1 per hour waited; two sweeps, then a new urgent job arrives"
 rules='[{"name": "urgent", "description_prefix": "urgent:", "priority": 1000}, {"name": "restore", "operation": "S3InitiateRestoreObject", "priority": 500}]'
-run batch-prioritizer --env "PRIORITY_RULES=$rules" \
+run batch-prioritizer --env "PRIORITY_RULES=$rules" --env "NOTICE_TABLE=$GUARD_TABLE" \
   functions/batch-prioritizer/events/schedule.json \
   functions/batch-prioritizer/events/schedule.json
 ctl seed "$DATA/batch-new-job.json" >/dev/null
-run batch-prioritizer --env "PRIORITY_RULES=$rules" functions/batch-prioritizer/events/job-created.json functions/batch-prioritizer/events/job-suspended.json
+run batch-prioritizer --env "PRIORITY_RULES=$rules" --env "NOTICE_TABLE=$GUARD_TABLE" functions/batch-prioritizer/events/job-created.json functions/batch-prioritizer/events/job-suspended.json

@@ -265,10 +265,13 @@ async fn thirty_two_concurrent_invocations_pause_exactly_once() {
     assert_eq!(published.len(), 1, "{published:?}");
     assert_eq!(
         published[0].subject,
-        format!("mediaops: paused pipeline {PID} (Elastic Transcoder)")
+        "mediaops: paused pipeline vod-promo (Elastic Transcoder)"
     );
     assert!(published[0].message.contains(&format!(
         r#"runbook {{"action": "pipeline.resume", "pipeline_id": "{PID}"}}"#
+    )));
+    assert!(published[0].message.contains(&format!(
+        "Resource: pipeline vod-promo ({PID}, Elastic Transcoder)"
     )));
     let details = published[0].details();
     // The winner counted at least the threshold (concurrent recorders may have added more).
@@ -324,7 +327,7 @@ async fn thirty_two_notifications_across_four_processes_pause_exactly_once() {
     assert_eq!(publishes[0].resource.as_deref(), Some(TOPIC));
     assert_eq!(
         publishes[0].params["Subject"],
-        format!("mediaops: paused pipeline {PID} (Elastic Transcoder)")
+        "mediaops: paused pipeline vod-promo (Elastic Transcoder)"
     );
     assert!(publishes[0].params["Message"].contains("reach the threshold of 5"));
     assert!(publishes[0].params["Message"].contains("pipeline.resume"));
