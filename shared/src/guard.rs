@@ -782,8 +782,13 @@ mod tests {
             message: &str,
             _attributes: &[(String, String)],
         ) -> ApiResult<String> {
+            // The default (email) text of the per-protocol message.
+            let text = serde_json::from_str::<serde_json::Value>(message).unwrap()["default"]
+                .as_str()
+                .unwrap()
+                .to_string();
             let mut v = self.0.lock().unwrap();
-            v.push((subject.to_string(), message.to_string()));
+            v.push((subject.to_string(), text));
             Ok(format!("m-{}", v.len()))
         }
     }

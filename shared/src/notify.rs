@@ -22,7 +22,8 @@ use crate::telemetry::Metrics;
 /// SNS subjects: ASCII, no line breaks, under 100 characters.
 pub const MAX_SUBJECT: usize = 99;
 
-/// Publishes one message to a topic (SNS `Publish`).
+/// Publishes one message to a topic (SNS `Publish`, `MessageStructure=json`: `message` is the
+/// per-protocol JSON of [`Notice::sns_message`]).
 #[async_trait]
 pub trait Publisher: Send + Sync {
     /// Returns the message id.
@@ -135,6 +136,59 @@ impl Notice {
             "next": self.next,
             "details": self.details,
         })
+    }
+
+    /// AWS Chatbot (Amazon Q Developer in chat applications) custom-notification form: title,
+    /// description (what happened and why, in chat markdown), next steps, keywords, threaded per
+    /// resource, the routing facts as additional context.
+    pub fn chatbot(&self) -> Value {
+        let bullets = |lines: &[String]| {
+            lines
+                .iter()
+                .map(|l| format!("\u{2022} {l}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let mut description = bullets(&self.what);
+        if !self.why.is_empty() {
+            description.push_str("\n*Why*\n");
+            description.push_str(&bullets(&self.why));
+        }
+        serde_json::json!({
+            "version": "1.0",
+            "source": "custom",
+            "content": {
+                "textType": "client-markdown",
+                "title": self.subject(),
+                "description": description,
+                "nextSteps": self.next,
+                "keywords": [self.function.as_str(), self.kind.as_str()],
+            },
+            "metadata": {
+                "threadId": self.resource,
+                "summary": self.subject(),
+                "eventType": self.kind,
+                "relatedResources": [self.resource.as_str()],
+                "additionalContext": {
+                    "function": self.function,
+                    "dry_run": self.dry_run.to_string(),
+                    "at": self.at.to_rfc3339_opts(SecondsFormat::Secs, true),
+                },
+            },
+        })
+    }
+
+    /// The SNS message with `MessageStructure=json`: the plain text for email and every other
+    /// protocol (`default`), the Chatbot form for HTTPS subscribers (AWS Chatbot subscribes over
+    /// HTTPS).
+    pub fn sns_message(&self) -> String {
+        let text = self.message();
+        serde_json::json!({
+            "default": text,
+            "email": text,
+            "https": self.chatbot().to_string(),
+        })
+        .to_string()
     }
 
     /// SNS message attributes for routing (subscription filter policies).
@@ -292,7 +346,7 @@ impl Notifier {
             },
             Some((publisher, topic)) => {
                 match publisher
-                    .publish(topic, &subject, &notice.message(), &notice.attributes())
+                    .publish(topic, &subject, &notice.sns_message(), &notice.attributes())
                     .await
                 {
                     Ok(message_id) => Sent::Published {
@@ -530,6 +584,29 @@ mod tests {
         assert!(matches!(n.send(&notice(false)).await, Sent::Failed { .. }));
         let off = Notifier::off("mediaops", "pipeline-guard");
         assert!(matches!(off.send(&notice(false)).await, Sent::Off { .. }));
+    }
+
+    #[test]
+    fn the_sns_message_carries_text_for_email_and_the_chatbot_form_for_https() {
+        let n = notice(false);
+        let m: Value = serde_json::from_str(&n.sns_message()).unwrap();
+        assert_eq!(m["default"], n.message());
+        assert_eq!(m["email"], n.message());
+        let chat: Value = serde_json::from_str(m["https"].as_str().unwrap()).unwrap();
+        assert_eq!(chat["version"], "1.0");
+        assert_eq!(chat["source"], "custom");
+        assert_eq!(chat["content"]["title"], n.subject());
+        assert!(chat["content"]["description"]
+            .as_str()
+            .unwrap()
+            .contains("5 pipeline-class errors"));
+        assert_eq!(chat["content"]["nextSteps"][0], n.next[0]);
+        assert_eq!(chat["metadata"]["threadId"], n.resource);
+        assert!(chat["metadata"]["additionalContext"]
+            .as_object()
+            .unwrap()
+            .values()
+            .all(Value::is_string));
     }
 
     #[test]

@@ -33,7 +33,8 @@ impl Publisher for SnsAdapter {
             .publish()
             .topic_arn(topic_arn)
             .subject(subject)
-            .message(message);
+            .message(message)
+            .message_structure("json");
         for (name, value) in attributes.iter().filter(|(_, v)| !v.is_empty()) {
             let attr = sns::types::MessageAttributeValue::builder()
                 .data_type("String")

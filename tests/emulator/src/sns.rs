@@ -27,7 +27,10 @@ const OPERATIONS: [&str; 2] = ["Publish", "CreateTopic"];
 pub struct Published {
     pub message_id: String,
     pub subject: Option<String>,
+    /// The text every protocol without its own entry receives (the `default` entry).
     pub message: String,
+    /// With `MessageStructure=json`: each protocol's own text (`email`, `https`, …).
+    pub per_protocol: BTreeMap<String, String>,
     pub attributes: BTreeMap<String, String>,
     pub at_ms: i64,
 }
@@ -126,10 +129,35 @@ pub fn route(req: &Req) -> Routed {
             if let Some(t) = f.get("TopicArn") {
                 call = call.resource(t.clone());
             }
-            for key in ["Subject", "Message"] {
-                if let Some(v) = f.get(key) {
-                    call = call.param(key, v.clone());
+            if let Some(v) = f.get("Subject") {
+                call = call.param("Subject", v.clone());
+            }
+            // With MessageStructure=json the log shows the default text (what email receives)
+            // and each protocol's entry as Message.<protocol>.
+            match (
+                f.get("Message"),
+                f.get("MessageStructure").map(String::as_str),
+            ) {
+                (Some(m), Some("json")) => {
+                    if let Ok(serde_json::Value::Object(entries)) = serde_json::from_str::<Value>(m)
+                    {
+                        for (k, v) in entries {
+                            let text = v
+                                .as_str()
+                                .map(str::to_string)
+                                .unwrap_or_else(|| v.to_string());
+                            let key = if k == "default" {
+                                "Message".to_string()
+                            } else {
+                                format!("Message.{k}")
+                            };
+                            call = call.param(&key, text);
+                        }
+                    }
+                    call = call.param("MessageStructure", "json");
                 }
+                (Some(m), _) => call = call.param("Message", m.clone()),
+                _ => {}
             }
             if let Ok(attrs) = attributes(&f) {
                 for (k, v) in attrs {
@@ -213,13 +241,38 @@ pub fn handle(call: &Call, req: &Req, world: &mut World) -> Result<Resp, ApiErro
                 .get("TopicArn")
                 .or_else(|| f.get("TargetArn"))
                 .ok_or_else(|| invalid("Invalid parameter: TopicArn or TargetArn Reason: no value for required parameter"))?;
-            let message = f
+            let raw = f
                 .get("Message")
                 .filter(|m| !m.is_empty())
                 .ok_or_else(|| invalid("Invalid parameter: Message too short"))?;
-            if message.len() > MAX_MESSAGE_BYTES {
+            if raw.len() > MAX_MESSAGE_BYTES {
                 return Err(invalid("Invalid parameter: Message too long"));
             }
+            // MessageStructure=json: a JSON object of protocol → text with a "default" entry.
+            let (message, per_protocol) = match f.get("MessageStructure").map(String::as_str) {
+                None => (raw.clone(), BTreeMap::new()),
+                Some("json") => {
+                    let Ok(Value::Object(entries)) = serde_json::from_str::<Value>(raw) else {
+                        return Err(invalid("Invalid parameter: Message Structure - JSON message body failed to parse"));
+                    };
+                    let mut per = BTreeMap::new();
+                    for (k, v) in entries {
+                        let Some(text) = v.as_str() else {
+                            return Err(invalid(format!("Invalid parameter: Message Structure - Value for protocol {k} must be a string")));
+                        };
+                        per.insert(k, text.to_string());
+                    }
+                    let default = per
+                        .remove("default")
+                        .ok_or_else(|| invalid("Invalid parameter: Message Structure - No default entry in JSON message body"))?;
+                    (default, per)
+                }
+                Some(other) => {
+                    return Err(invalid(format!(
+                        "Invalid parameter: MessageStructure {other}"
+                    )))
+                }
+            };
             let subject = f.get("Subject").cloned();
             if let Some(s) = &subject {
                 let fine = !s.is_empty()
@@ -252,7 +305,8 @@ pub fn handle(call: &Call, req: &Req, world: &mut World) -> Result<Resp, ApiErro
             topic.messages.push(Published {
                 message_id: message_id.clone(),
                 subject,
-                message: message.clone(),
+                message,
+                per_protocol,
                 attributes: attrs,
                 at_ms: now_ms(),
             });

@@ -31,6 +31,8 @@ pub struct Published {
     pub subject: String,
     pub message: String,
     pub attributes: serde_json::Value,
+    /// Each protocol's own text (`email`, `https`: the AWS Chatbot form).
+    pub per_protocol: serde_json::Value,
 }
 
 impl Published {
@@ -182,6 +184,7 @@ impl TestEnv {
                 subject: m["subject"].as_str().unwrap_or_default().to_string(),
                 message: m["message"].as_str().unwrap_or_default().to_string(),
                 attributes: m["attributes"].clone(),
+                per_protocol: m["per_protocol"].clone(),
             })
             .collect()
     }

@@ -87,6 +87,15 @@ async fn a_harvest_give_up_publishes_one_message() {
         );
     }
     assert_eq!(m.attributes["mediaops.kind"], "harvest.gave_up");
+    // Email gets the text; HTTPS subscribers (AWS Chatbot) its custom-notification form.
+    assert_eq!(m.per_protocol["email"], m.message.as_str());
+    let chat: Value = serde_json::from_str(m.per_protocol["https"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        (chat["version"].as_str(), chat["source"].as_str()),
+        (Some("1.0"), Some("custom"))
+    );
+    assert_eq!(chat["content"]["title"], m.subject.as_str());
+    assert_eq!(chat["metadata"]["eventType"], "harvest.gave_up");
     assert_eq!(m.details()["details"]["outcome"]["outcome"], "exhausted");
     f.stop().await;
 }

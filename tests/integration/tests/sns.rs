@@ -36,11 +36,18 @@ async fn create_topic_and_publish_with_attributes() {
     assert_eq!(topic(&env, "mediaops-notifications").await, arn);
 
     let sns = SnsAdapter::new(env.clients.sns.clone());
+    // The adapter publishes with MessageStructure=json: text for email, another form for HTTPS.
+    let structured = json!({
+        "default": "Paused pipeline vod-promo\n\nWhy: 5 errors",
+        "email": "Paused pipeline vod-promo\n\nWhy: 5 errors",
+        "https": "{\"version\": \"1.0\", \"source\": \"custom\"}",
+    })
+    .to_string();
     let id = sns
         .publish(
             &arn,
             "mediaops: paused pipeline vod-promo (Elastic Transcoder)",
-            "Paused pipeline vod-promo\n\nWhy: 5 errors",
+            &structured,
             &[("mediaops.kind".into(), "pipeline.paused".into())],
         )
         .await
@@ -68,6 +75,11 @@ async fn create_topic_and_publish_with_attributes() {
     let m = &messages["topics"][0]["messages"][0];
     assert_eq!(m["message_id"], id.as_str());
     assert_eq!(m["attributes"]["mediaops.kind"], "pipeline.paused");
+    assert_eq!(m["message"], "Paused pipeline vod-promo\n\nWhy: 5 errors");
+    assert_eq!(
+        m["per_protocol"]["email"],
+        "Paused pipeline vod-promo\n\nWhy: 5 errors"
+    );
     let state = env.control.state().await.unwrap();
     assert_eq!(state["sns"]["topics"][0]["messages"], 1);
 }
@@ -144,7 +156,9 @@ async fn throttling_is_retried_and_a_persistent_failure_is_classified() {
         ))
         .await
         .unwrap();
-    sns.publish(&arn, "s", "m", &[]).await.unwrap();
+    sns.publish(&arn, "s", r#"{"default": "m"}"#, &[])
+        .await
+        .unwrap();
     let calls = env.calls_to("Publish").await;
     assert_eq!(calls.len(), 3, "two throttled attempts, then success");
     assert!(calls[0].injected && calls[1].injected && !calls[2].injected);
@@ -155,7 +169,10 @@ async fn throttling_is_retried_and_a_persistent_failure_is_classified() {
         ))
         .await
         .unwrap();
-    let err = sns.publish(&arn, "s", "m", &[]).await.unwrap_err();
+    let err = sns
+        .publish(&arn, "s", r#"{"default": "m"}"#, &[])
+        .await
+        .unwrap_err();
     assert_eq!(err.kind, AwsErrorKind::ServerError);
     assert_eq!(err.code.as_deref(), Some("InternalError"));
 
