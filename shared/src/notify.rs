@@ -122,7 +122,7 @@ impl Notice {
         out
     }
 
-    /// The whole notice as JSON (what the message's JSON section holds).
+    /// The notice's facts as JSON (the message's JSON section: the prose is above it).
     pub fn as_json(&self) -> Value {
         serde_json::json!({
             "kind": self.kind,
@@ -131,9 +131,6 @@ impl Notice {
             "dry_run": self.dry_run,
             "subject": self.subject(),
             "at": self.at.to_rfc3339_opts(SecondsFormat::Secs, true),
-            "what": self.what,
-            "why": self.why,
-            "next": self.next,
             "details": self.details,
         })
     }
