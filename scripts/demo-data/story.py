@@ -145,7 +145,11 @@ def fold_guard(key, items):
             f"{span} of {first['threshold']:g} weighted errors in {first['window']} min, {verdict}"
         )
     line = first["line"]
-    return line if n == 1 else f"{n}× {line}"
+    if n == 1:
+        return line
+    if any(i.get("announced") == "already_announced" for i in items):
+        return f"{n}× {line}; announced once"
+    return f"{n}× {line}"
 
 
 def enforcer_items(record, names):
@@ -210,7 +214,10 @@ def harvest_watch_items(record, names):
         line = f"{job} FAILED: gave up ({outcome}): {retry.get('reason', '')}".rstrip(": ")
     else:
         line = f"{job} {status}"
-    yield (f"h{record['_i']}", {"line": line, "record": record})
+    # A redelivered give-up folds into the first, saying it announced nothing new.
+    announced = (r.get("notification") or {}).get("outcome")
+    key = f"h:{line}" if retry.get("outcome") in ("exhausted", "aged_out", "endpoint_gone", "rejected") else f"h{record['_i']}"
+    yield (key, {"line": line, "record": record, "announced": announced})
 
 
 def scheduler_items(record, names):

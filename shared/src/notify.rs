@@ -264,6 +264,21 @@ pub fn topic_from_env(env: &Env) -> Result<Option<String>, ConfigError> {
     }
 }
 
+/// `NOTICE_TABLE`: the DynamoDB table (the stack's guard table) a function that announces per
+/// job remembers its notices in, so each is announced once. Optional, but required when
+/// notifications are on (`notifying`).
+pub fn notice_table(env: &Env, notifying: bool) -> Result<Option<String>, ConfigError> {
+    match env.get("NOTICE_TABLE").filter(|v| !v.trim().is_empty()) {
+        Some(_) => Ok(Some(crate::config::dynamodb_table(env, "NOTICE_TABLE")?)),
+        None if notifying => Err(ConfigError::new(
+            "NOTICE_TABLE",
+            None,
+            "the DynamoDB table that remembers what was announced (the stack's GuardTable); required when NOTIFICATION_TOPIC_ARN is set, so each notice goes out once",
+        )),
+        None => Ok(None),
+    }
+}
+
 /// Publishes notices to the configured topic, or tells that notifications are off.
 #[derive(Clone)]
 pub struct Notifier {

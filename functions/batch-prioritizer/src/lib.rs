@@ -45,17 +45,8 @@ impl Config {
                 "a 12-digit AWS account id (S3 Batch Operations calls name the account)",
             ));
         }
-        let notice_table = match env.get("NOTICE_TABLE").filter(|v| !v.trim().is_empty()) {
-            Some(_) => Some(mediaops::config::dynamodb_table(env, "NOTICE_TABLE")?),
-            None if common.notification_topic.is_some() => {
-                return Err(ConfigError::new(
-                    "NOTICE_TABLE",
-                    None,
-                    "the DynamoDB table that remembers announced jobs (the stack's GuardTable); required when NOTIFICATION_TOPIC_ARN is set, so a waiting job is announced once, not every sweep",
-                ))
-            }
-            None => None,
-        };
+        let notice_table =
+            mediaops::notify::notice_table(env, common.notification_topic.is_some())?;
         Ok(Self {
             common,
             policy: PriorityPolicy::from_env(env)?,

@@ -17,6 +17,7 @@ pub const CAPABILITIES: &[&[&str]] = &[
     mediaops::ports::iam::HARVEST_JOB_CREATOR,
     mediaops::ports::iam::HARVEST_JOB_DETAILS,
     mediaops::ports::iam::ORIGIN_ENDPOINT_DETAILS,
+    mediaops::ports::iam::NOTICE_LEDGER,
     mediaops::ports::iam::PUBLISHER,
 ];
 
@@ -25,13 +26,20 @@ pub struct Config {
     pub common: CommonConfig,
     /// `HARVEST_MAX_RETRIES`: replacement jobs per original (0 disables retrying).
     pub max_retries: u32,
+    /// `NOTICE_TABLE`: remembers which give-ups were announced, so a redelivered event does not
+    /// announce again. Required when `NOTIFICATION_TOPIC_ARN` is set.
+    pub notice_table: Option<String>,
 }
 
 impl Config {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let common = CommonConfig::from_env(env)?;
+        let notice_table =
+            mediaops::notify::notice_table(env, common.notification_topic.is_some())?;
         Ok(Self {
-            common: CommonConfig::from_env(env)?,
+            common,
             max_retries: env.int_in("HARVEST_MAX_RETRIES", 3, 0..=20)?,
+            notice_table,
         })
     }
 }

@@ -6,7 +6,12 @@ use std::time::Duration;
 use mediaops_integration_tests::TestEnv;
 use mediaops_lambda_stub::{workspace_binary, FunctionProcess, SpawnOptions, StubError};
 
-const COMMON: [(&str, &str, &str); 6] = [
+const COMMON: [(&str, &str, &str); 7] = [
+    (
+        "NOTIFICATION_TOPIC_ARN",
+        "mediaops-notifications",
+        "an SNS topic ARN",
+    ),
     ("DRY_RUN", "sometimes", "true or false"),
     ("MEDIAOPS_MAX_ATTEMPTS", "0", "from 1 to 10"),
     ("MEDIAOPS_INITIAL_BACKOFF_MS", "none", "from 1 to 20000"),
@@ -19,7 +24,19 @@ const COMMON: [(&str, &str, &str); 6] = [
     ),
 ];
 
-const SPECIFIC: [(&str, &str, &str, &str); 32] = [
+const SPECIFIC: [(&str, &str, &str, &str); 34] = [
+    (
+        "batch-prioritizer",
+        "NOTICE_TABLE",
+        "bad table!",
+        "a DynamoDB table name",
+    ),
+    (
+        "harvest-watch",
+        "NOTICE_TABLE",
+        "bad table!",
+        "a DynamoDB table name",
+    ),
     (
         "pipeline-guard",
         "GUARD_WINDOW_MINUTES",

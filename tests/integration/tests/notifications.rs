@@ -51,10 +51,17 @@ fn failed_harvest(id: &str) -> Value {
 }
 
 #[tokio::test]
-async fn a_harvest_give_up_publishes_one_message() {
-    let env = TestEnv::start().await;
+async fn a_harvest_give_up_publishes_one_message_even_when_delivered_again() {
+    let env = TestEnv::with_store().await;
     scenario(&env).await;
-    let f = start(&env, "harvest-watch", &[NOTIFY], LONG).await;
+    let table = env.store.as_ref().unwrap().table.clone();
+    let f = start(
+        &env,
+        "harvest-watch",
+        &[NOTIFY, ("NOTICE_TABLE", table.as_str())],
+        LONG,
+    )
+    .await;
     // A retry that works publishes nothing; the third failure of a retry gives up: one message.
     ok(f.invoke(&failed_harvest("sports-hls-match-9"))
         .await
