@@ -221,6 +221,22 @@ pub async fn serve(listener: TcpListener, state: Arc<State>) {
     }
 }
 
+/// `a=1&b=x+y` (a query string or a form body) → its pairs, URL-decoded (`+` is a space).
+pub fn decode_pairs(text: &str) -> Vec<(String, String)> {
+    let dec = |s: &str| {
+        urlencoding::decode(&s.replace('+', "%20"))
+            .map(|c| c.into_owned())
+            .unwrap_or_else(|_| s.to_string())
+    };
+    text.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (dec(k), dec(v))
+        })
+        .collect()
+}
+
 async fn read(req: Request<Incoming>) -> Req {
     let (parts, body) = req.into_parts();
     let body = body
@@ -228,24 +244,7 @@ async fn read(req: Request<Incoming>) -> Req {
         .await
         .map(|b| b.to_bytes())
         .unwrap_or_default();
-    let query = parts
-        .uri
-        .query()
-        .map(|q| {
-            q.split('&')
-                .filter(|p| !p.is_empty())
-                .map(|pair| {
-                    let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-                    let dec = |s: &str| {
-                        urlencoding::decode(&s.replace('+', "%20"))
-                            .map(|c| c.into_owned())
-                            .unwrap_or_else(|_| s.to_string())
-                    };
-                    (dec(k), dec(v))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let query = parts.uri.query().map(decode_pairs).unwrap_or_default();
     Req {
         method: parts.method,
         path: parts.uri.path().to_string(),

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::http::{xml_escape, xml_response, Call, Protocol, Req, Resp, Routed};
+use crate::http::{decode_pairs, xml_escape, xml_response, Call, Protocol, Req, Resp, Routed};
 use crate::state::{now_ms, ApiError, World};
 
 pub const SERVICE: &str = "sns";
@@ -60,18 +60,8 @@ pub fn matches(req: &Req) -> bool {
 
 /// The form body's fields, decoded.
 pub fn form(req: &Req) -> BTreeMap<String, String> {
-    let text = String::from_utf8_lossy(&req.body);
-    text.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            let dec = |s: &str| {
-                urlencoding::decode(&s.replace('+', "%20"))
-                    .map(|c| c.into_owned())
-                    .unwrap_or_else(|_| s.to_string())
-            };
-            (dec(k), dec(v))
-        })
+    decode_pairs(&String::from_utf8_lossy(&req.body))
+        .into_iter()
         .collect()
 }
 

@@ -38,6 +38,23 @@ fn sample(path: &str) -> Value {
 
 const NOTIFY: (&str, &str) = ("NOTIFICATION_TOPIC_ARN", TOPIC);
 
+/// `function`'s binary notifying [`TOPIC`], its notice ledger in the test's guard table.
+async fn start_noticing(
+    env: &TestEnv,
+    function: &str,
+    extra: &[(&str, &str)],
+) -> mediaops_lambda_stub::FunctionProcess {
+    let table = env
+        .store
+        .as_ref()
+        .expect("TestEnv::with_store")
+        .table
+        .clone();
+    let mut vars = vec![NOTIFY, ("NOTICE_TABLE", table.as_str())];
+    vars.extend_from_slice(extra);
+    start(env, function, &vars, LONG).await
+}
+
 /// A FAILED harvest of `id` whose window lies inside the endpoint's startover window.
 fn failed_harvest(id: &str) -> Value {
     let mut e = sample("functions/harvest-watch/events/harvest-failed.json");
@@ -54,14 +71,7 @@ fn failed_harvest(id: &str) -> Value {
 async fn a_harvest_give_up_publishes_one_message_even_when_delivered_again() {
     let env = TestEnv::with_store().await;
     scenario(&env).await;
-    let table = env.store.as_ref().unwrap().table.clone();
-    let f = start(
-        &env,
-        "harvest-watch",
-        &[NOTIFY, ("NOTICE_TABLE", table.as_str())],
-        LONG,
-    )
-    .await;
+    let f = start_noticing(&env, "harvest-watch", &[]).await;
     // A retry that works publishes nothing; the third failure of a retry gives up: one message.
     ok(f.invoke(&failed_harvest("sports-hls-match-9"))
         .await
@@ -111,14 +121,7 @@ async fn a_harvest_give_up_publishes_one_message_even_when_delivered_again() {
 async fn a_long_suspended_batch_job_is_announced_once_over_three_sweeps() {
     let env = TestEnv::with_store().await;
     scenario(&env).await;
-    let table = env.store.as_ref().unwrap().table.clone();
-    let f = start(
-        &env,
-        "batch-prioritizer",
-        &[NOTIFY, ("NOTICE_TABLE", table.as_str())],
-        LONG,
-    )
-    .await;
+    let f = start_noticing(&env, "batch-prioritizer", &[]).await;
     let sweep = json!({ "action": "sweep" });
     let mut reports = Vec::new();
     for _ in 0..3 {
@@ -158,13 +161,7 @@ async fn a_long_suspended_batch_job_is_announced_once_over_three_sweeps() {
     ));
     f.stop().await;
     // A second process (a cold start, or a concurrent invocation) does not announce it either.
-    let g = start(
-        &env,
-        "batch-prioritizer",
-        &[NOTIFY, ("NOTICE_TABLE", table.as_str())],
-        LONG,
-    )
-    .await;
+    let g = start_noticing(&env, "batch-prioritizer", &[]).await;
     ok(g.invoke(&sweep).await.unwrap());
     assert_eq!(env.published().await.len(), 1);
     g.stop().await;
@@ -174,17 +171,11 @@ async fn a_long_suspended_batch_job_is_announced_once_over_three_sweeps() {
 async fn every_auto_confirm_is_announced() {
     let env = TestEnv::with_store().await;
     scenario(&env).await;
-    let table = env.store.as_ref().unwrap().table.clone();
     let rules = r#"[{"name": "dr-copies", "operation": "S3PutObjectCopy"}]"#;
-    let f = start(
+    let f = start_noticing(
         &env,
         "batch-prioritizer",
-        &[
-            NOTIFY,
-            ("NOTICE_TABLE", table.as_str()),
-            ("PRIORITY_AUTO_CONFIRM_RULES", rules),
-        ],
-        LONG,
+        &[("PRIORITY_AUTO_CONFIRM_RULES", rules)],
     )
     .await;
     let out = ok(f.invoke(&json!({ "action": "sweep" })).await.unwrap());
