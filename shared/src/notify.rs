@@ -398,13 +398,21 @@ impl Notifier {
                 m.count("NotificationsPublished", 0.0)
                     .count("NotificationFailures", 1.0);
             }
-            Sent::Off { .. } | Sent::AlreadyAnnounced { .. } => {
+            Sent::Off { .. } => {
                 tracing::info!(
                     kind = notice.kind,
                     resource = notice.resource,
                     subject,
                     dry_run = notice.dry_run,
                     "notification not sent: notifications are off"
+                );
+            }
+            Sent::AlreadyAnnounced { .. } => {
+                tracing::info!(
+                    kind = notice.kind,
+                    resource = notice.resource,
+                    subject,
+                    "notification not sent: already announced"
                 );
             }
         }
@@ -434,7 +442,12 @@ pub async fn send_once(
         match ledger.first_notice(key, action, now_ms, window_ms).await {
             Ok(true) => {}
             Ok(false) => {
-                tracing::debug!(key, action, "notice already sent in its window");
+                tracing::info!(
+                    key,
+                    action,
+                    subject = notice.subject(),
+                    "notification not sent: already announced"
+                );
                 return Sent::AlreadyAnnounced {
                     subject: notice.subject(),
                 };
