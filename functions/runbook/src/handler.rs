@@ -68,11 +68,16 @@ pub fn action_notice(
         }
         other => (other.to_string(), Vec::new()),
     };
-    let verb = r.action.split('.').nth(1).unwrap_or(r.action);
+    let (done, would) = match r.action {
+        "pipeline.drain" | "queue.drain" => ("drained", "drain"),
+        "batch.cancel" => ("cancelled", "cancel"),
+        "logging.stop" => ("stopped access logging on", "stop access logging on"),
+        other => (other, other),
+    };
     let headline = if r.dry_run {
-        format!("runbook would {verb} {target}")
+        format!("runbook would {would} {target}")
     } else {
-        format!("runbook: {verb} of {target} (request {request_id})")
+        format!("runbook {done} {target} (request {request_id})")
     };
     let mut what = r.plan.clone();
     what.push(format!("Result: {}", r.result));

@@ -283,7 +283,7 @@ async fn a_confirmed_drain_publishes_one_message_naming_the_request() {
     let m = &published[0];
     assert!(
         m.subject
-            .starts_with("mediaops: runbook: drain of pipeline 2222222222222-promo1 (request "),
+            .starts_with("mediaops: runbook drained pipeline 2222222222222-promo1 (request "),
         "{}",
         m.subject
     );
