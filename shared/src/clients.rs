@@ -200,6 +200,24 @@ impl Clients {
         )
     }
 
+    /// [`Clients::notifier`] plus the notice ledger in `table` (`NOTICE_TABLE`), if any.
+    #[cfg(all(feature = "sns", feature = "dynamodb"))]
+    pub fn notices(
+        &self,
+        topic: Option<&str>,
+        table: Option<&str>,
+        namespace: &str,
+        function: &'static str,
+    ) -> crate::notify::Notices {
+        crate::notify::Notices {
+            notifier: self.notifier(topic, namespace, function),
+            ledger: table.map(|t| {
+                std::sync::Arc::new(self.window_store(t))
+                    as std::sync::Arc<dyn crate::ports::NoticeLedger>
+            }),
+        }
+    }
+
     #[cfg(feature = "mediapackage")]
     pub fn mediapackage(&self) -> MediaPackageAdapter {
         MediaPackageAdapter::new(self.mediapackage.clone())

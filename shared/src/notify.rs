@@ -264,6 +264,37 @@ pub fn topic_from_env(env: &Env) -> Result<Option<String>, ConfigError> {
     }
 }
 
+/// Where a function that announces per resource sends notices, and the ledger that lets each go
+/// out once per window across redeliveries, sweeps and concurrent invocations.
+#[derive(Clone)]
+pub struct Notices {
+    pub notifier: Notifier,
+    pub ledger: Option<Arc<dyn NoticeLedger>>,
+}
+
+impl Notices {
+    /// [`send_once`] through this ledger.
+    pub async fn send_once(
+        &self,
+        key: &str,
+        action: &str,
+        now_ms: i64,
+        window_ms: i64,
+        notice: &Notice,
+    ) -> Sent {
+        send_once(
+            &self.notifier,
+            self.ledger.as_deref(),
+            key,
+            action,
+            now_ms,
+            window_ms,
+            notice,
+        )
+        .await
+    }
+}
+
 /// `NOTICE_TABLE`: the DynamoDB table (the stack's guard table) a function that announces per
 /// job remembers its notices in, so each is announced once. Optional, but required when
 /// notifications are on (`notifying`).

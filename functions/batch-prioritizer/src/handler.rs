@@ -5,15 +5,13 @@ use aws_lambda_events::eventbridge::EventBridgeEvent;
 use lambda_runtime::LambdaEvent;
 use mediaops::bulk::{verdict, Tally, RETRY_BY_LAMBDA};
 use mediaops::events::s3batch::{BatchJobServiceEvent, DETAIL_TYPE};
-use mediaops::notify::{send_once, Notice, Notifier, Sent};
+use mediaops::notify::{Notice, Notices, Sent};
 use mediaops::policy::priority::RUNNABLE;
-use mediaops::ports::NoticeLedger;
 use mediaops::ports::{BatchJobPriority, BatchJobReader, BatchJobStatusChanger};
 use mediaops::telemetry::Metrics;
 use mediaops::{Budget, Error};
 use serde::Serialize;
 use serde_json::Value;
-use std::sync::Arc;
 use std::time::Duration;
 
 use crate::prioritizer::{ConfirmOutcome, ConfirmResult, JobOutcome, Prioritizer, RunReport};
@@ -86,14 +84,6 @@ pub struct Report {
 
 /// A waiting job is announced once: the ledger keeps its notice this long.
 pub const WAITING_NOTICE_WINDOW_MS: i64 = 90 * 24 * 60 * 60_000;
-
-/// Where the prioritizer's notices go, and the ledger that lets each waiting job be announced
-/// once across sweeps, events and concurrent invocations.
-#[derive(Clone)]
-pub struct Notices {
-    pub notifier: Notifier,
-    pub ledger: Option<Arc<dyn NoticeLedger>>,
-}
 
 /// The notice of a job waiting for confirmation past the threshold, or of an auto-confirmation.
 pub fn confirmation_notice(
@@ -177,28 +167,26 @@ async fn announce(notices: &Notices, run: &RunReport, now_ms: i64) -> Vec<Sent> 
             // Confirmed happens once (the job leaves Suspended); its dry-run form would repeat.
             ConfirmOutcome::Confirmed => notices.notifier.send(&notice).await,
             ConfirmOutcome::WouldConfirm => {
-                send_once(
-                    &notices.notifier,
-                    notices.ledger.as_deref(),
-                    &key,
-                    "would_confirm",
-                    now_ms,
-                    WAITING_NOTICE_WINDOW_MS,
-                    &notice,
-                )
-                .await
+                notices
+                    .send_once(
+                        &key,
+                        "would_confirm",
+                        now_ms,
+                        WAITING_NOTICE_WINDOW_MS,
+                        &notice,
+                    )
+                    .await
             }
             _ => {
-                send_once(
-                    &notices.notifier,
-                    notices.ledger.as_deref(),
-                    &key,
-                    "awaiting_confirmation",
-                    now_ms,
-                    WAITING_NOTICE_WINDOW_MS,
-                    &notice,
-                )
-                .await
+                notices
+                    .send_once(
+                        &key,
+                        "awaiting_confirmation",
+                        now_ms,
+                        WAITING_NOTICE_WINDOW_MS,
+                        &notice,
+                    )
+                    .await
             }
         };
         out.push(sent);

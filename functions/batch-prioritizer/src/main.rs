@@ -30,17 +30,12 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         config.common.metrics_namespace,
         config.common.deadline_reserve,
     );
-    let notices = handler::Notices {
-        notifier: clients.notifier(
-            config.common.notification_topic.as_deref(),
-            &namespace,
-            batch_prioritizer::FUNCTION,
-        ),
-        ledger: config.notice_table.as_deref().map(|t| {
-            std::sync::Arc::new(clients.window_store(t))
-                as std::sync::Arc<dyn mediaops::ports::NoticeLedger>
-        }),
-    };
+    let notices = clients.notices(
+        config.common.notification_topic.as_deref(),
+        config.notice_table.as_deref(),
+        &namespace,
+        batch_prioritizer::FUNCTION,
+    );
     notices.notifier.log_config();
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
         handler::handle(&p, &notices, &namespace, reserve, event)

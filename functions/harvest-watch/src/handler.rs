@@ -3,7 +3,7 @@
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use lambda_runtime::LambdaEvent;
 use mediaops::events::mediapackage::{HarvestJobNotification, DETAIL_TYPE};
-use mediaops::notify::{send_once, Notice, Notifier, Sent};
+use mediaops::notify::{Notice, Notices, Sent};
 use mediaops::policy::harvest::parse_time;
 use mediaops::ports::{HarvestJobCreator, HarvestJobDetails, OriginEndpointDetails};
 use mediaops::telemetry::Metrics;
@@ -154,13 +154,6 @@ pub fn give_up_notice(
 /// A give-up is announced once: the ledger keeps its notice this long.
 pub const GIVE_UP_NOTICE_WINDOW_MS: i64 = 30 * 24 * 60 * 60_000;
 
-/// Where give-ups are announced, and the ledger that makes a redelivered event announce nothing.
-#[derive(Clone)]
-pub struct Notices {
-    pub notifier: Notifier,
-    pub ledger: Option<std::sync::Arc<dyn mediaops::ports::NoticeLedger>>,
-}
-
 pub async fn handle<C>(
     w: &Watcher<C>,
     notices: &Notices,
@@ -198,16 +191,15 @@ where
                 let now = chrono::Utc::now();
                 let notice = give_up_notice(&harvest, &outcome, message.as_deref(), w.dry_run, now);
                 notification = Some(
-                    send_once(
-                        &notices.notifier,
-                        notices.ledger.as_deref(),
-                        &format!("harvest#{}", harvest.id),
-                        "gave_up",
-                        now.timestamp_millis(),
-                        GIVE_UP_NOTICE_WINDOW_MS,
-                        &notice,
-                    )
-                    .await,
+                    notices
+                        .send_once(
+                            &format!("harvest#{}", harvest.id),
+                            "gave_up",
+                            now.timestamp_millis(),
+                            GIVE_UP_NOTICE_WINDOW_MS,
+                            &notice,
+                        )
+                        .await,
                 );
             } else {
                 tracing::info!(harvest_job_id = fields.0, origin_endpoint_id = fields.1, start_time = fields.2, end_time = fields.3,

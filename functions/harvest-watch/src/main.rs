@@ -23,17 +23,12 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         config.max_retries,
         config.common.dry_run,
     );
-    let notices = handler::Notices {
-        notifier: clients.notifier(
-            config.common.notification_topic.as_deref(),
-            &config.common.metrics_namespace,
-            harvest_watch::FUNCTION,
-        ),
-        ledger: config.notice_table.as_deref().map(|t| {
-            std::sync::Arc::new(clients.window_store(t))
-                as std::sync::Arc<dyn mediaops::ports::NoticeLedger>
-        }),
-    };
+    let notices = clients.notices(
+        config.common.notification_topic.as_deref(),
+        config.notice_table.as_deref(),
+        &config.common.metrics_namespace,
+        harvest_watch::FUNCTION,
+    );
     notices.notifier.log_config();
     let namespace = config.common.metrics_namespace;
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
