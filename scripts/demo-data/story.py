@@ -133,7 +133,7 @@ def guard_items(record, names):
             yield (f"{action}:{rid}", {"line": f"{name}: {action}: {d.get('reason')}", "record": record})
 
 
-def fold_guard(key, items):
+def fold(key, items):
     first = items[0]
     n = len(items)
     if first.get("fmt") == "count":
@@ -308,7 +308,7 @@ def step(work, function, calls_path):
         else:
             groups.append((key, [item]))
     for n, (key, group) in enumerate(groups):
-        line = fold_guard(key, group)
+        line = fold(key, group)
         if "{calls}" in line:
             line = line.replace("{calls}", calls_phrase(record_calls(group[0]["record"], step_calls)))
         if n == 0:

@@ -8,12 +8,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use mediaops_integration_tests::dynamo::root;
 use serde_json::Value as Json;
 use serde_norway::Value;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 fn template() -> Value {
     let text = std::fs::read_to_string(root().join("template.yaml")).expect("template.yaml");

@@ -38,6 +38,21 @@ fn sample(path: &str) -> Value {
 
 const NOTIFY: (&str, &str) = ("NOTIFICATION_TOPIC_ARN", TOPIC);
 
+/// access-log-enforcer notifying [`TOPIC`] under the demo's policy (scratch-* containers never
+/// log), leaving CREATING containers to the next sweep at once.
+async fn start_enforcer(
+    env: &TestEnv,
+    extra: &[(&str, &str)],
+) -> mediaops_lambda_stub::FunctionProcess {
+    let mut vars = vec![
+        NOTIFY,
+        ("ENFORCER_RULES", "exclude:scratch-*"),
+        ("ENFORCER_CREATING_WAIT_MS", "0"),
+    ];
+    vars.extend_from_slice(extra);
+    start(env, "access-log-enforcer", &vars, LONG).await
+}
+
 /// `function`'s binary notifying [`TOPIC`], its notice ledger in the test's guard table.
 async fn start_noticing(
     env: &TestEnv,
@@ -216,17 +231,7 @@ async fn the_prioritizer_needs_the_notice_table_when_it_notifies() {
 async fn an_enforcer_run_with_drift_publishes_one_message_listing_the_containers() {
     let env = TestEnv::start().await;
     scenario(&env).await;
-    let f = start(
-        &env,
-        "access-log-enforcer",
-        &[
-            NOTIFY,
-            ("ENFORCER_RULES", "exclude:scratch-*"),
-            ("ENFORCER_CREATING_WAIT_MS", "0"),
-        ],
-        LONG,
-    )
-    .await;
+    let f = start_enforcer(&env, &[]).await;
     let sweep = json!({ "action": "sweep" });
     let first = ok(f.invoke(&sweep).await.unwrap());
     assert_eq!(first["run"]["drift_fixed"], 3);
@@ -306,17 +311,7 @@ async fn dry_run_publishes_would_messages_and_changes_nothing() {
     let env = TestEnv::start().await;
     scenario(&env).await;
     let before = env.control.state().await.unwrap();
-    let enforcer = start(
-        &env,
-        "access-log-enforcer",
-        &[
-            NOTIFY,
-            ("DRY_RUN", "true"),
-            ("ENFORCER_RULES", "exclude:scratch-*"),
-        ],
-        LONG,
-    )
-    .await;
+    let enforcer = start_enforcer(&env, &[("DRY_RUN", "true")]).await;
     ok(enforcer
         .invoke(&json!({ "action": "sweep" }))
         .await
@@ -361,17 +356,7 @@ async fn a_failed_publish_leaves_the_action_done_logged_and_counted() {
         )
         .await
         .unwrap();
-    let f = start(
-        &env,
-        "access-log-enforcer",
-        &[
-            NOTIFY,
-            ("ENFORCER_RULES", "exclude:scratch-*"),
-            ("ENFORCER_CREATING_WAIT_MS", "0"),
-        ],
-        LONG,
-    )
-    .await;
+    let f = start_enforcer(&env, &[]).await;
     let out = ok(f.invoke(&json!({ "action": "sweep" })).await.unwrap());
     // The action stands: the containers were changed, the invocation succeeded (no retry, so
     // nothing is done twice).
