@@ -248,7 +248,8 @@ def runbook_items(record, names):
         target = res.get("pipeline_id") or res.get("queue")
         line = (
             f"{action} {names.get(target, target)} confirmed: cancelled {res.get('cancelled')}, "
-            f"{res.get('already_started')} already running (left to finish), {res.get('failed')} failed"
+            f"{res.get('left_running')} already running (left to finish), "
+            f"{((res.get('jobs') or {}).get('counts') or {}).get('failed', 0)} failed"
         )
     elif action == "jobs.list":
         req = r.get("request") or {}

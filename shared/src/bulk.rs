@@ -1,13 +1,40 @@
 //! The one bulk-action engine: act on many items with bounded concurrency, under the
-//! invocation's time budget and an optional cap, report every item, and end with one verdict.
-//! Every drain and sweep uses it (pipeline and queue drains, the access-logging sweep, the
-//! priority sweep, scheduled clips).
+//! invocation's time budget and an optional cap, account for every item, and end with one
+//! verdict. Every drain and sweep uses it (pipeline and queue drains, the access-logging sweep,
+//! the priority sweep, scheduled clips).
+//!
+//! Built for a real outage: work streams page by page ([`Bulk::until_listed_out`] acts on a
+//! listing as it reads it, so every invocation makes progress however long the listing), and
+//! reports stay bounded whatever the number of items ([`Outcomes`]: counts by outcome, the
+//! failures up to [`FAILURES_SHOWN`], a sample of the rest; every item in full in the log).
 
+use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::future::Future;
 
 use futures_util::stream::{self, StreamExt};
+use serde::Serialize;
+use serde_json::{json, Value};
 
-use crate::{Budget, Error};
+use crate::model::Page;
+use crate::{AwsError, Budget, Error};
+
+/// Failures a report names at most (the rest are counted).
+pub const FAILURES_SHOWN: usize = 50;
+/// Other items a report shows at most, as a sample (the rest are counted).
+pub const SAMPLE_SHOWN: usize = 20;
+/// Retryable failures a verdict's message names at most.
+const VERDICT_NAMES: usize = 10;
+/// A listing that is acted on stops after this many failures in one invocation: a cause that
+/// fails every item (a missing permission, say) is reported, not repeated 100,000 times.
+pub const MAX_FAILURES: usize = 100;
+/// Items acted on lately that a listing may still show for a moment (an eventually consistent
+/// listing): remembered so they are not acted on twice; older ones are forgotten (flat memory).
+const RECENT: usize = 2000;
+
+/// The log message of every item's record: `fields.message = "bulk item"` in Logs Insights,
+/// with `fields.action`, `fields.id`, `fields.outcome`, `fields.detail` and the invocation's
+/// `span.requestId`.
+pub const ITEM_RECORD: &str = "bulk item";
 
 /// Why an item was not acted on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,6 +108,99 @@ impl Bulk {
         indexed.sort_by_key(|(i, _)| *i);
         indexed.into_iter().map(|(_, r)| r).collect()
     }
+
+    /// Acts on a listing while reading it, for actions that take items out of it (a drain
+    /// cancels SUBMITTED jobs, which then leave the SUBMITTED listing): reads one page, acts on
+    /// the page's items that `pick` selects (bounded concurrency, the budget checked before each
+    /// page and each item), then reads the same page again, since what was acted on has left it
+    /// and later items have moved up; a page with nothing new to act on is followed by the next.
+    /// So every invocation makes progress from its first page, and no job is missed whether the
+    /// service's page tokens are offsets (pages shift) or positions. Ends when the listing
+    /// shows nothing more, the budget runs out, [`MAX_FAILURES`] items fail, or a listing call
+    /// fails. `act` returns `(outcome, detail)` per item; each goes into `out`.
+    ///
+    /// Memory stays flat in the listing's length: a page at a time, the failed ids (at most
+    /// [`MAX_FAILURES`]) and the last [`RECENT`] ids acted on.
+    pub async fn until_listed_out<T, L, LF, P, A, AF>(
+        &self,
+        mut list: L,
+        pick: P,
+        act: A,
+        out: &mut Outcomes,
+    ) -> Listed
+    where
+        L: FnMut(Option<String>) -> LF,
+        LF: Future<Output = Result<Page<T>, AwsError>>,
+        P: Fn(&T) -> Pick,
+        A: Fn(String) -> AF,
+        AF: Future<Output = (&'static str, Value)>,
+    {
+        let mut token: Option<String> = None;
+        let mut failed: HashSet<String> = HashSet::new();
+        let mut recent: VecDeque<String> = VecDeque::new();
+        let mut recent_set: HashSet<String> = HashSet::new();
+        let act = &act;
+        loop {
+            if self.budget.exhausted() {
+                return Listed::TimeRanShort;
+            }
+            let page = match list(token.clone()).await {
+                Ok(p) => p,
+                Err(e) => return Listed::ListFailed(e),
+            };
+            let fresh: Vec<String> = page
+                .items
+                .iter()
+                .filter_map(|item| match pick(item) {
+                    Pick::Act(id) => Some(id),
+                    Pick::Pass => None,
+                })
+                .filter(|id| !failed.contains(id) && !recent_set.contains(id))
+                .collect();
+            if fresh.is_empty() {
+                match page.next_token {
+                    Some(next) => {
+                        token = Some(next);
+                        continue;
+                    }
+                    None => return Listed::Done,
+                }
+            }
+            let results = self
+                .run(
+                    fresh,
+                    |id| async move {
+                        let (outcome, detail) = act(id.clone()).await;
+                        (id, outcome, detail)
+                    },
+                    |id, skip| (id, "not_attempted", json!({ "reason": skip.reason() })),
+                )
+                .await;
+            let mut stopped = false;
+            for (id, outcome, detail) in results {
+                out.add(&id, outcome, detail);
+                stopped |= outcome == "not_attempted";
+                if outcome == "failed" {
+                    failed.insert(id);
+                } else {
+                    recent_set.insert(id.clone());
+                    recent.push_back(id);
+                    if recent.len() > RECENT {
+                        if let Some(old) = recent.pop_front() {
+                            recent_set.remove(&old);
+                        }
+                    }
+                }
+            }
+            if stopped {
+                return Listed::TimeRanShort;
+            }
+            if failed.len() >= MAX_FAILURES {
+                return Listed::TooManyFailures;
+            }
+            // Read the same page again: what was acted on has left it.
+        }
+    }
 }
 
 /// The tally a bulk action's verdict needs.
@@ -88,8 +208,139 @@ impl Bulk {
 pub struct Tally {
     /// Items skipped because time ran short.
     pub not_attempted: usize,
+    /// Time ran short before a listing was read to its end (how much is left is not known).
+    pub ran_short: bool,
     /// Items that failed in a way a retry may fix, named.
     pub retryable_failed: Vec<String>,
+    /// More such items, not named here (a report names a bounded number; the log has all).
+    pub retryable_more: usize,
+}
+
+/// A bounded account of a bulk action's items: how many ended each way, the failures up to
+/// [`FAILURES_SHOWN`] (and how many more), and a sample of the other items up to
+/// [`SAMPLE_SHOWN`] (and how many more). Each item is also logged in full, one record each
+/// ([`ITEM_RECORD`]), so the complete list is in CloudWatch Logs, never in the response.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Outcomes {
+    #[serde(skip)]
+    action: String,
+    /// Items per outcome (`cancelled`, `failed`, `not_attempted`, …).
+    pub counts: BTreeMap<String, u64>,
+    /// Failed items, the first [`FAILURES_SHOWN`].
+    pub failures: Vec<Value>,
+    pub failures_not_shown: u64,
+    /// Other items, the first [`SAMPLE_SHOWN`].
+    pub sample: Vec<Value>,
+    pub sample_not_shown: u64,
+    #[serde(skip)]
+    retryable: Vec<String>,
+    #[serde(skip)]
+    retryable_more: usize,
+}
+
+impl Outcomes {
+    /// The account of `action` (named in every item's log record).
+    pub fn new(action: &str) -> Self {
+        Self {
+            action: action.to_string(),
+            ..Default::default()
+        }
+    }
+
+    /// Accounts for one item: `id` names it, `outcome` is how it ended (`failed` is a failure),
+    /// `detail` says the rest (`reason`, `retryable`, …; an object, or null).
+    pub fn add(&mut self, id: &str, outcome: &str, detail: Value) {
+        tracing::info!(action = self.action, id, outcome, detail = %detail, "{ITEM_RECORD}");
+        *self.counts.entry(outcome.to_string()).or_default() += 1;
+        let mut item = json!({ "id": id, "outcome": outcome });
+        if let (Value::Object(m), Value::Object(d)) = (&mut item, detail) {
+            m.extend(d);
+        }
+        if outcome == "failed" {
+            if item["retryable"] == true && self.retryable.len() < VERDICT_NAMES {
+                self.retryable.push(format!(
+                    "{id} ({})",
+                    item["reason"].as_str().unwrap_or("failed")
+                ));
+            } else if item["retryable"] == true {
+                self.retryable_more += 1;
+            }
+            if self.failures.len() < FAILURES_SHOWN {
+                self.failures.push(item);
+            } else {
+                self.failures_not_shown += 1;
+            }
+        } else if self.sample.len() < SAMPLE_SHOWN {
+            self.sample.push(item);
+        } else {
+            self.sample_not_shown += 1;
+        }
+    }
+
+    /// How many items ended `outcome`.
+    pub fn count_of(&self, outcome: &str) -> u64 {
+        self.counts.get(outcome).copied().unwrap_or(0)
+    }
+
+    /// How many items were accounted for.
+    pub fn total(&self) -> u64 {
+        self.counts.values().sum()
+    }
+
+    /// The verdict's tally; `ran_short` when a listing stopped at the time budget.
+    pub fn tally(&self, ran_short: bool) -> Tally {
+        Tally {
+            not_attempted: self.count_of("not_attempted") as usize,
+            ran_short,
+            retryable_failed: self.retryable.clone(),
+            retryable_more: self.retryable_more,
+        }
+    }
+
+    /// The counts, failures and sample as one JSON object (what a response carries).
+    pub fn to_json(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+}
+
+/// How a listing acted on by [`Bulk::until_listed_out`] ended.
+#[derive(Debug)]
+pub enum Listed {
+    /// The listing shows nothing more to act on.
+    Done,
+    /// The budget ran out first; the next run continues.
+    TimeRanShort,
+    /// [`MAX_FAILURES`] items failed: the cause is reported rather than repeated.
+    TooManyFailures,
+    /// The listing itself failed (after the SDK's retries); what was done stands.
+    ListFailed(AwsError),
+}
+
+impl Listed {
+    /// True when time ran short before the listing was read out.
+    pub fn ran_short(&self) -> bool {
+        matches!(self, Listed::TimeRanShort)
+    }
+
+    /// In words, for a report.
+    pub fn describe(&self) -> String {
+        match self {
+            Listed::Done => "done: the listing shows nothing more to act on".into(),
+            Listed::TimeRanShort => {
+                "stopped at the time budget: repeat the request to continue".into()
+            }
+            Listed::TooManyFailures => format!(
+                "stopped after {MAX_FAILURES} failures in this run: fix their cause, then repeat the request"
+            ),
+            Listed::ListFailed(e) => format!("stopped: the listing failed: {e}"),
+        }
+    }
+}
+
+/// What a listed item is to the action: one to act on (by id), or one to pass over.
+pub enum Pick {
+    Act(String),
+    Pass,
 }
 
 /// Who finishes what a bulk action left: for event-driven functions Lambda's retry (or the next
@@ -101,6 +352,7 @@ pub const RETRY_BY_OPERATOR: &str = "repeat the request to finish";
 /// (the retry finishes them), `Incomplete` when retryable failures remain, else done. `what`
 /// names the action, `summary` says what was done ("12 changed, 1 failed"), `retry` who
 /// finishes the rest ([`RETRY_BY_LAMBDA`], [`RETRY_BY_OPERATOR`]).
+/// The message stays bounded: at most [`VERDICT_NAMES`] failures are named, the rest counted.
 pub fn verdict(what: &str, summary: &str, tally: &Tally, retry: &str) -> Result<(), Error> {
     if tally.not_attempted > 0 {
         return Err(Error::Deadline(format!(
@@ -108,11 +360,28 @@ pub fn verdict(what: &str, summary: &str, tally: &Tally, retry: &str) -> Result<
             tally.not_attempted
         )));
     }
-    if !tally.retryable_failed.is_empty() {
+    if tally.ran_short {
+        return Err(Error::Deadline(format!(
+            "{what}: time ran short before the listing was read to its end: {summary} ({retry})"
+        )));
+    }
+    if !tally.retryable_failed.is_empty() || tally.retryable_more > 0 {
+        let n = tally.retryable_failed.len() + tally.retryable_more;
+        let mut named = tally
+            .retryable_failed
+            .iter()
+            .take(VERDICT_NAMES)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("; ");
+        if n > VERDICT_NAMES.min(tally.retryable_failed.len()) {
+            named.push_str(&format!(
+                "; and {} more",
+                n - VERDICT_NAMES.min(tally.retryable_failed.len())
+            ));
+        }
         return Err(Error::Incomplete(format!(
-            "{what}: {} failed and can be retried ({}); {summary} ({retry})",
-            tally.retryable_failed.len(),
-            tally.retryable_failed.join("; ")
+            "{what}: {n} failed and can be retried ({named}); {summary} ({retry})"
         )));
     }
     Ok(())
@@ -181,6 +450,211 @@ mod tests {
         assert!(out[1..].iter().all(Option::is_none), "{out:?}");
     }
 
+    /// A queue of SUBMITTED jobs listed with offset tokens (pages shift as jobs leave), as the
+    /// emulator's MediaConvert does; cancelling marks a job done.
+    struct Shifting {
+        jobs: std::sync::Mutex<Vec<(String, bool)>>,
+        page: usize,
+        lists: AtomicUsize,
+    }
+
+    impl Shifting {
+        fn new(n: usize, page: usize) -> Self {
+            Self {
+                jobs: std::sync::Mutex::new((0..n).map(|i| (format!("j{i:06}"), false)).collect()),
+                page,
+                lists: AtomicUsize::new(0),
+            }
+        }
+
+        async fn list(&self, token: Option<String>) -> Result<Page<String>, AwsError> {
+            self.lists.fetch_add(1, Ordering::SeqCst);
+            let start: usize = token.map_or(0, |t| t.parse().unwrap_or(0));
+            let left: Vec<String> = self
+                .jobs
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|(_, done)| !done)
+                .map(|(id, _)| id.clone())
+                .collect();
+            let end = (start + self.page).min(left.len());
+            Ok(Page {
+                items: left[start.min(end)..end].to_vec(),
+                next_token: (end < left.len()).then(|| end.to_string()),
+            })
+        }
+
+        fn cancel(&self, id: &str) {
+            for j in self.jobs.lock().unwrap().iter_mut() {
+                if j.0 == id {
+                    j.1 = true;
+                }
+            }
+        }
+
+        fn left(&self) -> usize {
+            self.jobs.lock().unwrap().iter().filter(|j| !j.1).count()
+        }
+    }
+
+    #[tokio::test]
+    async fn acts_on_a_shifting_listing_until_it_is_empty_and_misses_nothing() {
+        let q = Shifting::new(1000, 20);
+        let mut out = Outcomes::new("test.drain");
+        let ended = Bulk::new(4, Budget::unlimited())
+            .until_listed_out(
+                |t| q.list(t),
+                |id: &String| Pick::Act(id.clone()),
+                |id| {
+                    let q = &q;
+                    async move {
+                        q.cancel(&id);
+                        ("cancelled", Value::Null)
+                    }
+                },
+                &mut out,
+            )
+            .await;
+        assert!(matches!(ended, Listed::Done), "{ended:?}");
+        assert_eq!(q.left(), 0, "every job cancelled");
+        assert_eq!(out.count_of("cancelled"), 1000, "each once");
+        // One read per page of work plus the final empty read: no full listing first.
+        assert_eq!(q.lists.load(Ordering::SeqCst), 51);
+        // Bounded whatever N: 20 shown, the rest counted.
+        assert_eq!(out.sample.len(), SAMPLE_SHOWN);
+        assert_eq!(out.sample_not_shown, 1000 - SAMPLE_SHOWN as u64);
+    }
+
+    #[tokio::test]
+    async fn passes_over_failures_and_foreign_items_and_stops_on_a_cause_that_fails_everything() {
+        // Every third job fails; jobs ending in 5 belong to someone else.
+        let q = Shifting::new(300, 20);
+        let mut out = Outcomes::new("test.drain");
+        let ended = Bulk::new(2, Budget::unlimited())
+            .until_listed_out(
+                |t| q.list(t),
+                |id: &String| {
+                    if id.ends_with('5') {
+                        Pick::Pass
+                    } else {
+                        Pick::Act(id.clone())
+                    }
+                },
+                |id| {
+                    let q = &q;
+                    async move {
+                        let n: usize = id[1..].parse().unwrap();
+                        if n % 3 == 0 {
+                            ("failed", json!({ "reason": "503", "retryable": true }))
+                        } else {
+                            q.cancel(&id);
+                            ("cancelled", Value::Null)
+                        }
+                    }
+                },
+                &mut out,
+            )
+            .await;
+        assert!(matches!(ended, Listed::Done), "{ended:?}");
+        let foreign = (0..300).filter(|n| n % 10 == 5).count() as u64;
+        let failing = (0..300).filter(|n| n % 10 != 5 && n % 3 == 0).count() as u64;
+        assert_eq!(out.count_of("failed"), failing, "each failure tried once");
+        assert_eq!(out.count_of("cancelled"), 300 - foreign - failing);
+        assert_eq!(q.left() as u64, foreign + failing);
+        let t = out.tally(false);
+        assert_eq!(
+            (t.retryable_failed.len() + t.retryable_more) as u64,
+            failing
+        );
+        assert_eq!(
+            t.retryable_failed.len(),
+            10,
+            "named up to the verdict's limit"
+        );
+
+        // A cause that fails every job stops the run after MAX_FAILURES.
+        let q = Shifting::new(5000, 20);
+        let mut out = Outcomes::new("test.drain");
+        let ended = Bulk::new(4, Budget::unlimited())
+            .until_listed_out(
+                |t| q.list(t),
+                |id: &String| Pick::Act(id.clone()),
+                |_| async { ("failed", json!({ "reason": "AccessDenied" })) },
+                &mut out,
+            )
+            .await;
+        assert!(matches!(ended, Listed::TooManyFailures), "{ended:?}");
+        assert_eq!(out.count_of("failed"), MAX_FAILURES as u64);
+        assert_eq!(out.failures.len(), FAILURES_SHOWN);
+        assert_eq!(
+            out.failures_not_shown,
+            (MAX_FAILURES - FAILURES_SHOWN) as u64
+        );
+    }
+
+    #[tokio::test]
+    async fn stops_at_the_budget_and_the_next_run_continues() {
+        let q = Shifting::new(200, 20);
+        let mut total = 0;
+        let mut runs = 0;
+        loop {
+            runs += 1;
+            let mut out = Outcomes::new("test.drain");
+            let ended = Bulk::new(1, Budget::from_now(Duration::from_millis(60)))
+                .until_listed_out(
+                    |t| q.list(t),
+                    |id: &String| Pick::Act(id.clone()),
+                    |id| {
+                        let q = &q;
+                        async move {
+                            tokio::time::sleep(Duration::from_millis(2)).await;
+                            q.cancel(&id);
+                            ("cancelled", Value::Null)
+                        }
+                    },
+                    &mut out,
+                )
+                .await;
+            assert!(out.count_of("cancelled") > 0, "every run makes progress");
+            total += out.count_of("cancelled");
+            if matches!(ended, Listed::Done) {
+                break;
+            }
+            assert!(ended.ran_short(), "{ended:?}");
+            assert!(verdict("drain", "", &out.tally(true), RETRY_BY_OPERATOR).is_err());
+            assert!(runs < 100);
+        }
+        assert_eq!((total, q.left()), (200, 0));
+        assert!(runs > 1, "the budget stopped at least one run");
+    }
+
+    #[test]
+    fn a_verdict_names_at_most_ten_failures() {
+        let tally = Tally {
+            retryable_failed: (0..5000).map(|i| format!("job-{i} (503)")).collect(),
+            ..Default::default()
+        };
+        let e = verdict("drain", "1 cancelled", &tally, RETRY_BY_OPERATOR).unwrap_err();
+        let m = e.to_string();
+        assert!(
+            m.contains("5000 failed") && m.contains("and 4990 more"),
+            "{m}"
+        );
+        assert!(m.len() < 1000, "{}", m.len());
+        let e = verdict(
+            "drain",
+            "3 cancelled",
+            &Tally {
+                ran_short: true,
+                ..Default::default()
+            },
+            RETRY_BY_OPERATOR,
+        )
+        .unwrap_err();
+        assert_eq!(e.error_type(), "mediaops.Deadline");
+    }
+
     #[test]
     fn verdicts() {
         assert!(verdict("sweep", "3 changed", &Tally::default(), RETRY_BY_LAMBDA).is_ok());
@@ -190,6 +664,7 @@ mod tests {
             &Tally {
                 not_attempted: 2,
                 retryable_failed: vec!["a".into()],
+                ..Default::default()
             },
             RETRY_BY_LAMBDA,
         )
@@ -202,6 +677,7 @@ mod tests {
             &Tally {
                 not_attempted: 0,
                 retryable_failed: vec!["job-1 (503)".into()],
+                ..Default::default()
             },
             RETRY_BY_OPERATOR,
         )

@@ -258,6 +258,8 @@ where
     };
 
     let tally = Tally {
+        ran_short: false,
+        retryable_more: 0,
         not_attempted: run.not_attempted as usize,
         retryable_failed: run
             .containers

@@ -14,7 +14,7 @@ use serde::Serialize;
 use serde_json::Value;
 use std::time::Duration;
 
-use crate::prioritizer::{ConfirmOutcome, ConfirmResult, JobOutcome, Prioritizer, RunReport};
+use crate::prioritizer::{ConfirmOutcome, ConfirmResult, Prioritizer, RunReport};
 use crate::FUNCTION;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -227,23 +227,6 @@ where
         Error::from(e)
     })?;
 
-    for j in &run.jobs {
-        match j.outcome {
-            JobOutcome::Failed => tracing::warn!(
-                job_id = j.job_id,
-                status = j.status,
-                from = j.from,
-                to = j.to,
-                rule = j.rule,
-                error = j.error.as_deref(),
-                retryable = j.retryable,
-                "priority update failed"
-            ),
-            outcome => {
-                tracing::info!(job_id = j.job_id, status = j.status, from = j.from, to = j.to, rule = j.rule, outcome = ?outcome, dry_run = run.dry_run, "priority decision")
-            }
-        }
-    }
     for c in &run.confirmations {
         if c.check.overdue || c.outcome != ConfirmOutcome::Waiting {
             tracing::warn!(
@@ -278,15 +261,20 @@ where
         .property("request_id", &request_id);
     m.emit();
     let notifications = announce(notices, &run, now_ms).await;
+    let mut run = run;
+    run.bound_confirmations();
 
+    let named: Vec<String> = run
+        .jobs
+        .iter()
+        .filter(|j| j.retryable)
+        .map(|j| j.job_id.clone())
+        .collect();
     let tally = Tally {
+        ran_short: run.ran_short,
         not_attempted: run.not_attempted as usize,
-        retryable_failed: run
-            .jobs
-            .iter()
-            .filter(|j| j.retryable)
-            .map(|j| j.job_id.clone())
-            .collect(),
+        retryable_more: (run.retryable_failures as usize).saturating_sub(named.len()),
+        retryable_failed: named,
     };
     verdict(
         "prioritisation",

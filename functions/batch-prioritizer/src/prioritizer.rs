@@ -1,17 +1,17 @@
 //! Fetch, decide, act for S3 Batch Operations jobs. Generic over the batch-job traits.
 
-use mediaops::bulk::Bulk;
+use mediaops::bulk::{Bulk, FAILURES_SHOWN, SAMPLE_SHOWN};
 use mediaops::error::AwsErrorKind;
-use mediaops::model::{BatchJob, RequestedBatchStatus};
+use mediaops::model::RequestedBatchStatus;
 use mediaops::policy::priority::{
-    confirmation_check, plan_priorities, ConfirmationCheck, PriorityAction, PriorityDecision,
-    PriorityPolicy, RUNNABLE,
+    confirmation_check, plan_priorities, plan_priorities_after, ConfirmationCheck, PriorityAction,
+    PriorityDecision, PriorityPolicy, RUNNABLE,
 };
 use mediaops::ports::{BatchJobPriority, BatchJobReader, BatchJobStatusChanger};
 use mediaops::{AwsError, Budget};
 use serde::Serialize;
 
-/// Pages read at most per sweep (1,000 jobs each at the service's maximum).
+/// Pages read at most per sweep (1,000 jobs each at the service's maximum): 1,000,000 jobs.
 const MAX_PAGES: u32 = 1000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -79,9 +79,16 @@ pub struct RunReport {
     /// Suspended longer than the alert threshold.
     pub awaiting_confirmation: u32,
     pub confirmed: u32,
-    /// Every job whose priority changed, would change, was deferred or failed (unchanged ones are only counted).
+    /// True when time ran short before every page was read (the next run continues).
+    pub ran_short: bool,
+    /// Jobs whose priority changed, would change, was deferred or failed (unchanged ones are
+    /// only counted): the failures up to a cap, then a sample; every one is in the log.
     pub jobs: Vec<JobResult>,
+    /// Jobs of those kinds not in `jobs` (bounded whatever the number of jobs).
+    pub jobs_not_shown: u32,
     pub confirmations: Vec<ConfirmResult>,
+    /// Confirmation checks not in `confirmations` (announced and logged all the same).
+    pub confirmations_not_shown: u32,
 }
 
 impl RunReport {
@@ -108,7 +115,50 @@ impl RunReport {
                 self.retryable_failures += r.retryable as u32;
             }
         }
-        self.jobs.push(r);
+        log_job(&r, self.dry_run);
+        let shown_failures = self
+            .jobs
+            .iter()
+            .filter(|j| j.outcome == JobOutcome::Failed)
+            .count();
+        let room = if r.outcome == JobOutcome::Failed {
+            shown_failures < FAILURES_SHOWN
+        } else {
+            self.jobs.len() - shown_failures < SAMPLE_SHOWN
+        };
+        if room {
+            self.jobs.push(r);
+        } else {
+            self.jobs_not_shown += 1;
+        }
+    }
+
+    /// Keeps at most [`SAMPLE_SHOWN`] confirmation checks in the report (after they were
+    /// announced), counting the rest.
+    pub fn bound_confirmations(&mut self) {
+        if self.confirmations.len() > SAMPLE_SHOWN {
+            self.confirmations_not_shown += (self.confirmations.len() - SAMPLE_SHOWN) as u32;
+            self.confirmations.truncate(SAMPLE_SHOWN);
+        }
+    }
+}
+
+/// Every job's decision goes to the log, one record each, as it is made.
+fn log_job(j: &JobResult, dry_run: bool) {
+    match j.outcome {
+        JobOutcome::Failed => tracing::warn!(
+            job_id = j.job_id,
+            status = j.status,
+            from = j.from,
+            to = j.to,
+            rule = j.rule,
+            error = j.error.as_deref(),
+            retryable = j.retryable,
+            "priority update failed"
+        ),
+        outcome => {
+            tracing::info!(job_id = j.job_id, status = j.status, from = j.from, to = j.to, rule = j.rule, outcome = ?outcome, dry_run, "priority decision")
+        }
     }
 }
 
@@ -142,30 +192,46 @@ impl<C: BatchJobReader + BatchJobPriority + BatchJobStatusChanger> Prioritizer<C
         }
     }
 
-    /// Every job that can still run. Fails only if the listing fails.
+    /// Every job that can still run, page by page: each page is decided and acted on before
+    /// the next is read, so memory stays flat and a sweep that runs short has still done its
+    /// first pages (the next scheduled run continues). Fails only if the first listing fails.
     pub async fn sweep(&self, now_ms: i64, budget: Budget) -> Result<RunReport, AwsError> {
         let mut report = RunReport::new("sweep", self.dry_run);
-        let mut jobs: Vec<BatchJob> = Vec::new();
         let mut token: Option<String> = None;
+        let mut changes = 0u32;
         loop {
-            let page = self
+            if report.pages_read > 0 && budget.exhausted() {
+                report.ran_short = true;
+                break;
+            }
+            let page = match self
                 .client
                 .list_jobs(&RUNNABLE, token.as_deref(), Some(1000))
-                .await?;
+                .await
+            {
+                Ok(p) => p,
+                Err(e) if report.pages_read == 0 => return Err(e),
+                Err(e) => {
+                    // What was done stands; the next run reads the listing again.
+                    tracing::warn!(error = %e, pages_read = report.pages_read, "listing failed mid-sweep");
+                    report.retryable_failures += e.is_retryable() as u32;
+                    report.failed += 1;
+                    break;
+                }
+            };
             report.pages_read += 1;
-            jobs.extend(page.items);
+            report.jobs_seen += page.items.len() as u32;
+            let plan = plan_priorities_after(&self.policy, &page.items, now_ms, &mut changes);
+            self.apply(&plan, &mut report, budget).await;
+            for job in &page.items {
+                if let Some(check) = confirmation_check(&self.policy, job, now_ms) {
+                    let r = self.confirm(check).await;
+                    Self::count_confirmation(&mut report, r);
+                }
+            }
             token = page.next_token;
             if token.is_none() || report.pages_read >= MAX_PAGES {
                 break;
-            }
-        }
-        report.jobs_seen = jobs.len() as u32;
-        let plan = plan_priorities(&self.policy, &jobs, now_ms);
-        self.apply(&plan, &mut report, budget).await;
-        for job in &jobs {
-            if let Some(check) = confirmation_check(&self.policy, job, now_ms) {
-                let r = self.confirm(check).await;
-                Self::count_confirmation(&mut report, r);
             }
         }
         Ok(report)

@@ -50,6 +50,8 @@ where
         .property("end_time", &report.end_time);
     m.emit();
     let tally = Tally {
+        ran_short: false,
+        retryable_more: 0,
         not_attempted: report.not_attempted as usize,
         retryable_failed: report
             .clips

@@ -1,7 +1,7 @@
 //! Parses the request, runs it, logs one record for it, emits a metric, returns the report.
 
 use lambda_runtime::LambdaEvent;
-use mediaops::bulk::{verdict, Tally, RETRY_BY_OPERATOR};
+use mediaops::bulk::{verdict, RETRY_BY_OPERATOR};
 use mediaops::notify::{Notice, Notifier};
 use mediaops::ports::{
     AccessLogging, BatchJobCreator, BatchJobPriority, BatchJobReader, BatchJobStatusChanger,
@@ -141,22 +141,7 @@ where
     let outcome = ran.and_then(|r| {
         // Bulk actions (drains) end with the bulk engine's verdict: Deadline when time ran
         // short, Incomplete when retryable failures remain; the report is in the log either way.
-        let tally = Tally {
-            not_attempted: r.items.iter().filter(|i| i["outcome"] == "not_attempted").count(),
-            retryable_failed: r
-                .items
-                .iter()
-                .filter(|i| i["outcome"] == "failed" && i["retryable"] == true)
-                .map(|i| {
-                    format!(
-                        "{} ({})",
-                        i["job_id"].as_str().unwrap_or(""),
-                        i["reason"].as_str().unwrap_or("")
-                    )
-                })
-                .collect(),
-        };
-        if let Err(e) = verdict(action, &r.result.to_string(), &tally, RETRY_BY_OPERATOR) {
+        if let Err(e) = verdict(action, &summary(&r.result), &r.tally, RETRY_BY_OPERATOR) {
             tracing::warn!(request_id, action, result = %r.result, error = %e, "runbook action did not finish (repeat the request to finish)");
             return Err(e);
         }
@@ -181,4 +166,21 @@ where
     }
     m.emit();
     outcome
+}
+
+/// A bulk result's counts in one line for a verdict ("cancelled 41200, failed 3"), without its
+/// failures and sample (those are in the log and the report).
+fn summary(result: &Value) -> String {
+    let counts = result
+        .pointer("/jobs/counts")
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| format!("{k} {v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default();
+    let listing = result["listing"].as_str().unwrap_or("");
+    format!("{counts}; {listing}")
 }

@@ -79,7 +79,11 @@ pub enum Action {
     #[serde(rename = "queue.resume")]
     QueueResume { queue: String },
     #[serde(rename = "queue.drain")]
-    QueueDrain { queue: String },
+    QueueDrain {
+        queue: String,
+        /// Also cancel PROGRESSING jobs (MediaConvert can; the default lets running jobs finish).
+        include_progressing: bool,
+    },
     #[serde(rename = "mediaconvert.jobs.list")]
     MediaConvertJobsList {
         queue: Option<String>,
@@ -221,6 +225,14 @@ struct PipelineParams {
 #[serde(deny_unknown_fields)]
 struct QueueParams {
     queue: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QueueDrainParams {
+    queue: String,
+    #[serde(default)]
+    include_progressing: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -432,9 +444,14 @@ pub fn parse(payload: Value) -> Result<Request, String> {
         "pipeline.resume" => Action::PipelineResume {
             pipeline_id: pipeline(params(a, map, "{pipeline_id}")?)?,
         },
-        "pipeline.drain" => Action::PipelineDrain {
-            pipeline_id: pipeline(params(a, map, "{pipeline_id}")?)?,
-        },
+        "pipeline.drain" => {
+            if map.contains_key("include_progressing") {
+                return Err("include_progressing: Elastic Transcoder cannot cancel a Progressing job (CancelJob takes Submitted jobs only), so pipeline.drain cancels Submitted jobs and lets running ones finish".into());
+            }
+            Action::PipelineDrain {
+                pipeline_id: pipeline(params(a, map, "{pipeline_id}")?)?,
+            }
+        }
         "jobs.list" => {
             let p: JobsListParams = params(
                 a,
@@ -472,9 +489,13 @@ pub fn parse(payload: Value) -> Result<Request, String> {
         "queue.resume" => Action::QueueResume {
             queue: queue(&params::<QueueParams>(a, map, "{queue}")?.queue)?,
         },
-        "queue.drain" => Action::QueueDrain {
-            queue: queue(&params::<QueueParams>(a, map, "{queue}")?.queue)?,
-        },
+        "queue.drain" => {
+            let p: QueueDrainParams = params(a, map, "{queue, include_progressing?: false}")?;
+            Action::QueueDrain {
+                queue: queue(&p.queue)?,
+                include_progressing: p.include_progressing.unwrap_or(false),
+            }
+        }
         "mediaconvert.jobs.list" => {
             let p: McJobsListParams = params(
                 a,

@@ -3,7 +3,9 @@
 
 use std::future::Future;
 
-use mediaops::bulk::Bulk;
+use std::time::Duration;
+
+use mediaops::bulk::{Bulk, Listed, Outcomes, Pick, Tally};
 use mediaops::error::AwsErrorKind;
 use mediaops::guard::{ms_to_rfc3339, quiet_reason, ResourceKind};
 use mediaops::model::{
@@ -54,6 +56,9 @@ pub struct Report {
     /// The notice of an executed (or, in dry run, confirmed) destructive action.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notification: Option<mediaops::notify::Sent>,
+    /// What the bulk engine's verdict needs (bulk actions: drains).
+    #[serde(skip)]
+    pub tally: Tally,
 }
 
 pub struct Runbook<E, B, S, P, G, M> {
@@ -77,29 +82,125 @@ struct DrainSpec<'a> {
     paused_word: &'a str,
     pause_reason: &'a str,
     queued_word: &'a str,
-    /// The plan's line about running jobs (after "N jobs are ").
-    running_plan: &'a str,
-    /// The per-item reason of a running job.
+    running_word: &'a str,
+    /// Why running jobs are left alone (when they are).
     running_reason: &'a str,
+    /// Cancel running jobs too (MediaConvert can; Elastic Transcoder cannot).
+    include_running: bool,
+    /// Queued and running counts when the service keeps them (MediaConvert's GetQueue), so a
+    /// plan need not list a big backlog to count it.
+    known_counts: Option<(u64, u64)>,
     /// The result's fields naming the resource and its status.
     fields: (&'a str, &'a str),
 }
 
-/// Every drain: pause the resource (unless paused; only when executing), then list its queued
-/// and running jobs, cancel the queued ones (or plan it), and report.
+/// One page of a resource's jobs in one status: `Some(id)` for a job of this resource, `None`
+/// for one of another (a status listing covers every pipeline).
+type JobPage = Page<Option<String>>;
+
+/// Listing pages a plan reads at most to count jobs (the count then says "at least").
+const PLAN_PAGES: usize = 50;
+
+/// Jobs counted for a plan.
+struct Counted {
+    n: u64,
+    /// False when the count stopped at [`PLAN_PAGES`] or the time budget.
+    complete: bool,
+    /// The first ids listed (a sample for the plan).
+    first: Vec<String>,
+}
+
+impl Counted {
+    fn words(&self) -> String {
+        if self.complete {
+            self.n.to_string()
+        } else {
+            format!("at least {}", self.n)
+        }
+    }
+
+    fn json(&self) -> Value {
+        if self.complete {
+            json!(self.n)
+        } else {
+            json!(format!("at least {}", self.n))
+        }
+    }
+}
+
+/// Counts a resource's jobs in a listing: the first page always, then further pages while the
+/// budget and [`PLAN_PAGES`] allow.
+async fn count_listed<L, LF>(list: &L, budget: Budget) -> Result<Counted, Error>
+where
+    L: Fn(Option<String>) -> LF,
+    LF: Future<Output = Result<JobPage, AwsError>>,
+{
+    let mut c = Counted {
+        n: 0,
+        complete: false,
+        first: Vec::new(),
+    };
+    let mut token = None;
+    for page_no in 0..PLAN_PAGES {
+        if page_no > 0 && budget.exhausted() {
+            return Ok(c);
+        }
+        let page = list(token).await?;
+        for id in page.items.into_iter().flatten() {
+            c.n += 1;
+            if c.first.len() < mediaops::bulk::SAMPLE_SHOWN {
+                c.first.push(id);
+            }
+        }
+        match page.next_token {
+            None => {
+                c.complete = true;
+                return Ok(c);
+            }
+            next => token = next,
+        }
+    }
+    Ok(c)
+}
+
+/// A CancelJob result as a drain item: `cancelled`, `already_started` (the service's conflict:
+/// it started or finished meanwhile), `gone`, or `failed` (with `retryable`).
+fn cancel_outcome(r: Result<(), AwsError>) -> (&'static str, Value) {
+    match r {
+        Ok(()) => ("cancelled", Value::Null),
+        Err(e) if e.kind == AwsErrorKind::Conflict => {
+            ("already_started", json!({ "reason": e.message }))
+        }
+        Err(e) if e.kind == AwsErrorKind::NotFound => ("gone", json!({ "reason": e.message })),
+        Err(e) => (
+            "failed",
+            json!({ "reason": mediaops::error::clip(e.to_string()), "retryable": e.is_retryable() }),
+        ),
+    }
+}
+
+/// Every drain: pause the resource (unless paused; only when executing), then cancel its queued
+/// jobs as it lists them, page by page inside the time budget (and its running jobs after them
+/// when asked), so a backlog of any size makes progress in every invocation and the same
+/// request run again continues. The report is bounded: counts, failures up to a cap, a sample;
+/// every job's outcome is in the log. Without execution: the plan, with the jobs counted.
 #[allow(clippy::too_many_arguments)]
-async fn drain_resource<PF, LF, C, CF>(
+async fn drain_resource<PF, QL, QF, RL, RF, C, CF>(
     spec: DrainSpec<'_>,
     execute: bool,
     budget: Budget,
     r: &mut Report,
     pause: PF,
-    list: LF,
+    queued: QL,
+    running: RL,
     cancel: C,
 ) -> Result<(), Error>
 where
     PF: Future<Output = Result<(), AwsError>>,
-    LF: Future<Output = Result<(Vec<String>, Vec<String>), Error>>,
+    QL: Fn(Option<String>) -> QF,
+    QF: Future<Output = Result<JobPage, AwsError>>,
+    RL: Fn(Option<String>) -> RF,
+    RF: Future<Output = Result<JobPage, AwsError>>,
     C: Fn(String) -> CF,
     CF: Future<Output = Result<(), AwsError>>,
 {
@@ -117,26 +218,97 @@ where
             r.executed = true;
         }
     }
-    let (queued, running) = list.await?;
-    r.plan.push(format!(
-        "cancel the {} {} jobs",
-        queued.len(),
-        spec.queued_word
-    ));
-    if !running.is_empty() {
+    let (q_word, run_word) = (spec.queued_word, spec.running_word);
+    let mut result = serde_json::Map::new();
+    if execute {
+        let bulk = Bulk::new(DRAIN_CONCURRENCY, budget);
+        let mut out = Outcomes::new(r.action);
+        let pick = |j: &Option<String>| j.clone().map_or(Pick::Pass, Pick::Act);
+        let cancel = &cancel;
+        let act = |job: String| async move { cancel_outcome(cancel(job).await) };
+        r.plan.push(format!(
+            "cancel the {q_word} jobs page by page as they are listed, until none is left or time runs short"
+        ));
+        let mut ended = bulk.until_listed_out(&queued, pick, act, &mut out).await;
+        if spec.include_running {
+            r.plan
+                .push(format!("then cancel the {run_word} jobs the same way"));
+            if matches!(ended, Listed::Done) {
+                ended = bulk.until_listed_out(&running, pick, act, &mut out).await;
+            }
+        } else {
+            let left = count_listed(&running, Budget::unlimited()).await?;
+            r.plan.push(format!(
+                "{} jobs are {run_word}: {}",
+                left.words(),
+                spec.running_reason
+            ));
+            result.insert("left_running".into(), left.json());
+        }
+        r.executed |= out.count_of("cancelled") > 0;
+        r.plan.push(format!(
+            "cancelled {} {q_word} jobs{} ({})",
+            out.count_of("cancelled"),
+            if spec.include_running {
+                format!(" and {run_word} ones")
+            } else {
+                String::new()
+            },
+            ended.describe()
+        ));
+        r.tally = out.tally(ended.ran_short());
+        result.insert("cancelled".into(), json!(out.count_of("cancelled")));
+        result.insert("listing".into(), json!(ended.describe()));
+        result.insert("jobs".into(), out.to_json());
+        if let Listed::ListFailed(e) = ended {
+            r.tally.retryable_failed.push(format!("listing ({e})"));
+        }
+    } else {
+        let (queued_n, running_n) = match spec.known_counts {
+            Some((q, run)) => {
+                let first = count_listed(&queued, Budget::from_now(Duration::ZERO)).await?;
+                let known = |n| Counted {
+                    n,
+                    complete: true,
+                    first: Vec::new(),
+                };
+                (
+                    Counted {
+                        first: first.first,
+                        ..known(q)
+                    },
+                    known(run),
+                )
+            }
+            None => (
+                count_listed(&queued, budget).await?,
+                count_listed(&running, budget).await?,
+            ),
+        };
         r.plan
-            .push(format!("{} jobs are {}", running.len(), spec.running_plan));
+            .push(format!("cancel the {} {q_word} jobs", queued_n.words()));
+        if spec.include_running {
+            r.plan
+                .push(format!("cancel the {} {run_word} jobs", running_n.words()));
+        } else if running_n.n > 0 {
+            r.plan.push(format!(
+                "{} jobs are {run_word}: {}",
+                running_n.words(),
+                spec.running_reason
+            ));
+        }
+        result.insert("would_cancel".into(), queued_n.json());
+        result.insert("first".into(), json!(queued_n.first));
+        result.insert(
+            if spec.include_running {
+                "would_cancel_running"
+            } else {
+                "left_running"
+            }
+            .into(),
+            running_n.json(),
+        );
     }
-    let mut result = drain_jobs(
-        Bulk::new(DRAIN_CONCURRENCY, budget),
-        execute,
-        queued,
-        running,
-        spec.running_reason,
-        cancel,
-        r,
-    )
-    .await;
     result.insert(spec.fields.0.into(), json!(id));
     result.insert(
         spec.fields.1.into(),
@@ -148,82 +320,6 @@ where
     );
     r.result = Value::Object(result);
     Ok(())
-}
-
-/// What every drain does once the resource is paused and its jobs listed: cancel the queued
-/// jobs through the bulk engine (or list them as `would_cancel`), report the running ones as
-/// `already_started`, put the items in the report and return the counts.
-#[allow(clippy::too_many_arguments)]
-async fn drain_jobs<F, Fut>(
-    bulk: Bulk,
-    execute: bool,
-    queued: Vec<String>,
-    running: Vec<String>,
-    running_reason: &str,
-    cancel: F,
-    r: &mut Report,
-) -> serde_json::Map<String, Value>
-where
-    F: Fn(String) -> Fut,
-    Fut: Future<Output = Result<(), AwsError>>,
-{
-    let any = !queued.is_empty();
-    let mut items: Vec<Value> = if execute {
-        cancel_each(bulk, queued, cancel).await
-    } else {
-        queued
-            .iter()
-            .map(|id| json!({ "job_id": id, "outcome": "would_cancel" }))
-            .collect()
-    };
-    if execute && any {
-        r.executed = true;
-    }
-    items.extend(
-        running.iter().map(
-            |id| json!({ "job_id": id, "outcome": "already_started", "reason": running_reason }),
-        ),
-    );
-    let count = |o: &str| json!(items.iter().filter(|i| i["outcome"] == o).count());
-    let mut m = serde_json::Map::new();
-    for o in [
-        "cancelled",
-        "would_cancel",
-        "already_started",
-        "gone",
-        "failed",
-        "not_attempted",
-    ] {
-        m.insert(o.into(), count(o));
-    }
-    r.items = items;
-    m
-}
-
-/// Cancels each job with the bulk engine; per job `cancelled`, `already_started` (the service's
-/// conflict: it started meanwhile), `gone`, `failed` (with `retryable`) or `not_attempted`.
-async fn cancel_each<F, Fut>(bulk: Bulk, ids: Vec<String>, cancel: F) -> Vec<Value>
-where
-    F: Fn(String) -> Fut,
-    Fut: Future<Output = Result<(), AwsError>>,
-{
-    let cancel = &cancel;
-    bulk.run(
-        ids,
-        |id| async move {
-            let (outcome, reason, retryable) = match cancel(id.clone()).await {
-                Ok(()) => ("cancelled", None, false),
-                Err(e) if e.kind == AwsErrorKind::Conflict => {
-                    ("already_started", Some(e.message), false)
-                }
-                Err(e) if e.kind == AwsErrorKind::NotFound => ("gone", Some(e.message), false),
-                Err(e) => ("failed", Some(e.to_string()), e.is_retryable()),
-            };
-            json!({ "job_id": id, "outcome": outcome, "reason": reason, "retryable": retryable })
-        },
-        |id, skip| json!({ "job_id": id, "outcome": "not_attempted", "reason": skip.reason() }),
-    )
-    .await
 }
 
 /// `batch.create`'s plan, in one line.
@@ -339,27 +435,38 @@ fn encode_token(service: Option<&str>, skip: usize) -> String {
     format!("{}~{skip}", service.unwrap_or(""))
 }
 
-/// Up to `limit` items from a paged listing, from `token` on; the next token if more remain.
-async fn collect_limited<T, F, Fut>(
+/// The bytes of items a listing puts in one response at most: with the rest of the report the
+/// response stays under 256 KB (what a Lambda destination takes from an asynchronous invocation
+/// is 1 MB, a synchronous response 6 MB), whatever `limit` asks for; the page token continues.
+const ITEM_BYTES: usize = 200 * 1024;
+
+/// Up to `limit` items from a paged listing, from `token` on, and no more than [`ITEM_BYTES`]
+/// of them as JSON (`json` renders one); the next token if more remain.
+async fn collect_limited<T, F, Fut, J>(
     limit: usize,
     token: Option<&str>,
     mut fetch: F,
-) -> Result<(Vec<T>, Option<String>), Error>
+    json: J,
+) -> Result<(Vec<Value>, Option<String>), Error>
 where
     F: FnMut(Option<String>) -> Fut,
     Fut: Future<Output = Result<Page<T>, AwsError>>,
+    J: Fn(&T) -> Value,
 {
     let (mut service, mut skip) = decode_token(token)?;
     let mut out = Vec::new();
+    let mut bytes = 0;
     for _ in 0..MAX_PAGES {
         let page = fetch(service.clone()).await?;
-        let items: Vec<T> = page.items.into_iter().skip(skip).collect();
-        let room = limit - out.len();
-        if items.len() > room {
-            out.extend(items.into_iter().take(room));
-            return Ok((out, Some(encode_token(service.as_deref(), skip + room))));
+        for (i, item) in page.items.iter().enumerate().skip(skip) {
+            let v = json(item);
+            let size = v.to_string().len() + 1;
+            if out.len() == limit || (bytes + size > ITEM_BYTES && !out.is_empty()) {
+                return Ok((out, Some(encode_token(service.as_deref(), i))));
+            }
+            bytes += size;
+            out.push(v);
         }
-        out.extend(items);
         match page.next_token {
             None => return Ok((out, None)),
             Some(next) if out.len() == limit => {
@@ -372,17 +479,6 @@ where
         }
     }
     Ok((out, service.map(|s| encode_token(Some(&s), 0))))
-}
-
-/// Every item of a paged listing.
-async fn collect_all<T, F, Fut>(fetch: F) -> Result<Vec<T>, Error>
-where
-    F: FnMut(Option<String>) -> Fut,
-    Fut: Future<Output = Result<Page<T>, AwsError>>,
-{
-    collect_limited(usize::MAX, None, fetch)
-        .await
-        .map(|(items, _)| items)
 }
 
 impl<E, B, S, P, G, M> Runbook<E, B, S, P, G, M>
@@ -473,6 +569,7 @@ where
             items: Vec::new(),
             next_page_token: None,
             notification: None,
+            tally: Tally::default(),
         };
         if a.mutates() && !execute {
             r.note = Some(if req.dry_run {
@@ -608,8 +705,12 @@ where
                     r.result["guard_record"] = json!(cleared);
                 }
             }
-            Action::QueueDrain { queue } => {
-                self.drain_queue(queue, execute, budget, &mut r).await?
+            Action::QueueDrain {
+                queue,
+                include_progressing,
+            } => {
+                self.drain_queue(queue, *include_progressing, execute, budget, &mut r)
+                    .await?
             }
             Action::MediaConvertJobsList {
                 queue,
@@ -619,8 +720,10 @@ where
                 page_token,
             } => {
                 let descending = *order == Order::Newest;
-                let (jobs, next) =
-                    collect_limited(*limit as usize, page_token.as_deref(), |t| async move {
+                let (jobs, next) = collect_limited(
+                    *limit as usize,
+                    page_token.as_deref(),
+                    |t| async move {
                         self.mediaconvert
                             .list_mediaconvert_jobs(
                                 queue.as_deref(),
@@ -630,10 +733,12 @@ where
                                 t.as_deref(),
                             )
                             .await
-                    })
-                    .await?;
+                    },
+                    mc_job_json,
+                )
+                .await?;
                 r.result = json!({ "count": jobs.len() });
-                r.items = jobs.iter().map(mc_job_json).collect();
+                r.items = jobs;
                 r.next_page_token = next;
             }
             Action::JobsList {
@@ -646,19 +751,29 @@ where
                 let ascending = *order == Order::Oldest;
                 let (jobs, next) = match (status, pipeline_id) {
                     (Some(s), _) => {
-                        collect_limited(*limit as usize, page_token.as_deref(), |t| async move {
-                            self.transcoder
-                                .list_jobs_by_status(*s, ascending, t.as_deref())
-                                .await
-                        })
+                        collect_limited(
+                            *limit as usize,
+                            page_token.as_deref(),
+                            |t| async move {
+                                self.transcoder
+                                    .list_jobs_by_status(*s, ascending, t.as_deref())
+                                    .await
+                            },
+                            job_json,
+                        )
                         .await?
                     }
                     (None, Some(p)) => {
-                        collect_limited(*limit as usize, page_token.as_deref(), |t| async move {
-                            self.transcoder
-                                .list_jobs_by_pipeline(p, ascending, t.as_deref())
-                                .await
-                        })
+                        collect_limited(
+                            *limit as usize,
+                            page_token.as_deref(),
+                            |t| async move {
+                                self.transcoder
+                                    .list_jobs_by_pipeline(p, ascending, t.as_deref())
+                                    .await
+                            },
+                            job_json,
+                        )
                         .await?
                     }
                     (None, None) => {
@@ -668,7 +783,7 @@ where
                     }
                 };
                 r.result = json!({ "count": jobs.len() });
-                r.items = jobs.iter().map(job_json).collect();
+                r.items = jobs;
                 r.next_page_token = next;
             }
             Action::BatchList {
@@ -678,13 +793,15 @@ where
             } => {
                 let s: Vec<&str> = statuses.iter().map(String::as_str).collect();
                 let s = &s;
-                let (jobs, next) =
-                    collect_limited(*limit as usize, page_token.as_deref(), |t| async move {
-                        self.batch.list_jobs(s, t.as_deref(), Some(1000)).await
-                    })
-                    .await?;
+                let (jobs, next) = collect_limited(
+                    *limit as usize,
+                    page_token.as_deref(),
+                    |t| async move { self.batch.list_jobs(s, t.as_deref(), Some(1000)).await },
+                    batch_json,
+                )
+                .await?;
                 r.result = json!({ "count": jobs.len() });
-                r.items = jobs.iter().map(batch_json).collect();
+                r.items = jobs;
                 r.next_page_token = next;
             }
             Action::BatchDescribe { job_id } => {
@@ -728,13 +845,17 @@ where
                 r.result = json!({ "job_id": job_id, "status_before": j.status, "status": status });
             }
             Action::LoggingStatus => {
-                let all = collect_all(|t| async move {
-                    self.store.list_containers(t.as_deref(), Some(100)).await
-                })
+                // MediaStore allows 100 containers an account: every one fits a response.
+                let (all, _) = collect_limited(
+                    MAX_PAGES,
+                    None,
+                    |t| async move { self.store.list_containers(t.as_deref(), Some(100)).await },
+                    container_json,
+                )
                 .await?;
-                let on = all.iter().filter(|c| c.access_logging).count();
+                let on = all.iter().filter(|c| c["access_logging"] == true).count();
                 r.result = json!({ "containers": all.len(), "logging_on": on, "logging_off": all.len() - on });
-                r.items = all.iter().map(container_json).collect();
+                r.items = all;
             }
             Action::LoggingStart { container } | Action::LoggingStop { container } => {
                 let start = matches!(a, Action::LoggingStart { .. });
@@ -806,57 +927,72 @@ where
                 page_token,
             } => {
                 let (c, s) = (channel_id.as_deref(), status.as_deref());
-                let (jobs, next) =
-                    collect_limited(*limit as usize, page_token.as_deref(), |t| async move {
-                        self.package.list_harvest_jobs(c, s, t.as_deref()).await
-                    })
-                    .await?;
+                let (jobs, next) = collect_limited(
+                    *limit as usize,
+                    page_token.as_deref(),
+                    |t| async move { self.package.list_harvest_jobs(c, s, t.as_deref()).await },
+                    harvest_json,
+                )
+                .await?;
                 r.result = json!({ "count": jobs.len() });
-                r.items = jobs.iter().map(harvest_json).collect();
+                r.items = jobs;
                 r.next_page_token = next;
             }
         }
         Ok(r)
     }
 
-    /// The pipeline's jobs in one status (ListJobsByStatus, every page, this pipeline only).
-    async fn jobs_in(
+    /// One page of the pipeline's jobs in one status (ListJobsByStatus covers every pipeline:
+    /// other pipelines' jobs are `None`).
+    async fn pipeline_page(
         &self,
         pipeline_id: &str,
         status: TranscodeJobStatus,
-    ) -> Result<Vec<TranscodeJob>, Error> {
-        let all = collect_all(|t| async move {
-            self.transcoder
-                .list_jobs_by_status(status, true, t.as_deref())
-                .await
+        token: Option<String>,
+    ) -> Result<JobPage, AwsError> {
+        let page = self
+            .transcoder
+            .list_jobs_by_status(status, true, token.as_deref())
+            .await?;
+        Ok(Page {
+            items: page
+                .items
+                .into_iter()
+                .map(|j| (j.pipeline_id.as_deref() == Some(pipeline_id)).then_some(j.id))
+                .collect(),
+            next_token: page.next_token,
         })
-        .await?;
-        Ok(all
-            .into_iter()
-            .filter(|j| j.pipeline_id.as_deref() == Some(pipeline_id))
-            .collect())
     }
 
-    /// A queue's jobs in one status, every page, oldest first.
-    async fn queue_jobs(&self, queue: &str, status: &str) -> Result<Vec<MediaConvertJob>, Error> {
-        collect_all(|t| async move {
-            self.mediaconvert
-                .list_mediaconvert_jobs(Some(queue), Some(status), false, Some(20), t.as_deref())
-                .await
+    /// One page of a queue's jobs in one status, oldest first.
+    async fn queue_page(
+        &self,
+        queue: &str,
+        status: &str,
+        token: Option<String>,
+    ) -> Result<JobPage, AwsError> {
+        let page = self
+            .mediaconvert
+            .list_mediaconvert_jobs(Some(queue), Some(status), false, Some(20), token.as_deref())
+            .await?;
+        Ok(Page {
+            items: page.items.into_iter().map(|j| Some(j.id)).collect(),
+            next_token: page.next_token,
         })
-        .await
     }
 
-    /// Pause the queue first (its SUBMITTED jobs then stay SUBMITTED), then list them over every
-    /// page and cancel each; PROGRESSING jobs are left to finish.
+    /// Pause the queue first (its SUBMITTED jobs then stay SUBMITTED), then cancel them as they
+    /// are listed; PROGRESSING jobs finish unless `include_progressing`.
     async fn drain_queue(
         &self,
         queue: &str,
+        include_progressing: bool,
         execute: bool,
         budget: Budget,
         r: &mut Report,
     ) -> Result<(), Error> {
         let q = self.mediaconvert.get_queue(queue).await?;
+        let count = |n: Option<i32>| n.map(|n| n.max(0) as u64);
         let spec = DrainSpec {
             kind: "queue",
             id: queue,
@@ -865,8 +1001,11 @@ where
             paused_word: "PAUSED",
             pause_reason: "so its submitted jobs stop starting",
             queued_word: "SUBMITTED",
-            running_plan: "PROGRESSING: a drain cancels only queued jobs, running ones finish",
-            running_reason: "PROGRESSING: a drain cancels only queued jobs; running ones finish",
+            running_word: "PROGRESSING",
+            running_reason:
+                "a drain lets running jobs finish (\"include_progressing\": true cancels them too)",
+            include_running: include_progressing,
+            known_counts: count(q.submitted_jobs).zip(count(q.progressing_jobs)),
             fields: ("queue", "queue_status"),
         };
         drain_resource(
@@ -880,19 +1019,23 @@ where
                     .await
                     .map(|_| ())
             },
-            async {
-                let ids = |jobs: Vec<MediaConvertJob>| jobs.into_iter().map(|j| j.id).collect();
-                Ok((
-                    ids(self.queue_jobs(queue, "SUBMITTED").await?),
-                    ids(self.queue_jobs(queue, "PROGRESSING").await?),
-                ))
-            },
+            |t| self.queue_page(queue, "SUBMITTED", t),
+            |t| self.queue_page(queue, "PROGRESSING", t),
             |id| async move { self.mediaconvert.cancel_mediaconvert_job(&id).await },
         )
-        .await
+        .await?;
+        if execute {
+            // What is left, by the service's own count: 0 when the drain finished.
+            if let Ok(after) = self.mediaconvert.get_queue(queue).await {
+                r.result["submitted_now"] = json!(after.submitted_jobs);
+                r.result["progressing_now"] = json!(after.progressing_jobs);
+            }
+        }
+        Ok(())
     }
 
-    /// Pause first (so queued jobs stop starting), then list the Submitted jobs and cancel each.
+    /// Pause first (so queued jobs stop starting), then cancel the Submitted jobs as they are
+    /// listed; Progressing jobs cannot be cancelled and finish.
     async fn drain(
         &self,
         pipeline_id: &str,
@@ -909,8 +1052,10 @@ where
             paused_word: "Paused",
             pause_reason: "so its queued jobs stop starting",
             queued_word: "Submitted",
-            running_plan: "already Progressing and cannot be cancelled",
-            running_reason: "Progressing",
+            running_word: "Progressing",
+            running_reason: "Elastic Transcoder cannot cancel a running job; it finishes",
+            include_running: false,
+            known_counts: None,
             fields: ("pipeline_id", "pipeline_status"),
         };
         drain_resource(
@@ -924,17 +1069,8 @@ where
                     .await
                     .map(|_| ())
             },
-            async {
-                let ids = |jobs: Vec<TranscodeJob>| jobs.into_iter().map(|j| j.id).collect();
-                Ok((
-                    ids(self
-                        .jobs_in(pipeline_id, TranscodeJobStatus::Submitted)
-                        .await?),
-                    ids(self
-                        .jobs_in(pipeline_id, TranscodeJobStatus::Progressing)
-                        .await?),
-                ))
-            },
+            |t| self.pipeline_page(pipeline_id, TranscodeJobStatus::Submitted, t),
+            |t| self.pipeline_page(pipeline_id, TranscodeJobStatus::Progressing, t),
             |id| async move { self.transcoder.cancel_job(&id).await },
         )
         .await
@@ -973,9 +1109,14 @@ mod tests {
         let mut all = Vec::new();
         let mut token: Option<String> = None;
         for _ in 0..10 {
-            let (items, next) = collect_limited(7, token.as_deref(), |t| fetch(23, 5, t, &calls))
-                .await
-                .unwrap();
+            let (items, next) = collect_limited(
+                7,
+                token.as_deref(),
+                |t| fetch(23, 5, t, &calls),
+                |n| json!(n),
+            )
+            .await
+            .unwrap();
             assert!(items.len() <= 7);
             all.extend(items);
             token = next;
@@ -988,7 +1129,7 @@ mod tests {
             (0..23).collect::<Vec<_>>(),
             "every item once, in order"
         );
-        let (items, next) = collect_limited(5, None, |t| fetch(10, 5, t, &calls))
+        let (items, next) = collect_limited(5, None, |t| fetch(10, 5, t, &calls), |n| json!(n))
             .await
             .unwrap();
         assert_eq!(
@@ -996,13 +1137,50 @@ mod tests {
             (5, Some("5~0")),
             "a full page ends at the service's token"
         );
-        let (items, next) = collect_limited(100, None, |t| fetch(10, 5, t, &calls))
+        let (items, next) = collect_limited(100, None, |t| fetch(10, 5, t, &calls), |n| json!(n))
             .await
             .unwrap();
         assert_eq!((items.len(), next), (10, None));
         assert!(matches!(
-            collect_limited(5, Some("garbage"), |t| fetch(10, 5, t, &calls)).await,
+            collect_limited(
+                5,
+                Some("garbage"),
+                |t| fetch(10, 5, t, &calls),
+                |n| json!(n)
+            )
+            .await,
             Err(Error::BadRequest(_))
         ));
+    }
+
+    #[tokio::test]
+    async fn a_listing_response_stays_under_its_byte_budget_and_resumes_where_it_was_cut() {
+        let calls = Mutex::new(0);
+        // 10 KB per item: a limit of 1,000 would be 10 MB; the budget cuts it, the token resumes.
+        let big = |n: &u32| json!({ "n": n, "pad": "p".repeat(10 * 1024) });
+        let mut seen = Vec::new();
+        let mut token: Option<String> = None;
+        let mut responses = 0;
+        loop {
+            let (items, next) =
+                collect_limited(1000, token.as_deref(), |t| fetch(120, 50, t, &calls), big)
+                    .await
+                    .unwrap();
+            responses += 1;
+            let bytes: usize = items.iter().map(|v| v.to_string().len()).sum();
+            assert!(bytes <= ITEM_BYTES, "{bytes}");
+            assert!(!items.is_empty());
+            seen.extend(items.iter().map(|v| v["n"].as_u64().unwrap()));
+            token = next;
+            if token.is_none() {
+                break;
+            }
+        }
+        assert_eq!(
+            seen,
+            (0..120).collect::<Vec<u64>>(),
+            "every item once, in order"
+        );
+        assert_eq!(responses, 120usize.div_ceil(ITEM_BYTES / (10 * 1024 + 20)));
     }
 }

@@ -381,15 +381,25 @@ pub fn plan_priorities(
     jobs: &[BatchJob],
     now_ms: i64,
 ) -> Vec<PriorityDecision> {
-    let mut changes = 0u32;
+    plan_priorities_after(policy, jobs, now_ms, &mut 0)
+}
+
+/// [`plan_priorities`] for one page of a longer listing: `changes` counts the changes planned on
+/// the pages before (and is advanced), so `max_updates` holds across the whole sweep.
+pub fn plan_priorities_after(
+    policy: &PriorityPolicy,
+    jobs: &[BatchJob],
+    now_ms: i64,
+    changes: &mut u32,
+) -> Vec<PriorityDecision> {
     jobs.iter()
         .map(|j| {
             let mut d = decide_priority(policy, j, now_ms);
             if d.action == PriorityAction::Change {
-                if changes >= policy.max_updates {
+                if *changes >= policy.max_updates {
                     d.deferred = true;
                 } else {
-                    changes += 1;
+                    *changes += 1;
                 }
             }
             d

@@ -9,7 +9,7 @@
 //! PROGRESSING job; a finished one is a ConflictException). Jobs do not progress by themselves:
 //! the control API sets their status.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use http::Method;
 use serde::Deserialize;
@@ -51,11 +51,102 @@ pub struct Job {
     pub seq: u64,
 }
 
-/// The account's MediaConvert: queues by name, jobs by id.
+/// A job's place in a listing: creation time, then creation order.
+type Position = (i64, u64, String);
+
+/// The account's MediaConvert: queues by name, jobs by id, and each queue's jobs per status in
+/// creation order (so a listing of one queue and status reads one page, not every job: a
+/// 100,000-job queue lists as fast as a small one). Jobs change only through [`Self::insert_job`]
+/// and [`Self::set_status`], which keep the index.
 #[derive(Debug)]
 pub struct MediaConvert {
     pub queues: BTreeMap<String, Queue>,
     pub jobs: HashMap<String, Job>,
+    by_queue_status: HashMap<(String, String), BTreeSet<Position>>,
+}
+
+impl MediaConvert {
+    pub fn insert_job(&mut self, job: Job) {
+        if let Some(old) = self.jobs.remove(&job.id) {
+            self.unindex(&old);
+        }
+        self.by_queue_status
+            .entry((job.queue.clone(), job.status.clone()))
+            .or_default()
+            .insert((job.created_ms, job.seq, job.id.clone()));
+        self.jobs.insert(job.id.clone(), job);
+    }
+
+    fn unindex(&mut self, job: &Job) {
+        if let Some(set) = self
+            .by_queue_status
+            .get_mut(&(job.queue.clone(), job.status.clone()))
+        {
+            set.remove(&(job.created_ms, job.seq, job.id.clone()));
+        }
+    }
+
+    /// Changes a job (its status and whatever `change` sets) and moves it in the index.
+    pub fn set_status(&mut self, id: &str, status: &str, change: impl FnOnce(&mut Job)) -> bool {
+        let Some(mut job) = self.jobs.remove(id) else {
+            return false;
+        };
+        self.unindex(&job);
+        job.status = status.to_string();
+        change(&mut job);
+        self.insert_job(job);
+        true
+    }
+
+    /// How many of a queue's jobs are in `status`.
+    pub fn count(&self, queue: &str, status: &str) -> usize {
+        self.by_queue_status
+            .get(&(queue.to_string(), status.to_string()))
+            .map_or(0, BTreeSet::len)
+    }
+
+    /// The jobs matching the filters in creation order (newest first if `desc`), from `start`,
+    /// at most `max`, and whether more follow.
+    fn listing(
+        &self,
+        queue: Option<&str>,
+        status: Option<&str>,
+        desc: bool,
+        start: usize,
+        max: usize,
+    ) -> (Vec<&Job>, bool) {
+        let pick = |ids: Box<dyn Iterator<Item = &String> + '_>| {
+            let mut v: Vec<&Job> = ids
+                .skip(start)
+                .take(max + 1)
+                .filter_map(|id| self.jobs.get(id))
+                .collect();
+            let more = v.len() > max;
+            v.truncate(max);
+            (v, more)
+        };
+        if let (Some(q), Some(s)) = (queue, status) {
+            let Some(set) = self.by_queue_status.get(&(q.to_string(), s.to_string())) else {
+                return (Vec::new(), false);
+            };
+            return if desc {
+                pick(Box::new(set.iter().rev().map(|p| &p.2)))
+            } else {
+                pick(Box::new(set.iter().map(|p| &p.2)))
+            };
+        }
+        let mut all: Vec<&Job> = self
+            .jobs
+            .values()
+            .filter(|j| queue.is_none_or(|q| j.queue == q))
+            .filter(|j| status.is_none_or(|s| j.status == s))
+            .collect();
+        all.sort_by_key(|j| (j.created_ms, j.seq));
+        if desc {
+            all.reverse();
+        }
+        pick(Box::new(all.into_iter().map(|j| &j.id)))
+    }
 }
 
 impl Default for MediaConvert {
@@ -72,6 +163,7 @@ impl Default for MediaConvert {
         Self {
             queues: BTreeMap::from([("Default".to_string(), default)]),
             jobs: HashMap::new(),
+            by_queue_status: HashMap::new(),
         }
     }
 }
@@ -141,12 +233,7 @@ fn secs(ms: i64) -> i64 {
 }
 
 pub fn queue_json(mc: &MediaConvert, q: &Queue) -> Value {
-    let count = |status: &str| {
-        mc.jobs
-            .values()
-            .filter(|j| j.queue == q.name && j.status == status)
-            .count()
-    };
+    let count = |status: &str| mc.count(&q.name, status);
     let mut v = json!({
         "arn": queue_arn(&q.name),
         "name": q.name,
@@ -379,7 +466,7 @@ pub fn handle(call: &Call, req: &Req, world: &mut World, state: &State) -> Resul
                 seq,
             };
             let v = job_json(&job);
-            mc.jobs.insert(job.id.clone(), job);
+            mc.insert_job(job);
             ok(201, json!({ "job": v }))
         }
         "GetJob" => {
@@ -407,17 +494,10 @@ pub fn handle(call: &Call, req: &Req, world: &mut World, state: &State) -> Resul
                     )));
                 }
             }
-            let mut jobs: Vec<&Job> = mc
-                .jobs
-                .values()
-                .filter(|j| queue.is_none_or(|q| j.queue == q))
-                .filter(|j| status.is_none_or(|s| j.status == s))
-                .collect();
-            jobs.sort_by_key(|j| (j.created_ms, j.seq));
-            if desc {
-                jobs.reverse();
-            }
-            let (items, next) = page(jobs, start, max);
+            // The token is an offset into the current listing, so pages shift as jobs change
+            // status between calls (a client that cancels as it lists must not simply follow it).
+            let (items, more) = mc.listing(queue, status, desc, start, max);
+            let next = more.then(|| format!("mc-{}", start + items.len()));
             let mut v = json!({ "jobs": items.iter().map(|j| job_json(j)).collect::<Vec<_>>() });
             if let Some(n) = next {
                 v["nextToken"] = json!(n);
@@ -427,7 +507,7 @@ pub fn handle(call: &Call, req: &Req, world: &mut World, state: &State) -> Resul
         "CancelJob" => {
             let j = mc
                 .jobs
-                .get_mut(&id)
+                .get(&id)
                 .ok_or_else(|| not_found(format!("Job {id} not found")))?;
             if !["SUBMITTED", "PROGRESSING"].contains(&j.status.as_str()) {
                 return Err(ApiError::new(
@@ -436,8 +516,7 @@ pub fn handle(call: &Call, req: &Req, world: &mut World, state: &State) -> Resul
                     format!("Job {id} is {} and can no longer be canceled", j.status),
                 ));
             }
-            j.status = "CANCELED".into();
-            j.finish_ms = Some(now);
+            mc.set_status(&id, "CANCELED", |j| j.finish_ms = Some(now));
             ok(202, json!({}))
         }
         _ => Err(not_found("unknown operation")),
@@ -592,7 +671,7 @@ pub fn seed(
             j.user_metadata.clone(),
         );
         ids.push(job.id.clone());
-        mc.jobs.insert(job.id.clone(), job);
+        mc.insert_job(job);
     }
     let mut n = 0;
     for b in bulk {
@@ -611,7 +690,7 @@ pub fn seed(
                 (b.error_code, b.error_message.clone()),
                 BTreeMap::new(),
             );
-            mc.jobs.insert(job.id.clone(), job);
+            mc.insert_job(job);
         }
         n += b.count;
     }
@@ -627,24 +706,24 @@ pub fn set_job_status(
     message: Option<&str>,
 ) -> Result<(), String> {
     check_status(status)?;
-    let j = world
-        .mediaconvert
-        .jobs
-        .get_mut(id)
-        .ok_or_else(|| format!("no mediaconvert job {id}"))?;
     let now = now_ms();
-    j.status = status.to_string();
-    if status != "SUBMITTED" && j.start_ms.is_none() {
-        j.start_ms = Some(now);
+    let changed = world.mediaconvert.set_status(id, status, |j| {
+        if status != "SUBMITTED" && j.start_ms.is_none() {
+            j.start_ms = Some(now);
+        }
+        if ["COMPLETE", "CANCELED", "ERROR"].contains(&status) {
+            j.finish_ms = Some(now);
+        }
+        if status == "ERROR" {
+            j.error_code = Some(error_code.map_or(1999, i64::from));
+            j.error_message = Some(message.unwrap_or("The job failed.").to_string());
+        }
+    });
+    if changed {
+        Ok(())
+    } else {
+        Err(format!("no mediaconvert job {id}"))
     }
-    if ["COMPLETE", "CANCELED", "ERROR"].contains(&status) {
-        j.finish_ms = Some(now);
-    }
-    if status == "ERROR" {
-        j.error_code = Some(error_code.map_or(1999, i64::from));
-        j.error_message = Some(message.unwrap_or("The job failed.").to_string());
-    }
-    Ok(())
 }
 
 /// The state summary's MediaConvert part.

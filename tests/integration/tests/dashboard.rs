@@ -115,24 +115,35 @@ fn alarm_metrics(t: &Value) -> Vec<(String, Metric)> {
             continue;
         }
         let p = &r["Properties"];
-        let dims = p["Dimensions"]
-            .as_sequence()
-            .map(|ds| {
-                ds.iter()
-                    .map(|d| (reference(&d["Name"]), reference(&d["Value"])))
-                    .collect()
-            })
-            .unwrap_or_default();
-        out.push((
-            name.as_str().unwrap_or("").to_string(),
-            (
-                reference(&p["Namespace"]),
-                reference(&p["MetricName"]),
-                dims,
-            ),
-        ));
+        let name = name.as_str().unwrap_or("").to_string();
+        // A metric-math alarm: each of its metrics (the expressions combine them).
+        if let Some(ms) = p["Metrics"].as_sequence() {
+            for m in ms.iter().filter(|m| !m["MetricStat"].is_null()) {
+                let metric = &m["MetricStat"]["Metric"];
+                out.push((name.clone(), alarm_metric(metric)));
+            }
+            continue;
+        }
+        out.push((name, alarm_metric(p)));
     }
     out
+}
+
+/// One alarm metric (an alarm's properties, or a metric-math alarm's `MetricStat.Metric`).
+fn alarm_metric(p: &Value) -> Metric {
+    let dims = p["Dimensions"]
+        .as_sequence()
+        .map(|ds| {
+            ds.iter()
+                .map(|d| (reference(&d["Name"]), reference(&d["Value"])))
+                .collect()
+        })
+        .unwrap_or_default();
+    (
+        reference(&p["Namespace"]),
+        reference(&p["MetricName"]),
+        dims,
+    )
 }
 
 /// The source files the metrics are emitted from: (function it belongs to, or None for the
@@ -270,6 +281,48 @@ fn every_emitted_and_alarmed_metric_is_on_the_dashboard() {
         "dashboard and code disagree:\n{}",
         problems.join("\n")
     );
+}
+
+#[test]
+fn notification_failures_alarm_on_every_function_that_publishes() {
+    let t = template();
+    let publishers: BTreeSet<String> = t["Resources"]
+        .as_mapping()
+        .expect("Resources")
+        .values()
+        .filter(|r| r["Type"].as_str() == Some("AWS::Serverless::Function"))
+        .filter(|r| {
+            !r["Properties"]["Environment"]["Variables"]["NOTIFICATION_TOPIC_ARN"].is_null()
+        })
+        .filter_map(|r| r["Properties"]["CodeUri"].as_str())
+        .map(|uri| uri.trim_start_matches("functions/").to_string())
+        .collect();
+    assert_eq!(publishers.len(), 6, "{publishers:?}");
+    let watched: BTreeSet<String> = alarm_metrics(&t)
+        .into_iter()
+        .filter(|(name, _)| name == "NotificationFailuresAlarm")
+        .map(|(_, (ns, metric, dims))| {
+            assert_eq!(
+                (ns.as_str(), metric.as_str()),
+                ("${MetricsNamespace}", "NotificationFailures")
+            );
+            dims["Function"].clone()
+        })
+        .collect();
+    assert_eq!(
+        watched, publishers,
+        "the alarm sums every publisher's failures"
+    );
+    let alarm = &t["Resources"]["NotificationFailuresAlarm"]["Properties"];
+    let expr: Vec<&str> = alarm["Metrics"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter(|m| m["ReturnData"].as_bool() == Some(true))
+        .filter_map(|m| m["Expression"].as_str())
+        .collect();
+    assert_eq!(expr, ["SUM(METRICS())"], "one returned series, the sum");
+    assert_eq!(alarm["Threshold"].as_f64(), Some(1.0));
 }
 
 #[test]

@@ -803,10 +803,12 @@ async fn harvest_scheduler_faults() {
         ))
         .await
         .unwrap();
+    // The reserve outlasts one slow call, so the function answers before Lambda's deadline (the
+    // stub ends an invocation that outlives it as Sandbox.Timedout, as Lambda does).
     let f = start(
         &env,
         "harvest-scheduler",
-        &[("MEDIAOPS_DEADLINE_RESERVE_MS", "500")],
+        &[("MEDIAOPS_DEADLINE_RESERVE_MS", "1000")],
         Duration::from_millis(1500),
     )
     .await;
@@ -916,7 +918,7 @@ async fn runbook_faults() {
     assert_eq!(t, "mediaops.Incomplete", "{m}");
     assert_eq!(m.matches("CancelJob failed").count(), 3, "{m}");
     assert!(
-        m.contains("\"cancelled\":5") && m.contains("repeat the request"),
+        m.contains("cancelled 5, failed 3") && m.contains("repeat the request"),
         "{m}"
     );
     assert_eq!(count(&env, "CancelJob").await.1, 5);
@@ -942,7 +944,7 @@ async fn runbook_faults() {
     let (t, m) = err(f.invoke(&drain()).await.unwrap());
     assert_eq!(t, "mediaops.Deadline");
     assert!(
-        m.contains("not_attempted") && m.contains("repeat the request"),
+        m.contains("time ran short") && m.contains("repeat the request"),
         "{m}"
     );
 

@@ -298,7 +298,7 @@ async fn a_confirmed_drain_publishes_one_message_naming_the_request() {
         .to_string();
     assert!(m.subject.contains(&request_id));
     assert!(
-        m.message.contains("cancel the 40 Submitted jobs"),
+        m.message.contains("cancelled 40 Submitted jobs (done"),
         "{}",
         m.message
     );

@@ -343,17 +343,20 @@ async fn queue_drain_cancels_the_submitted_jobs_and_leaves_the_running_ones() {
         .unwrap();
     assert!(done.executed);
     assert_eq!(done.result["cancelled"], 60, "{}", done.result);
-    assert_eq!(done.result["already_started"], 3);
+    assert_eq!(done.result["left_running"], 3);
+    assert_eq!(done.result["submitted_now"], 0);
+    assert_eq!(done.result["progressing_now"], 3);
     assert_eq!(done.result["queue_status"], "PAUSED");
     assert_eq!(queue_status(&env, Q).await, "PAUSED");
-    let left_running: Vec<&Value> = done
-        .items
+    assert!(done
+        .plan
         .iter()
-        .filter(|i| i["outcome"] == "already_started")
-        .collect();
-    assert!(left_running
-        .iter()
-        .all(|i| i["reason"].as_str().unwrap().contains("PROGRESSING")));
+        .any(|l| l.contains("3 jobs are PROGRESSING") && l.contains("include_progressing")));
+    // The report is bounded: counts, and a sample of 20 of the 60.
+    assert_eq!(done.result["jobs"]["counts"], json!({ "cancelled": 60 }));
+    assert_eq!(done.result["jobs"]["sample"].as_array().unwrap().len(), 20);
+    assert_eq!(done.result["jobs"]["sample_not_shown"], 40);
+    assert!(done.items.is_empty());
     // 60 SUBMITTED over 3 pages of 20, each cancelled once; the other queue untouched.
     assert_eq!(env.calls_to("CancelJob").await.len(), 60);
     let state = env.control.state().await.unwrap();

@@ -93,7 +93,8 @@ async fn drain_pauses_then_cancels_every_submitted_job() {
     assert!(!plan.executed);
     assert!(plan.note.as_deref().unwrap().contains("confirm"));
     assert_eq!(plan.result["would_cancel"], 120);
-    assert_eq!(plan.result["already_started"], 5);
+    assert_eq!(plan.result["left_running"], 5);
+    assert_eq!(plan.result["first"].as_array().unwrap().len(), 20);
     assert!(
         mutating_calls(&env).await.is_empty(),
         "drain without confirm changes nothing"
@@ -121,10 +122,10 @@ async fn drain_pauses_then_cancels_every_submitted_job() {
     assert_eq!(
         (
             r.result["cancelled"].as_u64(),
-            r.result["already_started"].as_u64(),
-            r.result["failed"].as_u64()
+            r.result["left_running"].as_u64(),
+            r.result["jobs"]["counts"].clone()
         ),
-        (Some(120), Some(5), Some(0)),
+        (Some(120), Some(5), json!({ "cancelled": 120 })),
         "{}",
         r.result
     );

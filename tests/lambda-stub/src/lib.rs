@@ -4,6 +4,18 @@
 //! function binary with `AWS_LAMBDA_RUNTIME_API` pointed at it, and [`FunctionProcess::invoke`]
 //! feeds it events and returns what the function answered (a response or an error). It also
 //! measures the time from spawn to the function's first `next` poll: its cold start.
+//!
+//! It holds the function to Lambda's limits, so every test of a built binary runs under them:
+//! - a response over [`MAX_RESPONSE_BYTES`] fails the invocation as
+//!   `Function.ResponseSizeTooLarge` (and the runtime's POST gets 413), as Lambda does;
+//! - an event over [`MAX_SYNC_REQUEST_BYTES`] (synchronous, [`FunctionProcess::invoke`]) or
+//!   [`MAX_ASYNC_REQUEST_BYTES`] (asynchronous: SNS, EventBridge, Scheduler;
+//!   [`FunctionProcess::invoke_event`]) is refused before the function sees it
+//!   ([`StubError::RequestTooLarge`], Lambda's `RequestEntityTooLargeException`);
+//! - an invocation not answered by its deadline (the function's timeout, counted from the moment
+//!   the function received the event) ends as `Sandbox.Timedout` ("Task timed out after N
+//!   seconds"), and the execution environment is replaced: the process is killed and started
+//!   again, so the next invocation is a cold start.
 
 use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
@@ -27,6 +39,35 @@ use tokio::sync::{oneshot, watch, Notify};
 use tokio::task::JoinHandle;
 
 const PREFIX: &str = "/2018-06-01/runtime";
+
+/// Lambda's limit on a function's response (synchronous invocation): 6 MB.
+pub const MAX_RESPONSE_BYTES: usize = 6_291_456;
+/// Lambda's limit on a synchronous invocation's event: 6 MB.
+pub const MAX_SYNC_REQUEST_BYTES: usize = 6_291_456;
+/// Lambda's limit on an asynchronous invocation's event: 1 MB.
+pub const MAX_ASYNC_REQUEST_BYTES: usize = 1_048_576;
+/// The error type Lambda reports for a response over [`MAX_RESPONSE_BYTES`].
+pub const RESPONSE_TOO_LARGE: &str = "Function.ResponseSizeTooLarge";
+/// The error type Lambda reports for an invocation that outlived its timeout.
+pub const TIMED_OUT: &str = "Sandbox.Timedout";
+
+/// How the function is invoked: Lambda's two request-size limits differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvocationType {
+    /// `RequestResponse` (the runbook, `aws lambda invoke`): events up to 6 MB.
+    Sync,
+    /// `Event` (SNS, EventBridge rules, EventBridge Scheduler): events up to 1 MB.
+    Async,
+}
+
+impl InvocationType {
+    pub fn max_request_bytes(self) -> usize {
+        match self {
+            InvocationType::Sync => MAX_SYNC_REQUEST_BYTES,
+            InvocationType::Async => MAX_ASYNC_REQUEST_BYTES,
+        }
+    }
+}
 
 /// What the function answered to one event.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,8 +102,15 @@ pub enum StubError {
         status: Option<i32>,
         init_error: Option<String>,
     },
-    /// No answer within the time allowed.
+    /// No answer within the time the test allowed (the function's deadline is reported as an
+    /// [`Outcome::Error`] of type [`TIMED_OUT`] instead).
     Timeout(Duration),
+    /// The event is over Lambda's limit for the invocation type: refused, the function never saw
+    /// it (`RequestEntityTooLargeException`, HTTP 413).
+    RequestTooLarge {
+        bytes: usize,
+        limit: usize,
+    },
     Io(String),
 }
 
@@ -77,6 +125,10 @@ impl std::fmt::Display for StubError {
                 Ok(())
             }
             StubError::Timeout(d) => write!(f, "no answer within {d:?}"),
+            StubError::RequestTooLarge { bytes, limit } => write!(
+                f,
+                "RequestEntityTooLargeException: {bytes} byte request payload is over the {limit} byte limit"
+            ),
             StubError::Io(e) => write!(f, "{e}"),
         }
     }
@@ -94,6 +146,8 @@ struct Shared {
     queue: Mutex<VecDeque<Pending>>,
     queued: Notify,
     waiting: Mutex<HashMap<String, oneshot::Sender<Outcome>>>,
+    /// When each invocation the function has received runs out of time.
+    deadlines: Mutex<HashMap<String, Instant>>,
     first_poll: Mutex<Option<Instant>>,
     polls: AtomicU64,
     init_error: Mutex<Option<String>>,
@@ -213,6 +267,7 @@ async fn handle(
                 .duration_since(UNIX_EPOCH)
                 .map(|d| (d + s.deadline).as_millis())
                 .unwrap_or(0);
+            lock(&s.deadlines).insert(next.id.clone(), Instant::now() + s.deadline);
             let resp = Response::builder()
                 .status(200)
                 .header("content-type", "application/json")
@@ -226,6 +281,20 @@ async fn handle(
                 .body(Full::new(next.body))
                 .unwrap_or_default();
             Ok(resp)
+        }
+        (Method::POST, ["invocation", id, "response"]) if body.len() > MAX_RESPONSE_BYTES => {
+            let message = format!(
+                "Response payload size ({} bytes) exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes).",
+                body.len()
+            );
+            if let Some(tx) = lock(&s.waiting).remove(*id) {
+                let _ = tx.send(Outcome::Error {
+                    error_type: RESPONSE_TOO_LARGE.into(),
+                    error_message: message.clone(),
+                });
+            }
+            let body = serde_json::json!({ "errorMessage": message, "errorType": "RequestEntityTooLarge" });
+            Ok(reply(413, &body.to_string()))
         }
         (Method::POST, ["invocation", id, "response"]) => {
             let value = serde_json::from_slice(&body)
@@ -309,12 +378,28 @@ impl SpawnOptions {
 /// A running function binary attached to its own runtime stub. Killed on drop.
 pub struct FunctionProcess {
     stub: RuntimeStub,
+    binary: PathBuf,
+    opts: SpawnOptions,
     spawned_at: Instant,
-    pid: Option<u32>,
-    exited: watch::Receiver<Option<ExitStatus>>,
+    child: Mutex<Child>,
+    restarts: AtomicU64,
     stdout: Arc<Mutex<Vec<u8>>>,
     stderr: Arc<Mutex<Vec<u8>>>,
+}
+
+/// One execution environment: the process serving the stub now.
+struct Child {
+    pid: Option<u32>,
+    exited: watch::Receiver<Option<ExitStatus>>,
     kill: Option<oneshot::Sender<()>>,
+}
+
+impl Child {
+    fn kill(&mut self) {
+        if let Some(k) = self.kill.take() {
+            let _ = k.send(());
+        }
+    }
 }
 
 fn collect(
@@ -332,76 +417,124 @@ fn collect(
     });
 }
 
+/// Starts the binary against the stub at `api`, its output appended to the sinks.
+fn spawn_child(
+    binary: &Path,
+    opts: &SpawnOptions,
+    api: &str,
+    stdout: &Arc<Mutex<Vec<u8>>>,
+    stderr: &Arc<Mutex<Vec<u8>>>,
+) -> Result<Child, StubError> {
+    let mut cmd = tokio::process::Command::new(binary);
+    cmd.args(&opts.args)
+        .env("AWS_LAMBDA_RUNTIME_API", api)
+        .env("AWS_LAMBDA_FUNCTION_NAME", &opts.function_name)
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env(
+            "AWS_LAMBDA_LOG_GROUP_NAME",
+            format!("/aws/lambda/{}", opts.function_name),
+        )
+        .env("AWS_LAMBDA_LOG_STREAM_NAME", "local/stub")
+        .envs(opts.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .stdin(Stdio::null())
+        .kill_on_drop(true);
+    if opts.inherit_output {
+        cmd.stdout(Stdio::inherit()).stderr(Stdio::inherit());
+    } else {
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    }
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| StubError::Io(format!("cannot run {}: {e}", binary.display())))?;
+    if let Some(out) = child.stdout.take() {
+        collect(out, stdout.clone());
+    }
+    if let Some(err) = child.stderr.take() {
+        collect(err, stderr.clone());
+    }
+    let pid = child.id();
+    let (exit_tx, exited) = watch::channel(None);
+    let (kill, kill_rx) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        tokio::select! {
+            status = child.wait() => { let _ = exit_tx.send(status.ok()); }
+            _ = kill_rx => {
+                let _ = child.kill().await;
+                let _ = exit_tx.send(child.wait().await.ok());
+            }
+        }
+    });
+    Ok(Child {
+        pid,
+        exited,
+        kill: Some(kill),
+    })
+}
+
 impl FunctionProcess {
     /// Starts a stub and the binary against it.
     pub async fn spawn(binary: &Path, opts: SpawnOptions) -> Result<Self, StubError> {
         let stub = RuntimeStub::start(&opts.function_name, opts.deadline)
             .await
             .map_err(|e| StubError::Io(format!("cannot start runtime stub: {e}")))?;
-        let mut cmd = tokio::process::Command::new(binary);
-        cmd.args(&opts.args)
-            .env("AWS_LAMBDA_RUNTIME_API", stub.api())
-            .env("AWS_LAMBDA_FUNCTION_NAME", &opts.function_name)
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-            .env(
-                "AWS_LAMBDA_LOG_GROUP_NAME",
-                format!("/aws/lambda/{}", opts.function_name),
-            )
-            .env("AWS_LAMBDA_LOG_STREAM_NAME", "local/stub")
-            .envs(opts.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .stdin(Stdio::null())
-            .kill_on_drop(true);
-        if opts.inherit_output {
-            cmd.stdout(Stdio::inherit()).stderr(Stdio::inherit());
-        } else {
-            cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-        }
-        let spawned_at = Instant::now();
-        let mut child = cmd
-            .spawn()
-            .map_err(|e| StubError::Io(format!("cannot run {}: {e}", binary.display())))?;
         let stdout = Arc::new(Mutex::new(Vec::new()));
         let stderr = Arc::new(Mutex::new(Vec::new()));
-        if let Some(out) = child.stdout.take() {
-            collect(out, stdout.clone());
-        }
-        if let Some(err) = child.stderr.take() {
-            collect(err, stderr.clone());
-        }
-        let pid = child.id();
-        let (exit_tx, exited) = watch::channel(None);
-        let (kill, kill_rx) = oneshot::channel::<()>();
-        tokio::spawn(async move {
-            tokio::select! {
-                status = child.wait() => { let _ = exit_tx.send(status.ok()); }
-                _ = kill_rx => {
-                    let _ = child.kill().await;
-                    let _ = exit_tx.send(child.wait().await.ok());
-                }
-            }
-        });
+        let spawned_at = Instant::now();
+        let child = spawn_child(binary, &opts, &stub.api(), &stdout, &stderr)?;
         Ok(Self {
             stub,
+            binary: binary.to_path_buf(),
+            opts,
             spawned_at,
-            pid,
-            exited,
+            child: Mutex::new(child),
+            restarts: AtomicU64::new(0),
             stdout,
             stderr,
-            kill: Some(kill),
         })
     }
 
+    /// The process id of the current execution environment.
     pub fn pid(&self) -> Option<u32> {
-        self.pid
+        lock(&self.child).pid
+    }
+
+    /// How many times the execution environment was replaced (after a timed-out invocation).
+    pub fn restarts(&self) -> u64 {
+        self.restarts.load(Ordering::Relaxed)
+    }
+
+    fn exited(&self) -> watch::Receiver<Option<ExitStatus>> {
+        lock(&self.child).exited.clone()
     }
 
     fn exit_error(&self) -> StubError {
-        let status = (*self.exited.borrow()).and_then(|s| s.code());
+        let status = (*self.exited().borrow()).and_then(|s| s.code());
         StubError::Exited {
             status,
             init_error: lock(&self.stub.shared.init_error).clone(),
         }
+    }
+
+    /// Lambda after a timeout: the environment is shut down and a new one starts (cold).
+    async fn replace_environment(&self) -> Result<(), StubError> {
+        let mut exited = {
+            let mut c = lock(&self.child);
+            c.kill();
+            c.exited.clone()
+        };
+        let _ =
+            tokio::time::timeout(Duration::from_secs(5), exited.wait_for(|s| s.is_some())).await;
+        let child = spawn_child(
+            &self.binary,
+            &self.opts,
+            &self.stub.api(),
+            &self.stdout,
+            &self.stderr,
+        )?;
+        *lock(&self.child) = child;
+        self.restarts.fetch_add(1, Ordering::Relaxed);
+        Ok(())
     }
 
     /// Waits for the first `next` poll and returns the time from spawn to it (the cold start).
@@ -411,7 +544,7 @@ impl FunctionProcess {
             if let Some(t) = *lock(&self.stub.shared.first_poll) {
                 return Ok(t.duration_since(self.spawned_at));
             }
-            if self.exited.borrow().is_some() {
+            if self.exited().borrow().is_some() {
                 return Err(self.exit_error());
             }
             if start.elapsed() > timeout {
@@ -421,7 +554,7 @@ impl FunctionProcess {
         }
     }
 
-    /// Sends one event and waits up to `timeout` for the function's answer.
+    /// Sends one event synchronously and waits up to `timeout` for the function's answer.
     pub async fn invoke_with_timeout(
         &self,
         event: &Value,
@@ -432,37 +565,93 @@ impl FunctionProcess {
         self.invoke_raw(body, timeout).await
     }
 
-    /// Sends one event (JSON) and waits up to 60 s.
+    /// Sends one event (JSON) synchronously and waits up to 60 s.
     pub async fn invoke(&self, event: &Value) -> Result<Outcome, StubError> {
         self.invoke_with_timeout(event, Duration::from_secs(60))
             .await
     }
 
-    /// Sends raw bytes as the event payload.
+    /// Sends one event as an asynchronous invocation would (SNS, EventBridge, Scheduler: the
+    /// 1 MB request limit) and waits up to `timeout` for what the function answered.
+    pub async fn invoke_event(
+        &self,
+        event: &Value,
+        timeout: Duration,
+    ) -> Result<Outcome, StubError> {
+        let body =
+            Bytes::from(serde_json::to_vec(event).map_err(|e| StubError::Io(e.to_string()))?);
+        self.invoke_as(InvocationType::Async, body, timeout).await
+    }
+
+    /// Sends raw bytes as a synchronous invocation's payload.
     pub async fn invoke_raw(&self, body: Bytes, timeout: Duration) -> Result<Outcome, StubError> {
-        if self.exited.borrow().is_some() {
+        self.invoke_as(InvocationType::Sync, body, timeout).await
+    }
+
+    /// Sends raw bytes as the payload of an invocation of `kind`, under Lambda's limits: an event
+    /// over the limit is refused, an answer over 6 MB is `Function.ResponseSizeTooLarge`, and
+    /// no answer by the deadline is `Sandbox.Timedout` (the environment is then replaced).
+    pub async fn invoke_as(
+        &self,
+        kind: InvocationType,
+        body: Bytes,
+        timeout: Duration,
+    ) -> Result<Outcome, StubError> {
+        let limit = kind.max_request_bytes();
+        if body.len() > limit {
+            return Err(StubError::RequestTooLarge {
+                bytes: body.len(),
+                limit,
+            });
+        }
+        let mut exited = self.exited();
+        if exited.borrow().is_some() {
             return Err(self.exit_error());
         }
-        let (id, rx) = self.stub.enqueue(body);
-        let mut exited = self.exited.clone();
-        tokio::select! {
-            r = rx => r.map_err(|_| StubError::Io("stub dropped the invocation".into())),
-            _ = exited.wait_for(|s| s.is_some()) => {
-                lock(&self.stub.shared.waiting).remove(&id);
-                Err(self.exit_error())
-            }
-            _ = tokio::time::sleep(timeout) => {
-                lock(&self.stub.shared.waiting).remove(&id);
-                Err(StubError::Timeout(timeout))
+        let (id, mut rx) = self.stub.enqueue(body);
+        let give_up = tokio::time::sleep(timeout);
+        tokio::pin!(give_up);
+        let forget = |id: &str| {
+            lock(&self.stub.shared.waiting).remove(id);
+            lock(&self.stub.shared.deadlines).remove(id)
+        };
+        loop {
+            tokio::select! {
+                r = &mut rx => {
+                    forget(&id);
+                    return r.map_err(|_| StubError::Io("stub dropped the invocation".into()));
+                }
+                _ = exited.wait_for(|s| s.is_some()) => {
+                    forget(&id);
+                    return Err(self.exit_error());
+                }
+                _ = &mut give_up => {
+                    forget(&id);
+                    return Err(StubError::Timeout(timeout));
+                }
+                _ = tokio::time::sleep(Duration::from_millis(10)) => {
+                    let due = lock(&self.stub.shared.deadlines).get(&id).copied();
+                    if due.is_some_and(|d| Instant::now() >= d) {
+                        forget(&id);
+                        self.replace_environment().await?;
+                        return Ok(Outcome::Error {
+                            error_type: TIMED_OUT.into(),
+                            error_message: format!(
+                                "RequestId: {id} Error: Task timed out after {:.2} seconds",
+                                self.opts.deadline.as_secs_f64()
+                            ),
+                        });
+                    }
+                }
             }
         }
     }
 
     /// Waits for the process to exit on its own (e.g. after a failed init).
     pub async fn wait_exit(&self, timeout: Duration) -> Option<i32> {
-        let mut exited = self.exited.clone();
+        let mut exited = self.exited();
         let _ = tokio::time::timeout(timeout, exited.wait_for(|s| s.is_some())).await;
-        let status = *self.exited.borrow();
+        let status = *exited.borrow();
         status.and_then(|s| s.code())
     }
 
@@ -483,7 +672,7 @@ impl FunctionProcess {
 
     /// Peak resident set size of the process so far, from /proc (Linux), in KiB.
     pub fn peak_rss_kib(&self) -> Option<u64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid?)).ok()?;
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()?)).ok()?;
         status
             .lines()
             .find(|l| l.starts_with("VmHWM:"))
@@ -492,19 +681,15 @@ impl FunctionProcess {
     }
 
     /// Stops the function.
-    pub async fn stop(mut self) {
-        if let Some(k) = self.kill.take() {
-            let _ = k.send(());
-        }
+    pub async fn stop(self) {
+        lock(&self.child).kill();
         let _ = self.wait_exit(Duration::from_secs(5)).await;
     }
 }
 
 impl Drop for FunctionProcess {
     fn drop(&mut self) {
-        if let Some(k) = self.kill.take() {
-            let _ = k.send(());
-        }
+        lock(&self.child).kill();
     }
 }
 
