@@ -545,7 +545,7 @@ mod tests {
                     let q = &q;
                     async move {
                         let n: usize = id[1..].parse().unwrap();
-                        if n % 3 == 0 {
+                        if n.is_multiple_of(3) {
                             ("failed", json!({ "reason": "503", "retryable": true }))
                         } else {
                             q.cancel(&id);
@@ -558,7 +558,9 @@ mod tests {
             .await;
         assert!(matches!(ended, Listed::Done), "{ended:?}");
         let foreign = (0..300).filter(|n| n % 10 == 5).count() as u64;
-        let failing = (0..300).filter(|n| n % 10 != 5 && n % 3 == 0).count() as u64;
+        let failing = (0..300)
+            .filter(|n: &usize| n % 10 != 5 && n.is_multiple_of(3))
+            .count() as u64;
         assert_eq!(out.count_of("failed"), failing, "each failure tried once");
         assert_eq!(out.count_of("cancelled"), 300 - foreign - failing);
         assert_eq!(q.left() as u64, foreign + failing);

@@ -11,6 +11,10 @@
 //!   adapters (emulator + DynamoDB Local): notifications handled before the pause, Elastic
 //!   Transcoder calls, DynamoDB calls per notification, decision latency p50 / p99;
 //! - the batch-prioritizer sweep with 20 ms injected latency per call, concurrency 1 / 8 / 16;
+//! - at outage scale, the release bootstraps under the stub with a 120 s deadline: queue.drain
+//!   and pipeline.drain of 10,000 and 100,000 SUBMITTED jobs (cancelled as listed), and the
+//!   priority sweep over 100,000 batch jobs: wall time, invocations, jobs per second, peak RSS
+//!   and the largest response (quick: 1,000 and 10,000 jobs);
 //! - the stripped bootstrap sizes.
 //!
 //! Environment: `BENCH_PYTHON` (a python with awslambdaric and boto3; without it, no peers).
@@ -389,6 +393,68 @@ async fn sweep_seconds(jobs: usize, concurrency: usize) -> f64 {
     t.elapsed().as_secs_f64()
 }
 
+/// One outage-scale run of a release bootstrap: every invocation until the work is done.
+struct Scale {
+    seconds: f64,
+    invocations: usize,
+    peak_rss_kib: u64,
+    max_response_bytes: usize,
+}
+
+/// Seeds `seed`, starts `function`'s release bootstrap (120 s deadline) and invokes `request`
+/// until it answers with a response (a Deadline error means "run it again").
+async fn scale_run(function: &str, seed: Value, extra: &[(&str, &str)], request: Value) -> Scale {
+    let env = TestEnv::start().await;
+    env.control
+        .seed(&serde_json::from_value::<Seed>(seed).unwrap())
+        .await
+        .unwrap();
+    let bootstrap = root()
+        .join("target/lambda")
+        .join(function)
+        .join("bootstrap");
+    let mut opts = SpawnOptions::new(function).envs(env.function_env());
+    for (k, v) in extra {
+        opts = opts.env(k, *v);
+    }
+    opts.deadline = Duration::from_secs(120);
+    let f = FunctionProcess::spawn(&bootstrap, opts).await.unwrap();
+    f.cold_start(Duration::from_secs(30)).await.unwrap();
+    let t = Instant::now();
+    let mut s = Scale {
+        seconds: 0.0,
+        invocations: 0,
+        peak_rss_kib: 0,
+        max_response_bytes: 0,
+    };
+    loop {
+        s.invocations += 1;
+        let o = f
+            .invoke_with_timeout(&request, Duration::from_secs(200))
+            .await
+            .unwrap();
+        let bytes = match &o {
+            Outcome::Response(v) => serde_json::to_vec(v).map_or(0, |b| b.len()),
+            Outcome::Error { error_message, .. } => error_message.len(),
+        };
+        s.max_response_bytes = s.max_response_bytes.max(bytes);
+        match o {
+            Outcome::Response(_) => break,
+            Outcome::Error {
+                error_type,
+                error_message,
+            } => {
+                assert_eq!(error_type, "mediaops.Deadline", "{error_message}");
+                assert!(s.invocations < 10, "{function} did not finish");
+            }
+        }
+    }
+    s.seconds = t.elapsed().as_secs_f64();
+    s.peak_rss_kib = f.peak_rss_kib().unwrap_or(0);
+    f.stop().await;
+    s
+}
+
 #[tokio::main]
 async fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
@@ -537,6 +603,66 @@ async fn main() {
         "batch-prioritizer sweep, {sweep_jobs} jobs, 20 ms injected latency per call:"
     ));
     line(format!("| concurrency | wall time s | speed-up vs 1 |\n|---|---|---|\n| 1 | {one:.2} | 1.00x |\n| 8 (default) | {eight:.2} | {:.2}x |\n| 16 | {sixteen:.2} | {:.2}x |", one / eight, one / sixteen));
+    line(String::new());
+    let (small, big) = if quick {
+        (1_000, 10_000)
+    } else {
+        (10_000, 100_000)
+    };
+    line("At outage scale: release bootstraps under the stub (Lambda's limits, 120 s deadline), repeated until done:".into());
+    line("| run | jobs | invocations | wall time s | jobs per second | peak RSS MiB | largest response bytes |".into());
+    line("|---|---|---|---|---|---|---|".into());
+    for n in [small, big] {
+        let runs = [
+            (
+                "queue.drain (MediaConvert)",
+                scale_run(
+                    "runbook",
+                    json!({ "mediaconvert_queues": [ { "name": "vod-backlog" } ],
+                            "mediaconvert_job_bulk": [ { "queue": "vod-backlog", "count": n, "status": "SUBMITTED", "first_created_ago_s": 86400.0, "step_ms": 500 } ] }),
+                    &[],
+                    json!({ "action": "queue.drain", "queue": "vod-backlog", "confirm": true }),
+                )
+                .await,
+            ),
+            (
+                "pipeline.drain (Elastic Transcoder)",
+                scale_run(
+                    "runbook",
+                    json!({ "pipelines": [ { "id": PID, "name": "promo" } ],
+                            "transcoder_job_bulk": [ { "pipeline_id": PID, "count": n, "status": "Submitted", "first_submitted_ago_s": 86400.0, "step_ms": 500 } ] }),
+                    &[],
+                    json!({ "action": "pipeline.drain", "pipeline_id": PID, "confirm": true }),
+                )
+                .await,
+            ),
+        ];
+        for (what, r) in runs {
+            line(format!(
+                "| {what} | {n} | {} | {:.1} | {:.0} | {:.1} | {} |",
+                r.invocations,
+                r.seconds,
+                n as f64 / r.seconds,
+                r.peak_rss_kib as f64 / 1024.0,
+                r.max_response_bytes
+            ));
+        }
+    }
+    let r = scale_run(
+        "batch-prioritizer",
+        json!({ "batch_job_bulk": [ { "count": big, "status": "Ready", "priority": 10, "description_prefix": "urgent: shard ", "first_created_ago_s": 600, "step_ms": 10 } ] }),
+        &[("PRIORITY_RULES", RULES), ("PRIORITY_MAX_UPDATES", "100000"), ("MEDIAOPS_ACCOUNT_ID", "123456789012")],
+        json!({ "action": "sweep" }),
+    )
+    .await;
+    line(format!(
+        "| batch-prioritizer sweep (one run: list + decide + UpdateJobPriority) | {big} | {} | {:.1} | {:.0} | {:.1} | {} |",
+        r.invocations,
+        r.seconds,
+        big as f64 / r.seconds,
+        r.peak_rss_kib as f64 / 1024.0,
+        r.max_response_bytes
+    ));
     line(String::new());
     line("| function | stripped bootstrap (x86_64, release) |".into());
     line("|---|---|".into());
