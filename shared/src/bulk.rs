@@ -631,6 +631,52 @@ mod tests {
         assert!(runs > 1, "the budget stopped at least one run");
     }
 
+    #[tokio::test]
+    async fn a_listing_that_fails_midway_keeps_what_was_done() {
+        let q = Shifting::new(100, 20);
+        let calls = AtomicUsize::new(0);
+        let mut out = Outcomes::new("test.drain");
+        let ended = Bulk::new(4, Budget::unlimited())
+            .until_listed_out(
+                |t| {
+                    let n = calls.fetch_add(1, Ordering::SeqCst);
+                    let q = &q;
+                    async move {
+                        if n == 2 {
+                            Err(AwsError {
+                                service: "mediaconvert",
+                                operation: "ListJobs",
+                                kind: crate::AwsErrorKind::ServerError,
+                                status: Some(500),
+                                code: Some("InternalServerError".into()),
+                                message: "the service failed".into(),
+                            })
+                        } else {
+                            q.list(t).await
+                        }
+                    }
+                },
+                |id: &String| Pick::Act(id.clone()),
+                |id| {
+                    let q = &q;
+                    async move {
+                        q.cancel(&id);
+                        ("cancelled", Value::Null)
+                    }
+                },
+                &mut out,
+            )
+            .await;
+        assert!(matches!(ended, Listed::ListFailed(_)), "{ended:?}");
+        assert_eq!(
+            out.count_of("cancelled"),
+            40,
+            "two pages done before the failure"
+        );
+        assert_eq!(q.left(), 60);
+        assert!(ended.describe().contains("the listing failed"));
+    }
+
     #[test]
     fn a_verdict_names_at_most_ten_failures() {
         let tally = Tally {

@@ -80,7 +80,7 @@ pub fn action_notice(
         format!("runbook {done} {target} (request {request_id})")
     };
     let mut what = r.plan.clone();
-    what.push(format!("Result: {}", r.result));
+    what.push(format!("Result: {}", brief(&r.result)));
     Some(Notice {
         kind: "runbook.executed".into(),
         function: FUNCTION.into(),
@@ -99,7 +99,7 @@ pub fn action_notice(
             "request_id": request_id,
             "request": r.request,
             "executed": r.executed,
-            "result": r.result,
+            "result": brief(&r.result),
         }),
     })
 }
@@ -183,4 +183,18 @@ fn summary(result: &Value) -> String {
         .unwrap_or_default();
     let listing = result["listing"].as_str().unwrap_or("");
     format!("{counts}; {listing}")
+}
+
+/// A result for a message: a bulk report's counts and failures, without its sample (the
+/// response and the log have the items).
+fn brief(result: &Value) -> Value {
+    let mut v = result.clone();
+    if let Some(m) = v.as_object_mut() {
+        m.remove("first");
+        if let Some(jobs) = m.get_mut("jobs").and_then(Value::as_object_mut) {
+            jobs.remove("sample");
+            jobs.remove("sample_not_shown");
+        }
+    }
+    v
 }

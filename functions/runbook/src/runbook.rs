@@ -48,7 +48,8 @@ pub struct Report {
     /// What was (or would be) done, step by step.
     pub plan: Vec<String>,
     pub result: Value,
-    /// Per-item results of list and bulk actions.
+    /// The items of list actions (bounded by `limit` and [`ITEM_BYTES`]); bulk actions report
+    /// theirs in `result` (counts, failures, a sample) and the log.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub items: Vec<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -261,6 +262,11 @@ where
         result.insert("listing".into(), json!(ended.describe()));
         result.insert("jobs".into(), out.to_json());
         if let Listed::ListFailed(e) = ended {
+            if out.total() == 0 {
+                // Nothing done yet: the listing's own error is the answer.
+                return Err(e.into());
+            }
+            // What was done stands; the verdict names the listing as what is left to retry.
             r.tally.retryable_failed.push(format!("listing ({e})"));
         }
     } else {

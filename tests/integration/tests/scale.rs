@@ -290,3 +290,106 @@ async fn a_priority_sweep_over_100k_batch_jobs_answers_in_under_256_kb() {
     assert_eq!((seen, low), (N, 0));
     assert!(f.restarts() == 0);
 }
+
+#[tokio::test]
+async fn the_logging_sweep_at_mediastores_container_quota_answers_in_under_256_kb() {
+    // MediaStore allows 100 containers an account: every one drifting (logging off, policy on),
+    // with long names, is the largest sweep the service permits.
+    let env = TestEnv::start().await;
+    let containers: Vec<Value> = (0..100)
+        .map(|i| json!({ "name": format!("vod-archive-{i:03}-{}", "x".repeat(200)), "status": "ACTIVE", "access_logging": false }))
+        .collect();
+    seed(&env, json!({ "containers": containers })).await;
+    let f = start(
+        &env,
+        "access-log-enforcer",
+        &[
+            ("ENFORCER_MAX_CHANGES", "100"),
+            ("ENFORCER_IN_USE_BACKOFF_MS", "5"),
+        ],
+        DEADLINE,
+    )
+    .await;
+    let o = f.invoke(&json!({ "action": "sweep" })).await.unwrap();
+    let bytes = answer_bytes(&o);
+    println!("logging sweep of 100 containers: {bytes} bytes");
+    assert!(bytes < MAX_RESPONSE, "{bytes} bytes");
+    let run = &o.response().expect("a response")["run"];
+    assert_eq!(
+        (run["checked"].as_u64(), run["drift_fixed"].as_u64()),
+        (Some(100), Some(100)),
+        "{run}"
+    );
+    // A 101st container is refused by the service: the quota bounds the sweep.
+    let refused = env
+        .clients
+        .mediastore
+        .create_container()
+        .container_name("one-too-many")
+        .send()
+        .await;
+    assert!(
+        refused.is_err(),
+        "the emulator holds MediaStore's 100-container quota"
+    );
+}
+
+/// The README's Logs Insights query lists one drain's cancelled jobs by its request id: the
+/// fields it filters on are the ones the function writes in Lambda's JSON log format.
+#[tokio::test]
+async fn each_cancelled_job_is_a_log_record_found_by_the_drains_request_id() {
+    let env = TestEnv::start().await;
+    seed(
+        &env,
+        json!({ "mediaconvert_queues": [ { "name": "vod-backlog" } ],
+                "mediaconvert_job_bulk": [ { "queue": "vod-backlog", "count": 250, "status": "SUBMITTED" } ] }),
+    )
+    .await;
+    let f = start(
+        &env,
+        "runbook",
+        &[("AWS_LAMBDA_LOG_FORMAT", "JSON")],
+        DEADLINE,
+    )
+    .await;
+    let request = json!({ "action": "queue.drain", "queue": "vod-backlog", "confirm": true });
+    let r = f.invoke(&request).await.unwrap();
+    assert_eq!(r.response().unwrap()["result"]["cancelled"], 250);
+    f.invoke(&json!({ "action": "queue.status", "queue": "vod-backlog" }))
+        .await
+        .unwrap();
+    let records: Vec<Value> = f
+        .stderr()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    // The request id of the drain, from its own "runbook action" record.
+    let drain = records
+        .iter()
+        .find(|r| {
+            r["fields"]["message"] == "runbook action" && r["fields"]["action"] == "queue.drain"
+        })
+        .expect("the drain's record");
+    let request_id = drain["span"]["requestId"]
+        .as_str()
+        .expect("span.requestId")
+        .to_string();
+    assert_eq!(drain["fields"]["request_id"], request_id.as_str());
+    // filter fields.message = "bulk item" and span.requestId = "<id>" and fields.outcome = "cancelled"
+    let cancelled: std::collections::BTreeSet<&str> = records
+        .iter()
+        .filter(|r| r["fields"]["message"] == mediaops::bulk::ITEM_RECORD)
+        .filter(|r| r["span"]["requestId"] == request_id.as_str())
+        .filter(|r| r["fields"]["outcome"] == "cancelled")
+        .filter_map(|r| r["fields"]["id"].as_str())
+        .collect();
+    assert_eq!(
+        cancelled.len(),
+        250,
+        "one record per cancelled job, each job once"
+    );
+    assert!(records
+        .iter()
+        .filter(|r| r["fields"]["message"] == mediaops::bulk::ITEM_RECORD)
+        .all(|r| r["fields"]["action"] == "queue.drain"));
+}
