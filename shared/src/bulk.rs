@@ -496,6 +496,12 @@ mod tests {
         fn left(&self) -> usize {
             self.jobs.lock().unwrap().iter().filter(|j| !j.1).count()
         }
+
+        /// The act of a drain: cancel the job.
+        async fn cancelled(&self, id: String) -> (&'static str, Value) {
+            self.cancel(&id);
+            ("cancelled", Value::Null)
+        }
     }
 
     #[tokio::test]
@@ -506,13 +512,7 @@ mod tests {
             .until_listed_out(
                 |t| q.list(t),
                 |id: &String| Pick::Act(id.clone()),
-                |id| {
-                    let q = &q;
-                    async move {
-                        q.cancel(&id);
-                        ("cancelled", Value::Null)
-                    }
-                },
+                |id| q.cancelled(id),
                 &mut out,
             )
             .await;
@@ -657,13 +657,7 @@ mod tests {
                     }
                 },
                 |id: &String| Pick::Act(id.clone()),
-                |id| {
-                    let q = &q;
-                    async move {
-                        q.cancel(&id);
-                        ("cancelled", Value::Null)
-                    }
-                },
+                |id| q.cancelled(id),
                 &mut out,
             )
             .await;

@@ -189,6 +189,40 @@ impl TestEnv {
             .collect()
     }
 
+    /// Every S3 Batch Operations job's (description, priority, status), read through the SDK.
+    pub async fn batch_jobs(&self) -> std::collections::BTreeMap<String, (String, i32, String)> {
+        let mut out = std::collections::BTreeMap::new();
+        let mut token = None;
+        loop {
+            let page = self
+                .clients
+                .s3control
+                .list_jobs()
+                .account_id(ACCOUNT)
+                .max_results(1000)
+                .set_next_token(token)
+                .send()
+                .await
+                .expect("ListJobs");
+            for j in page.jobs() {
+                out.insert(
+                    j.job_id().unwrap_or_default().to_string(),
+                    (
+                        j.description().unwrap_or_default().to_string(),
+                        j.priority(),
+                        j.status()
+                            .map(|s| s.as_str().to_string())
+                            .unwrap_or_default(),
+                    ),
+                );
+            }
+            token = page.next_token().map(str::to_string);
+            if token.is_none() {
+                return out;
+            }
+        }
+    }
+
     /// Calls logged for one service's operation.
     pub async fn calls_to(&self, operation: &str) -> Vec<mediaops_emulator::CallRecord> {
         self.control

@@ -71,46 +71,11 @@ async fn seed_2500(env: &TestEnv) {
         .unwrap();
 }
 
-/// Every job's (description, priority), read through the SDK.
-async fn priorities(env: &TestEnv) -> BTreeMap<String, (String, i32, String)> {
-    let mut out = BTreeMap::new();
-    let mut token = None;
-    loop {
-        let page = env
-            .clients
-            .s3control
-            .list_jobs()
-            .account_id(ACCOUNT)
-            .max_results(1000)
-            .set_next_token(token)
-            .send()
-            .await
-            .unwrap();
-        for j in page.jobs() {
-            out.insert(
-                j.job_id().unwrap().to_string(),
-                (
-                    j.description().unwrap_or_default().to_string(),
-                    j.priority(),
-                    j.status()
-                        .map(|s| s.as_str().to_string())
-                        .unwrap_or_default(),
-                ),
-            );
-        }
-        token = page.next_token().map(str::to_string);
-        if token.is_none() {
-            break;
-        }
-    }
-    out
-}
-
 #[tokio::test]
 async fn a_sweep_over_2500_jobs_changes_exactly_what_the_policy_says() {
     let env = TestEnv::start().await;
     seed_2500(&env).await;
-    let before = priorities(&env).await;
+    let before = env.batch_jobs().await;
     env.control.clear_calls().await.unwrap();
 
     let r = prioritizer(&env, 5000, false)
@@ -162,7 +127,7 @@ async fn a_sweep_over_2500_jobs_changes_exactly_what_the_policy_says() {
             "{id}"
         );
     }
-    let after = priorities(&env).await;
+    let after = env.batch_jobs().await;
     for (id, (desc, prio, _)) in &after {
         let want = expected.get(id).copied().unwrap_or(before[id].1);
         assert_eq!(*prio, want, "{id} {desc}");
@@ -295,7 +260,7 @@ async fn throttled_updates_are_retried_and_all_complete() {
     let updates = env.calls_to("UpdateJobPriority").await;
     assert_eq!(updates.iter().filter(|c| c.injected).count(), 6);
     assert_eq!(updates.iter().filter(|c| c.status == 200).count(), 40);
-    assert!(priorities(&env).await.values().all(|(_, p, _)| *p == 1000));
+    assert!(env.batch_jobs().await.values().all(|(_, p, _)| *p == 1000));
 }
 
 #[tokio::test]
@@ -357,7 +322,7 @@ async fn auto_confirm_only_matching_suspended_jobs_and_report_the_rest() {
     let status_calls = env.calls_to("UpdateJobStatus").await;
     assert_eq!(status_calls.len(), 1);
     assert_eq!(status_calls[0].params["requestedJobStatus"], "Ready");
-    let states = priorities(&env).await;
+    let states = env.batch_jobs().await;
     assert_eq!(states["00000000-0000-4000-a000-00000000c001"].2, "Ready");
     assert_eq!(
         states["00000000-0000-4000-a000-00000000c002"].2,
@@ -425,7 +390,7 @@ async fn the_built_binary_handles_a_schedule_and_a_job_created_event() {
         serde_json::to_value(JobOutcome::Changed).unwrap()
     );
     assert_eq!(
-        priorities(&env).await["00000000-0000-4000-a000-00000000d004"].1,
+        env.batch_jobs().await["00000000-0000-4000-a000-00000000d004"].1,
         1000
     );
     f.stop().await;

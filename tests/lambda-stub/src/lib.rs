@@ -417,6 +417,13 @@ fn collect(
     });
 }
 
+/// An event as the bytes Lambda would deliver.
+fn json_body(event: &Value) -> Result<Bytes, StubError> {
+    serde_json::to_vec(event)
+        .map(Bytes::from)
+        .map_err(|e| StubError::Io(e.to_string()))
+}
+
 /// Starts the binary against the stub at `api`, its output appended to the sinks.
 fn spawn_child(
     binary: &Path,
@@ -560,9 +567,8 @@ impl FunctionProcess {
         event: &Value,
         timeout: Duration,
     ) -> Result<Outcome, StubError> {
-        let body =
-            Bytes::from(serde_json::to_vec(event).map_err(|e| StubError::Io(e.to_string()))?);
-        self.invoke_raw(body, timeout).await
+        self.invoke_as(InvocationType::Sync, json_body(event)?, timeout)
+            .await
     }
 
     /// Sends one event (JSON) synchronously and waits up to 60 s.
@@ -578,9 +584,8 @@ impl FunctionProcess {
         event: &Value,
         timeout: Duration,
     ) -> Result<Outcome, StubError> {
-        let body =
-            Bytes::from(serde_json::to_vec(event).map_err(|e| StubError::Io(e.to_string()))?);
-        self.invoke_as(InvocationType::Async, body, timeout).await
+        self.invoke_as(InvocationType::Async, json_body(event)?, timeout)
+            .await
     }
 
     /// Sends raw bytes as a synchronous invocation's payload.
