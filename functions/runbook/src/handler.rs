@@ -30,7 +30,7 @@ pub fn action_notice(
         return None;
     }
     let req = &r.request;
-    let (target, next): (String, Vec<String>) = match r.action {
+    let (target, mut next): (String, Vec<String>) = match r.action {
         "pipeline.drain" => {
             let id = req["pipeline_id"].as_str().unwrap_or("?");
             (
@@ -68,6 +68,12 @@ pub fn action_notice(
         }
         other => (other.to_string(), Vec::new()),
     };
+    if matches!(r.action, "pipeline.drain" | "queue.drain") && !r.dry_run {
+        next.push(format!(
+            r#"Every job's outcome is in the runbook's log, one record each: CloudWatch Logs Insights on its log group, filter fields.message = "{}" and span.requestId = "{request_id}""#,
+            mediaops::bulk::ITEM_RECORD
+        ));
+    }
     let (done, would) = match r.action {
         "pipeline.drain" | "queue.drain" => ("drained", "drain"),
         "batch.cancel" => ("cancelled", "cancel"),

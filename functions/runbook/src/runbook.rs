@@ -239,11 +239,13 @@ where
             }
         } else {
             let left = count_listed(&running, Budget::unlimited()).await?;
-            r.plan.push(format!(
-                "{} jobs are {run_word}: {}",
-                left.words(),
-                spec.running_reason
-            ));
+            if left.n > 0 {
+                r.plan.push(format!(
+                    "{} jobs are {run_word}: {}",
+                    left.words(),
+                    spec.running_reason
+                ));
+            }
             result.insert("left_running".into(), left.json());
         }
         r.executed |= out.count_of("cancelled") > 0;
