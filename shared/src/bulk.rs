@@ -115,8 +115,9 @@ impl Bulk {
     /// page and each item), then reads the same page again, since what was acted on has left it
     /// and later items have moved up; a page with nothing new to act on is followed by the next.
     /// So every invocation makes progress from its first page, and no job is missed whether the
-    /// service's page tokens are offsets (pages shift) or positions. Ends when the listing
-    /// shows nothing more, the budget runs out, [`MAX_FAILURES`] items fail, or a listing call
+    /// service's page tokens are offsets (pages shift) or positions; a pass that moved past
+    /// items it passed over is followed by one more from the start, until a pass acts on
+    /// nothing. Ends when the listing shows nothing more, the budget runs out, [`MAX_FAILURES`] items fail, or a listing call
     /// fails. `act` returns `(outcome, detail)` per item; each goes into `out`.
     ///
     /// Memory stays flat in the listing's length: a page at a time, the failed ids (at most
@@ -136,6 +137,8 @@ impl Bulk {
         AF: Future<Output = (&'static str, Value)>,
     {
         let mut token: Option<String> = None;
+        // This pass over the listing moved past a page (`advanced`) and acted on something.
+        let (mut advanced, mut acted) = (false, false);
         let mut failed: HashSet<String> = HashSet::new();
         let mut recent: VecDeque<String> = VecDeque::new();
         let mut recent_set: HashSet<String> = HashSet::new();
@@ -161,11 +164,20 @@ impl Bulk {
                 match page.next_token {
                     Some(next) => {
                         token = Some(next);
+                        advanced = true;
+                        continue;
+                    }
+                    // Past the items passed over, something may have moved up behind us (one of
+                    // them cancelled by someone else shifts an offset listing): one more pass
+                    // from the start, until a pass acts on nothing.
+                    None if advanced && acted => {
+                        (token, advanced, acted) = (None, false, false);
                         continue;
                     }
                     None => return Listed::Done,
                 }
             }
+            acted = true;
             let results = self
                 .run(
                     fresh,
@@ -629,6 +641,43 @@ mod tests {
         }
         assert_eq!((total, q.left()), (200, 0));
         assert!(runs > 1, "the budget stopped at least one run");
+    }
+
+    #[tokio::test]
+    async fn a_job_that_moves_up_behind_the_listing_is_found_by_one_more_pass() {
+        // The first 20 jobs are another resource's (passed over: page 1 is all theirs, so the
+        // drain moves on to page 2); while it cancels page 2, someone else cancels one of
+        // them, and the offset listing shifts one of ours (j000040) back onto page 1, behind
+        // the drain.
+        let q = Shifting::new(60, 20);
+        let first_act = std::sync::atomic::AtomicBool::new(true);
+        let mut out = Outcomes::new("test.drain");
+        let ended = Bulk::new(1, Budget::unlimited())
+            .until_listed_out(
+                |t| q.list(t),
+                |id: &String| {
+                    if id.as_str() < "j000020" {
+                        Pick::Pass
+                    } else {
+                        Pick::Act(id.clone())
+                    }
+                },
+                |id| {
+                    if first_act.swap(false, Ordering::SeqCst) {
+                        q.cancel("j000000");
+                    }
+                    q.cancelled(id)
+                },
+                &mut out,
+            )
+            .await;
+        assert!(matches!(ended, Listed::Done), "{ended:?}");
+        assert_eq!(
+            out.count_of("cancelled"),
+            40,
+            "every one of ours, none missed"
+        );
+        assert_eq!(q.left(), 19);
     }
 
     #[tokio::test]
