@@ -4,6 +4,7 @@
 //! and change nothing.
 
 pub mod batch_create;
+pub mod drain;
 pub mod handler;
 pub mod request;
 pub mod runbook;
