@@ -11,7 +11,7 @@ use mediaops::bulk::{Bulk, Listed, Outcomes, Pick};
 use mediaops::error::AwsErrorKind;
 use mediaops::model::Page;
 use mediaops::{AwsError, Budget, Error};
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use crate::runbook::Report;
 
@@ -164,104 +164,11 @@ where
             r.executed = true;
         }
     }
-    let (q_word, run_word) = (spec.queued_word, spec.running_word);
-    let mut result = serde_json::Map::new();
-    if execute {
-        let bulk = Bulk::new(DRAIN_CONCURRENCY, budget);
-        let mut out = Outcomes::new(r.action);
-        let pick = |j: &Option<String>| j.clone().map_or(Pick::Pass, Pick::Act);
-        let cancel = &cancel;
-        let act = |job: String| async move { cancel_outcome(cancel(job).await) };
-        r.plan.push(format!(
-            "cancel the {q_word} jobs page by page as they are listed, until none is left or time runs short"
-        ));
-        let mut ended = bulk.until_listed_out(&queued, pick, act, &mut out).await;
-        if spec.include_running {
-            r.plan
-                .push(format!("then cancel the {run_word} jobs the same way"));
-            if matches!(ended, Listed::Done) {
-                ended = bulk.until_listed_out(&running, pick, act, &mut out).await;
-            }
-        } else {
-            let left = count_listed(&running, Budget::unlimited()).await?;
-            if left.n > 0 {
-                r.plan.push(format!(
-                    "{} jobs are {run_word}: {}",
-                    left.words(),
-                    spec.running_reason
-                ));
-            }
-            result.insert("left_running".into(), left.json());
-        }
-        r.executed |= out.count_of("cancelled") > 0;
-        r.plan.push(format!(
-            "cancelled {} {q_word} jobs{} ({})",
-            out.count_of("cancelled"),
-            if spec.include_running {
-                format!(" and {run_word} ones")
-            } else {
-                String::new()
-            },
-            ended.describe()
-        ));
-        r.tally = out.tally(ended.ran_short());
-        result.insert("cancelled".into(), json!(out.count_of("cancelled")));
-        result.insert("listing".into(), json!(ended.describe()));
-        result.insert("jobs".into(), out.to_json());
-        if let Listed::ListFailed(e) = ended {
-            if out.total() == 0 {
-                // Nothing done yet: the listing's own error is the answer.
-                return Err(e.into());
-            }
-            // What was done stands; the verdict names the listing as what is left to retry.
-            r.tally.retryable_failed.push(format!("listing ({e})"));
-        }
+    let mut result = if execute {
+        cancel_as_listed(&spec, budget, r, &queued, &running, &cancel).await?
     } else {
-        let (queued_n, running_n) = match spec.known_counts {
-            Some((q, run)) => {
-                let first = count_listed(&queued, Budget::from_now(Duration::ZERO)).await?;
-                let known = |n| Counted {
-                    n,
-                    complete: true,
-                    first: Vec::new(),
-                };
-                (
-                    Counted {
-                        first: first.first,
-                        ..known(q)
-                    },
-                    known(run),
-                )
-            }
-            None => (
-                count_listed(&queued, budget).await?,
-                count_listed(&running, budget).await?,
-            ),
-        };
-        r.plan
-            .push(format!("cancel the {} {q_word} jobs", queued_n.words()));
-        if spec.include_running {
-            r.plan
-                .push(format!("cancel the {} {run_word} jobs", running_n.words()));
-        } else if running_n.n > 0 {
-            r.plan.push(format!(
-                "{} jobs are {run_word}: {}",
-                running_n.words(),
-                spec.running_reason
-            ));
-        }
-        result.insert("would_cancel".into(), queued_n.json());
-        result.insert("first".into(), json!(queued_n.first));
-        result.insert(
-            if spec.include_running {
-                "would_cancel_running"
-            } else {
-                "left_running"
-            }
-            .into(),
-            running_n.json(),
-        );
-    }
+        plan(&spec, budget, r, &queued, &running).await?
+    };
     result.insert(spec.fields.0.into(), json!(id));
     result.insert(
         spec.fields.1.into(),
@@ -273,4 +180,138 @@ where
     );
     r.result = Value::Object(result);
     Ok(())
+}
+
+/// The drain itself: cancel the queued jobs as they are listed (then the running ones, when
+/// asked), and the result's counts, bounded report and how the listing ended.
+async fn cancel_as_listed<QL, QF, RL, RF, C, CF>(
+    spec: &DrainSpec<'_>,
+    budget: Budget,
+    r: &mut Report,
+    queued: &QL,
+    running: &RL,
+    cancel: &C,
+) -> Result<Map<String, Value>, Error>
+where
+    QL: Fn(Option<String>) -> QF,
+    QF: Future<Output = Result<JobPage, AwsError>>,
+    RL: Fn(Option<String>) -> RF,
+    RF: Future<Output = Result<JobPage, AwsError>>,
+    C: Fn(String) -> CF,
+    CF: Future<Output = Result<(), AwsError>>,
+{
+    let (q_word, run_word) = (spec.queued_word, spec.running_word);
+    let mut result = Map::new();
+    let bulk = Bulk::new(DRAIN_CONCURRENCY, budget);
+    let mut out = Outcomes::new(r.action);
+    let pick = |j: &Option<String>| j.clone().map_or(Pick::Pass, Pick::Act);
+    let act = |job: String| async move { cancel_outcome(cancel(job).await) };
+    r.plan.push(format!(
+        "cancel the {q_word} jobs page by page as they are listed, until none is left or time runs short"
+    ));
+    let mut ended = bulk.until_listed_out(queued, pick, act, &mut out).await;
+    if spec.include_running {
+        r.plan
+            .push(format!("then cancel the {run_word} jobs the same way"));
+        if matches!(ended, Listed::Done) {
+            ended = bulk.until_listed_out(running, pick, act, &mut out).await;
+        }
+    } else {
+        // Counted within what time is left (the first page at least: "at least N" beyond).
+        let left = count_listed(running, budget).await?;
+        if left.n > 0 {
+            r.plan.push(format!(
+                "{} jobs are {run_word}: {}",
+                left.words(),
+                spec.running_reason
+            ));
+        }
+        result.insert("left_running".into(), left.json());
+    }
+    let cancelled = out.count_of("cancelled");
+    r.executed |= cancelled > 0;
+    r.plan.push(format!(
+        "cancelled {cancelled} {q_word} jobs{} ({})",
+        if spec.include_running {
+            format!(" and {run_word} ones")
+        } else {
+            String::new()
+        },
+        ended.describe()
+    ));
+    r.tally = out.tally(ended.ran_short());
+    result.insert("cancelled".into(), json!(cancelled));
+    result.insert("listing".into(), json!(ended.describe()));
+    result.insert("jobs".into(), out.to_json());
+    if let Listed::ListFailed(e) = ended {
+        if out.total() == 0 {
+            // Nothing done yet: the listing's own error is the answer.
+            return Err(e.into());
+        }
+        // What was done stands; the verdict names the listing as what is left to retry.
+        r.tally.retryable_failed.push(format!("listing ({e})"));
+    }
+    Ok(result)
+}
+
+/// The plan of a drain: how many jobs it would cancel (the service's counts when it keeps
+/// them, else counted from the listing within the budget) and the first few of them.
+async fn plan<QL, QF, RL, RF>(
+    spec: &DrainSpec<'_>,
+    budget: Budget,
+    r: &mut Report,
+    queued: &QL,
+    running: &RL,
+) -> Result<Map<String, Value>, Error>
+where
+    QL: Fn(Option<String>) -> QF,
+    QF: Future<Output = Result<JobPage, AwsError>>,
+    RL: Fn(Option<String>) -> RF,
+    RF: Future<Output = Result<JobPage, AwsError>>,
+{
+    let (q_word, run_word) = (spec.queued_word, spec.running_word);
+    let (queued_n, running_n) = match spec.known_counts {
+        Some((q, run)) => {
+            // The first page only, for the sample.
+            let first = count_listed(queued, Budget::from_now(Duration::ZERO)).await?;
+            let known = |n| Counted {
+                n,
+                complete: true,
+                first: Vec::new(),
+            };
+            (
+                Counted {
+                    first: first.first,
+                    ..known(q)
+                },
+                known(run),
+            )
+        }
+        None => (
+            count_listed(queued, budget).await?,
+            count_listed(running, budget).await?,
+        ),
+    };
+    r.plan
+        .push(format!("cancel the {} {q_word} jobs", queued_n.words()));
+    if spec.include_running {
+        r.plan
+            .push(format!("cancel the {} {run_word} jobs", running_n.words()));
+    } else if running_n.n > 0 {
+        r.plan.push(format!(
+            "{} jobs are {run_word}: {}",
+            running_n.words(),
+            spec.running_reason
+        ));
+    }
+    let running_key = if spec.include_running {
+        "would_cancel_running"
+    } else {
+        "left_running"
+    };
+    let mut result = Map::new();
+    result.insert("would_cancel".into(), queued_n.json());
+    result.insert("first".into(), json!(queued_n.first));
+    result.insert(running_key.into(), running_n.json());
+    Ok(result)
 }

@@ -403,12 +403,32 @@ struct Scale {
 
 /// Seeds `seed`, starts `function`'s release bootstrap (120 s deadline) and invokes `request`
 /// until it answers with a response (a Deadline error means "run it again").
-async fn scale_run(function: &str, seed: Value, extra: &[(&str, &str)], request: Value) -> Scale {
+async fn scale_run(
+    function: &str,
+    seed: Value,
+    extra: &[(&str, &str)],
+    request: Value,
+    latency_ms: Option<u64>,
+) -> Scale {
     let env = TestEnv::start().await;
     env.control
         .seed(&serde_json::from_value::<Seed>(seed).unwrap())
         .await
         .unwrap();
+    if latency_ms.is_some() {
+        env.control
+            .add_fault(&FaultRule {
+                operation: "*".into(),
+                resource: None,
+                status: None,
+                code: None,
+                message: None,
+                count: None,
+                latency_ms,
+            })
+            .await
+            .unwrap();
+    }
     let bootstrap = root()
         .join("target/lambda")
         .join(function)
@@ -622,6 +642,7 @@ async fn main() {
                             "mediaconvert_job_bulk": [ { "queue": "vod-backlog", "count": n, "status": "SUBMITTED", "first_created_ago_s": 86400.0, "step_ms": 500 } ] }),
                     &[],
                     json!({ "action": "queue.drain", "queue": "vod-backlog", "confirm": true }),
+                    None,
                 )
                 .await,
             ),
@@ -633,6 +654,7 @@ async fn main() {
                             "transcoder_job_bulk": [ { "pipeline_id": PID, "count": n, "status": "Submitted", "first_submitted_ago_s": 86400.0, "step_ms": 500 } ] }),
                     &[],
                     json!({ "action": "pipeline.drain", "pipeline_id": PID, "confirm": true }),
+                    None,
                 )
                 .await,
             ),
@@ -648,12 +670,31 @@ async fn main() {
             ));
         }
     }
+    // At a service's pace: 20 ms per call (the drain then runs at its concurrency of 4).
+    let r = scale_run(
+        "runbook",
+        json!({ "mediaconvert_queues": [ { "name": "vod-backlog" } ],
+                "mediaconvert_job_bulk": [ { "queue": "vod-backlog", "count": small, "status": "SUBMITTED", "first_created_ago_s": 86400.0, "step_ms": 500 } ] }),
+        &[],
+        json!({ "action": "queue.drain", "queue": "vod-backlog", "confirm": true }),
+        Some(20),
+    )
+    .await;
+    line(format!(
+        "| queue.drain (MediaConvert), 20 ms per call | {small} | {} | {:.1} | {:.0} | {:.1} | {} |",
+        r.invocations,
+        r.seconds,
+        small as f64 / r.seconds,
+        r.peak_rss_kib as f64 / 1024.0,
+        r.max_response_bytes
+    ));
     for n in [small, big] {
         let r = scale_run(
             "batch-prioritizer",
             json!({ "batch_job_bulk": [ { "count": n, "status": "Ready", "priority": 10, "description_prefix": "urgent: shard ", "first_created_ago_s": 600, "step_ms": 10 } ] }),
             &[("PRIORITY_RULES", RULES), ("PRIORITY_MAX_UPDATES", "100000")],
             json!({ "action": "sweep" }),
+            None,
         )
         .await;
         line(format!(
