@@ -359,25 +359,34 @@ async fn guard_burst(n: usize, concurrency: usize) -> Burst {
     }
 }
 
-async fn sweep_seconds(jobs: usize, concurrency: usize) -> f64 {
+/// A fresh emulator seeded with `seed`, every call delayed by `latency_ms` when given (a
+/// service's pace).
+async fn world(seed: Value, latency_ms: Option<u64>) -> TestEnv {
     let env = TestEnv::start().await;
-    let seed = json!({ "batch_job_bulk": [ { "count": jobs, "status": "Ready", "priority": 10, "description_prefix": "urgent: shard ", "first_created_ago_s": 600, "step_ms": 10 } ] });
     env.control
         .seed(&serde_json::from_value::<Seed>(seed).unwrap())
         .await
         .unwrap();
-    env.control
-        .add_fault(&FaultRule {
-            operation: "*".into(),
-            resource: None,
-            status: None,
-            code: None,
-            message: None,
-            count: None,
-            latency_ms: Some(20),
-        })
-        .await
-        .unwrap();
+    if latency_ms.is_some() {
+        env.control
+            .add_fault(&FaultRule {
+                operation: "*".into(),
+                resource: None,
+                status: None,
+                code: None,
+                message: None,
+                count: None,
+                latency_ms,
+            })
+            .await
+            .unwrap();
+    }
+    env
+}
+
+async fn sweep_seconds(jobs: usize, concurrency: usize) -> f64 {
+    let seed = json!({ "batch_job_bulk": [ { "count": jobs, "status": "Ready", "priority": 10, "description_prefix": "urgent: shard ", "first_created_ago_s": 600, "step_ms": 10 } ] });
+    let env = world(seed, Some(20)).await;
     let policy = PriorityPolicy {
         rules: serde_json::from_str(RULES).unwrap(),
         max_updates: 100_000,
@@ -410,25 +419,7 @@ async fn scale_run(
     request: Value,
     latency_ms: Option<u64>,
 ) -> Scale {
-    let env = TestEnv::start().await;
-    env.control
-        .seed(&serde_json::from_value::<Seed>(seed).unwrap())
-        .await
-        .unwrap();
-    if latency_ms.is_some() {
-        env.control
-            .add_fault(&FaultRule {
-                operation: "*".into(),
-                resource: None,
-                status: None,
-                code: None,
-                message: None,
-                count: None,
-                latency_ms,
-            })
-            .await
-            .unwrap();
-    }
+    let env = world(seed, latency_ms).await;
     let bootstrap = root()
         .join("target/lambda")
         .join(function)
