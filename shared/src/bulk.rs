@@ -263,30 +263,40 @@ impl Outcomes {
     /// `detail` says the rest (`reason`, `retryable`, …; an object, or null).
     pub fn add(&mut self, id: &str, outcome: &str, detail: Value) {
         tracing::info!(action = self.action, id, outcome, detail = %detail, "{ITEM_RECORD}");
-        *self.counts.entry(outcome.to_string()).or_default() += 1;
+        match self.counts.get_mut(outcome) {
+            Some(n) => *n += 1,
+            None => {
+                self.counts.insert(outcome.to_string(), 1);
+            }
+        }
+        let failed = outcome == "failed";
+        if failed && detail["retryable"] == true {
+            if self.retryable.len() < VERDICT_NAMES {
+                let reason = detail["reason"].as_str().unwrap_or("failed");
+                self.retryable.push(format!("{id} ({reason})"));
+            } else {
+                self.retryable_more += 1;
+            }
+        }
+        // Only an item the report keeps is built; the rest are counted.
+        let (kept, cap, not_shown) = if failed {
+            (
+                &mut self.failures,
+                FAILURES_SHOWN,
+                &mut self.failures_not_shown,
+            )
+        } else {
+            (&mut self.sample, SAMPLE_SHOWN, &mut self.sample_not_shown)
+        };
+        if kept.len() >= cap {
+            *not_shown += 1;
+            return;
+        }
         let mut item = json!({ "id": id, "outcome": outcome });
         if let (Value::Object(m), Value::Object(d)) = (&mut item, detail) {
             m.extend(d);
         }
-        if outcome == "failed" {
-            if item["retryable"] == true && self.retryable.len() < VERDICT_NAMES {
-                self.retryable.push(format!(
-                    "{id} ({})",
-                    item["reason"].as_str().unwrap_or("failed")
-                ));
-            } else if item["retryable"] == true {
-                self.retryable_more += 1;
-            }
-            if self.failures.len() < FAILURES_SHOWN {
-                self.failures.push(item);
-            } else {
-                self.failures_not_shown += 1;
-            }
-        } else if self.sample.len() < SAMPLE_SHOWN {
-            self.sample.push(item);
-        } else {
-            self.sample_not_shown += 1;
-        }
+        kept.push(item);
     }
 
     /// How many items ended `outcome`.
@@ -379,18 +389,10 @@ pub fn verdict(what: &str, summary: &str, tally: &Tally, retry: &str) -> Result<
     }
     if !tally.retryable_failed.is_empty() || tally.retryable_more > 0 {
         let n = tally.retryable_failed.len() + tally.retryable_more;
-        let mut named = tally
-            .retryable_failed
-            .iter()
-            .take(VERDICT_NAMES)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join("; ");
-        if n > VERDICT_NAMES.min(tally.retryable_failed.len()) {
-            named.push_str(&format!(
-                "; and {} more",
-                n - VERDICT_NAMES.min(tally.retryable_failed.len())
-            ));
+        let shown = &tally.retryable_failed[..tally.retryable_failed.len().min(VERDICT_NAMES)];
+        let mut named = shown.join("; ");
+        if n > shown.len() {
+            named.push_str(&format!("; and {} more", n - shown.len()));
         }
         return Err(Error::Incomplete(format!(
             "{what}: {n} failed and can be retried ({named}); {summary} ({retry})"
