@@ -11,6 +11,16 @@ pub struct Page<T> {
     pub next_token: Option<String>,
 }
 
+impl<T> Page<T> {
+    /// The same page with each item mapped (the token kept).
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            next_token: self.next_token,
+        }
+    }
+}
+
 /// Elastic Transcoder pipeline status as UpdatePipelineStatus accepts it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PipelineStatus {

@@ -5,7 +5,6 @@
 //! one routine, [`drain_resource`].
 
 use std::future::Future;
-use std::time::Duration;
 
 use mediaops::bulk::{Bulk, Listed, Outcomes, Pick};
 use mediaops::error::AwsErrorKind;
@@ -75,8 +74,8 @@ impl Counted {
 }
 
 /// Counts a resource's jobs in a listing: the first page always, then further pages while the
-/// budget and [`PLAN_PAGES`] allow.
-async fn count_listed<L, LF>(list: &L, budget: Budget) -> Result<Counted, Error>
+/// budget and `pages` allow.
+async fn count_listed<L, LF>(list: &L, budget: Budget, pages: usize) -> Result<Counted, Error>
 where
     L: Fn(Option<String>) -> LF,
     LF: Future<Output = Result<JobPage, AwsError>>,
@@ -87,7 +86,7 @@ where
         first: Vec::new(),
     };
     let mut token = None;
-    for page_no in 0..PLAN_PAGES {
+    for page_no in 0..pages {
         if page_no > 0 && budget.exhausted() {
             return Ok(c);
         }
@@ -218,7 +217,7 @@ where
         }
     } else {
         // Counted within what time is left (the first page at least: "at least N" beyond).
-        let left = count_listed(running, budget).await?;
+        let left = count_listed(running, budget, PLAN_PAGES).await?;
         if left.n > 0 {
             r.plan.push(format!(
                 "{} jobs are {run_word}: {}",
@@ -273,7 +272,7 @@ where
     let (queued_n, running_n) = match spec.known_counts {
         Some((q, run)) => {
             // The first page only, for the sample.
-            let first = count_listed(queued, Budget::from_now(Duration::ZERO)).await?;
+            let first = count_listed(queued, budget, 1).await?;
             let known = |n| Counted {
                 n,
                 complete: true,
@@ -288,8 +287,8 @@ where
             )
         }
         None => (
-            count_listed(queued, budget).await?,
-            count_listed(running, budget).await?,
+            count_listed(queued, budget, PLAN_PAGES).await?,
+            count_listed(running, budget, PLAN_PAGES).await?,
         ),
     };
     r.plan

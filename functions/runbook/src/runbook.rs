@@ -701,14 +701,7 @@ where
             .transcoder
             .list_jobs_by_status(status, true, token.as_deref())
             .await?;
-        Ok(Page {
-            items: page
-                .items
-                .into_iter()
-                .map(|j| (j.pipeline_id.as_deref() == Some(pipeline_id)).then_some(j.id))
-                .collect(),
-            next_token: page.next_token,
-        })
+        Ok(page.map(|j| (j.pipeline_id.as_deref() == Some(pipeline_id)).then_some(j.id)))
     }
 
     /// One page of a queue's jobs in one status, oldest first.
@@ -722,10 +715,7 @@ where
             .mediaconvert
             .list_mediaconvert_jobs(Some(queue), Some(status), false, Some(20), token.as_deref())
             .await?;
-        Ok(Page {
-            items: page.items.into_iter().map(|j| Some(j.id)).collect(),
-            next_token: page.next_token,
-        })
+        Ok(page.map(|j| Some(j.id)))
     }
 
     /// Pause the queue first (its SUBMITTED jobs then stay SUBMITTED), then cancel them as they
