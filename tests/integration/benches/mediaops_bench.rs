@@ -410,6 +410,20 @@ struct Scale {
     max_response_bytes: usize,
 }
 
+impl Scale {
+    /// The run as a row of the outage-scale table.
+    fn row(&self, what: &str, jobs: usize) -> String {
+        format!(
+            "| {what} | {jobs} | {} | {:.1} | {:.0} | {:.1} | {} |",
+            self.invocations,
+            self.seconds,
+            jobs as f64 / self.seconds,
+            self.peak_rss_kib as f64 / 1024.0,
+            self.max_response_bytes
+        )
+    }
+}
+
 /// Seeds `seed`, starts `function`'s release bootstrap (120 s deadline) and invokes `request`
 /// until it answers with a response (a Deadline error means "run it again").
 async fn scale_run(
@@ -651,14 +665,7 @@ async fn main() {
             ),
         ];
         for (what, r) in runs {
-            line(format!(
-                "| {what} | {n} | {} | {:.1} | {:.0} | {:.1} | {} |",
-                r.invocations,
-                r.seconds,
-                n as f64 / r.seconds,
-                r.peak_rss_kib as f64 / 1024.0,
-                r.max_response_bytes
-            ));
+            line(r.row(what, n));
         }
     }
     // At a service's pace: 20 ms per call (the drain then runs at its concurrency of 4).
@@ -671,14 +678,7 @@ async fn main() {
         Some(20),
     )
     .await;
-    line(format!(
-        "| queue.drain (MediaConvert), 20 ms per call | {small} | {} | {:.1} | {:.0} | {:.1} | {} |",
-        r.invocations,
-        r.seconds,
-        small as f64 / r.seconds,
-        r.peak_rss_kib as f64 / 1024.0,
-        r.max_response_bytes
-    ));
+    line(r.row("queue.drain (MediaConvert), 20 ms per call", small));
     for n in [small, big] {
         let r = scale_run(
             "batch-prioritizer",
@@ -688,13 +688,9 @@ async fn main() {
             None,
         )
         .await;
-        line(format!(
-            "| batch-prioritizer sweep (list, decide, UpdateJobPriority each) | {n} | {} | {:.1} | {:.0} | {:.1} | {} |",
-            r.invocations,
-            r.seconds,
-            n as f64 / r.seconds,
-            r.peak_rss_kib as f64 / 1024.0,
-            r.max_response_bytes
+        line(r.row(
+            "batch-prioritizer sweep (list, decide, UpdateJobPriority each)",
+            n,
         ));
     }
     line(String::new());
