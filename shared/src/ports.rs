@@ -239,7 +239,10 @@ pub trait NoticeLedger: Send + Sync {
 
 /// The IAM actions behind each trait, the one place this mapping lives. Each function lists the
 /// traits its handler is generic over (its `CAPABILITIES`); its IAM grant in `template.yaml` is
-/// checked against their union.
+/// checked against their union. The topics, the guard table and the dead-letter queues are
+/// encrypted with the stack's KMS key, so what reads or writes them also needs the key: SNS and
+/// SQS generate a data key and decrypt it for the caller, DynamoDB decrypts the table's key with
+/// the caller's permission.
 pub mod iam {
     pub const PIPELINE_CONTROL: &[&str] = &[
         "elastictranscoder:ReadPipeline",
@@ -268,19 +271,23 @@ pub mod iam {
     pub const MEDIACONVERT_JOB_LISTER: &[&str] = &["mediaconvert:ListJobs"];
     pub const MEDIACONVERT_JOB_CANCELLER: &[&str] = &["mediaconvert:CancelJob"];
     /// Record with a conditional PutItem, count with a Query.
-    pub const WINDOW_STORE: &[&str] = &["dynamodb:PutItem", "dynamodb:Query"];
+    pub const WINDOW_STORE: &[&str] = &["dynamodb:PutItem", "dynamodb:Query", "kms:Decrypt"];
     /// Read (GetItem), claim and finish (conditional PutItem), release (conditional DeleteItem).
     pub const PAUSE_STORE: &[&str] = &[
         "dynamodb:GetItem",
         "dynamodb:PutItem",
         "dynamodb:DeleteItem",
+        "kms:Decrypt",
     ];
     /// Read and clear (unconditional PutItem).
-    pub const PAUSE_ADMIN: &[&str] = &["dynamodb:GetItem", "dynamodb:PutItem"];
+    pub const PAUSE_ADMIN: &[&str] = &["dynamodb:GetItem", "dynamodb:PutItem", "kms:Decrypt"];
     /// One conditional PutItem per notice.
-    pub const NOTICE_LEDGER: &[&str] = &["dynamodb:PutItem"];
-    /// Publish to the notification topic.
-    pub const PUBLISHER: &[&str] = &["sns:Publish"];
+    pub const NOTICE_LEDGER: &[&str] = &["dynamodb:PutItem", "kms:Decrypt"];
+    /// Publish to the (encrypted) notification topic.
+    pub const PUBLISHER: &[&str] = &["sns:Publish", "kms:GenerateDataKey", "kms:Decrypt"];
+    /// Not a trait: Lambda sends a failed asynchronous invocation to the function's encrypted
+    /// dead-letter queue (its EventInvokeConfig OnFailure destination) with the function's role.
+    pub const DEAD_LETTER_QUEUE: &[&str] = &["kms:GenerateDataKey", "kms:Decrypt"];
     /// CreateHarvestJob passes the harvest role to MediaPackage.
     pub const HARVEST_JOB_CREATOR: &[&str] = &["mediapackage:CreateHarvestJob", "iam:PassRole"];
 }

@@ -20,6 +20,7 @@ pub const CAPABILITIES: &[&[&str]] = &[
     mediaops::ports::iam::CONTAINER_READER,
     mediaops::ports::iam::ACCESS_LOGGING,
     mediaops::ports::iam::PUBLISHER,
+    mediaops::ports::iam::DEAD_LETTER_QUEUE,
 ];
 
 #[derive(Debug, Clone, PartialEq)]

@@ -22,6 +22,7 @@ pub const CAPABILITIES: &[&[&str]] = &[
     mediaops::ports::iam::BATCH_JOB_STATUS,
     mediaops::ports::iam::NOTICE_LEDGER,
     mediaops::ports::iam::PUBLISHER,
+    mediaops::ports::iam::DEAD_LETTER_QUEUE,
 ];
 
 #[derive(Debug, Clone, PartialEq)]

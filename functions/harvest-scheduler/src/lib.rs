@@ -19,6 +19,7 @@ pub const CAPABILITIES: &[&[&str]] = &[
     mediaops::ports::iam::HARVEST_JOB_DETAILS,
     mediaops::ports::iam::ORIGIN_ENDPOINT_DETAILS,
     mediaops::ports::iam::ORIGIN_ENDPOINT_LISTER,
+    mediaops::ports::iam::DEAD_LETTER_QUEUE,
 ];
 
 #[derive(Debug, Clone, PartialEq)]

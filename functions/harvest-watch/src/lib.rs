@@ -19,6 +19,7 @@ pub const CAPABILITIES: &[&[&str]] = &[
     mediaops::ports::iam::ORIGIN_ENDPOINT_DETAILS,
     mediaops::ports::iam::NOTICE_LEDGER,
     mediaops::ports::iam::PUBLISHER,
+    mediaops::ports::iam::DEAD_LETTER_QUEUE,
 ];
 
 #[derive(Debug, Clone, PartialEq)]

@@ -24,6 +24,7 @@ pub const CAPABILITIES: &[&[&str]] = &[
     mediaops::ports::iam::PAUSE_STORE,
     mediaops::ports::iam::NOTICE_LEDGER,
     mediaops::ports::iam::PUBLISHER,
+    mediaops::ports::iam::DEAD_LETTER_QUEUE,
 ];
 
 /// Everything the function reads at cold start (`GUARD_TABLE`, the `GUARD_*` policy with

@@ -290,3 +290,407 @@ fn every_parameter_is_documented_in_the_readme() {
         );
     }
 }
+
+// ---------------------------------------------------------------- encryption and the security scan
+
+/// `!If [CreateKey, !GetAtt EncryptionKey.Arn, !Ref KmsKeyArn]`: the stack's key, created or given.
+fn is_stack_key(v: &Value) -> bool {
+    let Value::Tagged(t) = v else { return false };
+    let Value::Sequence(parts) = &t.value else {
+        return false;
+    };
+    let tagged = |v: &Value, tag: &str, value: &str| matches!(v, Value::Tagged(x) if x.tag == tag && x.value == value);
+    t.tag == "If"
+        && parts.len() == 3
+        && parts[0] == "CreateKey"
+        && tagged(&parts[1], "GetAtt", "EncryptionKey.Arn")
+        && tagged(&parts[2], "Ref", "KmsKeyArn")
+}
+
+fn resources_of<'a>(t: &'a Value, kind: &str) -> Vec<(&'a str, &'a Value)> {
+    t["Resources"]
+        .as_mapping()
+        .unwrap()
+        .iter()
+        .filter(|(_, r)| r["Type"] == kind)
+        .map(|(id, r)| (id.as_str().unwrap(), r))
+        .collect()
+}
+
+#[test]
+fn the_topics_table_log_groups_and_queues_are_encrypted_with_the_stack_key() {
+    let t = template();
+    let checks: [(&str, &str, usize); 3] = [
+        ("AWS::SNS::Topic", "KmsMasterKeyId", 3),
+        ("AWS::SQS::Queue", "KmsMasterKeyId", 6),
+        ("AWS::Logs::LogGroup", "KmsKeyId", 7),
+    ];
+    for (kind, property, count) in checks {
+        let found = resources_of(&t, kind);
+        assert_eq!(found.len(), count, "{kind}: {count} in the template");
+        for (id, r) in found {
+            assert!(
+                is_stack_key(&r["Properties"][property]),
+                "{id}: {property} is the stack's key, not {:?}",
+                r["Properties"].get(property)
+            );
+            assert!(
+                r["Properties"].get("SqsManagedSseEnabled").is_none(),
+                "{id}: one encryption, the key's"
+            );
+        }
+    }
+    let tables = resources_of(&t, "AWS::DynamoDB::Table");
+    assert_eq!(tables.len(), 1);
+    let sse = &tables[0].1["Properties"]["SSESpecification"];
+    assert_eq!(sse["SSEEnabled"], true);
+    assert_eq!(sse["SSEType"], "KMS");
+    assert!(is_stack_key(&sse["KMSMasterKeyId"]), "GuardTable: {sse:?}");
+}
+
+/// Where a template value refers to `EncryptionKey` outside the created-key branch of an
+/// `!If [CreateKey, …]`, by path.
+fn unguarded_key_references(v: &Value, path: &str, out: &mut Vec<String>) {
+    match v {
+        Value::Tagged(t) if (t.tag == "Ref" || t.tag == "GetAtt") => {
+            if t.value
+                .as_str()
+                .is_some_and(|s| s.split('.').next() == Some("EncryptionKey"))
+            {
+                out.push(path.to_string());
+            }
+        }
+        Value::Tagged(t) if t.tag == "If" => {
+            if let Value::Sequence(parts) = &t.value {
+                let guarded = parts.first().is_some_and(|c| c == "CreateKey");
+                for (i, part) in parts.iter().enumerate().skip(1) {
+                    if !(guarded && i == 1) {
+                        unguarded_key_references(part, &format!("{path}/If[{i}]"), out);
+                    }
+                }
+            }
+        }
+        Value::Tagged(t) => unguarded_key_references(&t.value, path, out),
+        Value::Sequence(items) => {
+            for (i, item) in items.iter().enumerate() {
+                unguarded_key_references(item, &format!("{path}[{i}]"), out);
+            }
+        }
+        Value::Mapping(m) => {
+            for (k, item) in m {
+                let k = k.as_str().unwrap_or("?");
+                unguarded_key_references(item, &format!("{path}/{k}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn with_kms_key_arn_given_no_key_is_created_and_nothing_refers_to_one() {
+    let t = template();
+    let create = &t["Conditions"]["CreateKey"];
+    assert_eq!(
+        serde_norway::to_string(create).unwrap().trim(),
+        "!Equals\n- !Ref KmsKeyArn\n- ''",
+        "CreateKey is KmsKeyArn empty"
+    );
+    let mut keys = resources_of(&t, "AWS::KMS::Key");
+    keys.extend(resources_of(&t, "AWS::KMS::Alias"));
+    assert_eq!(keys.len(), 2, "one key and its alias");
+    let mut problems = Vec::new();
+    for (id, r) in t["Resources"].as_mapping().unwrap() {
+        let id = id.as_str().unwrap();
+        if r["Condition"] == "CreateKey" {
+            continue;
+        }
+        assert!(
+            !r["Type"].as_str().unwrap().starts_with("AWS::KMS::"),
+            "{id}: a KMS resource without Condition CreateKey"
+        );
+        unguarded_key_references(r, id, &mut problems);
+    }
+    for (id, o) in t["Outputs"].as_mapping().unwrap() {
+        unguarded_key_references(o, id.as_str().unwrap(), &mut problems);
+    }
+    assert!(
+        problems.is_empty(),
+        "with KmsKeyArn given these would refer to a key that is not created: {problems:?}"
+    );
+    // The check sees a reference that would break a stack given its own key.
+    let mut broken = t["Resources"]["AlarmTopic"].clone();
+    broken["Properties"]["KmsMasterKeyId"] =
+        serde_norway::from_str("!GetAtt EncryptionKey.Arn").unwrap();
+    let mut found = Vec::new();
+    unguarded_key_references(&broken, "AlarmTopic", &mut found);
+    assert_eq!(found, ["AlarmTopic/Properties/KmsMasterKeyId"]);
+}
+
+/// A key policy statement reduced to what a reviewer reads: who, what, under which conditions.
+#[derive(Debug)]
+struct Grant {
+    sid: String,
+    principal: String,
+    actions: BTreeSet<String>,
+    conditions: String,
+}
+
+fn key_policy(t: &Value) -> Vec<Grant> {
+    let key = resources_of(t, "AWS::KMS::Key")[0].1;
+    let statements = key["Properties"]["KeyPolicy"]["Statement"]
+        .as_sequence()
+        .unwrap();
+    statements
+        .iter()
+        .map(|s| {
+            assert_eq!(s["Effect"], "Allow", "{s:?}");
+            assert_eq!(
+                s["Resource"], "*",
+                "a key policy's resource is the key itself"
+            );
+            let flat = |v: &Value| {
+                serde_norway::to_string(v)
+                    .unwrap()
+                    .replace('\'', "")
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            };
+            Grant {
+                sid: s["Sid"].as_str().unwrap().to_string(),
+                principal: flat(&s["Principal"]),
+                actions: actions_of(s).into_iter().collect(),
+                conditions: s.get("Condition").map(flat).unwrap_or_default(),
+            }
+        })
+        .collect()
+}
+
+const ACCOUNT_ROOT: &str = "AWS: !Sub arn:${AWS::Partition}:iam::${AWS::AccountId}:root";
+const CRYPTO: [&str; 5] = [
+    "kms:Encrypt",
+    "kms:Decrypt",
+    "kms:ReEncrypt*",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKey*",
+];
+
+fn set(items: &[&str]) -> BTreeSet<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
+#[test]
+fn the_key_policy_allows_each_publisher_and_nothing_else() {
+    let t = template();
+    let grants = key_policy(&t);
+    let sids: Vec<&str> = grants.iter().map(|g| g.sid.as_str()).collect();
+    assert_eq!(
+        sids,
+        [
+            "AccountAdministersTheKey",
+            "PublishersThroughSnsAndSqs",
+            "GuardTableThroughDynamoDB",
+            "CloudWatchAlarmsPublish",
+            "CloudWatchLogsEncryptLambdaLogGroups",
+            "EventBridgeDeliversDeadLetters",
+        ],
+        "one statement per user of the key"
+    );
+    let by = |sid: &str| grants.iter().find(|g| g.sid == sid).unwrap();
+
+    // The account administers the key and cannot use it through that statement.
+    let admin = by("AccountAdministersTheKey");
+    assert_eq!(admin.principal, ACCOUNT_ROOT);
+    assert!(admin.conditions.is_empty());
+    for a in CRYPTO {
+        assert!(!admin.actions.contains(a), "administration includes {a}");
+    }
+    assert!(
+        !admin.actions.iter().any(|a| a.contains('*')),
+        "{:?}",
+        admin.actions
+    );
+
+    // The functions' roles (notices, dead letters) and Elastic Transcoder's pipeline role
+    // (job notifications): account principals, through SNS and SQS only.
+    let publishers = by("PublishersThroughSnsAndSqs");
+    assert_eq!(publishers.principal, ACCOUNT_ROOT);
+    assert_eq!(
+        publishers.actions,
+        set(&["kms:Decrypt", "kms:GenerateDataKey*"])
+    );
+    assert_eq!(
+        publishers.conditions,
+        "StringEquals: kms:CallerAccount: !Ref AWS::AccountId kms:ViaService: - !Sub sns.${AWS::Region}.amazonaws.com - !Sub sqs.${AWS::Region}.amazonaws.com"
+    );
+
+    // The table, through DynamoDB only.
+    let table = by("GuardTableThroughDynamoDB");
+    assert_eq!(table.principal, ACCOUNT_ROOT);
+    assert_eq!(
+        table.conditions,
+        "StringEquals: kms:CallerAccount: !Ref AWS::AccountId kms:ViaService: !Sub dynamodb.${AWS::Region}.amazonaws.com"
+    );
+
+    // CloudWatch alarms of this account publish to the alarm topic (they cannot use aws/sns).
+    let alarms = by("CloudWatchAlarmsPublish");
+    assert_eq!(alarms.principal, "Service: cloudwatch.amazonaws.com");
+    assert_eq!(
+        alarms.actions,
+        set(&["kms:Decrypt", "kms:GenerateDataKey*"])
+    );
+    assert_eq!(
+        alarms.conditions,
+        "StringEquals: aws:SourceAccount: !Ref AWS::AccountId ArnLike: aws:SourceArn: !Sub arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:*"
+    );
+
+    // CloudWatch Logs, for Lambda log groups of this account only.
+    let logs = by("CloudWatchLogsEncryptLambdaLogGroups");
+    assert_eq!(
+        logs.principal,
+        "Service: !Sub logs.${AWS::Region}.amazonaws.com"
+    );
+    assert!(!logs.actions.contains("kms:CreateGrant"));
+    assert_eq!(
+        logs.conditions,
+        "ArnLike: kms:EncryptionContext:aws:logs:arn: !Sub arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/*"
+    );
+
+    // EventBridge delivers dead letters (it sends KMS no source to condition on).
+    let events = by("EventBridgeDeliversDeadLetters");
+    assert_eq!(events.principal, "Service: events.amazonaws.com");
+    assert_eq!(events.actions, set(&["kms:Decrypt", "kms:GenerateDataKey"]));
+
+    // No statement for anyone else: no wildcard principal, no other service.
+    for g in &grants {
+        assert!(
+            !g.principal.contains("\"*\"") && g.principal != "*",
+            "{g:?}"
+        );
+    }
+}
+
+#[test]
+fn the_key_policy_covers_every_publisher_the_template_wires() {
+    let t = template();
+    let grants = key_policy(&t);
+    let allows = |principal: &str| grants.iter().any(|g| g.principal == principal);
+    // Every alarm notifies the alarm topic: CloudWatch is its publisher.
+    let alarms = resources_of(&t, "AWS::CloudWatch::Alarm");
+    assert!(alarms.len() > 10);
+    for (id, a) in &alarms {
+        let actions = serde_norway::to_string(&a["Properties"]["AlarmActions"]).unwrap();
+        assert!(actions.contains("AlarmTopic"), "{id} notifies {actions}");
+    }
+    assert!(allows("Service: cloudwatch.amazonaws.com"));
+    // Every EventBridge rule with a dead-letter queue: EventBridge delivers to it.
+    let mut rule_dlqs = 0;
+    for (_, f) in resources_of(&t, "AWS::Serverless::Function") {
+        if let Some(events) = f["Properties"]["Events"].as_mapping() {
+            rule_dlqs += events
+                .values()
+                .filter(|e| e["Properties"].get("DeadLetterConfig").is_some())
+                .count();
+        }
+    }
+    assert_eq!(rule_dlqs, 4, "the four EventBridge rules keep dead letters");
+    assert!(allows("Service: events.amazonaws.com"));
+    // Every function publishes or sends dead letters with its own role, on the stack key only.
+    for (id, f) in resources_of(&t, "AWS::Serverless::Function") {
+        let mut st = Vec::new();
+        statements(&f["Properties"]["Policies"], &mut st);
+        let key_statements: Vec<&Value> = st
+            .iter()
+            .filter(|s| actions_of(s).iter().any(|a| a.starts_with("kms:")))
+            .collect();
+        assert_eq!(key_statements.len(), 1, "{id}: one statement for the key");
+        assert!(is_stack_key(&key_statements[0]["Resource"]), "{id}");
+        assert_eq!(
+            actions_of(key_statements[0])
+                .into_iter()
+                .collect::<BTreeSet<_>>(),
+            set(&["kms:Decrypt", "kms:GenerateDataKey"]),
+            "{id}"
+        );
+    }
+}
+
+/// Every checkov skip in the template's resources without a reason a reviewer can read.
+fn skips_without_a_reason(t: &Value) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (id, r) in t["Resources"].as_mapping().unwrap() {
+        let id = id.as_str().unwrap();
+        let Some(skips) = r["Metadata"]["checkov"]["skip"].as_sequence() else {
+            continue;
+        };
+        for s in skips {
+            let check = s["id"].as_str().unwrap_or("");
+            let comment = s["comment"].as_str().unwrap_or("").trim();
+            if !check.starts_with("CKV_AWS_") {
+                problems.push(format!("{id}: a skip with id {check:?}"));
+            }
+            if comment.split_whitespace().count() < 8 {
+                problems.push(format!("{id}: skip {check} has no reason ({comment:?})"));
+            }
+        }
+    }
+    problems
+}
+
+#[test]
+fn every_checkov_skip_carries_its_reason_on_its_resource() {
+    let t = template();
+    let problems = skips_without_a_reason(&t);
+    assert!(problems.is_empty(), "{problems:#?}");
+    let skipped: usize = t["Resources"]
+        .as_mapping()
+        .unwrap()
+        .values()
+        .filter_map(|r| r["Metadata"]["checkov"]["skip"].as_sequence())
+        .map(Vec::len)
+        .sum();
+    assert_eq!(skipped, 29, "the exceptions the README lists");
+    // No global skip list: the scan in scripts/test skips nothing, and there is no config file.
+    let script = std::fs::read_to_string(root().join("scripts/test")).unwrap();
+    assert!(script.contains("checkov\" --file template.yaml"));
+    assert!(!script.contains("--skip-check") && !script.contains("--soft-fail"));
+    for config in [".checkov.yaml", ".checkov.yml"] {
+        assert!(!root().join(config).exists(), "{config}");
+    }
+    // The point-in-time recovery skip is true because its default is on.
+    assert_eq!(
+        t["Parameters"]["GuardTablePointInTimeRecovery"]["Default"],
+        "true"
+    );
+}
+
+#[test]
+fn a_skip_without_a_comment_is_found() {
+    let mut t = template();
+    let skip = &mut t["Resources"]["RunbookFunction"]["Metadata"]["checkov"]["skip"][0];
+    skip.as_mapping_mut().unwrap().remove("comment");
+    assert_eq!(
+        skips_without_a_reason(&t),
+        vec!["RunbookFunction: skip CKV_AWS_115 has no reason (\"\")".to_string()]
+    );
+}
+
+/// The README's table of what each role may do, from the same capabilities as the IAM test.
+fn role_table() -> String {
+    let mut out = String::from("| function | may call (its IAM grant) |\n|---|---|\n");
+    for (name, actions) in capabilities() {
+        let list: Vec<String> = actions.iter().map(|a| format!("`{a}`")).collect();
+        out += &format!("| `{name}` | {} |\n", list.join(", "));
+    }
+    out
+}
+
+#[test]
+fn the_readme_says_what_each_role_may_do() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let table = role_table();
+    assert!(
+        readme.contains(&table),
+        "README's role table differs from the functions' capabilities; it should read:\n{table}"
+    );
+}
