@@ -352,11 +352,9 @@ fn the_topics_table_log_groups_and_queues_are_encrypted_with_the_stack_key() {
 /// `!If [CreateKey, …]`, by path.
 fn unguarded_key_references(v: &Value, path: &str, out: &mut Vec<String>) {
     match v {
-        Value::Tagged(t) if (t.tag == "Ref" || t.tag == "GetAtt") => {
-            if t.value
-                .as_str()
-                .is_some_and(|s| s.split('.').next() == Some("EncryptionKey"))
-            {
+        Value::Tagged(t) if t.tag == "Ref" || t.tag == "GetAtt" => {
+            let target = t.value.as_str().unwrap_or("");
+            if target.split('.').next() == Some("EncryptionKey") {
                 out.push(path.to_string());
             }
         }
