@@ -228,6 +228,7 @@ fn et_job(state: &State, spec: EtJobSpec<'_>) -> EtJob {
         submit_ms,
         start_ms: (status != "Submitted").then_some(submit_ms + 1000),
         finish_ms: finished.then_some(submit_ms + 60_000),
+        inputs: vec![serde_json::json!({ "Key": input_key })],
         input_key,
         output_key_prefix: None,
         outputs: vec![EtOutput {
@@ -236,7 +237,9 @@ fn et_job(state: &State, spec: EtJobSpec<'_>) -> EtJob {
             preset_id: "1351620000001-000010".into(),
             status: transcoder::output_status(status).into(),
             status_detail: detail,
+            spec: serde_json::Map::new(),
         }],
+        playlists: Vec::new(),
         user_metadata: BTreeMap::new(),
     }
 }

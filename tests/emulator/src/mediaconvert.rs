@@ -8,6 +8,13 @@
 //! maxResults 1–20, nextToken; newest first by default), CancelJob (DELETE, 202; a SUBMITTED or
 //! PROGRESSING job; a finished one is a ConflictException). Jobs do not progress by themselves:
 //! the control API sets their status.
+//!
+//! CreateJob keeps everything it is given and GetJob / ListJobs return it as the `Job` shape
+//! does (settings, role, queue, jobTemplate, userMetadata, priority −50..50, accelerationSettings,
+//! billingTagsSource, hopDestinations, statusUpdateInterval, simulateReservedQueue, and
+//! jobEngineVersion as `jobEngineVersionRequested`); `tags` are kept but, as in the model, never
+//! returned. `clientRequestToken` (at most 64 ASCII characters): the same token within one
+//! minute of a successful CreateJob returns the original job and creates nothing.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -49,7 +56,15 @@ pub struct Job {
     pub start_ms: Option<i64>,
     pub finish_ms: Option<i64>,
     pub seq: u64,
+    /// The other `Job` members CreateJob was given, by their wire names (priority, jobTemplate,
+    /// accelerationSettings, hopDestinations, …, jobEngineVersionRequested).
+    pub extra: Map<String, Value>,
+    /// Kept, never returned (GetJob's `Job` has no tags).
+    pub tags: BTreeMap<String, String>,
 }
+
+/// How long a client request token returns the job it created.
+pub const TOKEN_WINDOW_MS: i64 = 60_000;
 
 /// A job's place in a listing: creation time, then creation order.
 type Position = (i64, u64, String);
@@ -63,6 +78,8 @@ pub struct MediaConvert {
     pub queues: BTreeMap<String, Queue>,
     pub jobs: HashMap<String, Job>,
     by_queue_status: HashMap<(String, String), BTreeSet<Position>>,
+    /// Client request tokens: the job each created and when.
+    tokens: HashMap<String, (String, i64)>,
 }
 
 impl MediaConvert {
@@ -164,6 +181,7 @@ impl Default for MediaConvert {
             queues: BTreeMap::from([("Default".to_string(), default)]),
             jobs: HashMap::new(),
             by_queue_status: HashMap::new(),
+            tokens: HashMap::new(),
         }
     }
 }
@@ -272,6 +290,9 @@ pub fn job_json(j: &Job) -> Value {
         "timing": timing,
         "priority": 0,
     });
+    for (k, x) in &j.extra {
+        v[k] = x.clone();
+    }
     if let Some(c) = j.error_code {
         v["errorCode"] = json!(c);
     }
@@ -421,50 +442,18 @@ pub fn handle(call: &Call, req: &Req, world: &mut World, state: &State) -> Resul
         }
         "CreateJob" => {
             let body = req.json()?;
-            let role = body
-                .get("role")
-                .and_then(Value::as_str)
-                .filter(|r| !r.is_empty())
-                .ok_or_else(|| bad("role is required"))?
-                .to_string();
-            let settings = body
-                .get("settings")
-                .filter(|s| s.is_object())
-                .cloned()
-                .ok_or_else(|| bad("settings is required"))?;
-            let queue = queue_name(
-                body.get("queue")
-                    .and_then(Value::as_str)
-                    .unwrap_or("Default"),
-            )
-            .to_string();
-            if !mc.queues.contains_key(&queue) {
-                return Err(not_found(format!("Queue {queue} not found")));
+            let token = create_token(&body)?;
+            let job = new_job(&body, mc, state, now)?;
+            if let Some((job_id, at)) = token.as_ref().and_then(|t| mc.tokens.get(t)) {
+                if now - at < TOKEN_WINDOW_MS {
+                    if let Some(original) = mc.jobs.get(job_id) {
+                        return ok(201, json!({ "job": job_json(original) }));
+                    }
+                }
             }
-            let user_metadata: BTreeMap<String, String> = body
-                .get("userMetadata")
-                .and_then(Value::as_object)
-                .map(|m| {
-                    m.iter()
-                        .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
-                        .collect()
-                })
-                .unwrap_or_default();
-            let seq = state.next_seq();
-            let job = Job {
-                id: new_job_id(now, seq),
-                queue,
-                status: "SUBMITTED".into(),
-                role,
-                settings,
-                user_metadata,
-                error_code: None,
-                error_message: None,
-                created_ms: now,
-                start_ms: None,
-                finish_ms: None,
-                seq,
-            };
+            if let Some(t) = token {
+                mc.tokens.insert(t, (job.id.clone(), now));
+            }
             let v = job_json(&job);
             mc.insert_job(job);
             ok(201, json!({ "job": v }))
@@ -560,6 +549,100 @@ pub struct SeedJobBulk {
     pub error_message: Option<String>,
 }
 
+/// CreateJob's `clientRequestToken`, checked: any string of up to 64 ASCII characters.
+fn create_token(body: &Value) -> Result<Option<String>, ApiError> {
+    match body.get("clientRequestToken") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(t)) if !t.is_empty() && t.len() <= 64 && t.is_ascii() => {
+            Ok(Some(t.clone()))
+        }
+        Some(other) => Err(bad(format!(
+            "clientRequestToken {other} must be a string of 1 to 64 ASCII characters"
+        ))),
+    }
+}
+
+/// The `Job` members CreateJob copies as given (wire name in the request, wire name in `Job`).
+const COPIED: [(&str, &str); 8] = [
+    ("jobTemplate", "jobTemplate"),
+    ("priority", "priority"),
+    ("accelerationSettings", "accelerationSettings"),
+    ("billingTagsSource", "billingTagsSource"),
+    ("hopDestinations", "hopDestinations"),
+    ("statusUpdateInterval", "statusUpdateInterval"),
+    ("simulateReservedQueue", "simulateReservedQueue"),
+    ("jobEngineVersion", "jobEngineVersionRequested"),
+];
+
+fn string_map(v: Option<&Value>, what: &str) -> Result<BTreeMap<String, String>, ApiError> {
+    match v {
+        None | Some(Value::Null) => Ok(BTreeMap::new()),
+        Some(Value::Object(m)) => m
+            .iter()
+            .map(|(k, v)| {
+                v.as_str()
+                    .map(|s| (k.clone(), s.to_string()))
+                    .ok_or_else(|| bad(format!("{what}.{k} must be a string")))
+            })
+            .collect(),
+        Some(other) => Err(bad(format!("{what} must be a map of strings, not {other}"))),
+    }
+}
+
+/// A job from a CreateJob body, validated as the service does.
+fn new_job(body: &Value, mc: &MediaConvert, state: &State, now: i64) -> Result<Job, ApiError> {
+    let role = body
+        .get("role")
+        .and_then(Value::as_str)
+        .filter(|r| !r.is_empty())
+        .ok_or_else(|| bad("role is required"))?
+        .to_string();
+    let settings = body
+        .get("settings")
+        .filter(|s| s.is_object())
+        .cloned()
+        .ok_or_else(|| bad("settings is required"))?;
+    let queue = queue_name(
+        body.get("queue")
+            .and_then(Value::as_str)
+            .unwrap_or("Default"),
+    )
+    .to_string();
+    if !mc.queues.contains_key(&queue) {
+        return Err(not_found(format!("Queue {queue} not found")));
+    }
+    if let Some(p) = body.get("priority") {
+        if !p.as_i64().is_some_and(|p| (-50..=50).contains(&p)) {
+            return Err(bad(format!(
+                "priority {p} must be an integer from -50 to 50"
+            )));
+        }
+    }
+    let mut extra = Map::new();
+    for (from, to) in COPIED {
+        if let Some(v) = body.get(from).filter(|v| !v.is_null()) {
+            extra.insert(to.to_string(), v.clone());
+        }
+    }
+    let seq = state.next_seq();
+    Ok(Job {
+        id: new_job_id(now, seq),
+        queue,
+        status: "SUBMITTED".into(),
+        role,
+        settings,
+        user_metadata: string_map(body.get("userMetadata"), "userMetadata")?,
+        error_code: None,
+        error_message: None,
+        created_ms: now,
+        start_ms: None,
+        finish_ms: None,
+        seq,
+        extra,
+        tags: string_map(body.get("tags"), "tags")?,
+    })
+}
+
 fn at(ms: Option<i64>, ago_s: Option<f64>, now: i64) -> i64 {
     ms.or(ago_s.map(|a| now - (a * 1000.0) as i64))
         .unwrap_or(now)
@@ -599,6 +682,8 @@ fn seeded_job(
         start_ms: started.then_some(created + 1000),
         finish_ms: finished.then_some(created + 2000),
         seq,
+        extra: Map::new(),
+        tags: BTreeMap::new(),
     }
 }
 

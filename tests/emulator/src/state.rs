@@ -54,6 +54,9 @@ pub struct EtOutput {
     pub preset_id: String,
     pub status: String,
     pub status_detail: String,
+    /// The other CreateJobOutput members it was created with (ThumbnailPattern, Rotate,
+    /// SegmentDuration, Watermarks, AlbumArt, Composition, Captions, Encryption, …), as given.
+    pub spec: serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Debug, Clone)]
@@ -65,8 +68,13 @@ pub struct EtJob {
     pub start_ms: Option<i64>,
     pub finish_ms: Option<i64>,
     pub input_key: String,
+    /// The job's inputs as CreateJob was given them (`Input` or `Inputs`); a seeded job's is
+    /// `[{"Key": input_key}]`.
+    pub inputs: Vec<serde_json::Value>,
     pub output_key_prefix: Option<String>,
     pub outputs: Vec<EtOutput>,
+    /// CreateJobPlaylist members as given (Name, Format, OutputKeys, HlsContentProtection, …).
+    pub playlists: Vec<serde_json::Value>,
     pub user_metadata: BTreeMap<String, String>,
 }
 

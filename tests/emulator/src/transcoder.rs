@@ -85,10 +85,22 @@ pub fn job_json(j: &EtJob) -> Value {
         .outputs
         .iter()
         .map(|o| {
-            json!({
-                "Id": o.id, "Key": o.key, "PresetId": o.preset_id,
-                "Status": o.status, "StatusDetail": o.status_detail,
-            })
+            let mut v = Value::Object(o.spec.clone());
+            v["Id"] = json!(o.id);
+            v["Key"] = json!(o.key);
+            v["PresetId"] = json!(o.preset_id);
+            v["Status"] = json!(o.status);
+            v["StatusDetail"] = json!(o.status_detail);
+            v
+        })
+        .collect();
+    let playlists: Vec<Value> = j
+        .playlists
+        .iter()
+        .map(|p| {
+            let mut v = p.clone();
+            v["Status"] = json!(output_status(&j.status));
+            v
         })
         .collect();
     let mut timing = json!({ "SubmitTimeMillis": j.submit_ms });
@@ -102,10 +114,10 @@ pub fn job_json(j: &EtJob) -> Value {
         "Id": j.id,
         "Arn": format!("arn:aws:elastictranscoder:{REGION}:{ACCOUNT}:job/{}", j.id),
         "PipelineId": j.pipeline_id,
-        "Input": { "Key": j.input_key },
-        "Inputs": [ { "Key": j.input_key } ],
+        "Input": j.inputs.first().cloned().unwrap_or_else(|| json!({ "Key": j.input_key })),
+        "Inputs": j.inputs,
         "Outputs": outputs,
-        "Playlists": [],
+        "Playlists": playlists,
         "Status": j.status,
         "UserMetadata": j.user_metadata,
         "Timing": timing,
@@ -117,6 +129,38 @@ pub fn job_json(j: &EtJob) -> Value {
         v["OutputKeyPrefix"] = json!(p);
     }
     v
+}
+
+/// `UserMetadata` as Elastic Transcoder accepts it: at most 10 pairs, keys and values of the
+/// characters `0-9 A-Z a-z`, space and `_.:/=+-%@` (the model's documentation), keys 1-128 and
+/// values 0-256 long (mediaops's reading: the model gives no lengths).
+fn user_metadata(v: Option<&Value>) -> Result<BTreeMap<String, String>, ApiError> {
+    let Some(m) = v.and_then(Value::as_object) else {
+        return Ok(BTreeMap::new());
+    };
+    if m.len() > 10 {
+        return Err(validation(format!(
+            "UserMetadata has {} pairs; a job takes at most 10",
+            m.len()
+        )));
+    }
+    let allowed = |s: &str| {
+        s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || " _.:/=+-%@".contains(c))
+    };
+    let mut out = BTreeMap::new();
+    for (k, v) in m {
+        let v = v
+            .as_str()
+            .ok_or_else(|| validation(format!("UserMetadata {k} must be a string")))?;
+        if k.is_empty() || k.len() > 128 || v.len() > 256 || !allowed(k) || !allowed(v) {
+            return Err(validation(format!(
+                "UserMetadata {k:?}: keys and values use 0-9, A-Z, a-z, space and _.:/=+-%@"
+            )));
+        }
+        out.insert(k.clone(), v.to_string());
+    }
+    Ok(out)
 }
 
 /// Output status as Elastic Transcoder reports it for a job status.
@@ -324,11 +368,18 @@ pub fn handle(call: &Call, req: &Req, world: &mut World, state: &State) -> Resul
                     "The specified pipeline was not found: account={ACCOUNT} pipelineId={pipeline_id}."
                 )));
             }
-            let input_key = b
-                .pointer("/Input/Key")
-                .or_else(|| b.pointer("/Inputs/0/Key"))
-                .and_then(Value::as_str)
-                .ok_or_else(|| validation("Input:Key is required"))?;
+            let mut inputs: Vec<Value> = b.get("Input").into_iter().cloned().collect();
+            if let Some(list) = b.get("Inputs").and_then(Value::as_array) {
+                inputs.extend(list.iter().cloned());
+            }
+            if inputs.len() > 200 {
+                return Err(validation("A job takes at most 200 Inputs"));
+            }
+            let input_key = inputs
+                .first()
+                .and_then(|i| str_field(i, "Key"))
+                .ok_or_else(|| validation("Input:Key is required"))?
+                .to_string();
             let mut raw_outputs: Vec<&Value> = Vec::new();
             if let Some(o) = b.get("Output") {
                 raw_outputs.push(o);
@@ -339,20 +390,48 @@ pub fn handle(call: &Call, req: &Req, world: &mut World, state: &State) -> Resul
             if raw_outputs.is_empty() {
                 return Err(validation("At least one Output is required"));
             }
+            if raw_outputs.len() > 30 {
+                return Err(validation("A job takes at most 30 Outputs"));
+            }
             let mut outputs = Vec::new();
             for (i, o) in raw_outputs.iter().enumerate() {
                 let key =
                     str_field(o, "Key").ok_or_else(|| validation("Output:Key is required"))?;
                 let preset = str_field(o, "PresetId")
                     .ok_or_else(|| validation("Output:PresetId is required"))?;
+                let mut spec = o.as_object().cloned().unwrap_or_default();
+                spec.remove("Key");
+                spec.remove("PresetId");
                 outputs.push(EtOutput {
                     id: (i + 1).to_string(),
                     key: key.to_string(),
                     preset_id: preset.to_string(),
                     status: "Submitted".into(),
                     status_detail: String::new(),
+                    spec,
                 });
             }
+            let playlists: Vec<Value> = b
+                .get("Playlists")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            if playlists.len() > 30 {
+                return Err(validation("A job takes at most 30 Playlists"));
+            }
+            for p in &playlists {
+                let keys = p.get("OutputKeys").and_then(Value::as_array);
+                let unknown = keys
+                    .into_iter()
+                    .flatten()
+                    .find(|k| !outputs.iter().any(|o| Some(o.key.as_str()) == k.as_str()));
+                if let Some(k) = unknown {
+                    return Err(validation(format!(
+                        "Playlist OutputKeys {k} is not the Key of one of the job's Outputs"
+                    )));
+                }
+            }
+            let user_metadata = user_metadata(b.get("UserMetadata"))?;
             let submit_ms = now_ms();
             let job = EtJob {
                 id: new_job_id(state, submit_ms),
@@ -361,18 +440,12 @@ pub fn handle(call: &Call, req: &Req, world: &mut World, state: &State) -> Resul
                 submit_ms,
                 start_ms: None,
                 finish_ms: None,
-                input_key: input_key.to_string(),
+                input_key,
+                inputs,
                 output_key_prefix: str_field(&b, "OutputKeyPrefix").map(str::to_string),
                 outputs,
-                user_metadata: b
-                    .get("UserMetadata")
-                    .and_then(Value::as_object)
-                    .map(|o| {
-                        o.iter()
-                            .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
-                            .collect()
-                    })
-                    .unwrap_or_default(),
+                playlists,
+                user_metadata,
             };
             let v = json!({ "Job": job_json(&job) });
             world.transcoder.insert_job(job);

@@ -297,3 +297,103 @@ async fn throttling_is_retried_and_5xx_surfaces() {
     assert!(e.is_retryable(), "{e}");
     assert_eq!(e.code.as_deref(), Some("InternalServerErrorException"));
 }
+
+/// What a resubmission copies: CreateJob keeps every member it is given and GetJob returns it
+/// (jobEngineVersion as jobEngineVersionRequested), tags excepted, as the model says.
+#[tokio::test]
+async fn get_job_returns_what_create_job_stored_and_a_token_reused_within_a_minute_returns_the_original(
+) {
+    use aws_sdk_mediaconvert::types::{
+        AccelerationMode, AccelerationSettings, BillingTagsSource, HopDestination, Input,
+        StatusUpdateInterval,
+    };
+    let env = TestEnv::start().await;
+    let mc = &env.clients.mediaconvert;
+    mc.create_queue().name("vod").send().await.unwrap();
+    mc.create_queue().name("overflow").send().await.unwrap();
+    let settings = JobSettings::builder()
+        .inputs(Input::builder().file_input("s3://ingest/a.mov").build())
+        .build();
+    let create = || {
+        mc.create_job()
+            .queue("vod")
+            .role("arn:aws:iam::123456789012:role/MediaConvertJobs")
+            .settings(settings.clone())
+            .job_template("vod-1080p")
+            .priority(-7)
+            .acceleration_settings(
+                AccelerationSettings::builder()
+                    .mode(AccelerationMode::Preferred)
+                    .build(),
+            )
+            .billing_tags_source(BillingTagsSource::JobTemplate)
+            .hop_destinations(
+                HopDestination::builder()
+                    .queue("overflow")
+                    .wait_minutes(5)
+                    .priority(3)
+                    .build(),
+            )
+            .status_update_interval(StatusUpdateInterval::Seconds30)
+            .job_engine_version("2023-07-31")
+            .user_metadata("title", "trailer")
+            .tags("team", "vod")
+            .client_request_token("mediaops-resubmit-1700000000000-abc123")
+    };
+    let first = create().send().await.unwrap();
+    let id = first.job().unwrap().id().unwrap().to_string();
+    let got = mc.get_job().id(&id).send().await.unwrap();
+    let j = got.job().unwrap();
+    assert_eq!(j.settings(), Some(&settings));
+    assert_eq!(
+        j.role(),
+        Some("arn:aws:iam::123456789012:role/MediaConvertJobs")
+    );
+    assert!(j.queue().unwrap().ends_with(":queues/vod"));
+    assert_eq!(j.job_template(), Some("vod-1080p"));
+    assert_eq!(j.priority(), Some(-7));
+    assert_eq!(
+        j.acceleration_settings().and_then(|a| a.mode()),
+        Some(&AccelerationMode::Preferred)
+    );
+    assert_eq!(
+        j.billing_tags_source(),
+        Some(&BillingTagsSource::JobTemplate)
+    );
+    assert_eq!(j.hop_destinations()[0].queue(), Some("overflow"));
+    assert_eq!(j.hop_destinations()[0].wait_minutes(), Some(5));
+    assert_eq!(
+        j.status_update_interval(),
+        Some(&StatusUpdateInterval::Seconds30)
+    );
+    assert_eq!(j.job_engine_version_requested(), Some("2023-07-31"));
+    assert_eq!(j.user_metadata().unwrap()["title"], "trailer");
+    // The same token within a minute: the original job, nothing created.
+    let again = create().send().await.unwrap();
+    assert_eq!(again.job().unwrap().id(), Some(id.as_str()));
+    let all = mc.list_jobs().queue("vod").send().await.unwrap();
+    assert_eq!(all.jobs().len(), 1);
+    // Another token is another job; the service's limits hold.
+    let other = create()
+        .client_request_token("mediaops-resubmit-other")
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(other.job().unwrap().id(), Some(id.as_str()));
+    let bad = create()
+        .client_request_token("x".repeat(65))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        bad.as_service_error().unwrap().code(),
+        Some("BadRequestException")
+    );
+    let bad = create().priority(51).send().await.unwrap_err();
+    assert!(bad
+        .as_service_error()
+        .unwrap()
+        .message()
+        .unwrap()
+        .contains("-50 to 50"));
+}

@@ -405,3 +405,111 @@ async fn adapter_maps_pipelines_jobs_errors_and_codes() {
     assert_eq!(err.kind, AwsErrorKind::NotFound);
     assert_eq!(err.status, Some(404));
 }
+
+/// What a resubmission copies: ReadJob returns the inputs, outputs (with their settings),
+/// playlists, key prefix and metadata CreateJob was given; UserMetadata holds the documented
+/// limits (10 pairs, `0-9 A-Z a-z`, space and `_.:/=+-%@`).
+#[tokio::test]
+async fn read_job_returns_what_create_job_stored_and_metadata_limits_hold() {
+    use aws_sdk_elastictranscoder::types::{CreateJobPlaylist, JobWatermark, TimeSpan};
+    let env = TestEnv::start().await;
+    let et = &env.clients.transcoder;
+    let p = pipeline(&env, "copy").await;
+    let input = JobInput::builder()
+        .key("in/feature.mov")
+        .frame_rate("auto")
+        .time_span(TimeSpan::builder().start_time("00:00:10.000").build())
+        .build();
+    let hls = CreateJobOutput::builder()
+        .key("hls/1080")
+        .preset_id("1351620000001-200010")
+        .segment_duration("6")
+        .thumbnail_pattern("thumbs/{count}")
+        .rotate("auto")
+        .watermarks(
+            JobWatermark::builder()
+                .preset_watermark_id("BottomRight")
+                .input_key("logo.png")
+                .build(),
+        )
+        .build();
+    let mp4 = CreateJobOutput::builder()
+        .key("mp4/720.mp4")
+        .preset_id("1351620000001-000010")
+        .build();
+    let create = || {
+        et.create_job()
+            .pipeline_id(&p)
+            .inputs(input.clone())
+            .outputs(hls.clone())
+            .outputs(mp4.clone())
+            .output_key_prefix("feature/")
+            .playlists(
+                CreateJobPlaylist::builder()
+                    .name("index")
+                    .format("HLSv4")
+                    .output_keys("hls/1080")
+                    .build(),
+            )
+            .user_metadata("title", "Feature: cut 2")
+    };
+    let id = create()
+        .send()
+        .await
+        .unwrap()
+        .job()
+        .unwrap()
+        .id()
+        .unwrap()
+        .to_string();
+    let j = et.read_job().id(&id).send().await.unwrap();
+    let j = j.job().unwrap();
+    assert_eq!(j.inputs()[0].key(), Some("in/feature.mov"));
+    assert_eq!(j.inputs()[0].frame_rate(), Some("auto"));
+    assert_eq!(
+        j.inputs()[0].time_span().and_then(|t| t.start_time()),
+        Some("00:00:10.000")
+    );
+    let o = &j.outputs()[0];
+    assert_eq!(
+        (o.key(), o.preset_id(), o.segment_duration()),
+        (Some("hls/1080"), Some("1351620000001-200010"), Some("6"))
+    );
+    assert_eq!(o.thumbnail_pattern(), Some("thumbs/{count}"));
+    assert_eq!(o.rotate(), Some("auto"));
+    assert_eq!(o.watermarks()[0].input_key(), Some("logo.png"));
+    assert_eq!(j.outputs()[1].key(), Some("mp4/720.mp4"));
+    assert_eq!(j.output_key_prefix(), Some("feature/"));
+    let pl = &j.playlists()[0];
+    assert_eq!(
+        (pl.name(), pl.format(), pl.output_keys()),
+        (Some("index"), Some("HLSv4"), &["hls/1080".to_string()][..])
+    );
+    assert_eq!(j.user_metadata().unwrap()["title"], "Feature: cut 2");
+
+    let mut eleven = create();
+    for i in 0..10 {
+        eleven = eleven.user_metadata(format!("k{i}"), "v");
+    }
+    let e = eleven.send().await.unwrap_err();
+    assert_eq!(e.code(), Some("ValidationException"));
+    assert!(e.message().unwrap().contains("at most 10"), "{e:?}");
+    let e = create()
+        .user_metadata("note", "naïve; quoted")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Some("ValidationException"));
+    let e = create()
+        .playlists(
+            CreateJobPlaylist::builder()
+                .name("other")
+                .format("HLSv3")
+                .output_keys("not-an-output")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap_err();
+    assert!(e.message().unwrap().contains("not the Key"), "{e:?}");
+}
