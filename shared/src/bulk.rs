@@ -215,6 +215,102 @@ impl Bulk {
     }
 }
 
+/// What a listed item is to [`Bulk::over_listing`].
+pub enum Walk<I> {
+    /// Act on it (`id` names it in the report).
+    Act(String, I),
+    /// Account for it without acting: `(id, outcome, detail)`.
+    Skip(String, &'static str, Value),
+    /// Not this action's (another resource's job, say): neither acted on nor accounted.
+    Ignore,
+    /// The listing has passed what the action wants (older than its range): stop reading.
+    Stop,
+}
+
+impl Bulk {
+    /// Acts on a listing that does not shrink as it is acted on (a recovery resubmits ERROR
+    /// jobs, which stay ERROR): page by page, follows the tokens, acts on the items `pick`
+    /// selects (bounded concurrency, the budget checked before each page and item) and accounts
+    /// for the ones it skips. At most `cap` items are acted on in all (the rest are accounted
+    /// `over_limit` on the page that reaches it, and reading stops there). Ends when the listing
+    /// ends or `pick` says [`Walk::Stop`], the budget runs out, [`MAX_FAILURES`] items fail, or
+    /// a listing call fails. Memory holds one page.
+    pub async fn over_listing<T, I, L, LF, P, A, AF>(
+        &self,
+        mut list: L,
+        mut pick: P,
+        act: A,
+        out: &mut Outcomes,
+    ) -> Listed
+    where
+        L: FnMut(Option<String>) -> LF,
+        LF: Future<Output = Result<Page<T>, AwsError>>,
+        P: FnMut(&T) -> Walk<I>,
+        A: Fn(I) -> AF,
+        AF: Future<Output = (&'static str, Value)>,
+    {
+        let cap = self.cap.unwrap_or(usize::MAX);
+        let each = Bulk { cap: None, ..*self };
+        let (mut token, mut acted, mut failures) = (None, 0usize, 0usize);
+        let act = &act;
+        loop {
+            if self.budget.exhausted() {
+                return Listed::TimeRanShort;
+            }
+            let page = match list(token.take()).await {
+                Ok(p) => p,
+                Err(e) => return Listed::ListFailed(e),
+            };
+            let (mut batch, mut stop, mut capped) = (Vec::new(), false, false);
+            for item in &page.items {
+                match pick(item) {
+                    Walk::Act(id, i) if acted + batch.len() < cap => batch.push((id, i)),
+                    Walk::Act(id, _) => {
+                        capped = true;
+                        out.add(&id, "over_limit", json!({ "reason": "the request's limit was reached; repeat it to continue" }));
+                    }
+                    Walk::Skip(id, outcome, detail) => out.add(&id, outcome, detail),
+                    Walk::Ignore => {}
+                    Walk::Stop => {
+                        stop = true;
+                        break;
+                    }
+                }
+            }
+            acted += batch.len();
+            let results = each
+                .run(
+                    batch,
+                    |(id, i)| async move {
+                        let (outcome, detail) = act(i).await;
+                        (id, outcome, detail)
+                    },
+                    |(id, _), skip| (id, "not_attempted", json!({ "reason": skip.reason() })),
+                )
+                .await;
+            let mut ran_short = false;
+            for (id, outcome, detail) in results {
+                ran_short |= outcome == "not_attempted";
+                failures += usize::from(outcome == "failed");
+                out.add(&id, outcome, detail);
+            }
+            if ran_short {
+                return Listed::TimeRanShort;
+            }
+            if failures >= MAX_FAILURES {
+                return Listed::TooManyFailures;
+            }
+            if capped {
+                return Listed::LimitReached;
+            }
+            match page.next_token {
+                Some(next) if !stop => token = Some(next),
+                _ => return Listed::Done,
+            }
+        }
+    }
+}
+
 /// The tally a bulk action's verdict needs.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Tally {
@@ -336,6 +432,8 @@ pub enum Listed {
     TooManyFailures,
     /// The listing itself failed (after the SDK's retries); what was done stands.
     ListFailed(AwsError),
+    /// The action's cap on items was reached ([`Bulk::over_listing`]); the next run continues.
+    LimitReached,
 }
 
 impl Listed {
@@ -355,6 +453,9 @@ impl Listed {
                 "stopped after {MAX_FAILURES} failures in this run: fix their cause, then repeat the request"
             ),
             Listed::ListFailed(e) => format!("stopped: the listing failed: {e}"),
+            Listed::LimitReached => {
+                "stopped at the request's limit: repeat the request to continue".into()
+            }
         }
     }
 }
@@ -780,5 +881,93 @@ mod tests {
             e.to_string().contains("job-1 (503)") && e.to_string().contains("repeat the request"),
             "{e}"
         );
+    }
+
+    /// Pages of 0..n, `size` at a time (tokens are offsets); a listing that never shrinks.
+    async fn numbers(n: u32, size: u32, token: Option<String>) -> Result<Page<u32>, AwsError> {
+        let start: u32 = token.map_or(0, |t| t.parse().unwrap_or(0));
+        let end = (start + size).min(n);
+        Ok(Page {
+            items: (start..end).collect(),
+            next_token: (end < n).then(|| end.to_string()),
+        })
+    }
+
+    fn walk(i: &u32) -> Walk<u32> {
+        match *i {
+            40.. => Walk::Stop,
+            i if i % 7 == 0 => Walk::Ignore,
+            i if i % 5 == 0 => Walk::Skip(i.to_string(), "job_class", json!({})),
+            i => Walk::Act(i.to_string(), i),
+        }
+    }
+
+    #[tokio::test]
+    async fn over_listing_acts_page_by_page_skips_ignores_and_stops() {
+        let acted = std::sync::Mutex::new(Vec::new());
+        let mut out = Outcomes::new("recover");
+        let listed = Bulk::new(4, Budget::unlimited())
+            .over_listing(
+                |t| numbers(45, 10, t),
+                walk,
+                |i| {
+                    acted.lock().unwrap().push(i);
+                    async move {
+                        if i == 13 {
+                            ("failed", json!({ "reason": "503", "retryable": true }))
+                        } else {
+                            ("resubmitted", json!({}))
+                        }
+                    }
+                },
+                &mut out,
+            )
+            .await;
+        assert!(matches!(listed, Listed::Done), "{listed:?}");
+        let want: Vec<u32> = (0..40).filter(|i| i % 7 != 0 && i % 5 != 0).collect();
+        let mut got = acted.into_inner().unwrap();
+        got.sort();
+        assert_eq!(got, want, "each selected item once, nothing past the stop");
+        assert_eq!(out.count_of("resubmitted"), want.len() as u64 - 1);
+        assert_eq!(out.count_of("failed"), 1);
+        // 5, 10, 15, 20, 25, 30 (35 is a multiple of 7: ignored; 0 too).
+        assert_eq!(out.count_of("job_class"), 6);
+        assert_eq!(out.total(), want.len() as u64 + 6);
+        assert_eq!(
+            out.tally(false).retryable_failed,
+            vec!["13 (503)".to_string()]
+        );
+    }
+
+    #[tokio::test]
+    async fn over_listing_stops_at_its_cap_and_its_budget() {
+        let mut out = Outcomes::new("recover");
+        let listed = Bulk::new(2, Budget::unlimited())
+            .with_cap(12)
+            .over_listing(
+                |t| numbers(45, 10, t),
+                walk,
+                |_| async { ("resubmitted", json!({})) },
+                &mut out,
+            )
+            .await;
+        assert!(matches!(listed, Listed::LimitReached));
+        assert_eq!(out.count_of("resubmitted"), 12);
+        assert!(out.count_of("over_limit") > 0, "the rest of that page");
+        let mut out = Outcomes::new("recover");
+        let listed = Bulk::new(1, Budget::from_now(Duration::from_millis(100)))
+            .over_listing(
+                |t| numbers(45, 10, t),
+                walk,
+                |_| async {
+                    tokio::time::sleep(Duration::from_millis(150)).await;
+                    ("resubmitted", json!({}))
+                },
+                &mut out,
+            )
+            .await;
+        assert!(listed.ran_short());
+        assert_eq!(out.count_of("resubmitted"), 1);
+        assert!(out.count_of("not_attempted") > 0);
     }
 }
