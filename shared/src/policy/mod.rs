@@ -5,3 +5,4 @@ pub mod glob;
 pub mod harvest;
 pub mod logging;
 pub mod priority;
+pub mod recovery;
