@@ -99,6 +99,7 @@ pub struct TranscodeJob {
     pub input_key: Option<String>,
     /// Error codes found at the start of the outputs' StatusDetail (e.g. `3002 …`).
     pub error_codes: Vec<u32>,
+    pub user_metadata: std::collections::BTreeMap<String, String>,
 }
 
 /// The Elastic Transcoder error code an output's StatusDetail starts with, if any.
@@ -346,6 +347,7 @@ pub struct MediaConvertJob {
     pub error_message: Option<String>,
     pub submitted_ms: Option<i64>,
     pub finished_ms: Option<i64>,
+    pub user_metadata: std::collections::BTreeMap<String, String>,
 }
 
 /// A queue's name from its name or ARN (`arn:aws:mediaconvert:…:queues/<name>`).

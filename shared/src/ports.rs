@@ -11,6 +11,7 @@ use crate::model::{
     TranscodeJobStatus,
 };
 use crate::policy::breaker::{PauseRecord, WindowEvent};
+use crate::policy::recovery::LedgerEntry;
 
 pub type ApiResult<T> = Result<T, AwsError>;
 
@@ -237,6 +238,73 @@ pub trait NoticeLedger: Send + Sync {
     ) -> ApiResult<bool>;
 }
 
+/// A job as a recovery reads it to make a copy: its id and metadata, and the service's own
+/// description of it (`blueprint`: the SDK's job), which the same adapter makes into CreateJob.
+#[derive(Debug, Clone)]
+pub struct JobCopy<B> {
+    pub id: String,
+    pub metadata: std::collections::BTreeMap<String, String>,
+    pub blueprint: B,
+}
+
+/// A service whose failed jobs can be submitted again: read a job (MediaConvert GetJob, Elastic
+/// Transcoder ReadJob) and create the same job with other metadata (CreateJob). One trait for
+/// every service: a recovery is the same story whatever the service.
+#[async_trait]
+pub trait JobResubmitter: Send + Sync {
+    type Blueprint: Send + Sync;
+    /// The job as CreateJob would need it; `None` when the service keeps no record of it.
+    async fn read_job_copy(&self, id: &str) -> ApiResult<Option<JobCopy<Self::Blueprint>>>;
+    /// Creates the job `blueprint` describes with `metadata` instead of its own; `token` is the
+    /// idempotency token (MediaConvert: the same token within a minute returns the first job;
+    /// Elastic Transcoder has none). Returns the new job's id.
+    async fn create_job_copy(
+        &self,
+        blueprint: &Self::Blueprint,
+        metadata: &std::collections::BTreeMap<String, String>,
+        token: &str,
+    ) -> ApiResult<String>;
+}
+
+/// The resubmissions done exactly once: one entry per original job (`sk = resubmit#<id>`),
+/// claimed, then finished with the copy's id, with conditional writes.
+#[async_trait]
+pub trait ResubmitLedger: Send + Sync {
+    /// The entry of `original` under the resource `key` (strongly consistent), if any.
+    async fn read_resubmit(&self, key: &str, original: &str) -> ApiResult<Option<LedgerEntry>>;
+    /// Claims the resubmission of `original` if no entry exists: true when this caller holds it.
+    async fn claim_resubmit(
+        &self,
+        key: &str,
+        original: &str,
+        claim_id: &str,
+        at_ms: i64,
+        request_id: &str,
+    ) -> ApiResult<bool>;
+    /// Takes over a claim `old_claim_id` left (only if it still holds it): true when taken.
+    async fn take_over_resubmit(
+        &self,
+        key: &str,
+        original: &str,
+        old_claim_id: &str,
+        claim_id: &str,
+        at_ms: i64,
+        request_id: &str,
+    ) -> ApiResult<bool>;
+    /// Records the copy `new_job_id`, only while `claim_id` holds the claim: false otherwise.
+    async fn finish_resubmit(
+        &self,
+        key: &str,
+        original: &str,
+        claim_id: &str,
+        new_job_id: &str,
+        at_ms: i64,
+        request_id: &str,
+    ) -> ApiResult<bool>;
+    /// Gives up `claim_id`'s claim (its CreateJob failed): a later run may claim again.
+    async fn release_resubmit(&self, key: &str, original: &str, claim_id: &str) -> ApiResult<()>;
+}
+
 /// The IAM actions behind each trait, the one place this mapping lives. Each function lists the
 /// traits its handler is generic over (its `CAPABILITIES`); its IAM grant in `template.yaml` is
 /// checked against their union. The topics, the guard table and the dead-letter queues are
@@ -288,6 +356,23 @@ pub mod iam {
     /// Not a trait: Lambda sends a failed asynchronous invocation to the function's encrypted
     /// dead-letter queue (its EventInvokeConfig OnFailure destination) with the function's role.
     pub const DEAD_LETTER_QUEUE: &[&str] = &["kms:GenerateDataKey", "kms:Decrypt"];
+    /// GetJob, then CreateJob of the same job: it passes the job's role to MediaConvert.
+    pub const MEDIACONVERT_JOB_RESUBMITTER: &[&str] = &[
+        "mediaconvert:GetJob",
+        "mediaconvert:CreateJob",
+        "iam:PassRole",
+    ];
+    /// ReadJob, then CreateJob of the same job (the pipeline's role is the pipeline's).
+    pub const TRANSCODE_JOB_RESUBMITTER: &[&str] =
+        &["elastictranscoder:ReadJob", "elastictranscoder:CreateJob"];
+    /// Read (GetItem), claim and take over (conditional PutItem), finish (conditional
+    /// PutItem), release (conditional DeleteItem).
+    pub const RESUBMIT_LEDGER: &[&str] = &[
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:DeleteItem",
+        "kms:Decrypt",
+    ];
     /// CreateHarvestJob passes the harvest role to MediaPackage.
     pub const HARVEST_JOB_CREATOR: &[&str] = &["mediapackage:CreateHarvestJob", "iam:PassRole"];
 }

@@ -5,6 +5,8 @@
 //! |---|---|---|---|
 //! | event | `pipeline#<id>` | `e#<event time ms, 13 digits>#<job id>` | `job`, `obs`, `code`, `expires_at` (TTL) |
 //! | pause record | `pipeline#<id>` | `state` | `state`, `at_ms`, `claim_id`, `record` (JSON), `expires_at` |
+//! | notice | `pipeline#<id>` | `notice#<action>` | `at_ms`, `expires_at` |
+//! | resubmission ([`super::resubmit_ledger`]) | `queue#<name>` | `resubmit#<original job id>` | `state`, `claim_id`, `at_ms`, `request_id`, `new_job_id`, `expires_at` |
 //!
 //! Events are written once (`attribute_not_exists`), so a redelivered notification changes
 //! nothing. A window is counted with one strongly consistent Query over its key range: items past
@@ -40,11 +42,11 @@ pub struct DynamoWindowStore {
     table: String,
 }
 
-fn s(v: impl Into<String>) -> AttributeValue {
+pub(super) fn s(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())
 }
 
-fn n(v: i64) -> AttributeValue {
+pub(super) fn n(v: i64) -> AttributeValue {
     AttributeValue::N(v.to_string())
 }
 
@@ -70,11 +72,11 @@ fn parse_observed(v: &str) -> Option<Observed> {
     }
 }
 
-fn get_s<'a>(item: &'a HashMap<String, AttributeValue>, k: &str) -> Option<&'a str> {
+pub(super) fn get_s<'a>(item: &'a HashMap<String, AttributeValue>, k: &str) -> Option<&'a str> {
     item.get(k).and_then(|v| v.as_s().ok()).map(String::as_str)
 }
 
-fn get_n(item: &HashMap<String, AttributeValue>, k: &str) -> Option<i64> {
+pub(super) fn get_n(item: &HashMap<String, AttributeValue>, k: &str) -> Option<i64> {
     item.get(k)
         .and_then(|v| v.as_n().ok())
         .and_then(|v| v.parse().ok())
@@ -105,8 +107,12 @@ impl DynamoWindowStore {
         &self.table
     }
 
+    pub(super) fn client(&self) -> &ddb::Client {
+        &self.client
+    }
+
     /// An SDK failure, classified, naming the table.
-    fn fail<E>(
+    pub(super) fn fail<E>(
         &self,
         operation: &'static str,
         e: &aws_smithy_runtime_api::client::result::SdkError<
@@ -123,7 +129,7 @@ impl DynamoWindowStore {
     }
 
     /// A conditional write's result: true when written, false when its condition failed.
-    fn written<O, E>(
+    pub(super) fn written<O, E>(
         &self,
         operation: &'static str,
         res: Result<

@@ -3,7 +3,10 @@ use aws_sdk_mediaconvert as mc;
 
 use crate::error::classify;
 use crate::model::{MediaConvertJob, Page, Queue, QueueStatus};
-use crate::ports::{ApiResult, MediaConvertJobCanceller, MediaConvertJobLister, QueueControl};
+use crate::ports::{
+    ApiResult, JobCopy, JobResubmitter, MediaConvertJobCanceller, MediaConvertJobLister,
+    QueueControl,
+};
 
 const SERVICE: &str = "mediaconvert";
 
@@ -50,6 +53,10 @@ pub(crate) fn job(j: &mc::types::Job) -> MediaConvertJob {
         error_message: j.error_message().map(str::to_string),
         submitted_ms: millis(j.timing().and_then(|t| t.submit_time())),
         finished_ms: millis(j.timing().and_then(|t| t.finish_time())),
+        user_metadata: j
+            .user_metadata()
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default(),
     }
 }
 
@@ -124,5 +131,75 @@ impl MediaConvertJobCanceller for MediaConvertAdapter {
             .await
             .map_err(|e| classify(SERVICE, "CancelJob", &e))?;
         Ok(())
+    }
+}
+
+/// GetJob, then CreateJob of everything GetJob returns that CreateJob takes: settings, role,
+/// queue, job template, priority, acceleration, billing tags source, hop destinations, status
+/// update interval, simulated reserved queue, and the engine version it asked for. Tags are not
+/// carried: GetJob does not return them.
+#[async_trait]
+impl JobResubmitter for MediaConvertAdapter {
+    type Blueprint = mc::types::Job;
+
+    async fn read_job_copy(&self, id: &str) -> ApiResult<Option<JobCopy<mc::types::Job>>> {
+        let out = match self.client.get_job().id(id).send().await {
+            Ok(out) => out,
+            Err(e) => {
+                let e = classify(SERVICE, "GetJob", &e);
+                return if e.kind == crate::AwsErrorKind::NotFound {
+                    Ok(None)
+                } else {
+                    Err(e)
+                };
+            }
+        };
+        Ok(out.job().map(|j| JobCopy {
+            id: j.id().unwrap_or(id).to_string(),
+            metadata: job(j).user_metadata,
+            blueprint: j.clone(),
+        }))
+    }
+
+    async fn create_job_copy(
+        &self,
+        j: &mc::types::Job,
+        metadata: &std::collections::BTreeMap<String, String>,
+        token: &str,
+    ) -> ApiResult<String> {
+        let out = self
+            .client
+            .create_job()
+            .set_settings(j.settings().cloned())
+            .set_role(j.role().map(str::to_string))
+            .set_queue(j.queue().map(str::to_string))
+            .set_job_template(j.job_template().map(str::to_string))
+            .set_priority(j.priority())
+            .set_acceleration_settings(j.acceleration_settings().cloned())
+            .set_billing_tags_source(j.billing_tags_source().cloned())
+            .set_hop_destinations(
+                Some(j.hop_destinations().to_vec()).filter(|h| !h.is_empty()),
+            )
+            .set_status_update_interval(j.status_update_interval().cloned())
+            .set_simulate_reserved_queue(j.simulate_reserved_queue().cloned())
+            .set_job_engine_version(j.job_engine_version_requested().map(str::to_string))
+            .set_user_metadata(Some(
+                metadata.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            ))
+            .client_request_token(token)
+            .send()
+            .await
+            .map_err(|e| classify(SERVICE, "CreateJob", &e))?;
+        out.job()
+            .and_then(|j| j.id())
+            .map(str::to_string)
+            .ok_or_else(|| crate::AwsError {
+                service: SERVICE,
+                operation: "CreateJob",
+                kind: crate::AwsErrorKind::ServerError,
+                status: None,
+                code: None,
+                message: "CreateJob answered without a job id".into(),
+            })
     }
 }

@@ -9,6 +9,8 @@ mod mediaconvert;
 mod mediapackage;
 #[cfg(feature = "mediastore")]
 mod mediastore;
+#[cfg(feature = "dynamodb")]
+mod resubmit_ledger;
 #[cfg(feature = "s3control")]
 mod s3control;
 #[cfg(feature = "sns")]
