@@ -22,6 +22,7 @@ pub mod ops;
 pub mod pace;
 pub mod policy;
 pub mod ports;
+pub mod recover;
 pub mod telemetry;
 
 pub use budget::Budget;

@@ -177,14 +177,15 @@ impl JobResubmitter for MediaConvertAdapter {
             .set_priority(j.priority())
             .set_acceleration_settings(j.acceleration_settings().cloned())
             .set_billing_tags_source(j.billing_tags_source().cloned())
-            .set_hop_destinations(
-                Some(j.hop_destinations().to_vec()).filter(|h| !h.is_empty()),
-            )
+            .set_hop_destinations(Some(j.hop_destinations().to_vec()).filter(|h| !h.is_empty()))
             .set_status_update_interval(j.status_update_interval().cloned())
             .set_simulate_reserved_queue(j.simulate_reserved_queue().cloned())
             .set_job_engine_version(j.job_engine_version_requested().map(str::to_string))
             .set_user_metadata(Some(
-                metadata.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                metadata
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
             ))
             .client_request_token(token)
             .send()

@@ -9,7 +9,9 @@
 
 use async_trait::async_trait;
 
-use super::dynamodb::{get_n, get_s, n, s, DynamoWindowStore, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE};
+use super::dynamodb::{
+    get_n, get_s, n, s, DynamoWindowStore, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE,
+};
 use crate::policy::recovery::LedgerEntry;
 use crate::ports::{ApiResult, ResubmitLedger};
 

@@ -266,7 +266,10 @@ impl JobResubmitter for TranscoderAdapter {
                     .filter(|p| !p.is_empty()),
             )
             .set_user_metadata(Some(
-                metadata.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                metadata
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
             ))
             .send()
             .await

@@ -421,11 +421,7 @@ mod tests {
             Choice::Resubmit { generation: 1 }
         );
         assert_eq!(
-            skipped(choose(
-                MediaConvert,
-                &defaults,
-                &failed("c", &[1040], at)
-            )),
+            skipped(choose(MediaConvert, &defaults, &failed("c", &[1040], at))),
             "job_class"
         );
         assert_eq!(
@@ -503,11 +499,7 @@ mod tests {
         );
         let only_service = sel(Which::Classes(BTreeSet::from([FailureClass::Service])));
         assert_eq!(
-            skipped(choose(
-                Transcoder,
-                &only_service,
-                &failed("o", &[2000], at)
-            )),
+            skipped(choose(Transcoder, &only_service, &failed("o", &[2000], at))),
             "resource_class"
         );
     }
@@ -549,9 +541,8 @@ mod tests {
 
     #[test]
     fn metadata_is_kept_marked_and_bounded() {
-        let mut m: BTreeMap<String, String> = (0..9)
-            .map(|i| (format!("k{i}"), format!("v{i}")))
-            .collect();
+        let mut m: BTreeMap<String, String> =
+            (0..9).map(|i| (format!("k{i}"), format!("v{i}"))).collect();
         let copy = copy_metadata(&m, "1700000000000-abc123", 1).unwrap();
         assert_eq!(copy.len(), 10);
         assert_eq!(copy[MARKER], "1700000000000-abc123");
