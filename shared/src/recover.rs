@@ -26,6 +26,7 @@
 
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::{json, Value};
 
@@ -61,6 +62,10 @@ pub struct Recovery<'a, R, L> {
     pub execute: bool,
     /// The budget CreateJob waits are held to (the bulk engine's).
     pub bulk: Bulk,
+    /// Said of a CreateJob refused for want of permission (which role it may pass, and how).
+    pub denied_hint: &'static str,
+    /// At most this many copies made (or found) in this run; the listing ends there.
+    pub limit: Option<usize>,
 }
 
 fn now_ms() -> i64 {
@@ -110,10 +115,15 @@ where
         FFut: Future<Output = ApiResult<Option<String>>>,
     {
         let find_copy = &find_copy;
-        self.bulk
+        let made = AtomicUsize::new(0);
+        let limit = self.limit.unwrap_or(usize::MAX);
+        let made = &made;
+        let listed = self
+            .bulk
             .over_listing(
                 list,
                 |job: &FailedJob| match choose(self.service, &self.selection, job) {
+                    _ if made.load(Ordering::SeqCst) >= limit => Walk::Stop,
                     Choice::Resubmit { generation } => {
                         Walk::Act(job.id.clone(), (job.id.clone(), generation))
                     }
@@ -123,15 +133,34 @@ where
                     Choice::Older => Walk::Stop,
                 },
                 |(id, generation)| async move {
-                    if self.execute {
+                    // A slot under the limit, given back unless a copy was made.
+                    if made.fetch_add(1, Ordering::SeqCst) >= limit {
+                        made.fetch_sub(1, Ordering::SeqCst);
+                        return (
+                            "over_limit",
+                            json!({ "reason": "the request's limit was reached; repeat it to continue" }),
+                        );
+                    }
+                    let (outcome, detail) = if self.execute {
                         self.resubmit(&id, generation, find_copy).await
                     } else {
                         self.plan(&id).await
+                    };
+                    // A copy made but not recorded counts: it exists.
+                    let copied = matches!(outcome, "resubmitted" | "would_resubmit")
+                        || (outcome == "failed" && detail["new_job_id"].is_string());
+                    if !copied {
+                        made.fetch_sub(1, Ordering::SeqCst);
                     }
+                    (outcome, detail)
                 },
                 out,
             )
-            .await
+            .await;
+        match listed {
+            Listed::Done if made.load(Ordering::SeqCst) >= limit => Listed::LimitReached,
+            other => other,
+        }
     }
 
     /// Without confirmation: what the ledger says of the job.
@@ -215,7 +244,11 @@ where
                 if !outcome_unknown(&e) {
                     self.release(id, &claim_id).await;
                 }
-                return failure(&e, "creating the copy");
+                let mut f = failure(&e, "creating the copy");
+                if e.kind == AwsErrorKind::AccessDenied && !self.denied_hint.is_empty() {
+                    f.1["reason"] = json!(format!("creating the copy: {e} ({})", self.denied_hint));
+                }
+                return f;
             }
         };
         self.finish(id, &claim_id, &new_id, generation, false).await
@@ -624,6 +657,8 @@ mod tests {
             lease_ms,
             execute,
             bulk: Bulk::new(4, Budget::unlimited()),
+            denied_hint: "",
+            limit: None,
         };
         let mut out = Outcomes::new("queue.recover");
         let listed = r

@@ -5,9 +5,9 @@ use mediaops::bulk::{verdict, RETRY_BY_OPERATOR};
 use mediaops::notify::{Notice, Notifier};
 use mediaops::ports::{
     AccessLogging, BatchJobCreator, BatchJobPriority, BatchJobReader, BatchJobStatusChanger,
-    ContainerReader, HarvestJobCreator, HarvestJobDetails, HarvestJobLister,
+    ContainerReader, HarvestJobCreator, HarvestJobDetails, HarvestJobLister, JobResubmitter,
     MediaConvertJobCanceller, MediaConvertJobLister, PauseAdmin, PipelineControl,
-    PipelineJobLister, QueueControl, StatusJobLister, TranscodeJobCanceller,
+    PipelineJobLister, QueueControl, ResubmitLedger, StatusJobLister, TranscodeJobCanceller,
 };
 use mediaops::telemetry::Metrics;
 use mediaops::{Budget, Error};
@@ -49,6 +49,27 @@ pub fn action_notice(
                 )],
             )
         }
+        "queue.recover" | "pipeline.recover" => {
+            let (field, word, list) = if r.action == "queue.recover" {
+                ("queue", "MediaConvert queue", "mediaconvert.jobs.list")
+            } else {
+                ("pipeline_id", "Elastic Transcoder pipeline", "jobs.list")
+            };
+            let id = req[field].as_str().unwrap_or("?");
+            let mut next = vec![format!(
+                "The copies carry \"{}\" = <original job id> in their metadata: {list} shows them; each copy's id is in the runbook's log (fields.message = \"{}\", span.requestId = \"{request_id}\").",
+                mediaops::policy::recovery::MARKER,
+                mediaops::bulk::ITEM_RECORD
+            )];
+            if let Some(resume) = r.result["next"].as_array().and_then(|n| {
+                n.iter()
+                    .filter_map(Value::as_str)
+                    .find(|s| s.starts_with("resume"))
+            }) {
+                next.push(format!("Then {resume}"));
+            }
+            (format!("{word} {id}"), next)
+        }
         "batch.cancel" => {
             let j = req["job_id"].as_str().unwrap_or("?");
             (
@@ -76,6 +97,10 @@ pub fn action_notice(
     }
     let (done, would) = match r.action {
         "pipeline.drain" | "queue.drain" => ("drained", "drain"),
+        "pipeline.recover" | "queue.recover" => (
+            "resubmitted the failed jobs of",
+            "resubmit the failed jobs of",
+        ),
         "batch.cancel" => ("cancelled", "cancel"),
         "logging.stop" => ("stopped access logging on", "stop access logging on"),
         other => (other, other),
@@ -119,12 +144,16 @@ pub async fn handle<E, B, S, P, G, M>(
     event: LambdaEvent<Value>,
 ) -> Result<Report, Error>
 where
-    E: PipelineControl + PipelineJobLister + StatusJobLister + TranscodeJobCanceller,
+    E: PipelineControl
+        + PipelineJobLister
+        + StatusJobLister
+        + TranscodeJobCanceller
+        + JobResubmitter,
     B: BatchJobReader + BatchJobPriority + BatchJobStatusChanger + BatchJobCreator,
     S: ContainerReader + AccessLogging,
     P: HarvestJobCreator + HarvestJobDetails + HarvestJobLister,
-    G: PauseAdmin,
-    M: QueueControl + MediaConvertJobLister + MediaConvertJobCanceller,
+    G: PauseAdmin + ResubmitLedger,
+    M: QueueControl + MediaConvertJobLister + MediaConvertJobCanceller + JobResubmitter,
 {
     let request_id = event.context.request_id.clone();
     let event_deadline = event.context.deadline;
@@ -137,7 +166,7 @@ where
     request.dry_run |= dry_run_default;
     let action = request.action.name();
     let budget = Budget::from_deadline_ms(event_deadline, deadline_reserve);
-    let mut ran = rb.run(&request, budget).await;
+    let mut ran = rb.run_for(&request, budget, &request_id).await;
     // Told before the verdict: a drain that ran short still cancelled what it cancelled.
     if let Ok(r) = &mut ran {
         if let Some(n) = action_notice(r, &request_id, chrono::Utc::now()) {

@@ -6,6 +6,7 @@
 pub mod batch_create;
 pub mod drain;
 pub mod handler;
+pub mod recover;
 pub mod request;
 pub mod runbook;
 
@@ -34,6 +35,9 @@ pub const CAPABILITIES: &[&[&str]] = {
         QUEUE_CONTROL,
         MEDIACONVERT_JOB_LISTER,
         MEDIACONVERT_JOB_CANCELLER,
+        MEDIACONVERT_JOB_RESUBMITTER,
+        TRANSCODE_JOB_RESUBMITTER,
+        RESUBMIT_LEDGER,
         PUBLISHER,
     ]
 };
@@ -44,6 +48,9 @@ pub struct Config {
     /// `GUARD_TABLE`: the guards' window table, for `pipeline.status` (why the guard paused) and
     /// `pipeline.resume` (clears the record). Optional: unset, those report it unavailable.
     pub guard_table: Option<String>,
+    /// `RECOVER_LEASE_SECONDS` (default 120, 1-3600): how long a recovery's claim on one job
+    /// holds before another run may take it over (longer than one job's claim → create → record).
+    pub recover_lease_ms: i64,
 }
 
 impl Config {
@@ -60,9 +67,23 @@ impl Config {
             None => None,
             Some(_) => Some(mediaops::config::dynamodb_table(env, "GUARD_TABLE")?),
         };
+        let recover_lease_ms = match env.get("RECOVER_LEASE_SECONDS") {
+            None => mediaops::recover::DEFAULT_LEASE_MS,
+            Some(v) => match v.trim().parse::<i64>() {
+                Ok(s) if (1..=3600).contains(&s) => s * 1000,
+                _ => {
+                    return Err(ConfigError::new(
+                        "RECOVER_LEASE_SECONDS",
+                        Some(v),
+                        "a whole number of seconds from 1 to 3600",
+                    ))
+                }
+            },
+        };
         Ok(Self {
             common,
             guard_table,
+            recover_lease_ms,
         })
     }
 }

@@ -28,6 +28,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             .guard_table
             .as_deref()
             .map(|t| clients.window_store(t)),
+        recover_lease_ms: config.recover_lease_ms,
     };
     let (namespace, dry_run, reserve) = (
         config.common.metrics_namespace,

@@ -10,17 +10,22 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::recover::RecoverRequest;
+use mediaops::policy::recovery::JobService;
+
 /// Every action, as the request names it.
-pub const ACTIONS: [&str; 23] = [
+pub const ACTIONS: [&str; 25] = [
     "pipeline.status",
     "pipeline.pause",
     "pipeline.resume",
     "pipeline.drain",
+    "pipeline.recover",
     "jobs.list",
     "queue.status",
     "queue.pause",
     "queue.resume",
     "queue.drain",
+    "queue.recover",
     "mediaconvert.jobs.list",
     "batch.list",
     "batch.describe",
@@ -39,9 +44,11 @@ pub const ACTIONS: [&str; 23] = [
 
 /// Actions that change something irreversibly: they need `"confirm": true`. So does
 /// `batch.create` with `"confirmation_required": false` (the job would start at once).
-pub const DESTRUCTIVE: [&str; 4] = [
+pub const DESTRUCTIVE: [&str; 6] = [
     "pipeline.drain",
     "queue.drain",
+    "pipeline.recover",
+    "queue.recover",
     "batch.cancel",
     "logging.stop",
 ];
@@ -64,6 +71,12 @@ pub enum Action {
     PipelineResume { pipeline_id: String },
     #[serde(rename = "pipeline.drain")]
     PipelineDrain { pipeline_id: String },
+    #[serde(rename = "pipeline.recover")]
+    PipelineRecover {
+        pipeline_id: String,
+        #[serde(flatten)]
+        recover: RecoverRequest,
+    },
     #[serde(rename = "jobs.list")]
     JobsList {
         status: Option<TranscodeJobStatus>,
@@ -83,6 +96,12 @@ pub enum Action {
         queue: String,
         /// Also cancel PROGRESSING jobs (MediaConvert can; the default lets running jobs finish).
         include_progressing: bool,
+    },
+    #[serde(rename = "queue.recover")]
+    QueueRecover {
+        queue: String,
+        #[serde(flatten)]
+        recover: RecoverRequest,
     },
     #[serde(rename = "mediaconvert.jobs.list")]
     MediaConvertJobsList {
@@ -148,11 +167,13 @@ impl Action {
             Action::PipelinePause { .. } => "pipeline.pause",
             Action::PipelineResume { .. } => "pipeline.resume",
             Action::PipelineDrain { .. } => "pipeline.drain",
+            Action::PipelineRecover { .. } => "pipeline.recover",
             Action::JobsList { .. } => "jobs.list",
             Action::QueueStatus { .. } => "queue.status",
             Action::QueuePause { .. } => "queue.pause",
             Action::QueueResume { .. } => "queue.resume",
             Action::QueueDrain { .. } => "queue.drain",
+            Action::QueueRecover { .. } => "queue.recover",
             Action::MediaConvertJobsList { .. } => "mediaconvert.jobs.list",
             Action::BatchList { .. } => "batch.list",
             Action::BatchDescribe { .. } => "batch.describe",
@@ -187,6 +208,8 @@ impl Action {
                 | Action::QueuePause { .. }
                 | Action::QueueResume { .. }
                 | Action::QueueDrain { .. }
+                | Action::QueueRecover { .. }
+                | Action::PipelineRecover { .. }
                 | Action::BatchCreate { .. }
                 | Action::BatchSetPriority { .. }
                 | Action::BatchConfirm { .. }
@@ -404,6 +427,15 @@ fn limit(l: Option<u32>, default: u32, max: u32) -> Result<u32, String> {
     }
 }
 
+/// Takes a required string field out of a request's parameters.
+fn take_str(map: &mut Map<String, Value>, action: &str, field: &str) -> Result<String, String> {
+    match map.remove(field) {
+        Some(Value::String(s)) => Ok(s),
+        Some(other) => Err(format!("{action}: {field} must be a string, not {other}")),
+        None => Err(format!("{action}: missing field `{field}`")),
+    }
+}
+
 /// Parses a request; the error says what is wrong and what is expected.
 pub fn parse(payload: Value) -> Result<Request, String> {
     let Value::Object(mut map) = payload else {
@@ -450,6 +482,21 @@ pub fn parse(payload: Value) -> Result<Request, String> {
             }
             Action::PipelineDrain {
                 pipeline_id: pipeline(params(a, map, "{pipeline_id}")?)?,
+            }
+        }
+        "pipeline.recover" => {
+            let id = take_str(&mut map, a, "pipeline_id")?;
+            check(is_pipeline_id(&id), "pipeline_id", &id, PIPELINE_ID_FORM)?;
+            Action::PipelineRecover {
+                recover: crate::recover::parse(a, JobService::Transcoder, id.clone(), map)?,
+                pipeline_id: id,
+            }
+        }
+        "queue.recover" => {
+            let q = queue(&take_str(&mut map, a, "queue")?)?;
+            Action::QueueRecover {
+                recover: crate::recover::parse(a, JobService::MediaConvert, q.clone(), map)?,
+                queue: q,
             }
         }
         "jobs.list" => {
@@ -746,6 +793,9 @@ mod tests {
             json!({ "action": "queue.pause", "queue": "arn:aws:mediaconvert:us-east-1:123456789012:queues/vod-premium" }),
             json!({ "action": "queue.resume", "queue": "vod-premium", "dry_run": true }),
             json!({ "action": "queue.drain", "queue": "vod-premium", "confirm": true }),
+            json!({ "action": "queue.recover", "queue": "vod-premium" }),
+            json!({ "action": "pipeline.recover", "pipeline_id": P, "since": "2026-11-30T14:00:00Z", "until": "2026-11-30T16:00:00+01:00",
+                    "classes": ["pipeline", "job"], "limit": 10, "max_generations": 2, "concurrency": 16, "rate": 0.5, "confirm": true }),
             json!({ "action": "mediaconvert.jobs.list", "queue": "Default", "status": "error", "order": "oldest", "limit": 5 }),
             json!({ "action": "batch.list" }),
             json!({ "action": "batch.list", "statuses": ["Suspended", "Active"], "limit": 5 }),
@@ -942,6 +992,66 @@ mod tests {
                 "MediaPackage id",
             ),
             (json!({ "action": "help", "please": true }), "unknown field"),
+            (
+                json!({ "action": "queue.recover" }),
+                "missing field `queue`",
+            ),
+            (
+                json!({ "action": "queue.recover", "queue": "vod", "sinse": "x" }),
+                "unknown field `sinse`",
+            ),
+            (
+                json!({ "action": "queue.recover", "queue": "vod", "since": "yesterday" }),
+                "since \"yesterday\" is not an RFC 3339 time",
+            ),
+            (
+                json!({ "action": "queue.recover", "queue": "vod", "since": "2026-11-30T14:00:00Z", "until": "2026-11-30T13:00:00Z" }),
+                "until must be after since",
+            ),
+            (
+                json!({ "action": "queue.recover", "queue": "vod", "since": "2026-06-01T00:00:00Z", "until": "2026-11-30T13:00:00Z" }),
+                "over 90 days",
+            ),
+            (
+                json!({ "action": "queue.recover", "queue": "vod", "until": "2026-11-30T13:00:00Z" }),
+                "until needs since",
+            ),
+            (
+                json!({ "action": "queue.recover", "queue": "vod", "classes": ["pipeline"] }),
+                "classes: \"pipeline\" is not one of queue, service, job",
+            ),
+            (
+                json!({ "action": "pipeline.recover", "pipeline_id": P, "classes": ["queue"] }),
+                "not one of pipeline, service, job",
+            ),
+            (
+                json!({ "action": "queue.recover", "queue": "vod", "classes": ["job"], "codes": [1040] }),
+                "not both",
+            ),
+            (
+                json!({ "action": "queue.recover", "queue": "vod", "codes": [12] }),
+                "codes must be",
+            ),
+            (
+                json!({ "action": "queue.recover", "queue": "vod", "max_generations": 4 }),
+                "max_generations 4",
+            ),
+            (
+                json!({ "action": "queue.recover", "queue": "vod", "limit": 0 }),
+                "limit is not",
+            ),
+            (
+                json!({ "action": "queue.recover", "queue": "vod", "concurrency": 17 }),
+                "concurrency 17",
+            ),
+            (
+                json!({ "action": "queue.recover", "queue": "vod", "rate": 1000 }),
+                "rate 1000",
+            ),
+            (
+                json!({ "action": "pipeline.recover", "pipeline_id": "vod-main" }),
+                "13 digits",
+            ),
         ];
         for (v, want) in cases {
             let e = err(v.clone());

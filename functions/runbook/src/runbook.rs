@@ -14,9 +14,9 @@ use mediaops::ops::{create_harvest_idempotent, HarvestCreate};
 use mediaops::policy::breaker::{PauseRecord, PauseState, WindowCounts};
 use mediaops::ports::{
     AccessLogging, BatchJobCreator, BatchJobPriority, BatchJobReader, BatchJobStatusChanger,
-    ContainerReader, HarvestJobCreator, HarvestJobDetails, HarvestJobLister,
+    ContainerReader, HarvestJobCreator, HarvestJobDetails, HarvestJobLister, JobResubmitter,
     MediaConvertJobCanceller, MediaConvertJobLister, PauseAdmin, PipelineControl,
-    PipelineJobLister, QueueControl, StatusJobLister, TranscodeJobCanceller,
+    PipelineJobLister, QueueControl, ResubmitLedger, StatusJobLister, TranscodeJobCanceller,
 };
 use mediaops::{AwsError, Budget, Error};
 use serde::Serialize;
@@ -65,8 +65,10 @@ pub struct Runbook<E, B, S, P, G, M> {
     pub batch: B,
     pub store: S,
     pub package: P,
-    /// The guards' pause records (`GUARD_TABLE`), when configured.
+    /// The guards' pause records and the resubmission ledger (`GUARD_TABLE`), when configured.
     pub guard: Option<G>,
+    /// How long a recovery's claim on a job holds before another run may take it over.
+    pub recover_lease_ms: i64,
 }
 
 /// `batch.create`'s plan, in one line.
@@ -230,12 +232,16 @@ where
 
 impl<E, B, S, P, G, M> Runbook<E, B, S, P, G, M>
 where
-    E: PipelineControl + PipelineJobLister + StatusJobLister + TranscodeJobCanceller,
+    E: PipelineControl
+        + PipelineJobLister
+        + StatusJobLister
+        + TranscodeJobCanceller
+        + JobResubmitter,
     B: BatchJobReader + BatchJobPriority + BatchJobStatusChanger + BatchJobCreator,
     S: ContainerReader + AccessLogging,
     P: HarvestJobCreator + HarvestJobDetails + HarvestJobLister,
-    G: PauseAdmin,
-    M: QueueControl + MediaConvertJobLister + MediaConvertJobCanceller,
+    G: PauseAdmin + ResubmitLedger,
+    M: QueueControl + MediaConvertJobLister + MediaConvertJobCanceller + JobResubmitter,
 {
     /// The pipeline's guard record as JSON: the record, or why there is none to show.
     async fn guard_status(&self, kind: ResourceKind, pipeline_id: &str) -> Result<Value, Error> {
@@ -300,8 +306,19 @@ where
         Ok("cleared")
     }
 
-    /// Runs `req`. Bulk work starts no new change once `budget` is exhausted.
+    /// Runs `req` (outside Lambda: the request id in the ledger is `local`).
     pub async fn run(&self, req: &Request, budget: Budget) -> Result<Report, Error> {
+        self.run_for(req, budget, "local").await
+    }
+
+    /// Runs `req` for the invocation `request_id`. Bulk work starts no new change once `budget`
+    /// is exhausted.
+    pub async fn run_for(
+        &self,
+        req: &Request,
+        budget: Budget,
+        request_id: &str,
+    ) -> Result<Report, Error> {
         let a = &req.action;
         let execute = a.mutates() && !req.dry_run && (!a.is_destructive() || req.confirm);
         let mut r = Report {
@@ -407,6 +424,37 @@ where
             }
             Action::PipelineDrain { pipeline_id } => {
                 self.drain(pipeline_id, execute, budget, &mut r).await?
+            }
+            Action::PipelineRecover {
+                pipeline_id,
+                recover,
+            } => {
+                crate::recover::recover_pipeline(
+                    &self.transcoder,
+                    self.guard.as_ref(),
+                    pipeline_id,
+                    recover,
+                    execute,
+                    budget,
+                    request_id,
+                    self.recover_lease_ms,
+                    &mut r,
+                )
+                .await?
+            }
+            Action::QueueRecover { queue, recover } => {
+                crate::recover::recover_queue(
+                    &self.mediaconvert,
+                    self.guard.as_ref(),
+                    queue,
+                    recover,
+                    execute,
+                    budget,
+                    request_id,
+                    self.recover_lease_ms,
+                    &mut r,
+                )
+                .await?
             }
             Action::QueueStatus { queue } => {
                 let q = self.mediaconvert.get_queue(queue).await?;

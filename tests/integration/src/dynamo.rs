@@ -257,6 +257,8 @@ pub struct DdbFault {
     pub status: u16,
     pub code: String,
     pub count: Option<u32>,
+    /// Only requests whose JSON body contains this (a finish's `"done"`, one key's value…).
+    pub body_contains: Option<String>,
 }
 
 #[derive(Default)]
@@ -358,7 +360,13 @@ async fn proxy(
         let mut faults = state.faults.lock().expect("lock");
         faults
             .iter_mut()
-            .find(|f| f.operation == op && f.count != Some(0))
+            .find(|f| {
+                f.operation == op
+                    && f.count != Some(0)
+                    && f.body_contains.as_ref().is_none_or(|s| {
+                        std::str::from_utf8(&body).is_ok_and(|b| b.contains(s.as_str()))
+                    })
+            })
             .map(|f| {
                 if let Some(c) = f.count.as_mut() {
                     *c -= 1;

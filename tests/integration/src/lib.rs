@@ -257,6 +257,7 @@ pub fn runbook(env: &TestEnv) -> TestRunbook {
         store: env.clients.mediastore(),
         package: env.clients.mediapackage(),
         guard: env.store.as_ref().map(|s| s.window_store()),
+        recover_lease_ms: mediaops::recover::DEFAULT_LEASE_MS,
     }
 }
 

@@ -208,6 +208,7 @@ async fn pipeline_guard_store_faults() {
         status: 400,
         code: "ProvisionedThroughputExceededException".into(),
         count: Some(2),
+        body_contains: None,
     });
     let r = ok(f.invoke(&error_event("9000000000000-store")).await.unwrap());
     assert_eq!(
@@ -222,6 +223,7 @@ async fn pipeline_guard_store_faults() {
         status: 500,
         code: "InternalServerError".into(),
         count: None,
+        body_contains: None,
     });
     let second = error_event("9000000000001-store");
     let (t, m) = err(f.invoke(&second).await.unwrap());

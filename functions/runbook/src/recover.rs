@@ -1,0 +1,560 @@
+//! `queue.recover` and `pipeline.recover`: after an outage (and its fix), resubmit the jobs it
+//! failed, exactly once. One routine for both services ([`recover_resource`]): the request's
+//! range (or the guard's pause record), the plan or the resubmissions through the recovery
+//! engine (`mediaops::recover`), a bounded report and what to do next.
+
+use std::collections::BTreeSet;
+use std::future::Future;
+
+use chrono::{DateTime, Utc};
+use mediaops::bulk::{Bulk, Listed, Outcomes};
+use mediaops::guard::{ms_to_rfc3339, ResourceKind};
+use mediaops::model::Page;
+use mediaops::pace::Pacer;
+use mediaops::policy::recovery::{
+    check_range, default_range, FailedJob, JobService, Selection, Which, DEFAULT_MAX_GENERATIONS,
+    MARKER, MAX_GENERATIONS,
+};
+use mediaops::ports::{ApiResult, JobResubmitter, PauseAdmin, ResubmitLedger};
+use mediaops::recover::Recovery;
+use mediaops::{Budget, Error};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+use crate::runbook::Report;
+
+/// A recover request, as understood (the resource is the queue's name or the pipeline's id).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RecoverRequest {
+    #[serde(skip)]
+    pub resource: String,
+    /// RFC 3339, as given; `None`: from the guard's pause record.
+    pub since: Option<String>,
+    pub until: Option<String>,
+    /// Class names (`queue` / `pipeline`, `service`, `job`); `None` with no codes: the default.
+    pub classes: Option<Vec<String>>,
+    pub codes: Option<Vec<u32>>,
+    /// At most this many resubmissions in this run.
+    pub limit: Option<u32>,
+    pub max_generations: u8,
+    /// CreateJob calls in flight at once, and per second at most.
+    pub concurrency: usize,
+    pub rate: f64,
+}
+
+impl Eq for RecoverRequest {}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Params {
+    #[serde(default)]
+    since: Option<String>,
+    #[serde(default)]
+    until: Option<String>,
+    #[serde(default)]
+    classes: Option<Vec<String>>,
+    #[serde(default)]
+    codes: Option<Vec<u32>>,
+    #[serde(default)]
+    limit: Option<u32>,
+    #[serde(default)]
+    max_generations: Option<u8>,
+    #[serde(default)]
+    concurrency: Option<usize>,
+    #[serde(default)]
+    rate: Option<f64>,
+}
+
+/// CreateJob calls in flight at once by default, and at most.
+const CONCURRENCY: usize = 8;
+const MAX_CONCURRENCY: usize = 16;
+
+/// CreateJob calls a second by default: Elastic Transcoder documents 2 a second sustained;
+/// for MediaConvert no figure was found, so mediaops assumes 10 (raise it with `rate`).
+fn default_rate(service: JobService) -> f64 {
+    match service {
+        JobService::MediaConvert => 10.0,
+        JobService::Transcoder => 2.0,
+    }
+}
+
+fn parse_time(field: &str, v: &str) -> Result<i64, String> {
+    DateTime::parse_from_rfc3339(v)
+        .map(|t| t.with_timezone(&Utc).timestamp_millis())
+        .map_err(|_| format!("{field} {v:?} is not an RFC 3339 time (e.g. 2026-11-30T14:00:00Z)"))
+}
+
+/// Parses the parameters of `queue.recover` / `pipeline.recover` (the resource field already
+/// taken out and checked). Every error names the field.
+pub fn parse(
+    action: &str,
+    service: JobService,
+    resource: String,
+    map: Map<String, Value>,
+) -> Result<RecoverRequest, String> {
+    let p: Params = serde_json::from_value(Value::Object(map)).map_err(|e| {
+        format!("{action}: {e}; expected since?, until? (RFC 3339), classes? | codes?, limit?, max_generations?: 1-3, concurrency?: 1-16, rate?: 0.1-100, dry_run?, confirm?")
+    })?;
+    let since = p
+        .since
+        .as_deref()
+        .map(|s| parse_time("since", s))
+        .transpose()?;
+    let until = p
+        .until
+        .as_deref()
+        .map(|s| parse_time("until", s))
+        .transpose()?;
+    if let Some(u) = until {
+        if since.is_none() {
+            return Err("until needs since (without both, the range is the guard's burst)".into());
+        }
+        check_range(since.unwrap_or(u), u).map_err(|e| format!("since/until: {e}"))?;
+    }
+    if let Some(s) = since {
+        let now = Utc::now().timestamp_millis();
+        check_range(s, until.unwrap_or(now).max(s + 1)).map_err(|e| format!("since: {e}"))?;
+    }
+    if p.classes.is_some() && p.codes.is_some() {
+        return Err("classes and codes: give one, not both".into());
+    }
+    if let Some(classes) = &p.classes {
+        if classes.is_empty() {
+            return Err("classes must name at least one class".into());
+        }
+        for c in classes {
+            if service.parse_class(c).is_none() {
+                return Err(format!(
+                    "classes: {c:?} is not one of {}, service, job",
+                    service.resource()
+                ));
+            }
+        }
+    }
+    if let Some(codes) = &p.codes {
+        if codes.is_empty() || codes.iter().any(|c| !(1000..=99_999).contains(c)) {
+            return Err("codes must be a non-empty list of error codes (1000-99999)".into());
+        }
+    }
+    let max_generations = p.max_generations.unwrap_or(DEFAULT_MAX_GENERATIONS);
+    if !(1..=MAX_GENERATIONS).contains(&max_generations) {
+        return Err(format!(
+            "max_generations {max_generations} is not a number from 1 to {MAX_GENERATIONS}"
+        ));
+    }
+    if p.limit.is_some_and(|l| l == 0 || l > 100_000) {
+        return Err("limit is not a number from 1 to 100000".into());
+    }
+    let concurrency = p.concurrency.unwrap_or(CONCURRENCY);
+    if !(1..=MAX_CONCURRENCY).contains(&concurrency) {
+        return Err(format!(
+            "concurrency {concurrency} is not a number from 1 to {MAX_CONCURRENCY}"
+        ));
+    }
+    let rate = p.rate.unwrap_or_else(|| default_rate(service));
+    if !(0.1..=100.0).contains(&rate) {
+        return Err(format!(
+            "rate {rate} is not a number from 0.1 to 100 (CreateJob calls a second)"
+        ));
+    }
+    Ok(RecoverRequest {
+        resource,
+        since: p.since,
+        until: p.until,
+        classes: p.classes,
+        codes: p.codes,
+        limit: p.limit,
+        max_generations,
+        concurrency,
+        rate,
+    })
+}
+
+/// One resource's recovery, in its service's words.
+pub(crate) struct RecoverSpec<'a> {
+    pub(crate) kind: ResourceKind,
+    pub(crate) service: JobService,
+    pub(crate) id: &'a str,
+    pub(crate) status: String,
+    pub(crate) paused: bool,
+    /// The request that resumes it (`{"action": "queue.resume", "queue": "…"}`).
+    pub(crate) resume: String,
+    /// Said of a CreateJob refused for want of permission (the role it passes).
+    pub(crate) denied_hint: &'static str,
+    /// What the copies do not carry.
+    pub(crate) not_carried: &'static str,
+    /// The request id recorded in the ledger.
+    pub(crate) request_id: &'a str,
+    pub(crate) lease_ms: i64,
+}
+
+/// The range: the request's, or the guard's pause record's burst; the error says which to give.
+async fn range<G: PauseAdmin>(
+    req: &RecoverRequest,
+    spec: &RecoverSpec<'_>,
+    guard: Option<&G>,
+) -> Result<(i64, i64, &'static str), Error> {
+    let now = Utc::now().timestamp_millis();
+    if let Some(s) = &req.since {
+        let since = parse_time("since", s).map_err(Error::BadRequest)?;
+        let until = match &req.until {
+            Some(u) => parse_time("until", u).map_err(Error::BadRequest)?,
+            None => now,
+        };
+        check_range(since, until).map_err(|e| Error::BadRequest(format!("since/until: {e}")))?;
+        return Ok((since, until, "the request"));
+    }
+    let record = match guard {
+        Some(g) => g.pause_record(&spec.kind.key(spec.id)).await?,
+        None => None,
+    };
+    default_range(record.as_ref(), now)
+        .map(|(s, u)| (s, u, "the guard's pause record (the burst's window until now)"))
+        .ok_or_else(|| {
+            Error::BadRequest(format!(
+                "since: the guard has no pause record of {} {} (none, or cleared by a resume), so give since (RFC 3339) and optionally until",
+                spec.kind.name, spec.id
+            ))
+        })
+}
+
+fn selection(req: &RecoverRequest, service: JobService, since: i64, until: i64) -> Selection {
+    let which = match (&req.codes, &req.classes) {
+        (Some(codes), _) => Which::Codes(codes.iter().copied().collect()),
+        (None, Some(names)) => Which::Classes(
+            names
+                .iter()
+                .filter_map(|n| service.parse_class(n))
+                .collect::<BTreeSet<_>>(),
+        ),
+        (None, None) => Which::Classes(JobService::default_classes()),
+    };
+    Selection {
+        since_ms: since,
+        until_ms: until,
+        which,
+        max_generations: req.max_generations,
+    }
+}
+
+fn which_json(w: &Which, service: JobService) -> Value {
+    match w {
+        Which::Codes(c) => json!({ "codes": c }),
+        Which::Classes(c) => {
+            json!({ "classes": c.iter().map(|c| service.class_name(*c)).collect::<Vec<_>>() })
+        }
+    }
+}
+
+/// Lists, plans or resubmits, and reports: `list` gives the resource's failed jobs newest first,
+/// `find_copy` looks for a copy of a job by its marker since a time.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn recover_resource<R, L, G, LF, FF, FFut>(
+    spec: RecoverSpec<'_>,
+    req: &RecoverRequest,
+    resubmitter: &R,
+    ledger: Option<&L>,
+    guard: Option<&G>,
+    execute: bool,
+    budget: Budget,
+    r: &mut Report,
+    list: impl FnMut(Option<String>) -> LF,
+    find_copy: FF,
+) -> Result<(), Error>
+where
+    R: JobResubmitter,
+    L: ResubmitLedger,
+    G: PauseAdmin,
+    LF: Future<Output = ApiResult<Page<FailedJob>>>,
+    FF: Fn(String, i64) -> FFut,
+    FFut: Future<Output = ApiResult<Option<String>>>,
+{
+    let Some(ledger) = ledger else {
+        return Err(Error::BadRequest(
+            "GUARD_TABLE is not set: a recovery records each resubmission there, so that none is made twice".into(),
+        ));
+    };
+    let (since, until, from) = range(req, &spec, guard).await?;
+    let sel = selection(req, spec.service, since, until);
+    let word = spec.kind.name;
+    r.plan.push(format!(
+        "read {word} {}'s failed jobs from {} to {} ({from}), newest first",
+        spec.id,
+        ms_to_rfc3339(since).unwrap_or_default(),
+        ms_to_rfc3339(until).unwrap_or_default()
+    ));
+    r.plan.push(format!(
+        "resubmit those of {} not resubmitted before (max_generations {}), each once: claim it in the guard table, read it, create the same job with \"{MARKER}\" in its metadata, record the copy",
+        which_json(&sel.which, spec.service), sel.max_generations
+    ));
+    r.plan.push(format!(
+        "at most {} CreateJob calls at once and {} a second; {}",
+        req.concurrency, req.rate, spec.not_carried
+    ));
+    if spec.paused {
+        r.plan.push(format!(
+            "{word} {} is {}: the copies wait in it until it is resumed ({})",
+            spec.id, spec.status, spec.resume
+        ));
+    }
+    let pacer = Pacer::per_second(req.rate);
+    let bulk = Bulk::new(req.concurrency, budget);
+    let recovery = Recovery {
+        service: spec.service,
+        key: spec.kind.key(spec.id),
+        selection: sel.clone(),
+        resubmitter,
+        ledger,
+        pacer: &pacer,
+        request_id: spec.request_id,
+        lease_ms: spec.lease_ms,
+        execute,
+        bulk,
+        denied_hint: spec.denied_hint,
+        limit: req.limit.map(|l| l as usize),
+    };
+    let mut out = Outcomes::new(r.action);
+    let listed = recovery.run(list, find_copy, &mut out).await;
+    r.executed = execute && out.count_of("resubmitted") > 0;
+    r.tally = out.tally(listed.ran_short());
+    r.result = report_json(&spec, &sel, from, &out, &listed, execute);
+    if let Listed::ListFailed(e) = listed {
+        if out.total() == 0 {
+            return Err(e.into());
+        }
+    }
+    Ok(())
+}
+
+fn report_json(
+    spec: &RecoverSpec<'_>,
+    sel: &Selection,
+    from: &str,
+    out: &Outcomes,
+    listed: &Listed,
+    execute: bool,
+) -> Value {
+    let counted = |names: &[&str]| names.iter().map(|n| out.count_of(n)).sum::<u64>();
+    let skipped: Map<String, Value> = out
+        .counts
+        .iter()
+        .filter(|(k, _)| {
+            !["resubmitted", "would_resubmit", "failed", "not_attempted"].contains(&k.as_str())
+        })
+        .map(|(k, v)| (k.clone(), json!(v)))
+        .collect();
+    let mut v = json!({
+        spec.kind.id_property: spec.id,
+        format!("{}_status", spec.kind.name): spec.status,
+        "range": {
+            "since": ms_to_rfc3339(sel.since_ms),
+            "until": ms_to_rfc3339(sel.until_ms),
+            "from": from,
+        },
+        "which": which_json(&sel.which, spec.service),
+        "failed_jobs_read": out.total() - counted(&["outside_range"]),
+        "jobs": out.to_json(),
+        "skipped": skipped,
+        "listing": listed.describe(),
+        "not_carried": spec.not_carried,
+    });
+    let (done, word) = if execute {
+        (out.count_of("resubmitted"), "resubmitted")
+    } else {
+        (out.count_of("would_resubmit"), "would_resubmit")
+    };
+    v[word] = json!(done);
+    let mut next = Vec::new();
+    if !execute && done > 0 {
+        next.push("repeat with \"confirm\": true to resubmit them".to_string());
+    }
+    if execute && done > 0 {
+        next.push(format!(
+            "the copies carry \"{MARKER}\": list them with mediaconvert.jobs.list / jobs.list (each copy's id is in the runbook's log, one \"bulk item\" record per job)"
+        ));
+    }
+    if spec.paused {
+        next.push(format!(
+            "resume the {} when its cause is fixed: {}",
+            spec.kind.name, spec.resume
+        ));
+    }
+    v["next"] = json!(next);
+    v
+}
+
+/// Pages of a MediaConvert queue's jobs: ERROR ones as failed jobs, newest first.
+fn mc_failed(j: mediaops::model::MediaConvertJob) -> FailedJob {
+    FailedJob {
+        id: j.id,
+        created_ms: j.submitted_ms,
+        failed_ms: j.finished_ms,
+        codes: j.error_code.map(|c| c.max(0) as u32).into_iter().collect(),
+        metadata: j.user_metadata,
+    }
+}
+
+/// Listing pages a copy search reads at most (newest first, back to the claim's time).
+const SEARCH_PAGES: usize = 200;
+
+/// The copy of `original` among `list`'s jobs (newest first) created since `since_ms`.
+async fn find_copy<T, LF>(
+    mut list: impl FnMut(Option<String>) -> LF,
+    original: &str,
+    since_ms: i64,
+    facts: impl Fn(&T) -> (String, Option<i64>, Option<&String>),
+) -> ApiResult<Option<String>>
+where
+    LF: Future<Output = ApiResult<Page<T>>>,
+{
+    let mut token = None;
+    for _ in 0..SEARCH_PAGES {
+        let page = list(token.take()).await?;
+        for j in &page.items {
+            let (id, created, marker) = facts(j);
+            if marker.map(String::as_str) == Some(original) {
+                return Ok(Some(id));
+            }
+            if created.is_some_and(|c| c < since_ms) {
+                return Ok(None);
+            }
+        }
+        match page.next_token {
+            Some(t) => token = Some(t),
+            None => return Ok(None),
+        }
+    }
+    Ok(None)
+}
+
+/// `queue.recover`: the queue's ERROR jobs, resubmitted into it.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn recover_queue<M, G>(
+    mc: &M,
+    guard: Option<&G>,
+    queue: &str,
+    req: &RecoverRequest,
+    execute: bool,
+    budget: Budget,
+    request_id: &str,
+    lease_ms: i64,
+    r: &mut Report,
+) -> Result<(), Error>
+where
+    M: mediaops::ports::QueueControl + mediaops::ports::MediaConvertJobLister + JobResubmitter,
+    G: PauseAdmin + ResubmitLedger,
+{
+    let q = mc.get_queue(queue).await.map_err(|e| match e.kind {
+        mediaops::AwsErrorKind::NotFound => {
+            Error::BadRequest(format!("queue {queue:?}: no such MediaConvert queue"))
+        }
+        _ => e.into(),
+    })?;
+    let spec = RecoverSpec {
+        kind: ResourceKind::QUEUE,
+        service: JobService::MediaConvert,
+        id: queue,
+        paused: q.status.eq_ignore_ascii_case("PAUSED"),
+        status: q.status,
+        resume: format!(r#"{{"action": "queue.resume", "queue": "{queue}"}}"#),
+        denied_hint: "the runbook may pass to MediaConvert only the job roles in the MediaConvertJobRoleArns parameter: add this job's role there",
+        not_carried: "tags are not carried (GetJob does not return them); everything else CreateJob takes is",
+        request_id,
+        lease_ms,
+    };
+    let list = |t: Option<String>| async move {
+        mc.list_mediaconvert_jobs(Some(queue), Some("ERROR"), true, Some(20), t.as_deref())
+            .await
+            .map(|p| p.map(mc_failed))
+    };
+    let find = |original: String, since: i64| async move {
+        find_copy(
+            |t: Option<String>| async move {
+                mc.list_mediaconvert_jobs(Some(queue), None, true, Some(20), t.as_deref())
+                    .await
+            },
+            &original,
+            since,
+            |j: &mediaops::model::MediaConvertJob| {
+                (j.id.clone(), j.submitted_ms, j.user_metadata.get(MARKER))
+            },
+        )
+        .await
+    };
+    recover_resource(spec, req, mc, guard, guard, execute, budget, r, list, find).await
+}
+
+/// `pipeline.recover`: the pipeline's Error jobs, resubmitted into it.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn recover_pipeline<E, G>(
+    et: &E,
+    guard: Option<&G>,
+    pipeline_id: &str,
+    req: &RecoverRequest,
+    execute: bool,
+    budget: Budget,
+    request_id: &str,
+    lease_ms: i64,
+    r: &mut Report,
+) -> Result<(), Error>
+where
+    E: mediaops::ports::PipelineControl + mediaops::ports::PipelineJobLister + JobResubmitter,
+    G: PauseAdmin + ResubmitLedger,
+{
+    let p = et
+        .read_pipeline(pipeline_id)
+        .await
+        .map_err(|e| match e.kind {
+            mediaops::AwsErrorKind::NotFound => Error::BadRequest(format!(
+                "pipeline_id {pipeline_id:?}: no such Elastic Transcoder pipeline"
+            )),
+            _ => e.into(),
+        })?;
+    let spec = RecoverSpec {
+        kind: ResourceKind::PIPELINE,
+        service: JobService::Transcoder,
+        id: pipeline_id,
+        paused: p.is_paused(),
+        status: p.status.clone(),
+        resume: format!(r#"{{"action": "pipeline.resume", "pipeline_id": "{pipeline_id}"}}"#),
+        denied_hint: "",
+        not_carried: "every CreateJob member is carried (inputs, outputs, key prefix, playlists, metadata) but the deprecated Composition",
+        request_id,
+        lease_ms,
+    };
+    // ListJobsByPipeline lists every status: the Error jobs are the failed ones.
+    let list = |t: Option<String>| async move {
+        et.list_jobs_by_pipeline(pipeline_id, false, t.as_deref())
+            .await
+            .map(|p| Page {
+                items: p
+                    .items
+                    .into_iter()
+                    .filter(|j| j.status.eq_ignore_ascii_case("Error"))
+                    .map(|j| FailedJob {
+                        id: j.id,
+                        created_ms: j.submitted_ms,
+                        failed_ms: j.finished_ms,
+                        codes: j.error_codes,
+                        metadata: j.user_metadata,
+                    })
+                    .collect(),
+                next_token: p.next_token,
+            })
+    };
+    let find = |original: String, since: i64| async move {
+        find_copy(
+            |t: Option<String>| async move {
+                et.list_jobs_by_pipeline(pipeline_id, false, t.as_deref())
+                    .await
+            },
+            &original,
+            since,
+            |j: &mediaops::model::TranscodeJob| {
+                (j.id.clone(), j.submitted_ms, j.user_metadata.get(MARKER))
+            },
+        )
+        .await
+    };
+    recover_resource(spec, req, et, guard, guard, execute, budget, r, list, find).await
+}
