@@ -482,3 +482,178 @@ async fn crashes_between_the_steps_leave_one_copy_per_job_and_a_rerun_completes(
     assert!(made.values().all(|c| c.len() == 1), "{made:?}");
     rb.stop().await;
 }
+
+/// 2,000 jobs failed by one outage: recovered at the rate ceiling; an invocation that runs short
+/// says Deadline and the same request finishes, with no job copied twice; a copy that fails
+/// again is not copied again under the default max_generations.
+#[tokio::test]
+async fn two_thousand_failed_jobs_are_recovered_once_across_invocations() {
+    let env = TestEnv::with_store().await;
+    env.create_topic().await;
+    let seed = json!({
+        "mediaconvert_queues": [ { "name": Q } ],
+        "mediaconvert_job_bulk": [
+            { "queue": Q, "count": 2000, "status": "ERROR", "error_code": 1432, "first_created_ago_s": 900.0, "step_ms": 200 },
+            { "queue": Q, "count": 50, "status": "ERROR", "error_code": 1040, "first_created_ago_s": 800.0, "step_ms": 100 }
+        ]
+    });
+    env.control
+        .seed(&serde_json::from_value(seed).unwrap())
+        .await
+        .unwrap();
+    let since = chrono::Utc::now() - chrono::Duration::hours(1);
+    let req = recover(json!({
+        "since": since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "confirm": true, "concurrency": 16, "rate": 100,
+    }));
+    let rb = {
+        let all = [("NOTIFICATION_TOPIC_ARN", TOPIC)];
+        start(&env, "runbook", &all, Duration::from_secs(12)).await
+    };
+    let mut invocations = 0;
+    let mut deadlines = 0;
+    let mut resubmitted = 0;
+    loop {
+        invocations += 1;
+        match rb.invoke(&req).await.unwrap() {
+            mediaops_lambda_stub::Outcome::Response(v) => {
+                resubmitted += v["result"]["resubmitted"].as_u64().unwrap();
+                assert_eq!(v["result"]["skipped"]["job_class"], 50, "{v}");
+                break;
+            }
+            other => {
+                let (t, m) = err(other);
+                assert_eq!(t, "mediaops.Deadline", "{m}");
+                deadlines += 1;
+            }
+        }
+        assert!(invocations < 10, "finished within 10 invocations");
+    }
+    println!("2,000 failed jobs: {invocations} invocations ({deadlines} ran short), {resubmitted} resubmitted in the last");
+    let made = copies(&env).await;
+    assert_eq!(made.len(), 2000);
+    assert!(made.values().all(|c| c.len() == 1));
+    assert_eq!(
+        env.calls_to("CreateJob").await.len(),
+        2000,
+        "no CreateJob repeated"
+    );
+
+    // A copy fails again: it is a resubmission, not copied again by default.
+    let (orig, copy) = made
+        .iter()
+        .next()
+        .map(|(o, c)| (o.clone(), c[0].clone()))
+        .unwrap();
+    set_status(&env, "mediaconvert_job", &copy, "ERROR", Some(1432)).await;
+    let again = ok(rb.invoke(&req).await.unwrap());
+    assert_eq!(
+        again["result"]["skipped"]["is_a_resubmission"], 1,
+        "{again}"
+    );
+    assert_eq!(again["result"]["skipped"]["already_resubmitted"], 2000);
+    assert_eq!(env.calls_to("CreateJob").await.len(), 2000);
+    assert_eq!(copies(&env).await[&orig].len(), 1);
+    rb.stop().await;
+}
+
+/// The same loop for an Elastic Transcoder pipeline: 2000-class failures resubmitted with
+/// their inputs, outputs and metadata; 4000-class not.
+#[tokio::test]
+async fn a_pipeline_whose_role_broke_is_recovered_exactly_once() {
+    use aws_sdk_elastictranscoder::types::{CreateJobOutput, CreateJobPlaylist, JobInput};
+    let env = TestEnv::with_store().await;
+    env.create_topic().await;
+    let et = &env.clients.transcoder;
+    let p = et
+        .create_pipeline()
+        .name("news")
+        .input_bucket("news-in")
+        .output_bucket("news-out")
+        .role("arn:aws:iam::123456789012:role/Elastic_Transcoder_Default_Role")
+        .send()
+        .await
+        .unwrap();
+    let pid = p.pipeline().unwrap().id().unwrap().to_string();
+    let mut ids = Vec::new();
+    for i in 0..8 {
+        let out = et
+            .create_job()
+            .pipeline_id(&pid)
+            .inputs(JobInput::builder().key(format!("in/story-{i}.mov")).build())
+            .outputs(
+                CreateJobOutput::builder()
+                    .key(format!("hls/{i}"))
+                    .preset_id("1351620000001-200010")
+                    .segment_duration("6")
+                    .build(),
+            )
+            .output_key_prefix("news/")
+            .playlists(
+                CreateJobPlaylist::builder()
+                    .name("index")
+                    .format("HLSv4")
+                    .output_keys(format!("hls/{i}"))
+                    .build(),
+            )
+            .user_metadata("story", format!("story {i}"))
+            .send()
+            .await
+            .unwrap();
+        ids.push(out.job().unwrap().id().unwrap().to_string());
+    }
+    for (i, id) in ids.iter().enumerate() {
+        let (status, code) = match i {
+            0..=4 => ("Error", Some(2000)),
+            5..=6 => ("Error", Some(4000)),
+            _ => ("Complete", None),
+        };
+        set_status(&env, "transcoder_job", id, status, code).await;
+    }
+    let since = (chrono::Utc::now() - chrono::Duration::minutes(30))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let req = |confirm: bool| json!({ "action": "pipeline.recover", "pipeline_id": pid, "since": since, "confirm": confirm });
+    let rb = runbook(&env, &[]).await;
+    let plan = ok(rb.invoke(&req(false)).await.unwrap());
+    assert_eq!(plan["result"]["would_resubmit"], 5, "{plan}");
+    assert_eq!(plan["result"]["skipped"]["job_class"], 2);
+    let done = ok(rb.invoke(&req(true)).await.unwrap());
+    assert_eq!(done["result"]["resubmitted"], 5, "{done}");
+    let again = ok(rb.invoke(&req(true)).await.unwrap());
+    assert_eq!(again["result"]["skipped"]["already_resubmitted"], 5);
+    assert_eq!(env.calls_to("CreateJob").await.len(), 8 + 5);
+    // Each copy: the same pipeline, inputs, outputs, prefix, playlists and metadata + marker.
+    let listed = et
+        .list_jobs_by_pipeline()
+        .pipeline_id(&pid)
+        .send()
+        .await
+        .unwrap();
+    let copies: Vec<_> = listed
+        .jobs()
+        .iter()
+        .filter(|j| j.user_metadata().is_some_and(|m| m.contains_key(MARKER)))
+        .collect();
+    assert_eq!(copies.len(), 5);
+    for c in copies {
+        let orig_id = &c.user_metadata().unwrap()[MARKER];
+        assert!(ids[..5].contains(orig_id));
+        let o = et.read_job().id(orig_id).send().await.unwrap();
+        let o = o.job().unwrap();
+        assert_eq!(c.pipeline_id(), Some(pid.as_str()));
+        assert_eq!(c.inputs()[0].key(), o.inputs()[0].key());
+        assert_eq!(c.outputs()[0].key(), o.outputs()[0].key());
+        assert_eq!(c.outputs()[0].segment_duration(), Some("6"));
+        assert_eq!(c.output_key_prefix(), Some("news/"));
+        assert_eq!(
+            c.playlists()[0].output_keys(),
+            o.playlists()[0].output_keys()
+        );
+        assert_eq!(
+            c.user_metadata().unwrap()["story"],
+            o.user_metadata().unwrap()["story"]
+        );
+        assert_eq!(c.status(), Some("Submitted"));
+    }
+    rb.stop().await;
+}
