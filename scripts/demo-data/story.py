@@ -251,6 +251,22 @@ def runbook_items(record, names):
             f"{res.get('left_running')} already running (left to finish), "
             f"{((res.get('jobs') or {}).get('counts') or {}).get('failed', 0)} failed"
         )
+    elif action in ("pipeline.recover", "queue.recover"):
+        target = res.get("pipeline_id") or res.get("queue")
+        skipped = ", ".join(f"{n} {k}" for k, n in (res.get("skipped") or {}).items())
+        if not r.get("confirmed"):
+            line = (
+                f"{action} without confirm: plan only: {res.get('would_resubmit')} failed jobs of the guard's burst to resubmit"
+                f"{'; skipped ' + skipped if skipped else ''}; {names.get(target, target)} is {res.get(target and 'queue_status' if res.get('queue') else 'pipeline_status')}: the copies wait until it is resumed"
+            )
+        else:
+            line = (
+                f"{action} {names.get(target, target)} confirmed: resubmitted {res.get('resubmitted')}, each once "
+                f"(marked mediaops:resubmit-of, recorded in the guard table; tags not carried)"
+            )
+    elif action in ("pipeline.resume", "queue.resume", "pipeline.pause", "queue.pause"):
+        target = res.get("pipeline_id") or res.get("queue")
+        line = f"{action} {names.get(target, target)}: now {res.get('status')}; guard record {res.get('guard_record', 'untouched')}"
     elif action == "jobs.list":
         req = r.get("request") or {}
         line = f"jobs.list: {res.get('count')} {req.get('order', '')} {req.get('status', '')} jobs listed".replace("  ", " ")
@@ -266,7 +282,9 @@ def runbook_items(record, names):
         )
     else:
         line = f"{action}: executed={r.get('executed')}"
-    yield (f"r{record['_i']}", {"line": line, "record": record})
+    # The same batch.create twice is one job: one line, "2×".
+    key = f"create-{res.get('job_id')}" if action == "batch.create" else f"r{record['_i']}"
+    yield (key, {"line": line, "record": record})
 
 
 ITEMS = {

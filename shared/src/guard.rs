@@ -257,7 +257,11 @@ pub fn pause_notice(kind: ResourceKind, function: &str, d: &Decision, at_ms: i64
         vec![
             format!("Why, any time: {}", request("status", "")),
             format!("See the errors: {errors}"),
-            format!("After fixing the cause, resume: {}", request("resume", "")),
+            format!(
+                "After fixing the cause, resubmit what the outage failed, once: {} (the plan; add \"confirm\": true to do it); then resume: {}",
+                request("recover", ""),
+                request("resume", "")
+            ),
             format!(
                 "Or cancel its queued jobs first (shows the plan without confirm): {}",
                 request("drain", "")
@@ -1255,6 +1259,7 @@ mod tests {
             "Trigger: job bk4 failed with error code 2000",
             &format!(r#"runbook {{"action": "pipeline.resume", "pipeline_id": "{PID}"}}"#),
             &format!(r#"runbook {{"action": "pipeline.status", "pipeline_id": "{PID}"}}"#),
+            &format!(r#"runbook {{"action": "pipeline.recover", "pipeline_id": "{PID}"}}"#),
         ] {
             assert!(message.contains(part), "{part:?} missing from\n{message}");
         }

@@ -272,6 +272,13 @@ pub trait JobResubmitter: Send + Sync {
 pub trait ResubmitLedger: Send + Sync {
     /// The entry of `original` under the resource `key` (strongly consistent), if any.
     async fn read_resubmit(&self, key: &str, original: &str) -> ApiResult<Option<LedgerEntry>>;
+    /// The entries of a page of originals at once (strongly consistent; at most 100), by
+    /// original: a rerun skips what was done with one read a page, not two calls a job.
+    async fn read_resubmits(
+        &self,
+        key: &str,
+        originals: &[String],
+    ) -> ApiResult<std::collections::HashMap<String, LedgerEntry>>;
     /// Claims the resubmission of `original` if no entry exists: true when this caller holds it.
     async fn claim_resubmit(
         &self,
@@ -365,10 +372,11 @@ pub mod iam {
     /// ReadJob, then CreateJob of the same job (the pipeline's role is the pipeline's).
     pub const TRANSCODE_JOB_RESUBMITTER: &[&str] =
         &["elastictranscoder:ReadJob", "elastictranscoder:CreateJob"];
-    /// Read (GetItem), claim and take over (conditional PutItem), finish (conditional
-    /// PutItem), release (conditional DeleteItem).
+    /// Read (GetItem, a page at once with BatchGetItem), claim and take over (conditional
+    /// PutItem), finish (conditional PutItem), release (conditional DeleteItem).
     pub const RESUBMIT_LEDGER: &[&str] = &[
         "dynamodb:GetItem",
+        "dynamodb:BatchGetItem",
         "dynamodb:PutItem",
         "dynamodb:DeleteItem",
         "kms:Decrypt",

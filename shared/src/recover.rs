@@ -24,7 +24,7 @@
 //! README: two runs creating the same Elastic Transcoder copy more than the lease apart while the
 //! first's CreateJob is still in flight.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -34,7 +34,8 @@ use crate::bulk::{Bulk, Listed, Outcomes, Walk};
 use crate::model::Page;
 use crate::pace::Pacer;
 use crate::policy::recovery::{
-    choose, client_token, copy_metadata, held, Choice, FailedJob, Held, JobService, Selection,
+    choose, client_token, copy_metadata, held, Choice, FailedJob, Held, JobService, LedgerEntry,
+    Selection,
 };
 use crate::ports::{ApiResult, JobResubmitter, ResubmitLedger};
 use crate::{AwsError, AwsErrorKind};
@@ -105,7 +106,7 @@ where
     /// (its marker), for a claim taken over.
     pub async fn run<LF, FF, FFut>(
         &self,
-        list: impl FnMut(Option<String>) -> LF,
+        mut list: impl FnMut(Option<String>) -> LF,
         find_copy: FF,
         out: &mut Outcomes,
     ) -> Listed
@@ -118,14 +119,43 @@ where
         let made = AtomicUsize::new(0);
         let limit = self.limit.unwrap_or(usize::MAX);
         let made = &made;
+        // Each page's ledger entries, read at once: what was done is skipped without a call.
+        let entries: std::sync::Mutex<HashMap<String, LedgerEntry>> = Default::default();
+        let entries = &entries;
         let listed = self
             .bulk
             .over_listing(
-                list,
+                |token| {
+                    let page = list(token);
+                    async move {
+                        let page = page.await?;
+                        let ids: Vec<String> = page.items.iter().map(|j| j.id.clone()).collect();
+                        let found = self.ledger.read_resubmits(&self.key, &ids).await?;
+                        *entries.lock().unwrap_or_else(|e| e.into_inner()) = found;
+                        Ok(page)
+                    }
+                },
                 |job: &FailedJob| match choose(self.service, &self.selection, job) {
                     _ if made.load(Ordering::SeqCst) >= limit => Walk::Stop,
                     Choice::Resubmit { generation } => {
-                        Walk::Act(job.id.clone(), (job.id.clone(), generation))
+                        let entry = entries
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .get(&job.id)
+                            .cloned();
+                        match entry {
+                            Some(LedgerEntry::Done { new_job_id, .. }) => Walk::Skip(
+                                job.id.clone(),
+                                "already_resubmitted",
+                                json!({ "new_job_id": new_job_id }),
+                            ),
+                            Some(LedgerEntry::Claimed { .. }) if !self.execute => Walk::Skip(
+                                job.id.clone(),
+                                "in_progress",
+                                json!({ "reason": "a recover run claimed it and has not recorded a copy yet" }),
+                            ),
+                            _ => Walk::Act(job.id.clone(), (job.id.clone(), generation)),
+                        }
                     }
                     Choice::Skip { outcome, why } => {
                         Walk::Skip(job.id.clone(), outcome, json!({ "reason": why }))
@@ -163,21 +193,9 @@ where
         }
     }
 
-    /// Without confirmation: what the ledger says of the job.
-    async fn plan(&self, id: &str) -> (&'static str, Value) {
-        match self.ledger.read_resubmit(&self.key, id).await {
-            Err(e) => failure(&e, "reading the ledger"),
-            Ok(None) => ("would_resubmit", Value::Null),
-            Ok(Some(entry)) => match held(&entry, now_ms(), self.lease_ms) {
-                Held::Done { new_job_id } => {
-                    ("already_resubmitted", json!({ "new_job_id": new_job_id }))
-                }
-                Held::InProgress { .. } | Held::Abandoned { .. } => (
-                    "in_progress",
-                    json!({ "reason": "a recover run claimed it and has not recorded a copy yet" }),
-                ),
-            },
-        }
+    /// Without confirmation: the ledger (read with its page) has no entry for it.
+    async fn plan(&self, _id: &str) -> (&'static str, Value) {
+        ("would_resubmit", Value::Null)
     }
 
     /// Claim → read → create → finish, for one job.
@@ -380,10 +398,9 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::recovery::{LedgerEntry, Which, MARKER};
+    use crate::policy::recovery::{Which, MARKER};
     use crate::Budget;
     use async_trait::async_trait;
-    use std::collections::HashMap;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Mutex;
 
@@ -509,6 +526,17 @@ mod tests {
     impl ResubmitLedger for Ledger {
         async fn read_resubmit(&self, _k: &str, o: &str) -> ApiResult<Option<LedgerEntry>> {
             Ok(self.entries.lock().unwrap().get(o).cloned())
+        }
+        async fn read_resubmits(
+            &self,
+            _k: &str,
+            originals: &[String],
+        ) -> ApiResult<HashMap<String, LedgerEntry>> {
+            let e = self.entries.lock().unwrap();
+            Ok(originals
+                .iter()
+                .filter_map(|o| e.get(o).map(|x| (o.clone(), x.clone())))
+                .collect())
         }
         async fn claim_resubmit(
             &self,

@@ -105,10 +105,17 @@ pub fn action_notice(
         "logging.stop" => ("stopped access logging on", "stop access logging on"),
         other => (other, other),
     };
-    let headline = if r.dry_run {
-        format!("runbook would {would} {target}")
-    } else {
-        format!("runbook {done} {target} (request {request_id})")
+    let headline = match (r.action, r.dry_run) {
+        ("pipeline.recover" | "queue.recover", true) => format!(
+            "runbook would resubmit {} failed jobs of {target}",
+            r.result["would_resubmit"]
+        ),
+        ("pipeline.recover" | "queue.recover", false) => format!(
+            "runbook resubmitted {} failed jobs of {target}",
+            r.result["resubmitted"]
+        ),
+        (_, true) => format!("runbook would {would} {target}"),
+        (_, false) => format!("runbook {done} {target} (request {request_id})"),
     };
     let mut what = r.plan.clone();
     what.push(format!("Result: {}", brief(&r.result)));

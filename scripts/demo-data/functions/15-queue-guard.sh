@@ -3,10 +3,12 @@
 # trusting MediaConvert, and jobs fail one after another with 1432, one EventBridge event each.
 # The 5th error reaches the threshold: one claim wins and the queue is PAUSED (GetQueue,
 # UpdateQueue); the 6th is answered already_paused without any MediaConvert call. live-news gets
-# two settings errors (1040, job-class): recorded, left alone. Then an operator drains
-# vod-premium with the runbook: the plan first, then confirmed (its SUBMITTED jobs cancelled, the
-# 2 PROGRESSING ones left to finish), and queue.status says why it was paused.
-scene "queue-guard: MediaConvert queue vod-premium's jobs fail with 1432 (job role not trusted); live-news gets 2 settings errors (1040); then an operator drains vod-premium"
+# two settings errors (1040, job-class): recorded, left alone. Then the role is fixed and an
+# operator closes the loop with the runbook: queue.recover shows the plan (the 6 failed jobs of
+# the guard's burst), then, confirmed, resubmits each once (GetJob, CreateJob with the job's own
+# settings, role and metadata plus mediaops:resubmit-of, recorded in the guard table), and
+# queue.resume lets the queue run again.
+scene "queue-guard: MediaConvert queue vod-premium's jobs fail with 1432 (job role not trusted); live-news gets 2 settings errors (1040); the role is fixed: recover, then resume"
 python3 - "$work" <<'PY'
 import json, sys, datetime
 work = sys.argv[1]
@@ -35,8 +37,9 @@ PY
 run queue-guard \
   "$work"/mc-role-{1,2,3,4,5,6}.json \
   "$work"/mc-settings-{1,2}.json
-confirmed_queue_drain="$work/queue-drain-confirmed.json"
-echo '{ "action": "queue.drain", "queue": "vod-premium", "confirm": true }' >"$confirmed_queue_drain"
+confirmed_recover="$work/queue-recover-confirmed.json"
+sed 's/ }$/, "confirm": true }/' functions/runbook/requests/queue-recover.json >"$confirmed_recover"
+echo '{ "action": "queue.resume", "queue": "vod-premium" }' >"$work/queue-resume.json"
 run runbook \
-  functions/runbook/requests/queue-drain.json "$confirmed_queue_drain" \
-  functions/runbook/requests/queue-status.json
+  functions/runbook/requests/queue-recover.json "$confirmed_recover" \
+  "$work/queue-resume.json"

@@ -7,7 +7,10 @@
 //! MediaConvert's three months of job records (100 days), so a job can never be resubmitted
 //! again while the service still lists it.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 
 use super::dynamodb::{
     get_n, get_s, n, s, DynamoWindowStore, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE,
@@ -44,6 +47,28 @@ impl DynamoWindowStore {
     }
 }
 
+type Item = HashMap<String, AttributeValue>;
+
+fn entry(item: &Item) -> LedgerEntry {
+    let text = |k| get_s(item, k).unwrap_or_default().to_string();
+    let at_ms = get_n(item, "at_ms").unwrap_or(0);
+    match get_s(item, "state") {
+        Some("done") => LedgerEntry::Done {
+            new_job_id: text("new_job_id"),
+            at_ms,
+            request_id: text("request_id"),
+        },
+        _ => LedgerEntry::Claimed {
+            claim_id: text("claim_id"),
+            at_ms,
+            request_id: text("request_id"),
+        },
+    }
+}
+
+/// BatchGetItem rounds for keys DynamoDB leaves unprocessed (throttled) before giving up.
+const BATCH_ROUNDS: usize = 5;
+
 #[async_trait]
 impl ResubmitLedger for DynamoWindowStore {
     async fn read_resubmit(&self, key: &str, original: &str) -> ApiResult<Option<LedgerEntry>> {
@@ -57,23 +82,81 @@ impl ResubmitLedger for DynamoWindowStore {
             .send()
             .await
             .map_err(|e| self.fail("GetItem", &e))?;
-        let Some(item) = out.item() else {
-            return Ok(None);
-        };
-        let text = |k| get_s(item, k).unwrap_or_default().to_string();
-        let at_ms = get_n(item, "at_ms").unwrap_or(0);
-        Ok(match get_s(item, "state") {
-            Some("done") => Some(LedgerEntry::Done {
-                new_job_id: text("new_job_id"),
-                at_ms,
-                request_id: text("request_id"),
-            }),
-            _ => Some(LedgerEntry::Claimed {
-                claim_id: text("claim_id"),
-                at_ms,
-                request_id: text("request_id"),
-            }),
-        })
+        Ok(out.item().map(entry))
+    }
+
+    async fn read_resubmits(
+        &self,
+        key: &str,
+        originals: &[String],
+    ) -> ApiResult<HashMap<String, LedgerEntry>> {
+        let mut found = HashMap::new();
+        for chunk in originals.chunks(100) {
+            let mut keys: Vec<Item> = chunk
+                .iter()
+                .map(|o| {
+                    HashMap::from([
+                        (PARTITION_KEY.to_string(), s(key)),
+                        (SORT_KEY.to_string(), s(sort_key(o))),
+                    ])
+                })
+                .collect();
+            for round in 0.. {
+                let ka = KeysAndAttributes::builder()
+                    .set_keys(Some(std::mem::take(&mut keys)))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(|e| crate::AwsError {
+                        service: "dynamodb",
+                        operation: "BatchGetItem",
+                        kind: crate::AwsErrorKind::Rejected,
+                        status: None,
+                        code: None,
+                        message: e.to_string(),
+                    })?;
+                let out = self
+                    .client()
+                    .batch_get_item()
+                    .request_items(self.table(), ka)
+                    .send()
+                    .await
+                    .map_err(|e| self.fail("BatchGetItem", &e))?;
+                for item in out
+                    .responses()
+                    .and_then(|r| r.get(self.table()))
+                    .into_iter()
+                    .flatten()
+                {
+                    if let Some(o) = get_s(item, SORT_KEY).and_then(|k| k.strip_prefix("resubmit#"))
+                    {
+                        found.insert(o.to_string(), entry(item));
+                    }
+                }
+                keys = out
+                    .unprocessed_keys()
+                    .and_then(|u| u.get(self.table()))
+                    .map(|k| k.keys().to_vec())
+                    .unwrap_or_default();
+                if keys.is_empty() {
+                    break;
+                }
+                if round + 1 >= BATCH_ROUNDS {
+                    // What DynamoDB keeps leaving is read one by one: the answer is complete.
+                    for k in &keys {
+                        let o = get_s(k, SORT_KEY)
+                            .and_then(|k| k.strip_prefix("resubmit#"))
+                            .unwrap_or_default()
+                            .to_string();
+                        if let Some(e) = self.read_resubmit(key, &o).await? {
+                            found.insert(o, e);
+                        }
+                    }
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(20 << round)).await;
+            }
+        }
+        Ok(found)
     }
 
     async fn claim_resubmit(
