@@ -480,6 +480,82 @@ async fn scale_run(
     s
 }
 
+/// One recovery run: `queue.recover` of `jobs` ERROR jobs through the release runbook under the
+/// stub, every emulator call delayed 20 ms (a service's pace), the guard table on DynamoDB Local
+/// behind the counting proxy; invoked until done.
+struct Recovered {
+    seconds: f64,
+    invocations: usize,
+    service_calls_per_job: f64,
+    store_calls_per_job: f64,
+    copies: usize,
+}
+
+async fn recover_run(jobs: usize, concurrency: usize) -> Recovered {
+    use mediaops_integration_tests::dynamo::DdbFaultProxy;
+    let env = TestEnv::with_store().await;
+    env.control
+        .seed(&serde_json::from_value::<Seed>(json!({
+            "mediaconvert_queues": [ { "name": "vod-news" } ],
+            "mediaconvert_job_bulk": [ { "queue": "vod-news", "count": jobs, "status": "ERROR", "error_code": 1432, "first_created_ago_s": 3000.0, "step_ms": 100 } ] })).unwrap())
+        .await
+        .unwrap();
+    env.control
+        .add_fault(&FaultRule {
+            operation: "*".into(),
+            resource: None,
+            status: None,
+            code: None,
+            message: None,
+            count: None,
+            latency_ms: Some(20),
+        })
+        .await
+        .unwrap();
+    env.control.clear_calls().await.unwrap();
+    let proxy = DdbFaultProxy::start(env.store.as_ref().unwrap().local.url()).await;
+    let bootstrap = root().join("target/lambda/runbook/bootstrap");
+    let mut opts = SpawnOptions::new("runbook")
+        .envs(env.function_env())
+        .env("AWS_ENDPOINT_URL_DYNAMODB", proxy.url());
+    opts.deadline = Duration::from_secs(120);
+    let f = FunctionProcess::spawn(&bootstrap, opts).await.unwrap();
+    f.cold_start(Duration::from_secs(30)).await.unwrap();
+    let since = (Utc::now() - chrono::Duration::hours(2)).to_rfc3339();
+    let request = json!({ "action": "queue.recover", "queue": "vod-news", "since": since,
+        "confirm": true, "concurrency": concurrency, "rate": 100 });
+    let t = Instant::now();
+    let mut invocations = 0;
+    loop {
+        invocations += 1;
+        match f
+            .invoke_with_timeout(&request, Duration::from_secs(200))
+            .await
+            .unwrap()
+        {
+            Outcome::Response(_) => break,
+            Outcome::Error {
+                error_type,
+                error_message,
+            } => {
+                assert_eq!(error_type, "mediaops.Deadline", "{error_message}");
+                assert!(invocations < 10, "recover did not finish");
+            }
+        }
+    }
+    let seconds = t.elapsed().as_secs_f64();
+    f.stop().await;
+    let calls = env.control.calls().await.unwrap();
+    let copies = calls.iter().filter(|c| c.operation == "CreateJob").count();
+    Recovered {
+        seconds,
+        invocations,
+        service_calls_per_job: calls.len() as f64 / jobs as f64,
+        store_calls_per_job: proxy.calls().len() as f64 / jobs as f64,
+        copies,
+    }
+}
+
 #[tokio::main]
 async fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
@@ -691,6 +767,26 @@ async fn main() {
         line(r.row(
             "batch-prioritizer sweep (list, decide, UpdateJobPriority each)",
             n,
+        ));
+    }
+    line(String::new());
+    let recover_jobs = if quick { 200 } else { 2_000 };
+    line(format!(
+        "queue.recover of {recover_jobs} failed jobs (release runbook, 20 ms per MediaConvert call, rate ceiling 100 CreateJob/s, guard table on DynamoDB Local):"
+    ));
+    line("| concurrency | invocations | wall time s | jobs per second | MediaConvert calls per job | DynamoDB calls per job | copies |".into());
+    line("|---|---|---|---|---|---|---|".into());
+    for concurrency in [1, 8, 16] {
+        let r = recover_run(recover_jobs, concurrency).await;
+        assert_eq!(r.copies, recover_jobs, "one copy per failed job");
+        line(format!(
+            "| {concurrency} | {} | {:.1} | {:.0} | {:.2} | {:.2} | {} |",
+            r.invocations,
+            r.seconds,
+            recover_jobs as f64 / r.seconds,
+            r.service_calls_per_job,
+            r.store_calls_per_job,
+            r.copies
         ));
     }
     line(String::new());

@@ -1,17 +1,20 @@
 //! Runbook requests: `{"action": "<name>", ...parameters, "dry_run": false, "confirm": false}`,
-//! parsed into a typed enum. Every error names the field and the form it expects.
+//! parsed into a typed enum. Every error names the field and the form it expects. The actions
+//! are listed here; each service's parameters are parsed in its own file (pipelines, queues,
+//! batch jobs, logging, harvests).
 
-use chrono::{DateTime, Utc};
-use mediaops::model::{queue_name, MEDIACONVERT_JOB_STATUSES};
-use mediaops::model::{NewBatchJob, TranscodeJobStatus, MAX_BATCH_PRIORITY};
-use mediaops::policy::breaker::{is_pipeline_id, is_queue_name};
-use mediaops::policy::harvest::{check_window_shape, parse_time};
+use mediaops::model::{NewBatchJob, TranscodeJobStatus};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::recover::RecoverRequest;
-use mediaops::policy::recovery::JobService;
+
+mod batch;
+mod harvests;
+mod logging;
+mod pipelines;
+mod queues;
 
 /// Every action, as the request names it.
 pub const ACTIONS: [&str; 25] = [
@@ -229,7 +232,7 @@ pub struct Request {
     pub confirm: bool,
 }
 
-fn params<T: DeserializeOwned>(
+pub(super) fn params<T: DeserializeOwned>(
     action: &str,
     map: Map<String, Value>,
     expected: &str,
@@ -240,147 +243,9 @@ fn params<T: DeserializeOwned>(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct PipelineParams {
-    pipeline_id: String,
-}
+pub(super) struct Empty {}
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct QueueParams {
-    queue: String,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct QueueDrainParams {
-    queue: String,
-    #[serde(default)]
-    include_progressing: Option<bool>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct McJobsListParams {
-    #[serde(default)]
-    queue: Option<String>,
-    #[serde(default)]
-    status: Option<String>,
-    #[serde(default)]
-    order: Option<Order>,
-    #[serde(default)]
-    limit: Option<u32>,
-    #[serde(default)]
-    page_token: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct JobsListParams {
-    #[serde(default)]
-    status: Option<String>,
-    #[serde(default)]
-    pipeline_id: Option<String>,
-    #[serde(default)]
-    order: Option<Order>,
-    #[serde(default)]
-    limit: Option<u32>,
-    #[serde(default)]
-    page_token: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct BatchListParams {
-    #[serde(default)]
-    statuses: Option<Vec<String>>,
-    #[serde(default)]
-    limit: Option<u32>,
-    #[serde(default)]
-    page_token: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct JobParams {
-    job_id: String,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PriorityParams {
-    job_id: String,
-    priority: i64,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CancelParams {
-    job_id: String,
-    reason: String,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Empty {}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ContainerParams {
-    container: String,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct HarvestCreateParams {
-    id: String,
-    origin_endpoint_id: String,
-    start_time: String,
-    end_time: String,
-    bucket_name: String,
-    manifest_key: String,
-    role_arn: String,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct HarvestIdParams {
-    id: String,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct HarvestListParams {
-    #[serde(default)]
-    channel_id: Option<String>,
-    #[serde(default)]
-    status: Option<String>,
-    #[serde(default)]
-    limit: Option<u32>,
-    #[serde(default)]
-    page_token: Option<String>,
-}
-
-const BATCH_STATUSES: [&str; 13] = [
-    "Active",
-    "Cancelled",
-    "Cancelling",
-    "Complete",
-    "Completing",
-    "Failed",
-    "Failing",
-    "New",
-    "Paused",
-    "Pausing",
-    "Preparing",
-    "Ready",
-    "Suspended",
-];
-const PIPELINE_ID_FORM: &str = "an Elastic Transcoder pipeline id (13 digits, '-', 6 letters or digits, e.g. 1111111111111-abcde1)";
-const JOB_ID_FORM: &str = "an S3 Batch Operations job id (1-36 letters, digits, '-' and '_')";
-const CONTAINER_FORM: &str = "a MediaStore container name (1-255 letters, digits, '_' and '-')";
-const MP_ID_FORM: &str = "a MediaPackage id (1-256 letters, digits, '_' and '-')";
-
-fn check(ok: bool, field: &str, value: &str, form: &str) -> Result<(), String> {
+pub(super) fn check(ok: bool, field: &str, value: &str, form: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
@@ -388,39 +253,14 @@ fn check(ok: bool, field: &str, value: &str, form: &str) -> Result<(), String> {
     }
 }
 
-fn ident(s: &str, max: usize) -> bool {
+pub(super) fn ident(s: &str, max: usize) -> bool {
     !s.is_empty()
         && s.len() <= max
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
-fn pipeline(p: PipelineParams) -> Result<String, String> {
-    check(
-        is_pipeline_id(&p.pipeline_id),
-        "pipeline_id",
-        &p.pipeline_id,
-        PIPELINE_ID_FORM,
-    )?;
-    Ok(p.pipeline_id)
-}
-
-const QUEUE_FORM: &str =
-    "a MediaConvert queue name or ARN (names: 1-128 letters, digits, '-' and '_', e.g. Default)";
-
-/// A queue by name or ARN, as its name.
-fn queue(q: &str) -> Result<String, String> {
-    let name = queue_name(q);
-    check(is_queue_name(name), "queue", q, QUEUE_FORM)?;
-    Ok(name.to_string())
-}
-
-fn job_id(j: &str) -> Result<String, String> {
-    check(ident(j, 36), "job_id", j, JOB_ID_FORM)?;
-    Ok(j.to_string())
-}
-
-fn limit(l: Option<u32>, default: u32, max: u32) -> Result<u32, String> {
+pub(super) fn limit(l: Option<u32>, default: u32, max: u32) -> Result<u32, String> {
     match l.unwrap_or(default) {
         n @ 1.. if n <= max => Ok(n),
         n => Err(format!("limit {n} is not a number from 1 to {max}")),
@@ -428,12 +268,24 @@ fn limit(l: Option<u32>, default: u32, max: u32) -> Result<u32, String> {
 }
 
 /// Takes a required string field out of a request's parameters.
-fn take_str(map: &mut Map<String, Value>, action: &str, field: &str) -> Result<String, String> {
+pub(super) fn take_str(
+    map: &mut Map<String, Value>,
+    action: &str,
+    field: &str,
+) -> Result<String, String> {
     match map.remove(field) {
         Some(Value::String(s)) => Ok(s),
         Some(other) => Err(format!("{action}: {field} must be a string, not {other}")),
         None => Err(format!("{action}: missing field `{field}`")),
     }
+}
+
+/// An action no service has, with the valid ones.
+pub(super) fn unknown(a: &str) -> String {
+    format!(
+        "unknown action {a:?}; valid actions: {}",
+        ACTIONS.join(", ")
+    )
 }
 
 /// Parses a request; the error says what is wrong and what is expected.
@@ -466,264 +318,17 @@ pub fn parse(payload: Value) -> Result<Request, String> {
     let dry_run = flag(&mut map, "dry_run")?;
     let confirm = flag(&mut map, "confirm")?;
     let a = action.as_str();
-    let action = match a {
-        "pipeline.status" => Action::PipelineStatus {
-            pipeline_id: pipeline(params(a, map, "{pipeline_id}")?)?,
-        },
-        "pipeline.pause" => Action::PipelinePause {
-            pipeline_id: pipeline(params(a, map, "{pipeline_id}")?)?,
-        },
-        "pipeline.resume" => Action::PipelineResume {
-            pipeline_id: pipeline(params(a, map, "{pipeline_id}")?)?,
-        },
-        "pipeline.drain" => {
-            if map.contains_key("include_progressing") {
-                return Err("include_progressing: Elastic Transcoder cannot cancel a Progressing job (CancelJob takes Submitted jobs only), so pipeline.drain cancels Submitted jobs and lets running ones finish".into());
-            }
-            Action::PipelineDrain {
-                pipeline_id: pipeline(params(a, map, "{pipeline_id}")?)?,
-            }
-        }
-        "pipeline.recover" => {
-            let id = take_str(&mut map, a, "pipeline_id")?;
-            check(is_pipeline_id(&id), "pipeline_id", &id, PIPELINE_ID_FORM)?;
-            Action::PipelineRecover {
-                recover: crate::recover::parse(a, JobService::Transcoder, id.clone(), map)?,
-                pipeline_id: id,
-            }
-        }
-        "queue.recover" => {
-            let q = queue(&take_str(&mut map, a, "queue")?)?;
-            Action::QueueRecover {
-                recover: crate::recover::parse(a, JobService::MediaConvert, q.clone(), map)?,
-                queue: q,
-            }
-        }
-        "jobs.list" => {
-            let p: JobsListParams = params(
-                a,
-                map,
-                "{status | pipeline_id, order?: newest|oldest, limit?: 1-1000, page_token?}",
-            )?;
-            let status = match p.status.as_deref() {
-                None => None,
-                Some(s) => Some(TranscodeJobStatus::parse(s).ok_or_else(|| {
-                    format!("status {s:?} is not one of Submitted, Progressing, Complete, Canceled, Error")
-                })?),
-            };
-            match (&status, &p.pipeline_id) {
-                (Some(_), Some(_)) => {
-                    return Err("jobs.list: give status or pipeline_id, not both".into())
-                }
-                (None, None) => return Err("jobs.list: status or pipeline_id is required".into()),
-                (None, Some(id)) => check(is_pipeline_id(id), "pipeline_id", id, PIPELINE_ID_FORM)?,
-                _ => {}
-            }
-            Action::JobsList {
-                status,
-                pipeline_id: p.pipeline_id,
-                order: p.order.unwrap_or(Order::Newest),
-                limit: limit(p.limit, 50, 1000)?,
-                page_token: p.page_token,
-            }
-        }
-        "queue.status" => Action::QueueStatus {
-            queue: queue(&params::<QueueParams>(a, map, "{queue}")?.queue)?,
-        },
-        "queue.pause" => Action::QueuePause {
-            queue: queue(&params::<QueueParams>(a, map, "{queue}")?.queue)?,
-        },
-        "queue.resume" => Action::QueueResume {
-            queue: queue(&params::<QueueParams>(a, map, "{queue}")?.queue)?,
-        },
-        "queue.drain" => {
-            let p: QueueDrainParams = params(a, map, "{queue, include_progressing?: false}")?;
-            Action::QueueDrain {
-                queue: queue(&p.queue)?,
-                include_progressing: p.include_progressing.unwrap_or(false),
-            }
-        }
-        "mediaconvert.jobs.list" => {
-            let p: McJobsListParams = params(
-                a,
-                map,
-                "{queue?, status?: SUBMITTED|PROGRESSING|COMPLETE|CANCELED|ERROR, order?: newest|oldest, limit?: 1-1000, page_token?}",
-            )?;
-            let status = match p.status {
-                None => None,
-                Some(s) => {
-                    let up = s.to_ascii_uppercase();
-                    check(
-                        MEDIACONVERT_JOB_STATUSES.contains(&up.as_str()),
-                        "status",
-                        &s,
-                        "one of SUBMITTED, PROGRESSING, COMPLETE, CANCELED, ERROR",
-                    )?;
-                    Some(up)
-                }
-            };
-            Action::MediaConvertJobsList {
-                queue: p.queue.as_deref().map(queue).transpose()?,
-                status,
-                order: p.order.unwrap_or(Order::Newest),
-                limit: limit(p.limit, 50, 1000)?,
-                page_token: p.page_token,
-            }
-        }
-        "batch.list" => {
-            let p: BatchListParams = params(
-                a,
-                map,
-                "{statuses?: [status, ...], limit?: 1-1000, page_token?}",
-            )?;
-            let statuses = p.statuses.unwrap_or_default();
-            if let Some(bad) = statuses
-                .iter()
-                .find(|s| !BATCH_STATUSES.contains(&s.as_str()))
-            {
-                return Err(format!(
-                    "statuses: {bad:?} is not one of {}",
-                    BATCH_STATUSES.join(", ")
-                ));
-            }
-            Action::BatchList {
-                statuses,
-                limit: limit(p.limit, 100, 1000)?,
-                page_token: p.page_token,
-            }
-        }
-        "batch.create" => {
-            let (job, token_derived) = crate::batch_create::parse(map)?;
-            Action::BatchCreate { job, token_derived }
-        }
-        "batch.describe" => Action::BatchDescribe {
-            job_id: job_id(&params::<JobParams>(a, map, "{job_id}")?.job_id)?,
-        },
-        "batch.set_priority" => {
-            let p: PriorityParams = params(a, map, "{job_id, priority: 0-2147483647}")?;
-            if !(0..=MAX_BATCH_PRIORITY).contains(&p.priority) {
-                return Err(format!(
-                    "priority {} is not a number from 0 to 2147483647",
-                    p.priority
-                ));
-            }
-            Action::BatchSetPriority {
-                job_id: job_id(&p.job_id)?,
-                priority: p.priority as i32,
-            }
-        }
-        "batch.confirm" => Action::BatchConfirm {
-            job_id: job_id(&params::<JobParams>(a, map, "{job_id}")?.job_id)?,
-        },
-        "batch.cancel" => {
-            let p: CancelParams = params(a, map, "{job_id, reason}")?;
-            if p.reason.trim().is_empty() || p.reason.len() > 256 {
-                return Err("reason must be 1-256 characters: say why the job is cancelled".into());
-            }
-            Action::BatchCancel {
-                job_id: job_id(&p.job_id)?,
-                reason: p.reason,
-            }
-        }
-        "logging.status" => {
-            params::<Empty>(a, map, "no parameters")?;
-            Action::LoggingStatus
-        }
-        "logging.start" | "logging.stop" => {
-            let p: ContainerParams = params(a, map, "{container}")?;
-            check(
-                ident(&p.container, 255),
-                "container",
-                &p.container,
-                CONTAINER_FORM,
-            )?;
-            if a == "logging.start" {
-                Action::LoggingStart {
-                    container: p.container,
-                }
-            } else {
-                Action::LoggingStop {
-                    container: p.container,
-                }
-            }
-        }
-        "harvest.create" => {
-            let p: HarvestCreateParams = params(
-                a,
-                map,
-                "{id, origin_endpoint_id, start_time, end_time (ISO-8601, end after start, at most 24 hours), bucket_name, manifest_key, role_arn}",
-            )?;
-            check(ident(&p.id, 128), "id", &p.id, MP_ID_FORM)?;
-            check(
-                ident(&p.origin_endpoint_id, 256),
-                "origin_endpoint_id",
-                &p.origin_endpoint_id,
-                MP_ID_FORM,
-            )?;
-            let start: DateTime<Utc> = parse_time(&p.start_time)
-                .ok_or_else(|| format!("start_time {:?} is not an ISO-8601 time", p.start_time))?;
-            let end: DateTime<Utc> = parse_time(&p.end_time)
-                .ok_or_else(|| format!("end_time {:?} is not an ISO-8601 time", p.end_time))?;
-            check_window_shape(start, end)?;
-            if p.bucket_name.trim().is_empty() || p.manifest_key.trim().is_empty() {
-                return Err("bucket_name and manifest_key must not be empty".into());
-            }
-            check(
-                p.role_arn.starts_with("arn:aws") && p.role_arn.contains(":role/"),
-                "role_arn",
-                &p.role_arn,
-                "an IAM role ARN",
-            )?;
-            Action::HarvestCreate {
-                id: p.id,
-                origin_endpoint_id: p.origin_endpoint_id,
-                start_time: p.start_time,
-                end_time: p.end_time,
-                bucket_name: p.bucket_name,
-                manifest_key: p.manifest_key,
-                role_arn: p.role_arn,
-            }
-        }
-        "harvest.describe" => {
-            let p: HarvestIdParams = params(a, map, "{id}")?;
-            check(ident(&p.id, 256), "id", &p.id, MP_ID_FORM)?;
-            Action::HarvestDescribe { id: p.id }
-        }
-        "harvest.list" => {
-            let p: HarvestListParams = params(
-                a,
-                map,
-                "{channel_id?, status?: IN_PROGRESS|SUCCEEDED|FAILED, limit?: 1-1000, page_token?}",
-            )?;
-            if let Some(s) = p
-                .status
-                .as_deref()
-                .filter(|s| !["IN_PROGRESS", "SUCCEEDED", "FAILED"].contains(s))
-            {
-                return Err(format!(
-                    "status {s:?} is not one of IN_PROGRESS, SUCCEEDED, FAILED"
-                ));
-            }
-            if let Some(c) = &p.channel_id {
-                check(ident(c, 256), "channel_id", c, MP_ID_FORM)?;
-            }
-            Action::HarvestList {
-                channel_id: p.channel_id,
-                status: p.status,
-                limit: limit(p.limit, 100, 1000)?,
-                page_token: p.page_token,
-            }
-        }
-        "help" => {
+    let action = match a.split('.').next() {
+        Some("pipeline" | "jobs") => pipelines::parse(a, map)?,
+        Some("queue" | "mediaconvert") => queues::parse(a, map)?,
+        Some("batch") => batch::parse(a, map)?,
+        Some("logging") => logging::parse(a, map)?,
+        Some("harvest") => harvests::parse(a, map)?,
+        _ if a == "help" => {
             params::<Empty>(a, map, "no parameters")?;
             Action::Help
         }
-        other => {
-            return Err(format!(
-                "unknown action {other:?}; valid actions: {}",
-                ACTIONS.join(", ")
-            ))
-        }
+        _ => return Err(unknown(a)),
     };
     Ok(Request {
         action,
@@ -800,7 +405,7 @@ mod tests {
             json!({ "action": "batch.list" }),
             json!({ "action": "batch.list", "statuses": ["Suspended", "Active"], "limit": 5 }),
             json!({ "action": "batch.describe", "job_id": J }),
-            serde_json::from_str(include_str!("../requests/batch-create-restore.json")).unwrap(),
+            serde_json::from_str(include_str!("../../requests/batch-create-restore.json")).unwrap(),
             json!({ "action": "batch.set_priority", "job_id": J, "priority": 2147483647 }),
             json!({ "action": "batch.set_priority", "job_id": J, "priority": 0 }),
             json!({ "action": "batch.confirm", "job_id": J }),
