@@ -3,19 +3,16 @@
 use lambda_runtime::LambdaEvent;
 use mediaops::bulk::{verdict, RETRY_BY_OPERATOR};
 use mediaops::notify::{Notice, Notifier};
-use mediaops::ports::{
-    AccessLogging, BatchJobCreator, BatchJobPriority, BatchJobReader, BatchJobStatusChanger,
-    ContainerReader, HarvestJobCreator, HarvestJobDetails, HarvestJobLister, JobResubmitter,
-    MediaConvertJobCanceller, MediaConvertJobLister, PauseAdmin, PipelineControl,
-    PipelineJobLister, QueueControl, ResubmitLedger, StatusJobLister, TranscodeJobCanceller,
-};
 use mediaops::telemetry::Metrics;
 use mediaops::{Budget, Error};
 use serde_json::Value;
 use std::time::Duration;
 
 use crate::request::parse;
-use crate::runbook::{Report, Runbook};
+use crate::runbook::{
+    BatchClient, GuardStore, MediaConvertClient, PackageClient, Report, Runbook, StoreClient,
+    TranscoderClient,
+};
 use crate::FUNCTION;
 
 /// The notice of a destructive action an operator carried out (or, in dry run, confirmed):
@@ -151,16 +148,12 @@ pub async fn handle<E, B, S, P, G, M>(
     event: LambdaEvent<Value>,
 ) -> Result<Report, Error>
 where
-    E: PipelineControl
-        + PipelineJobLister
-        + StatusJobLister
-        + TranscodeJobCanceller
-        + JobResubmitter,
-    B: BatchJobReader + BatchJobPriority + BatchJobStatusChanger + BatchJobCreator,
-    S: ContainerReader + AccessLogging,
-    P: HarvestJobCreator + HarvestJobDetails + HarvestJobLister,
-    G: PauseAdmin + ResubmitLedger,
-    M: QueueControl + MediaConvertJobLister + MediaConvertJobCanceller + JobResubmitter,
+    E: TranscoderClient,
+    B: BatchClient,
+    S: StoreClient,
+    P: PackageClient,
+    G: GuardStore,
+    M: MediaConvertClient,
 {
     let request_id = event.context.request_id.clone();
     let event_deadline = event.context.deadline;
