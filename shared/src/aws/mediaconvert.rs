@@ -143,18 +143,15 @@ impl JobResubmitter for MediaConvertAdapter {
     type Blueprint = mc::types::Job;
 
     async fn read_job_copy(&self, id: &str) -> ApiResult<Option<JobCopy<mc::types::Job>>> {
-        let out = match self.client.get_job().id(id).send().await {
-            Ok(out) => out,
-            Err(e) => {
-                let e = classify(SERVICE, "GetJob", &e);
-                return if e.kind == crate::AwsErrorKind::NotFound {
-                    Ok(None)
-                } else {
-                    Err(e)
-                };
-            }
-        };
-        Ok(out.job().map(|j| JobCopy {
+        let out = super::absent_if_not_found(
+            self.client
+                .get_job()
+                .id(id)
+                .send()
+                .await
+                .map_err(|e| classify(SERVICE, "GetJob", &e)),
+        )?;
+        Ok(out.as_ref().and_then(|o| o.job()).map(|j| JobCopy {
             id: j.id().unwrap_or(id).to_string(),
             metadata: job(j).user_metadata,
             blueprint: j.clone(),
@@ -194,13 +191,6 @@ impl JobResubmitter for MediaConvertAdapter {
         out.job()
             .and_then(|j| j.id())
             .map(str::to_string)
-            .ok_or_else(|| crate::AwsError {
-                service: SERVICE,
-                operation: "CreateJob",
-                kind: crate::AwsErrorKind::ServerError,
-                status: None,
-                code: None,
-                message: "CreateJob answered without a job id".into(),
-            })
+            .ok_or_else(|| super::no_job_id(SERVICE))
     }
 }

@@ -277,6 +277,46 @@ where
         Ok("cleared")
     }
 
+    /// Pause or resume, one story for every resource: nothing when it already is so, else the
+    /// change (`change`, when executing); a resume also clears the guard's pause record.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn set_status(
+        &self,
+        kind: ResourceKind,
+        field: &str,
+        id: &str,
+        status: String,
+        target: &str,
+        resume: bool,
+        execute: bool,
+        r: &mut Report,
+        change: impl Future<Output = Result<String, AwsError>>,
+    ) -> Result<(), Error> {
+        let name = kind.name;
+        if status.eq_ignore_ascii_case(target) {
+            r.plan
+                .push(format!("{name} {id} is already {status}: nothing to do"));
+            r.note = None;
+            r.result = json!({ field: id, "status": status, "changed": false });
+        } else {
+            r.plan
+                .push(format!("set {name} {id} from {status} to {target}"));
+            let now = if execute {
+                r.executed = true;
+                change.await?
+            } else {
+                status
+            };
+            r.result = json!({ field: id, "status": now, "changed": execute });
+        }
+        if resume {
+            let cleared = self.clear_guard_record(kind, id, execute, r).await?;
+            r.executed |= cleared == "cleared";
+            r.result["guard_record"] = json!(cleared);
+        }
+        Ok(())
+    }
+
     /// Runs `req` (outside Lambda: the request id in the ledger is `local`).
     pub async fn run(&self, req: &Request, budget: Budget) -> Result<Report, Error> {
         self.run_for(req, budget, "local").await

@@ -47,45 +47,33 @@ where
                     .await?;
             }
             Action::PipelinePause { pipeline_id } | Action::PipelineResume { pipeline_id } => {
-                let target = if matches!(a, Action::PipelinePause { .. }) {
+                let pause = matches!(a, Action::PipelinePause { .. });
+                let target = if pause {
                     PipelineStatus::Paused
                 } else {
                     PipelineStatus::Active
                 };
                 let p = self.transcoder.read_pipeline(pipeline_id).await?;
-                if p.status.eq_ignore_ascii_case(target.as_str()) {
-                    r.plan.push(format!(
-                        "pipeline {pipeline_id} is already {}: nothing to do",
-                        p.status
-                    ));
-                    r.note = None;
-                    r.result =
-                        json!({ "pipeline_id": pipeline_id, "status": p.status, "changed": false });
-                } else {
-                    r.plan.push(format!(
-                        "set pipeline {pipeline_id} from {} to {}",
-                        p.status,
-                        target.as_str()
-                    ));
-                    let status = if execute {
-                        r.executed = true;
-                        self.transcoder
-                            .update_pipeline_status(pipeline_id, target)
-                            .await?
-                            .status
-                    } else {
-                        p.status
-                    };
-                    r.result =
-                        json!({ "pipeline_id": pipeline_id, "status": status, "changed": execute });
-                }
-                if matches!(a, Action::PipelineResume { .. }) {
-                    let cleared = self
-                        .clear_guard_record(ResourceKind::PIPELINE, pipeline_id, execute, r)
-                        .await?;
-                    r.executed |= cleared == "cleared";
-                    r.result["guard_record"] = json!(cleared);
-                }
+                let change = async {
+                    Ok(self
+                        .transcoder
+                        .update_pipeline_status(pipeline_id, target)
+                        .await?
+                        .status)
+                };
+                let (kind, field) = (ResourceKind::PIPELINE, "pipeline_id");
+                self.set_status(
+                    kind,
+                    field,
+                    pipeline_id,
+                    p.status,
+                    target.as_str(),
+                    !pause,
+                    execute,
+                    r,
+                    change,
+                )
+                .await?;
             }
             Action::PipelineDrain { pipeline_id } => {
                 self.drain(pipeline_id, execute, budget, r).await?

@@ -60,43 +60,33 @@ where
                 r.result["guard"] = self.guard_status(ResourceKind::QUEUE, queue).await?;
             }
             Action::QueuePause { queue } | Action::QueueResume { queue } => {
-                let target = if matches!(a, Action::QueuePause { .. }) {
+                let pause = matches!(a, Action::QueuePause { .. });
+                let target = if pause {
                     QueueStatus::Paused
                 } else {
                     QueueStatus::Active
                 };
                 let q = self.mediaconvert.get_queue(queue).await?;
-                if q.status.eq_ignore_ascii_case(target.as_str()) {
-                    r.plan.push(format!(
-                        "queue {queue} is already {}: nothing to do",
-                        q.status
-                    ));
-                    r.note = None;
-                    r.result = json!({ "queue": queue, "status": q.status, "changed": false });
-                } else {
-                    r.plan.push(format!(
-                        "set queue {queue} from {} to {}",
-                        q.status,
-                        target.as_str()
-                    ));
-                    let status = if execute {
-                        r.executed = true;
-                        self.mediaconvert
-                            .update_queue_status(queue, target)
-                            .await?
-                            .status
-                    } else {
-                        q.status
-                    };
-                    r.result = json!({ "queue": queue, "status": status, "changed": execute });
-                }
-                if matches!(a, Action::QueueResume { .. }) {
-                    let cleared = self
-                        .clear_guard_record(ResourceKind::QUEUE, queue, execute, r)
-                        .await?;
-                    r.executed |= cleared == "cleared";
-                    r.result["guard_record"] = json!(cleared);
-                }
+                let change = async {
+                    Ok(self
+                        .mediaconvert
+                        .update_queue_status(queue, target)
+                        .await?
+                        .status)
+                };
+                let (kind, field) = (ResourceKind::QUEUE, "queue");
+                self.set_status(
+                    kind,
+                    field,
+                    queue,
+                    q.status,
+                    target.as_str(),
+                    !pause,
+                    execute,
+                    r,
+                    change,
+                )
+                .await?;
             }
             Action::QueueDrain {
                 queue,
