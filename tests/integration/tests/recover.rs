@@ -10,7 +10,7 @@ use aws_sdk_mediaconvert::types::{Input, JobSettings, OutputGroup, OutputGroupSe
 use mediaops::policy::recovery::{LedgerEntry, MARKER};
 use mediaops::ports::ResubmitLedger;
 use mediaops_emulator::FaultRule;
-use mediaops_integration_tests::fixtures::mc_event;
+use mediaops_integration_tests::fixtures::{et_notification, mc_event, sns_event};
 use mediaops_integration_tests::function::{err, ok, start};
 use mediaops_integration_tests::{StatusChange, TestEnv, TOPIC};
 use mediaops_lambda_stub::FunctionProcess;
@@ -610,9 +610,20 @@ async fn a_pipeline_whose_role_broke_is_recovered_exactly_once() {
         };
         set_status(&env, "transcoder_job", id, status, code).await;
     }
-    let since = (chrono::Utc::now() - chrono::Duration::minutes(30))
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let req = |confirm: bool| json!({ "action": "pipeline.recover", "pipeline_id": pid, "since": since, "confirm": confirm });
+    // pipeline-guard pauses the pipeline on the burst's notifications.
+    let guard = start(&env, "pipeline-guard", &[], LONG).await;
+    for id in &ids[..5] {
+        let msg = et_notification("ERROR", id, &pid, Some(2000));
+        ok(guard
+            .invoke(&sns_event(&[(&format!("m-{id}"), &msg)]))
+            .await
+            .unwrap());
+    }
+    guard.stop().await;
+    let read = et.read_pipeline().id(&pid).send().await.unwrap();
+    assert_eq!(read.pipeline().unwrap().status(), Some("Paused"));
+    // The range is the guard's burst (no since).
+    let req = |confirm: bool| json!({ "action": "pipeline.recover", "pipeline_id": pid, "confirm": confirm });
     let rb = runbook(&env, &[]).await;
     let plan = ok(rb.invoke(&req(false)).await.unwrap());
     assert_eq!(plan["result"]["would_resubmit"], 5, "{plan}");
@@ -621,6 +632,18 @@ async fn a_pipeline_whose_role_broke_is_recovered_exactly_once() {
     assert_eq!(done["result"]["resubmitted"], 5, "{done}");
     let again = ok(rb.invoke(&req(true)).await.unwrap());
     assert_eq!(again["result"]["skipped"]["already_resubmitted"], 5);
+    let procs = futures_util::future::join_all((0..8).map(|_| runbook(&env, &[]))).await;
+    let confirmed = req(true);
+    let runs = futures_util::future::join_all(procs.iter().map(|p| p.invoke(&confirmed))).await;
+    for r in runs {
+        assert_eq!(
+            ok(r.unwrap())["result"]["skipped"]["already_resubmitted"],
+            5
+        );
+    }
+    for p in procs {
+        p.stop().await;
+    }
     assert_eq!(env.calls_to("CreateJob").await.len(), 8 + 5);
     // Each copy: the same pipeline, inputs, outputs, prefix, playlists and metadata + marker.
     let listed = et
