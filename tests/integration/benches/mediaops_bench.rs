@@ -556,6 +556,30 @@ async fn recover_run(jobs: usize, concurrency: usize) -> Recovered {
     }
 }
 
+/// The recovery table: `queue.recover` of 2,000 failed jobs (200 with `--quick`) at
+/// concurrency 1, 8 and 16.
+async fn recover_table(quick: bool, line: &mut impl FnMut(String)) {
+    let recover_jobs = if quick { 200 } else { 2_000 };
+    line(format!(
+        "queue.recover of {recover_jobs} failed jobs (release runbook, 20 ms per MediaConvert call, rate ceiling 100 CreateJob/s, guard table on DynamoDB Local):"
+    ));
+    line("| concurrency | invocations | wall time s | jobs per second | MediaConvert calls per job | DynamoDB calls per job | copies |".into());
+    line("|---|---|---|---|---|---|---|".into());
+    for concurrency in [1, 8, 16] {
+        let r = recover_run(recover_jobs, concurrency).await;
+        assert_eq!(r.copies, recover_jobs, "one copy per failed job");
+        line(format!(
+            "| {concurrency} | {} | {:.1} | {:.0} | {:.2} | {:.2} | {} |",
+            r.invocations,
+            r.seconds,
+            recover_jobs as f64 / r.seconds,
+            r.service_calls_per_job,
+            r.store_calls_per_job,
+            r.copies
+        ));
+    }
+}
+
 #[tokio::main]
 async fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
@@ -573,6 +597,13 @@ async fn main() {
         report.push_str(&s);
         report.push('\n');
     };
+    // `scripts/bench --only recover`: the recovery table alone.
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("recover") {
+        recover_table(quick, &mut line).await;
+        let _ = std::fs::create_dir_all(root().join("target/bench"));
+        let _ = std::fs::write(root().join("target/bench/results-recover.md"), report);
+        return;
+    }
     line(format!(
         "mediaops benchmark ({}): {} cold starts and {} warm invocations per function; machine: {} cores, {}",
         if quick { "quick" } else { "full" },
@@ -770,25 +801,7 @@ async fn main() {
         ));
     }
     line(String::new());
-    let recover_jobs = if quick { 200 } else { 2_000 };
-    line(format!(
-        "queue.recover of {recover_jobs} failed jobs (release runbook, 20 ms per MediaConvert call, rate ceiling 100 CreateJob/s, guard table on DynamoDB Local):"
-    ));
-    line("| concurrency | invocations | wall time s | jobs per second | MediaConvert calls per job | DynamoDB calls per job | copies |".into());
-    line("|---|---|---|---|---|---|---|".into());
-    for concurrency in [1, 8, 16] {
-        let r = recover_run(recover_jobs, concurrency).await;
-        assert_eq!(r.copies, recover_jobs, "one copy per failed job");
-        line(format!(
-            "| {concurrency} | {} | {:.1} | {:.0} | {:.2} | {:.2} | {} |",
-            r.invocations,
-            r.seconds,
-            recover_jobs as f64 / r.seconds,
-            r.service_calls_per_job,
-            r.store_calls_per_job,
-            r.copies
-        ));
-    }
+    recover_table(quick, &mut line).await;
     line(String::new());
     line("| function | stripped bootstrap (x86_64, release) |".into());
     line("|---|---|".into());
