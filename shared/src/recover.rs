@@ -668,6 +668,19 @@ mod tests {
         lease_ms: i64,
         request_id: &str,
     ) -> Outcomes {
+        run_limited(svc, ledger, execute, lease_ms, request_id, None)
+            .await
+            .0
+    }
+
+    async fn run_limited(
+        svc: &Service,
+        ledger: &Ledger,
+        execute: bool,
+        lease_ms: i64,
+        request_id: &str,
+        limit: Option<usize>,
+    ) -> (Outcomes, Listed) {
         let pacer = Pacer::per_second(1000.0);
         let r = Recovery {
             service: JobService::MediaConvert,
@@ -686,14 +699,35 @@ mod tests {
             execute,
             bulk: Bulk::new(4, Budget::unlimited()),
             denied_hint: "",
-            limit: None,
+            limit,
         };
         let mut out = Outcomes::new("queue.recover");
         let listed = r
             .run(page, |o, _| async move { Ok(svc.find(&o)) }, &mut out)
             .await;
+        if limit.is_none() {
+            assert!(matches!(listed, Listed::Done), "{listed:?}");
+        }
+        (out, listed)
+    }
+
+    #[tokio::test]
+    async fn a_limit_counts_copies_made_and_the_next_run_continues() {
+        let (svc, ledger) = (world(), Ledger::default());
+        let (first, listed) =
+            run_limited(&svc, &ledger, true, DEFAULT_LEASE_MS, "r1", Some(3)).await;
+        assert!(matches!(listed, Listed::LimitReached), "{listed:?}");
+        assert_eq!(first.count_of("resubmitted"), 3);
+        assert_eq!(svc.created.lock().unwrap().len(), 3);
+        // What was done does not count against the next run's limit.
+        let (second, _) = run_limited(&svc, &ledger, true, DEFAULT_LEASE_MS, "r2", Some(3)).await;
+        assert_eq!(second.count_of("already_resubmitted"), 3);
+        assert_eq!(second.count_of("resubmitted"), 3);
+        let (third, listed) =
+            run_limited(&svc, &ledger, true, DEFAULT_LEASE_MS, "r3", Some(3)).await;
+        assert_eq!(third.count_of("resubmitted"), 1);
         assert!(matches!(listed, Listed::Done), "{listed:?}");
-        out
+        assert_eq!(svc.created.lock().unwrap().len(), 7);
     }
 
     #[tokio::test]
