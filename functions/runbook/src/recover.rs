@@ -322,6 +322,8 @@ where
         if out.total() == 0 {
             return Err(e.into());
         }
+        // What was done stands; the rest waits for the request again.
+        r.tally.retryable_failed.push(format!("the listing ({e})"));
     }
     Ok(())
 }
