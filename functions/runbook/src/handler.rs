@@ -94,10 +94,6 @@ pub fn action_notice(
     }
     let (done, would) = match r.action {
         "pipeline.drain" | "queue.drain" => ("drained", "drain"),
-        "pipeline.recover" | "queue.recover" => (
-            "resubmitted the failed jobs of",
-            "resubmit the failed jobs of",
-        ),
         "batch.cancel" => ("cancelled", "cancel"),
         "logging.stop" => ("stopped access logging on", "stop access logging on"),
         other => (other, other),
