@@ -334,6 +334,23 @@ pub struct Queue {
 }
 
 /// MediaConvert job statuses.
+/// Every S3 Batch Operations job status (S3 Control `JobStatus`).
+pub const BATCH_JOB_STATUSES: [&str; 13] = [
+    "Active",
+    "Cancelled",
+    "Cancelling",
+    "Complete",
+    "Completing",
+    "Failed",
+    "Failing",
+    "New",
+    "Paused",
+    "Pausing",
+    "Preparing",
+    "Ready",
+    "Suspended",
+];
+
 pub const MEDIACONVERT_JOB_STATUSES: [&str; 5] =
     ["SUBMITTED", "PROGRESSING", "COMPLETE", "CANCELED", "ERROR"];
 

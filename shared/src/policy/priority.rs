@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::glob::glob_match;
 use crate::config::{ConfigError, Env};
-use crate::model::{BatchJob, MAX_BATCH_PRIORITY};
+use crate::model::{BatchJob, BATCH_JOB_STATUSES, MAX_BATCH_PRIORITY};
 
 /// Statuses in which a job can still run (and so wait, and age).
 pub const RUNNABLE: [&str; 7] = [
@@ -20,21 +20,6 @@ pub const RUNNABLE: [&str; 7] = [
     "Active",
     "Pausing",
     "Paused",
-    "Suspended",
-];
-const ALL_STATUSES: [&str; 13] = [
-    "Active",
-    "Cancelled",
-    "Cancelling",
-    "Complete",
-    "Completing",
-    "Failed",
-    "Failing",
-    "New",
-    "Paused",
-    "Pausing",
-    "Preparing",
-    "Ready",
     "Suspended",
 ];
 const OPERATIONS: [&str; 11] = [
@@ -131,11 +116,11 @@ impl JobMatcher {
             .statuses
             .iter()
             .flatten()
-            .find(|s| !ALL_STATUSES.contains(&s.as_str()))
+            .find(|s| !BATCH_JOB_STATUSES.contains(&s.as_str()))
         {
             return Err(format!(
                 "status {bad:?} is not one of {}",
-                ALL_STATUSES.join(", ")
+                BATCH_JOB_STATUSES.join(", ")
             ));
         }
         Ok(())

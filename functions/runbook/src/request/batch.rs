@@ -1,29 +1,13 @@
 //! S3 Batch Operations jobs: `batch.list`, `.describe`, `.create`, `.set_priority`, `.confirm`,
 //! `.cancel` (`batch.create`'s own parsing is `crate::batch_create`).
 
-use mediaops::model::MAX_BATCH_PRIORITY;
+use mediaops::model::{BATCH_JOB_STATUSES, MAX_BATCH_PRIORITY};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::{check, ident, limit, params, unknown, Action};
 
 const JOB_ID_FORM: &str = "an S3 Batch Operations job id (1-36 letters, digits, '-' and '_')";
-
-const BATCH_STATUSES: [&str; 13] = [
-    "Active",
-    "Cancelled",
-    "Cancelling",
-    "Complete",
-    "Completing",
-    "Failed",
-    "Failing",
-    "New",
-    "Paused",
-    "Pausing",
-    "Preparing",
-    "Ready",
-    "Suspended",
-];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -73,11 +57,11 @@ pub(super) fn parse(a: &str, map: Map<String, Value>) -> Result<Action, String> 
             let statuses = p.statuses.unwrap_or_default();
             if let Some(bad) = statuses
                 .iter()
-                .find(|s| !BATCH_STATUSES.contains(&s.as_str()))
+                .find(|s| !BATCH_JOB_STATUSES.contains(&s.as_str()))
             {
                 return Err(format!(
                     "statuses: {bad:?} is not one of {}",
-                    BATCH_STATUSES.join(", ")
+                    BATCH_JOB_STATUSES.join(", ")
                 ));
             }
             Action::BatchList {
