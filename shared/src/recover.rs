@@ -171,10 +171,11 @@ where
                             json!({ "reason": "the request's limit was reached; repeat it to continue" }),
                         );
                     }
+                    // Without confirmation, the page's ledger read said it has no entry.
                     let (outcome, detail) = if self.execute {
                         self.resubmit(&id, generation, find_copy).await
                     } else {
-                        self.plan(&id).await
+                        ("would_resubmit", Value::Null)
                     };
                     // A copy made but not recorded counts: it exists.
                     let copied = matches!(outcome, "resubmitted" | "would_resubmit")
@@ -191,11 +192,6 @@ where
             Listed::Done if made.load(Ordering::SeqCst) >= limit => Listed::LimitReached,
             other => other,
         }
-    }
-
-    /// Without confirmation: the ledger (read with its page) has no entry for it.
-    async fn plan(&self, _id: &str) -> (&'static str, Value) {
-        ("would_resubmit", Value::Null)
     }
 
     /// Claim → read → create → finish, for one job.

@@ -31,6 +31,11 @@ pub struct RecoverRequest {
     /// RFC 3339, as given; `None`: from the guard's pause record.
     pub since: Option<String>,
     pub until: Option<String>,
+    /// The same, parsed (epoch ms).
+    #[serde(skip)]
+    pub since_ms: Option<i64>,
+    #[serde(skip)]
+    pub until_ms: Option<i64>,
     /// Class names (`queue` / `pipeline`, `service`, `job`); `None` with no codes: the default.
     pub classes: Option<Vec<String>>,
     pub codes: Option<Vec<u32>>,
@@ -161,6 +166,8 @@ pub fn parse(
         resource,
         since: p.since,
         until: p.until,
+        since_ms: since,
+        until_ms: until,
         classes: p.classes,
         codes: p.codes,
         limit: p.limit,
@@ -195,12 +202,8 @@ async fn range<G: PauseAdmin>(
     guard: Option<&G>,
 ) -> Result<(i64, i64, &'static str), Error> {
     let now = Utc::now().timestamp_millis();
-    if let Some(s) = &req.since {
-        let since = parse_time("since", s).map_err(Error::BadRequest)?;
-        let until = match &req.until {
-            Some(u) => parse_time("until", u).map_err(Error::BadRequest)?,
-            None => now,
-        };
+    if let Some(since) = req.since_ms {
+        let until = req.until_ms.unwrap_or(now);
         check_range(since, until).map_err(|e| Error::BadRequest(format!("since/until: {e}")))?;
         return Ok((since, until, "the request"));
     }
@@ -249,11 +252,10 @@ fn which_json(w: &Which, service: JobService) -> Value {
 /// Lists, plans or resubmits, and reports: `list` gives the resource's failed jobs newest first,
 /// `find_copy` looks for a copy of a job by its marker since a time.
 #[allow(clippy::too_many_arguments)]
-pub(crate) async fn recover_resource<R, L, G, LF, FF, FFut>(
+pub(crate) async fn recover_resource<R, G, LF, FF, FFut>(
     spec: RecoverSpec<'_>,
     req: &RecoverRequest,
     resubmitter: &R,
-    ledger: Option<&L>,
     guard: Option<&G>,
     execute: bool,
     budget: Budget,
@@ -263,13 +265,12 @@ pub(crate) async fn recover_resource<R, L, G, LF, FF, FFut>(
 ) -> Result<(), Error>
 where
     R: JobResubmitter,
-    L: ResubmitLedger,
-    G: PauseAdmin,
+    G: PauseAdmin + ResubmitLedger,
     LF: Future<Output = ApiResult<Page<FailedJob>>>,
     FF: Fn(String, i64) -> FFut,
     FFut: Future<Output = ApiResult<Option<String>>>,
 {
-    let Some(ledger) = ledger else {
+    let Some(ledger) = guard else {
         return Err(Error::BadRequest(
             "GUARD_TABLE is not set: a recovery records each resubmission there, so that none is made twice".into(),
         ));
@@ -483,7 +484,7 @@ where
         )
         .await
     };
-    recover_resource(spec, req, mc, guard, guard, execute, budget, r, list, find).await
+    recover_resource(spec, req, mc, guard, execute, budget, r, list, find).await
 }
 
 /// `pipeline.recover`: the pipeline's Error jobs, resubmitted into it.
@@ -558,5 +559,5 @@ where
         )
         .await
     };
-    recover_resource(spec, req, et, guard, guard, execute, budget, r, list, find).await
+    recover_resource(spec, req, et, guard, execute, budget, r, list, find).await
 }
