@@ -3,8 +3,9 @@
 //! Every reader names the variable and the accepted values when a value is wrong, so a bad
 //! deployment fails its first start with a message an operator can act on.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::ops::RangeInclusive;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// A configuration value that is missing or wrong.
@@ -29,10 +30,24 @@ impl ConfigError {
     }
 }
 
-/// A snapshot of the environment. Blank values count as unset.
+/// A snapshot of the environment. Blank values count as unset. It remembers the names it was
+/// asked for, so that a function can tell, after reading its settings, which variables of its
+/// own prefixes it never read ([`Env::unread`]): typos.
 #[derive(Debug, Clone, Default)]
 pub struct Env {
     vars: HashMap<String, String>,
+    asked: Arc<Mutex<BTreeSet<String>>>,
+}
+
+/// Prefixes no function owns: the SDK's and Lambda's own variables.
+const FOREIGN_PREFIXES: &[&str] = &["AWS_", "LAMBDA_", "RUST_", "_"];
+
+/// A variable that looks like a setting of the function but is not one it reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unread {
+    pub var: String,
+    /// The setting it most likely meant (the fewest edits away).
+    pub nearest: String,
 }
 
 impl Env {
@@ -40,6 +55,7 @@ impl Env {
     pub fn from_process() -> Self {
         Self {
             vars: std::env::vars().collect(),
+            asked: Arc::default(),
         }
     }
 
@@ -52,11 +68,16 @@ impl Env {
                 .into_iter()
                 .map(|(k, v)| (k.into(), v.into()))
                 .collect(),
+            asked: Arc::default(),
         }
     }
 
     /// The trimmed value, or `None` when unset or blank.
     pub fn get(&self, name: &str) -> Option<&str> {
+        self.asked
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(name.to_string());
         self.vars
             .get(name)
             .map(|v| v.trim())
@@ -144,6 +165,67 @@ impl Env {
             })
             .unwrap_or_default()
     }
+}
+
+impl Env {
+    /// After the settings were read: each set variable with a prefix the function owns (the
+    /// part up to the first `_` of a name it asked for: `GUARD_`, `MEDIAOPS_`, `DRY_`, …; never
+    /// `AWS_`) that it never asked for, with the nearest name it did ask for.
+    pub fn unread(&self) -> Vec<Unread> {
+        let asked = self.asked.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let owned: BTreeSet<&str> = asked
+            .iter()
+            .filter_map(|n| n.find('_').map(|i| &n[..=i]))
+            .filter(|p| !FOREIGN_PREFIXES.contains(p))
+            .collect();
+        let mut unread: Vec<Unread> = self
+            .vars
+            .keys()
+            .filter(|k| !asked.contains(*k) && owned.iter().any(|p| k.starts_with(p)))
+            .filter_map(|k| {
+                let nearest = asked.iter().min_by_key(|a| edit_distance(k, a))?;
+                Some(Unread {
+                    var: k.clone(),
+                    nearest: nearest.clone(),
+                })
+            })
+            .collect();
+        unread.sort_by(|a, b| a.var.cmp(&b.var));
+        unread
+    }
+
+    /// One cold-start warning per [`Env::unread`] variable: a warning, not a refusal (a stack
+    /// may set a variable for a newer version).
+    pub fn warn_unread(&self, function: &str) -> Vec<Unread> {
+        let unread = self.unread();
+        for u in &unread {
+            tracing::warn!(
+                function,
+                variable = u.var,
+                nearest = u.nearest,
+                "{} is not a setting of {function}: ignored (did you mean {}?)",
+                u.var,
+                u.nearest
+            );
+        }
+        unread
+    }
+}
+
+/// Levenshtein distance over bytes (names are ASCII).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut diag = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let next = (row[j + 1] + 1).min(row[j] + 1).min(diag + usize::from(ca != cb));
+            diag = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
 }
 
 /// A required DynamoDB table name in `var` (3-255 letters, digits, `_ - .`).
@@ -267,6 +349,44 @@ impl CommonConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_mistyped_setting_is_named_with_the_nearest_it_knows() {
+        let env = Env::from_pairs([
+            ("GUARD_THRESHHOLD", "20"),
+            ("GUARD_THRESHOLD", "5"),
+            ("MEDIAOPS_MAX_ATTEMPT", "3"),
+            ("DRY_RUNN", "true"),
+            ("PRIORITY_FLOOR", "3"),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_LAMBDA_FUNCTION_NAME", "queue-guard"),
+            ("PATH", "/usr/bin"),
+        ]);
+        CommonConfig::from_env(&env).unwrap();
+        env.float_in("GUARD_THRESHOLD", 5.0, 0.1..=100.0).unwrap();
+        env.get("GUARD_WINDOW_MINUTES");
+        let unread = env.warn_unread("queue-guard");
+        let pairs: Vec<(&str, &str)> = unread
+            .iter()
+            .map(|u| (u.var.as_str(), u.nearest.as_str()))
+            .collect();
+        // PRIORITY_ is not a prefix this function reads; AWS_ and PATH are not ours.
+        assert_eq!(
+            pairs,
+            [
+                ("DRY_RUNN", "DRY_RUN"),
+                ("GUARD_THRESHHOLD", "GUARD_THRESHOLD"),
+                ("MEDIAOPS_MAX_ATTEMPT", "MEDIAOPS_MAX_ATTEMPTS"),
+            ]
+        );
+        assert_eq!(edit_distance("GUARD_THRESHHOLD", "GUARD_THRESHOLD"), 1);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        // A clean environment warns of nothing.
+        let env = Env::from_pairs([("DRY_RUN", "true")]);
+        CommonConfig::from_env(&env).unwrap();
+        assert!(env.unread().is_empty());
+    }
 
     #[test]
     fn defaults_when_unset_or_blank() {

@@ -5,6 +5,8 @@
 //! pipelines and MediaConvert queues are data, not copies.
 
 use async_trait::async_trait;
+use std::collections::HashMap;
+
 use chrono::{TimeZone, Utc};
 use serde::Serialize;
 
@@ -16,6 +18,7 @@ use crate::policy::breaker::{
     after_claim, pick_window, plan, Action, BreakerPolicy, ErrorClass, Observed, PauseRecord,
     PauseState, Step, WindowEvent, WindowPick,
 };
+use crate::policy::guard_rules::{Applied, GuardRule, GuardRules, Scope};
 use crate::ports::{
     ApiResult, NoticeLedger, PauseStore, PipelineControl, QueueControl, WindowStore,
 };
@@ -120,10 +123,29 @@ impl ResourceKind {
 /// One job event to decide on.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GuardEvent {
+    /// The pipeline's id, the queue's name.
     pub resource_id: String,
+    /// The queue's ARN when the event gave one (rules may match it).
+    pub resource_arn: Option<String>,
     /// When, what and which job (`id`: the job id, or the notification id lacking one).
     pub event: WindowEvent,
     pub job_id: Option<String>,
+}
+
+/// Errors of the resource's own class in the deciding window (the pipeline's or the queue's
+/// set-up, or the service). Serialized as `errors_resource_class` and, for one release, also
+/// under its old name `errors_pipeline_class`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ResourceClassErrors(pub u32);
+
+impl Serialize for ResourceClassErrors {
+    fn serialize<Z: serde::Serializer>(&self, s: Z) -> Result<Z::Ok, Z::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(2))?;
+        m.serialize_entry("errors_resource_class", &self.0)?;
+        m.serialize_entry("errors_pipeline_class", &self.0)?;
+        m.end()
+    }
 }
 
 /// One decision, as logged and reported.
@@ -131,6 +153,8 @@ pub struct GuardEvent {
 pub struct Decision {
     pub resource_kind: &'static str,
     pub resource_id: String,
+    /// The rule that applied: `rule 1 "archive-*"`, `GUARD_PROTECTED_QUEUES`, or `default`.
+    pub rule: String,
     pub trigger_job_id: Option<String>,
     pub trigger_error_code: Option<u32>,
     /// `pipeline` / `job` for an error; `None` for a completion.
@@ -139,11 +163,17 @@ pub struct Decision {
     pub event_time: Option<String>,
     /// How long after the event the decision was made (ms).
     pub event_age_ms: i64,
+    /// The rule's stale age: an older event is `stale`.
+    pub max_event_age_minutes: i64,
+    /// The rule's cool-down (a dry run's notice goes out once per cool-down).
+    #[serde(skip)]
+    pub cooldown_ms: i64,
     /// The event had been recorded before (a redelivery): it did not count again.
     pub duplicate: bool,
     /// Whether the windows were counted (not when the guard is quiet or the event cannot trip).
     pub counted: bool,
-    pub errors_pipeline_class: u32,
+    #[serde(flatten)]
+    pub errors_resource_class: ResourceClassErrors,
     pub errors_job_class: u32,
     pub completed_in_window: u32,
     pub weighted_errors: f64,
@@ -169,17 +199,115 @@ pub struct Decision {
     pub notification: Option<Sent>,
 }
 
+impl Decision {
+    /// The decision before any step: the trigger, the rule and its figures.
+    fn start(kind: &'static str, ev: &GuardEvent, rule: &Applied, now_ms: i64, dry_run: bool) -> Self {
+        let p = rule.policy;
+        let at = ev.event.at_ms;
+        Self {
+            resource_kind: kind,
+            resource_id: ev.resource_id.clone(),
+            rule: rule.label(),
+            trigger_job_id: ev.job_id.clone(),
+            trigger_error_code: ev.event.code,
+            trigger_error_class: match ev.event.observed {
+                Observed::Error(c) => Some(c),
+                Observed::Completed => None,
+            },
+            event_time: ms_to_rfc3339(at),
+            event_age_ms: now_ms - at,
+            max_event_age_minutes: p.max_event_age_ms() / 60_000,
+            cooldown_ms: p.cooldown_ms,
+            duplicate: false,
+            counted: false,
+            errors_resource_class: ResourceClassErrors(0),
+            errors_job_class: 0,
+            completed_in_window: 0,
+            weighted_errors: 0.0,
+            threshold: p.threshold,
+            error_ratio: None,
+            window_minutes: p.window_ms / 60_000,
+            window_first: None,
+            window_last: None,
+            resource_status: None,
+            action: Action::NoAction,
+            dry_run,
+            reason: String::new(),
+            pause: None,
+            store_calls: 0,
+            service_calls: 0,
+            resource_name: None,
+            notification: None,
+        }
+    }
+
+    fn ends(mut self, action: Action, reason: String) -> Self {
+        self.action = action;
+        self.reason = reason;
+        self
+    }
+
+    /// The deciding window's figures.
+    fn counted(&mut self, pick: &WindowPick) {
+        self.counted = true;
+        self.errors_resource_class = ResourceClassErrors(pick.counts.pipeline_errors);
+        self.errors_job_class = pick.counts.job_errors;
+        self.completed_in_window = pick.counts.completed;
+        self.weighted_errors = pick.verdict.weighted;
+        self.error_ratio = pick.verdict.ratio;
+        self.window_first = pick.first_ms.and_then(ms_to_rfc3339);
+        self.window_last = pick.last_ms.and_then(ms_to_rfc3339);
+    }
+
+    /// ` (already recorded: …)` for a redelivery.
+    fn dup(&self) -> &'static str {
+        if self.duplicate {
+            " (already recorded: a redelivery, counted once)"
+        } else {
+            ""
+        }
+    }
+}
+
+/// How long a dry-run guard trusts a status it read: a burst's later events reuse it.
+pub const DRY_RUN_STATUS_TTL_MS: i64 = 60_000;
+
+/// Statuses a dry-run guard read, per resource (kept [`DRY_RUN_STATUS_TTL_MS`]), so a burst
+/// reads each resource's status once rather than once per event.
+#[derive(Debug, Default)]
+pub struct StatusMemo(std::sync::Mutex<HashMap<String, (i64, Option<String>)>>);
+
+impl StatusMemo {
+    fn get(&self, id: &str, now_ms: i64) -> Option<Option<String>> {
+        let m = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        m.get(id)
+            .filter(|(at, _)| now_ms - at < DRY_RUN_STATUS_TTL_MS)
+            .map(|(_, s)| s.clone())
+    }
+
+    fn put(&self, id: &str, now_ms: i64, status: Option<String>) {
+        let mut m = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if m.len() >= 10_000 {
+            m.clear();
+        }
+        m.insert(id.to_string(), (now_ms, status));
+    }
+}
+
 /// The breaker engine for one kind of resource.
 pub struct Guard<S, T> {
     pub store: S,
     pub target: T,
-    pub policy: BreakerPolicy,
+    /// `GUARD_RULES` over the global settings: the policy of each resource.
+    pub rules: GuardRules,
     pub kind: ResourceKind,
     /// The function's name: who claims pauses.
     pub function: &'static str,
     pub dry_run: bool,
     /// Where pauses are announced (once per pause: only the claim's winner pauses).
     pub notifier: Notifier,
+    /// Dry run: the statuses read.
+    pub statuses: StatusMemo,
 }
 
 /// The notice of a pause, or in dry run of the pause the guard would have made: what, why (the
@@ -217,7 +345,7 @@ pub fn pause_notice(kind: ResourceKind, function: &str, d: &Decision, at_ms: i64
     };
     let mut why = vec![format!(
         "{} {name}-class errors, {} job-class errors and {} completed jobs within {} min: {} weighted errors reach the threshold of {}.",
-        d.errors_pipeline_class,
+        d.errors_resource_class.0,
         d.errors_job_class,
         d.completed_in_window,
         d.window_minutes,
@@ -227,6 +355,10 @@ pub fn pause_notice(kind: ResourceKind, function: &str, d: &Decision, at_ms: i64
     if let Some(r) = d.error_ratio {
         why.push(format!("Error ratio in the window: {:.0}%.", r * 100.0));
     }
+    why.push(format!(
+        "Policy: {} (threshold {}, window {} min; GUARD_RULES sets one per {name}).",
+        d.rule, d.threshold, d.window_minutes
+    ));
     if let (Some(first), Some(last)) = (&d.window_first, &d.window_last) {
         why.push(format!(
             "The burst: first error at {first}, last at {last}."
@@ -287,7 +419,8 @@ pub fn pause_notice(kind: ResourceKind, function: &str, d: &Decision, at_ms: i64
             "resource_name": d.resource_name,
             "action": d.action.as_str(),
             "resource_status": d.resource_status,
-            "errors_resource_class": d.errors_pipeline_class,
+            "rule": d.rule,
+            "errors_resource_class": d.errors_resource_class.0,
             "errors_job_class": d.errors_job_class,
             "completed_in_window": d.completed_in_window,
             "weighted_errors": d.weighted_errors,
@@ -327,10 +460,11 @@ where
     S: WindowStore + PauseStore + NoticeLedger,
     T: PauseTarget,
 {
-    /// Records `ev` and decides (and acts) for its resource at `now_ms`. `claim_id` names this
-    /// invocation and notification in the pause record; `pauses_so_far` counts the pauses this
-    /// invocation already made. An error means the decision could not be made (retry: recording
-    /// is idempotent, so nothing counts twice).
+    /// Decides (and acts) on `ev` at `now_ms`, in the breaker's steps: resolve the rule →
+    /// screen (protected, stale) → record → quiet? → count → verdict → claim → act → finish.
+    /// `claim_id` names this invocation and notification in the pause record; `pauses_so_far`
+    /// counts the pauses this invocation already made. An error means the decision could not be
+    /// made (retry: recording is idempotent, so nothing counts twice).
     pub async fn decide(
         &self,
         ev: &GuardEvent,
@@ -338,206 +472,249 @@ where
         claim_id: &str,
         pauses_so_far: u32,
     ) -> Result<Decision, AwsError> {
-        let p = &self.policy;
-        let id = ev.resource_id.as_str();
-        let kind = self.kind.name;
-        let key = self.kind.key(id);
-        let at = ev.event.at_ms;
-        let mut d = Decision {
-            resource_kind: kind,
-            resource_id: id.to_string(),
-            trigger_job_id: ev.job_id.clone(),
-            trigger_error_code: ev.event.code,
-            trigger_error_class: match ev.event.observed {
-                Observed::Error(c) => Some(c),
-                Observed::Completed => None,
-            },
-            event_time: ms_to_rfc3339(at),
-            event_age_ms: now_ms - at,
-            duplicate: false,
-            counted: false,
-            errors_pipeline_class: 0,
-            errors_job_class: 0,
-            completed_in_window: 0,
-            weighted_errors: 0.0,
-            threshold: p.threshold,
-            error_ratio: None,
-            window_minutes: p.window_ms / 60_000,
-            window_first: None,
-            window_last: None,
-            resource_status: None,
-            action: Action::NoAction,
-            dry_run: self.dry_run,
-            reason: String::new(),
-            pause: None,
-            store_calls: 0,
-            service_calls: 0,
-            resource_name: None,
-            notification: None,
-        };
-        if p.is_protected(id) {
-            d.action = Action::Protected;
-            d.reason = format!("the {kind} is protected: never paused");
-            return Ok(d);
+        let rule = self
+            .rules
+            .resolve(&ev.resource_id, ev.resource_arn.as_deref());
+        let p = rule.policy;
+        let d = Decision::start(self.kind.name, ev, &rule, now_ms, self.dry_run);
+        if let Some((action, reason)) = self.screen(ev, &rule, now_ms) {
+            return Ok(d.ends(action, reason));
         }
-
+        let key = self.kind.key(&ev.resource_id);
+        let mut d = d;
         d.store_calls += 1;
         d.duplicate = !self
             .store
-            .record_event(&key, &ev.event, p.event_expiry_s(at))
+            .record_event(&key, &ev.event, p.event_expiry_s(ev.event.at_ms))
             .await?;
-        let dup = if d.duplicate {
-            " (already recorded: a redelivery, counted once)"
-        } else {
-            ""
-        };
         if !p.can_trip(ev.event.observed) {
-            d.reason = match ev.event.observed {
-                Observed::Completed => format!("completion recorded for the error ratio{dup}"),
-                Observed::Error(c) => format!(
-                    "{}-class error recorded{dup}; its weight is 0, so it cannot trip the breaker",
-                    match c {
-                        ErrorClass::Pipeline => kind,
-                        ErrorClass::Job => "job",
-                    }
-                ),
-            };
-            return Ok(d);
+            let reason = self.recorded_only(ev.event.observed, d.dup());
+            return Ok(d.ends(Action::NoAction, reason));
         }
-
         d.store_calls += 1;
         let record = self.store.read_pause(&key).await?;
         if let Some(r) = record.as_ref().filter(|r| r.quiets(now_ms, p.cooldown_ms)) {
-            d.action = if r.state == PauseState::Claiming {
-                Action::PauseTaken
-            } else {
-                Action::AlreadyPaused
-            };
-            d.reason = format!(
-                "{}{dup}; quiet until {}",
-                quiet_reason(kind, r),
-                ms_to_rfc3339(r.at_ms + p.cooldown_ms).unwrap_or_default()
-            );
-            d.resource_status = r.resource_status.clone();
-            d.pause = Some(r.clone());
-            return Ok(d);
+            return Ok(self.quiet(d, r, p));
         }
-
         d.store_calls += 1;
-        let (from, to) = p.reach(at);
+        let (from, to) = p.reach(ev.event.at_ms);
         let events = self.store.events(&key, from, to).await?;
-        let pick = pick_window(
-            p,
-            &events,
-            &ev.event,
-            record.as_ref().and_then(PauseRecord::counted_after_ms),
-        );
-        d.counted = true;
-        d.errors_pipeline_class = pick.counts.pipeline_errors;
-        d.errors_job_class = pick.counts.job_errors;
-        d.completed_in_window = pick.counts.completed;
-        d.weighted_errors = pick.verdict.weighted;
-        d.error_ratio = pick.verdict.ratio;
-        d.window_first = pick.first_ms.and_then(ms_to_rfc3339);
-        d.window_last = pick.last_ms.and_then(ms_to_rfc3339);
-        let summary = format!(
-            "{}: {}",
-            describe_counts(kind, &pick, d.window_minutes),
-            pick.verdict.reason
-        );
-
-        match plan(
-            p,
-            id,
-            false,
-            Some(&pick.verdict),
-            self.dry_run,
-            pauses_so_far,
-        ) {
+        let counted_after = record.as_ref().and_then(PauseRecord::counted_after_ms);
+        let pick = pick_window(p, &events, &ev.event, counted_after);
+        d.counted(&pick);
+        match plan(p, false, false, Some(&pick.verdict), self.dry_run, pauses_so_far) {
+            Step::Report(Action::WouldPause) => self.would_pause(d, &pick, now_ms).await,
             Step::Report(action) => {
-                d.action = action;
-                d.reason = match action {
-                    Action::WouldPause => format!(
-                        "{summary}: would pause the {kind} (dry run: no claim, no {} call)",
-                        self.kind.service
-                    ),
+                let reason = match action {
                     Action::PauseCapReached => format!(
-                        "{summary}: this invocation already paused {pauses_so_far} resource(s), the maximum (GUARD_MAX_PAUSES_PER_INVOCATION)"
+                        "{}: this invocation already paused {pauses_so_far} resource(s), the maximum (GUARD_MAX_PAUSES_PER_INVOCATION)",
+                        self.summary(&pick, &d)
                     ),
-                    _ => format!("{summary}{dup}"),
+                    _ => format!("{}{}", self.summary(&pick, &d), d.dup()),
                 };
-                Ok(d)
+                Ok(d.ends(action, reason))
             }
             Step::Claim => {
-                let mut claim = PauseRecord {
-                    state: PauseState::Claiming,
-                    claim_id: claim_id.to_string(),
-                    at_ms: now_ms,
-                    by: self.function.to_string(),
-                    trigger_job_id: ev.job_id.clone(),
-                    trigger_event_ms: Some(at),
-                    counts: pick.counts.clone(),
-                    weighted_errors: pick.verdict.weighted,
-                    threshold: p.threshold,
-                    window_minutes: d.window_minutes,
-                    resource_status: None,
-                    reason: format!(
-                        "{} (weighted {}, threshold {})",
-                        describe_counts(kind, &pick, d.window_minutes),
-                        pick.verdict.weighted,
-                        p.threshold
-                    ),
-                };
-                d.store_calls += 1;
-                if !self
-                    .store
-                    .claim_pause(&key, &claim, now_ms, p.cooldown_ms)
-                    .await?
-                {
-                    d.action = Action::PauseTaken;
-                    d.reason = format!("{summary}: another invocation claimed this pause first");
-                    return Ok(d);
-                }
-                let (action, state, status) = match self.act(id, &mut d).await {
-                    Ok(r) => r,
-                    Err(e) => {
-                        // Let Lambda's retry (or the next notification) claim again.
-                        d.store_calls += 1;
-                        if let Err(re) = self.store.release_pause(&key, claim_id).await {
-                            tracing::error!(key, error = %re, "could not release the pause claim; it lapses after its lease");
-                        }
-                        return Err(e);
-                    }
-                };
-                claim.state = state;
-                claim.resource_status = status.clone();
-                d.action = action;
-                d.resource_status = status.clone();
-                d.reason = match action {
-                    Action::Pause => format!("{summary}: paused the {kind}"),
-                    Action::AlreadyPaused => {
-                        format!("{summary}: the {kind} is already paused")
-                    }
-                    _ => match &status {
-                        Some(s) => format!("{summary}: the {kind} is {s}, not active; left alone"),
-                        None => format!("{summary}: the {kind} does not exist"),
-                    },
-                };
-                d.store_calls += 1;
-                match self.store.finish_pause(&key, &claim).await {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        tracing::warn!(key, "the pause claim was taken over before it was finished")
-                    }
-                    // The action was taken; the claim lapses after its lease.
-                    Err(e) => {
-                        tracing::error!(key, error = %e, "could not finish the pause record")
-                    }
-                }
-                d.pause = Some(claim);
-                Ok(d)
+                let claim = self.claim_record(ev, &pick, &d, claim_id, now_ms);
+                self.claim_and_pause(d, &key, claim, &pick, p, now_ms).await
             }
         }
+    }
+
+    /// Before anything is recorded: a protected resource, an event too old to count, or a
+    /// completion no ratio needs.
+    fn screen(&self, ev: &GuardEvent, rule: &Applied, now_ms: i64) -> Option<(Action, String)> {
+        let (kind, p) = (self.kind.name, rule.policy);
+        if rule.protected {
+            return Some((
+                Action::Protected,
+                format!("the {kind} is protected ({}): never paused", rule.label()),
+            ));
+        }
+        if p.is_stale(ev.event.at_ms, now_ms) {
+            return Some((
+                Action::Stale,
+                format!(
+                    "the event happened {} min ago, more than the {} min after which an event is stale ({}, max_event_age_minutes): not recorded, it cannot start a pause",
+                    (now_ms - ev.event.at_ms) / 60_000,
+                    p.max_event_age_ms() / 60_000,
+                    rule.label()
+                ),
+            ));
+        }
+        if ev.event.observed == Observed::Completed && p.min_error_ratio.is_none() {
+            return Some((
+                Action::NoAction,
+                format!("a completion: {} counts no error ratio, so it is not recorded", rule.label()),
+            ));
+        }
+        None
+    }
+
+    /// Why a recorded event that cannot trip stops there.
+    fn recorded_only(&self, observed: Observed, dup: &str) -> String {
+        match observed {
+            Observed::Completed => format!("completion recorded for the error ratio{dup}"),
+            Observed::Error(c) => format!(
+                "{}-class error recorded{dup}; its weight is 0, so it cannot trip the breaker",
+                match c {
+                    ErrorClass::Pipeline => self.kind.name,
+                    ErrorClass::Job => "job",
+                }
+            ),
+        }
+    }
+
+    /// A fresh pause record keeps the guard quiet: no count, no service call.
+    fn quiet(&self, d: Decision, r: &PauseRecord, p: &BreakerPolicy) -> Decision {
+        let action = if r.state == PauseState::Claiming {
+            Action::PauseTaken
+        } else {
+            Action::AlreadyPaused
+        };
+        let reason = format!(
+            "{}{}; quiet until {}",
+            quiet_reason(self.kind.name, r),
+            d.dup(),
+            ms_to_rfc3339(r.at_ms + p.cooldown_ms).unwrap_or_default()
+        );
+        let mut d = d.ends(action, reason);
+        d.resource_status = r.resource_status.clone();
+        d.pause = Some(r.clone());
+        d
+    }
+
+    /// `5 queue-class errors within 10 min: 5 weighted errors … reach the threshold of 5`.
+    fn summary(&self, pick: &WindowPick, d: &Decision) -> String {
+        format!(
+            "{}: {}",
+            describe_counts(self.kind.name, pick, d.window_minutes),
+            pick.verdict.reason
+        )
+    }
+
+    /// Dry run: the breaker tripped. The status read once (per [`DRY_RUN_STATUS_TTL_MS`]) tells
+    /// `already_paused` from `would_pause`; nothing is claimed or changed.
+    async fn would_pause(
+        &self,
+        mut d: Decision,
+        pick: &WindowPick,
+        now_ms: i64,
+    ) -> Result<Decision, AwsError> {
+        let id = d.resource_id.clone();
+        let status = match self.statuses.get(&id, now_ms) {
+            Some(s) => s,
+            None => {
+                d.service_calls += 1;
+                let s = self.target.status(&id).await?;
+                self.statuses.put(&id, now_ms, s.clone());
+                s
+            }
+        };
+        d.resource_status = status.clone();
+        let summary = self.summary(pick, &d);
+        let (kind, service) = (self.kind.name, self.kind.service);
+        Ok(match after_claim(status.as_deref()).0 {
+            Action::Pause => d.ends(
+                Action::WouldPause,
+                format!("{summary}: would pause the {kind} (dry run: no claim, no {service} pause)"),
+            ),
+            Action::AlreadyPaused => d.ends(
+                Action::AlreadyPaused,
+                format!("{summary}: the {kind} is already paused (dry run: nothing claimed)"),
+            ),
+            _ => d.ends(
+                Action::NotActive,
+                format!(
+                    "{summary}: the {kind} is {}, not active (dry run: nothing claimed)",
+                    status.as_deref().unwrap_or("gone")
+                ),
+            ),
+        })
+    }
+
+    /// The record the claim writes: who, when, why, under which rule.
+    fn claim_record(
+        &self,
+        ev: &GuardEvent,
+        pick: &WindowPick,
+        d: &Decision,
+        claim_id: &str,
+        now_ms: i64,
+    ) -> PauseRecord {
+        PauseRecord {
+            state: PauseState::Claiming,
+            claim_id: claim_id.to_string(),
+            at_ms: now_ms,
+            by: self.function.to_string(),
+            trigger_job_id: ev.job_id.clone(),
+            trigger_event_ms: Some(ev.event.at_ms),
+            counts: pick.counts.clone(),
+            weighted_errors: pick.verdict.weighted,
+            threshold: d.threshold,
+            window_minutes: d.window_minutes,
+            resource_status: None,
+            reason: format!(
+                "{} (weighted {}, threshold {}, {})",
+                describe_counts(self.kind.name, pick, d.window_minutes),
+                pick.verdict.weighted,
+                d.threshold,
+                d.rule
+            ),
+            rule: Some(d.rule.clone()),
+        }
+    }
+
+    /// Claim → act → finish: only the claim's winner reads and pauses the resource; a failed
+    /// act releases the claim so a retry can claim again.
+    async fn claim_and_pause(
+        &self,
+        mut d: Decision,
+        key: &str,
+        mut claim: PauseRecord,
+        pick: &WindowPick,
+        p: &BreakerPolicy,
+        now_ms: i64,
+    ) -> Result<Decision, AwsError> {
+        let (kind, summary) = (self.kind.name, self.summary(pick, &d));
+        d.store_calls += 1;
+        if !self
+            .store
+            .claim_pause(key, &claim, now_ms, p.cooldown_ms)
+            .await?
+        {
+            let reason = format!("{summary}: another invocation claimed this pause first");
+            return Ok(d.ends(Action::PauseTaken, reason));
+        }
+        let (action, state, status) = match self.act(&mut d).await {
+            Ok(r) => r,
+            Err(e) => {
+                d.store_calls += 1;
+                if let Err(re) = self.store.release_pause(key, &claim.claim_id).await {
+                    tracing::error!(key, error = %re, "could not release the pause claim; it lapses after its lease");
+                }
+                return Err(e);
+            }
+        };
+        claim.state = state;
+        claim.resource_status = status.clone();
+        let reason = match (action, &status) {
+            (Action::Pause, _) => format!("{summary}: paused the {kind}"),
+            (Action::AlreadyPaused, _) => format!("{summary}: the {kind} is already paused"),
+            (_, Some(s)) => format!("{summary}: the {kind} is {s}, not active; left alone"),
+            (_, None) => format!("{summary}: the {kind} does not exist"),
+        };
+        let mut d = d.ends(action, reason);
+        d.resource_status = status;
+        d.store_calls += 1;
+        match self.store.finish_pause(key, &claim).await {
+            Ok(true) => {}
+            Ok(false) => tracing::warn!(key, "the pause claim was taken over before it was finished"),
+            // The action was taken; the claim lapses after its lease.
+            Err(e) => tracing::error!(key, error = %e, "could not finish the pause record"),
+        }
+        d.pause = Some(claim);
+        Ok(d)
     }
 
     /// [`Guard::decide`] at the current time, then one `guard decision` log record and its
@@ -595,7 +772,7 @@ where
                         &key,
                         "would_pause",
                         now_ms,
-                        self.policy.cooldown_ms,
+                        d.cooldown_ms,
                         &notice,
                     )
                     .await,
@@ -606,11 +783,9 @@ where
     }
 
     /// The claim's winner: read the status, pause if active.
-    async fn act(
-        &self,
-        id: &str,
-        d: &mut Decision,
-    ) -> Result<(Action, PauseState, Option<String>), AwsError> {
+    async fn act(&self, d: &mut Decision) -> Result<(Action, PauseState, Option<String>), AwsError> {
+        let id = d.resource_id.clone();
+        let id = id.as_str();
         d.service_calls += 1;
         let (status, name) = match self.target.describe(id).await? {
             Some((s, n)) => (Some(s), n),
@@ -631,45 +806,54 @@ where
 #[derive(Debug, Clone, PartialEq)]
 pub struct GuardConfig {
     pub common: CommonConfig,
-    pub policy: BreakerPolicy,
+    /// `GUARD_RULES` over the global `GUARD_*` settings.
+    pub rules: GuardRules,
     /// `GUARD_TABLE`: the window store's DynamoDB table (required; never called at cold start).
     pub table: String,
 }
 
 impl GuardConfig {
-    /// The pipeline guard's settings (protected pipelines in `GUARD_PROTECTED_PIPELINES`).
+    /// The pipeline guard's settings (protected pipelines in `GUARD_PROTECTED_PIPELINES`; rules
+    /// match pipeline ids).
     pub fn for_pipelines(env: &Env) -> Result<Self, ConfigError> {
-        Self::read(env, BreakerPolicy::from_env)
+        Self::read(env, Scope::Pipelines, BreakerPolicy::from_env)
     }
 
-    /// The queue guard's settings (protected queues in `GUARD_PROTECTED_QUEUES`).
+    /// The queue guard's settings (protected queues in `GUARD_PROTECTED_QUEUES`; rules match
+    /// queue names or ARNs).
     pub fn for_queues(env: &Env) -> Result<Self, ConfigError> {
-        Self::read(env, BreakerPolicy::from_env_for_queues)
+        Self::read(env, Scope::Queues, BreakerPolicy::from_env_for_queues)
     }
 
     fn read(
         env: &Env,
+        scope: Scope,
         policy: fn(&Env) -> Result<BreakerPolicy, ConfigError>,
     ) -> Result<Self, ConfigError> {
+        let common = CommonConfig::from_env(env)?;
+        let default = policy(env)?;
         Ok(Self {
-            common: CommonConfig::from_env(env)?,
-            policy: policy(env)?,
+            common,
+            rules: GuardRules::from_env(env, scope, default)?,
             table: crate::config::dynamodb_table(env, "GUARD_TABLE")?,
         })
     }
 
     /// The cold-start log record.
     pub fn log(&self, function: &str) {
+        let p = &self.rules.default;
         tracing::info!(
             function,
             table = self.table,
-            window_minutes = self.policy.window_ms / 60_000,
-            threshold = self.policy.threshold,
-            min_error_ratio = self.policy.min_error_ratio,
-            pipeline_weight = self.policy.pipeline_weight,
-            job_weight = self.policy.job_weight,
-            cooldown_minutes = self.policy.cooldown_ms / 60_000,
-            protected = self.policy.protected.len(),
+            window_minutes = p.window_ms / 60_000,
+            threshold = p.threshold,
+            min_error_ratio = p.min_error_ratio,
+            pipeline_weight = p.pipeline_weight,
+            job_weight = p.job_weight,
+            cooldown_minutes = p.cooldown_ms / 60_000,
+            max_event_age_minutes = p.max_event_age_ms() / 60_000,
+            protected = p.protected.len(),
+            rules = ?self.rules.rules.iter().map(GuardRule::label).collect::<Vec<_>>(),
             dry_run = self.common.dry_run,
             "guard configured"
         );
@@ -687,8 +871,9 @@ pub fn log_decision(event_id: &str, d: &Decision, latency_ms: f64) {
         trigger_error_code = d.trigger_error_code,
         event_time = d.event_time.as_deref(),
         event_age_ms = d.event_age_ms,
+        rule = d.rule,
         duplicate = d.duplicate,
-        errors_resource_class = d.errors_pipeline_class,
+        errors_resource_class = d.errors_resource_class.0,
         errors_job_class = d.errors_job_class,
         completed_in_window = d.completed_in_window,
         weighted_errors = d.weighted_errors,
@@ -724,6 +909,7 @@ pub fn emit_decision_metrics(
         .put("DecisionLatency", latency_ms, Unit::Milliseconds);
     m.property(kind.id_property, &d.resource_id)
         .property("trigger_job_id", &d.trigger_job_id)
+        .property("rule", &d.rule)
         .property("action", d.action.as_str());
     m.emit();
 }
@@ -927,7 +1113,7 @@ mod tests {
         Guard {
             store: f,
             target: f,
-            policy,
+            rules: GuardRules::single(Scope::Pipelines, policy),
             kind: ResourceKind::PIPELINE,
             function: "pipeline-guard",
             dry_run,
@@ -937,6 +1123,7 @@ mod tests {
                 "mediaops",
                 "pipeline-guard",
             ),
+            statuses: StatusMemo::default(),
         }
     }
 
@@ -953,6 +1140,7 @@ mod tests {
     fn error(job: &str, at_ms: i64, class: ErrorClass) -> GuardEvent {
         GuardEvent {
             resource_id: PID.into(),
+            resource_arn: None,
             event: WindowEvent {
                 at_ms,
                 id: job.into(),
@@ -983,7 +1171,7 @@ mod tests {
                 .await
                 .unwrap();
             assert_eq!(d.action, Action::NoAction, "{}", d.reason);
-            assert_eq!(d.errors_pipeline_class, i as u32 + 1);
+            assert_eq!(d.errors_resource_class.0, i as u32 + 1);
         }
         assert!(!f.calls().contains(&"ReadPipeline"));
         let d = g
@@ -1046,7 +1234,7 @@ mod tests {
                 .await
                 .unwrap();
             assert_eq!(d.action, Action::NoAction);
-            assert_eq!(d.errors_pipeline_class, 1);
+            assert_eq!(d.errors_resource_class.0, 1);
         }
         assert!(!f.calls().contains(&"claim"));
     }
@@ -1087,6 +1275,7 @@ mod tests {
             window_minutes: 10,
             resource_status: None,
             reason: String::new(),
+            rule: None,
         };
         // Read sees nothing, claim fails: simulate by inserting after the count.
         f.records
@@ -1136,7 +1325,10 @@ mod tests {
         }
         assert_eq!(last.unwrap().action, Action::WouldPause);
         assert!(f.records.lock().unwrap().is_empty());
-        assert!(!f.calls().contains(&"ReadPipeline"));
+        // The status is read once for the burst (4 tripping events), never paused.
+        let reads = f.calls().iter().filter(|c| **c == "ReadPipeline").count();
+        assert_eq!(reads, 1, "{:?}", f.calls());
+        assert!(!f.calls().contains(&"UpdatePipelineStatus"));
 
         let f = Fake::active();
         let policy = BreakerPolicy {
@@ -1162,6 +1354,87 @@ mod tests {
             assert!(d.reason.contains("cannot trip"), "{}", d.reason);
         }
         assert_eq!(f.calls().iter().filter(|c| **c != "record").count(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_dry_run_says_already_paused_for_a_paused_resource_and_reads_it_once_a_minute() {
+        let f = Fake::default();
+        *f.status.lock().unwrap() = Some("Paused".into());
+        let g = guard(&f, BreakerPolicy::default(), true);
+        let d = burst(&g, "j", 5, NOW).await;
+        assert_eq!(d.action, Action::AlreadyPaused, "{}", d.reason);
+        assert!(d.reason.contains("already paused"), "{}", d.reason);
+        assert_eq!(d.resource_status.as_deref(), Some("Paused"));
+        assert!(d.notification.is_none() && f.records.lock().unwrap().is_empty());
+        // Resumed by someone: within the minute the memo stands, after it the status is read again.
+        *f.status.lock().unwrap() = Some("Active".into());
+        let d = burst(&g, "k", 1, NOW + 30_000).await;
+        assert_eq!(d.action, Action::AlreadyPaused);
+        let d = burst(&g, "m", 1, NOW + DRY_RUN_STATUS_TTL_MS).await;
+        assert_eq!(d.action, Action::WouldPause, "{}", d.reason);
+        let reads = f.calls().iter().filter(|c| **c == "ReadPipeline").count();
+        assert_eq!(reads, 2);
+        assert!(!f.calls().contains(&"UpdatePipelineStatus"));
+    }
+
+    #[tokio::test]
+    async fn a_stale_event_is_not_recorded_and_never_pauses_while_a_late_burst_still_does() {
+        let f = Fake::active();
+        let g = guard(&f, BreakerPolicy::default(), false);
+        // A redrive, three days later, of 8 errors from one minute: stale, nothing recorded.
+        let old = NOW - 3 * 86_400_000;
+        for i in 0..8 {
+            let d = g
+                .decide(&error(&format!("old{i}"), old + i * 1000, ErrorClass::Pipeline), NOW, "c", 0)
+                .await
+                .unwrap();
+            assert_eq!(d.action, Action::Stale, "{}", d.reason);
+            assert!(d.reason.contains("stale") && d.reason.contains("default"), "{}", d.reason);
+            assert_eq!(d.max_event_age_minutes, 70);
+        }
+        assert!(f.calls().is_empty(), "{:?}", f.calls());
+        // A burst handled 15 minutes late (the guard was throttled too): counted at its own
+        // times, it pauses on its 5th event.
+        let late = NOW - 15 * 60_000;
+        for i in 0..5 {
+            let d = g
+                .decide(&error(&format!("late{i}"), late + i * 1000, ErrorClass::Pipeline), NOW + i * 1000, "c", 0)
+                .await
+                .unwrap();
+            let want = if i == 4 { Action::Pause } else { Action::NoAction };
+            assert_eq!(d.action, want, "{i}: {}", d.reason);
+        }
+        // The edge: exactly the age counts; a millisecond more is stale.
+        let p = BreakerPolicy::default();
+        assert!(!p.is_stale(NOW - 70 * 60_000, NOW));
+        assert!(p.is_stale(NOW - 70 * 60_000 - 1, NOW));
+        assert!(!p.is_stale(NOW + 5_000, NOW), "a clock ahead is not stale");
+    }
+
+    #[tokio::test]
+    async fn each_resource_is_decided_under_its_rule_and_the_record_names_it() {
+        let f = Fake::active();
+        let env = Env::from_pairs([(
+            "GUARD_RULES",
+            format!(r#"[{{"match":"{PID}","threshold":2}}]"#),
+        )]);
+        let mut g = guard(&f, BreakerPolicy::default(), false);
+        g.rules = GuardRules::from_env(&env, Scope::Pipelines, BreakerPolicy::default()).unwrap();
+        let d = burst(&g, "j", 2, NOW).await;
+        assert_eq!(d.action, Action::Pause, "{}", d.reason);
+        let rule = format!("rule 0 {PID:?}");
+        assert_eq!(d.rule, rule);
+        assert_eq!(d.threshold, 2.0);
+        let record = d.pause.as_ref().unwrap();
+        assert_eq!(record.rule.as_deref(), Some(rule.as_str()));
+        assert!(record.reason.contains(&rule), "{}", record.reason);
+        let json = serde_json::to_value(&d).unwrap();
+        assert_eq!(json["rule"], rule.as_str());
+        assert_eq!(json["errors_resource_class"], 2);
+        assert_eq!(json["errors_pipeline_class"], 2, "the old name, for one release");
+        let notice = pause_notice(g.kind, g.function, &d, NOW);
+        assert!(notice.why.iter().any(|w| w.contains(&rule)), "{:?}", notice.why);
+        assert_eq!(notice.details["rule"], rule.as_str());
     }
 
     #[tokio::test]
@@ -1205,7 +1478,7 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(d.action, Action::NoAction, "{}", d.reason);
-        assert_eq!(d.errors_pipeline_class, 1);
+        assert_eq!(d.errors_resource_class.0, 1);
         for i in 1..5 {
             g.decide(
                 &error(&format!("b{i}"), later, ErrorClass::Pipeline),

@@ -9,9 +9,11 @@ use serde_json::Value;
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     mediaops::telemetry::init_tracing();
-    let config = Config::from_env(&Env::from_process()).inspect_err(|e| {
+    let env = Env::from_process();
+    let config = Config::from_env(&env).inspect_err(|e| {
         tracing::error!(error = %e, variable = e.var, "cold start failed: invalid configuration");
     })?;
+    env.warn_unread(harvest_watch::FUNCTION);
     tracing::info!(
         max_retries = config.max_retries,
         dry_run = config.common.dry_run,

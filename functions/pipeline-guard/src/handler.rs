@@ -90,6 +90,7 @@ pub fn guard_event(
     let job_id = n.job_id.clone().filter(|j| !j.is_empty());
     Ok(GuardEvent {
         resource_id: pipeline_id,
+        resource_arn: None,
         event: WindowEvent {
             at_ms,
             // Each job counts once; a notification without a job id counts once by its message id.
@@ -118,7 +119,7 @@ where
     let request_id = event.context.request_id.clone();
     let records =
         parse_event(event.payload).map_err(|reason| Error::bad_event(&request_id, reason))?;
-    let record_completions = guard.policy.min_error_ratio.is_some();
+    let record_completions = guard.rules.any_ratio();
     let mut report = Report {
         records: Vec::new(),
         pipelines_paused: 0,

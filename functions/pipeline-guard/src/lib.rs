@@ -45,11 +45,12 @@ pub fn guard<S, C>(
     Guard {
         store,
         target: PipelineTarget(client),
-        policy: config.policy.clone(),
+        rules: config.rules.clone(),
         kind: ResourceKind::PIPELINE,
         function: FUNCTION,
         dry_run: config.common.dry_run,
         notifier,
+        statuses: Default::default(),
     }
 }
 

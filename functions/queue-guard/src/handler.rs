@@ -105,6 +105,8 @@ pub fn guard_event(
     let job_id = d.job_id.clone().filter(|j| !j.is_empty());
     Ok(GuardEvent {
         resource_id: queue.to_string(),
+        // `detail.queue` is the queue's ARN: a rule may name it.
+        resource_arn: d.queue.clone().filter(|q| q.starts_with("arn:")),
         event: WindowEvent {
             at_ms,
             // Each job counts once; an event without a job id counts once by its event id.
@@ -131,7 +133,7 @@ where
     let request_id = event.context.request_id.clone();
     let event_id = mediaops::events::event_id(&event.payload).unwrap_or_else(|| request_id.clone());
     let e = parse_event(event.payload).map_err(|reason| Error::bad_event(&event_id, reason))?;
-    let record_completions = guard.policy.min_error_ratio.is_some();
+    let record_completions = guard.rules.any_ratio();
     let ev = match guard_event(&event_id, &e, record_completions) {
         Ok(ev) => ev,
         Err(report) => {

@@ -46,11 +46,12 @@ pub fn guard<S, C>(
     Guard {
         store,
         target: QueueTarget(client),
-        policy: config.policy.clone(),
+        rules: config.rules.clone(),
         kind: ResourceKind::QUEUE,
         function: FUNCTION,
         dry_run: config.common.dry_run,
         notifier,
+        statuses: Default::default(),
     }
 }
 
@@ -74,7 +75,7 @@ mod tests {
             ("GUARD_COOLDOWN_MINUTES", "30"),
         ]))
         .unwrap();
-        assert!(c.policy.is_protected("live"));
-        assert_eq!(c.policy.cooldown_ms, 30 * 60_000);
+        assert!(c.rules.default.is_protected("live"));
+        assert_eq!(c.rules.default.cooldown_ms, 30 * 60_000);
     }
 }

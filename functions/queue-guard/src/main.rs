@@ -9,9 +9,11 @@ use serde_json::Value;
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     mediaops::telemetry::init_tracing();
-    let config = config(&Env::from_process()).inspect_err(|e| {
+    let env = Env::from_process();
+    let config = config(&env).inspect_err(|e| {
         tracing::error!(error = %e, variable = e.var, "cold start failed: invalid configuration");
     })?;
+    env.warn_unread(queue_guard::FUNCTION);
     config.log(queue_guard::FUNCTION);
     let clients = Clients::load(&config.common.clients).await;
     let guard = guard(

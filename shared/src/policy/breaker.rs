@@ -85,6 +85,9 @@ pub struct BreakerPolicy {
     /// After a pause, later notifications of that resource are recorded and answered
     /// `already_paused` without calling the service, for this long (`GUARD_COOLDOWN_MINUTES`).
     pub cooldown_ms: i64,
+    /// An event older than this when handled is `stale` (`GUARD_MAX_EVENT_AGE_MINUTES`); `None`:
+    /// the window plus [`STALE_MARGIN_MS`] (see [`BreakerPolicy::max_event_age_ms`]).
+    pub max_event_age_ms: Option<i64>,
 }
 
 /// How long a pause claim whose holder has not finished (crashed, timed out) keeps others out.
@@ -106,8 +109,66 @@ impl Default for BreakerPolicy {
             protected: BTreeSet::new(),
             max_pauses_per_invocation: 3,
             cooldown_ms: 15 * 60_000,
+            max_event_age_ms: None,
         }
     }
+}
+
+/// How much older than the window an event may be when it is handled and still count, unless
+/// `max_event_age_minutes` says otherwise. An outage that throttles the guard's Lambda delays its
+/// notifications by minutes, and Lambda's own retries of a failed invocation come within minutes
+/// too: an hour keeps those late bursts counting, while a dead-letter redrive or a replay of the
+/// day before is stale. It matches the hour the window store keeps events beyond their window
+/// ([`EVENT_RETENTION_MARGIN_MS`]).
+pub const STALE_MARGIN_MS: i64 = 3_600_000;
+
+/// The rule key (and, upper-cased after `GUARD_`, the variable) of the stale rule.
+pub const MAX_EVENT_AGE_KEY: &str = "max_event_age_minutes";
+
+/// Where the breaker's numbers come from: the `GUARD_*` variables, or one rule of `GUARD_RULES`.
+/// Keys are the rules' (`threshold`, `window_minutes`, …).
+pub trait Settings {
+    /// The value of `key`, `None` when not set.
+    fn raw(&self, key: &str) -> Option<String>;
+    /// The name an error shows: `GUARD_THRESHOLD`, `GUARD_RULES[2].threshold`.
+    fn name(&self, key: &str) -> String;
+}
+
+/// The `GUARD_*` variables: `threshold` is `GUARD_THRESHOLD`.
+pub struct EnvSettings<'a>(pub &'a Env);
+
+impl Settings for EnvSettings<'_> {
+    fn raw(&self, key: &str) -> Option<String> {
+        self.0.get(&self.name(key)).map(str::to_string)
+    }
+    fn name(&self, key: &str) -> String {
+        format!("GUARD_{}", key.to_ascii_uppercase())
+    }
+}
+
+/// A number in `range` (an integer when `integer`), or `default` when not set.
+fn read_number(
+    s: &dyn Settings,
+    key: &str,
+    default: f64,
+    range: std::ops::RangeInclusive<f64>,
+    integer: bool,
+) -> Result<f64, ConfigError> {
+    let Some(v) = s.raw(key) else {
+        return Ok(default);
+    };
+    let kind = if integer { "an integer" } else { "a number" };
+    v.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|n| n.is_finite() && range.contains(n) && (!integer || n.fract() == 0.0))
+        .ok_or_else(|| {
+            ConfigError::new(
+                &s.name(key),
+                Some(&v),
+                format!("{kind} from {} to {}", range.start(), range.end()),
+            )
+        })
 }
 
 /// A MediaConvert queue name: 1-128 letters, digits, '-' and '_'.
@@ -160,45 +221,68 @@ impl BreakerPolicy {
     }
 
     fn with_protected(env: &Env, protected_list: Vec<String>) -> Result<Self, ConfigError> {
-        let d = Self::default();
-        let min_error_ratio =
-            env.parse_or("GUARD_MIN_ERROR_RATIO", None, "a number from 0 to 1", |v| {
-                v.parse::<f64>()
-                    .ok()
-                    .filter(|r| (0.0..=1.0).contains(r))
-                    .map(Some)
-            })?;
-        let policy = Self {
-            window_ms: env.int_in::<i64>("GUARD_WINDOW_MINUTES", d.window_ms / 60_000, 1..=1440)?
-                * 60_000,
-            threshold: env.float_in("GUARD_THRESHOLD", d.threshold, 0.1..=100_000.0)?,
-            min_error_ratio,
-            pipeline_weight: env.float_in(
-                "GUARD_PIPELINE_ERROR_WEIGHT",
-                d.pipeline_weight,
-                0.0..=100.0,
-            )?,
-            job_weight: env.float_in("GUARD_JOB_ERROR_WEIGHT", d.job_weight, 0.0..=100.0)?,
+        let base = Self {
             protected: protected_list.into_iter().collect(),
             max_pauses_per_invocation: env.int_in(
                 "GUARD_MAX_PAUSES_PER_INVOCATION",
-                d.max_pauses_per_invocation,
+                Self::default().max_pauses_per_invocation,
                 0..=100,
             )?,
-            cooldown_ms: env.int_in::<i64>(
-                "GUARD_COOLDOWN_MINUTES",
-                d.cooldown_ms / 60_000,
-                1..=10_080,
-            )? * 60_000,
+            ..Self::default()
+        };
+        base.overlay(&EnvSettings(env))
+    }
+
+    /// This policy with the numbers `settings` gives (the `GUARD_*` variables, or one rule of
+    /// `GUARD_RULES`), each checked against the same range; refused when no class has a weight.
+    pub fn overlay(&self, settings: &dyn Settings) -> Result<Self, ConfigError> {
+        let s = settings;
+        let minutes = |key: &str, default_ms: i64, max: i64| -> Result<i64, ConfigError> {
+            Ok(read_number(s, key, (default_ms / 60_000) as f64, 1.0..=max as f64, true)? as i64 * 60_000)
+        };
+        let max_event_age_ms = match s.raw(MAX_EVENT_AGE_KEY) {
+            None => self.max_event_age_ms,
+            Some(_) => Some(minutes(MAX_EVENT_AGE_KEY, 0, 10_080)?),
+        };
+        let min_error_ratio = match s.raw("min_error_ratio") {
+            None => self.min_error_ratio,
+            Some(_) => Some(read_number(s, "min_error_ratio", 0.0, 0.0..=1.0, false)?),
+        };
+        let policy = Self {
+            window_ms: minutes("window_minutes", self.window_ms, 1440)?,
+            threshold: read_number(s, "threshold", self.threshold, 0.1..=100_000.0, false)?,
+            min_error_ratio,
+            pipeline_weight: read_number(s, "pipeline_error_weight", self.pipeline_weight, 0.0..=100.0, false)?,
+            job_weight: read_number(s, "job_error_weight", self.job_weight, 0.0..=100.0, false)?,
+            cooldown_ms: minutes("cooldown_minutes", self.cooldown_ms, 10_080)?,
+            max_event_age_ms,
+            ..self.clone()
         };
         if policy.pipeline_weight == 0.0 && policy.job_weight == 0.0 {
             return Err(ConfigError::new(
-                "GUARD_PIPELINE_ERROR_WEIGHT",
+                &s.name("pipeline_error_weight"),
                 Some("0"),
-                "a weight above 0 for at least one class (GUARD_PIPELINE_ERROR_WEIGHT or GUARD_JOB_ERROR_WEIGHT), or the breaker can never trip",
+                format!(
+                    "a weight above 0 for at least one class ({} or {}), or the breaker can never trip",
+                    s.name("pipeline_error_weight"),
+                    s.name("job_error_weight")
+                ),
             ));
         }
         Ok(policy)
+    }
+
+    /// How old an event may be when it is handled and still count (`max_event_age_minutes`):
+    /// the window plus [`STALE_MARGIN_MS`] unless set.
+    pub fn max_event_age_ms(&self) -> i64 {
+        self.max_event_age_ms
+            .unwrap_or(self.window_ms + STALE_MARGIN_MS)
+    }
+
+    /// Whether an event that happened at `at_ms` is too old, handled at `now_ms`, to count:
+    /// it is answered `stale`, never recorded, never starts a pause.
+    pub fn is_stale(&self, at_ms: i64, now_ms: i64) -> bool {
+        now_ms - at_ms > self.max_event_age_ms()
     }
 
     pub fn is_protected(&self, pipeline_id: &str) -> bool {
@@ -494,6 +578,9 @@ pub struct PauseRecord {
     #[serde(default)]
     pub resource_status: Option<String>,
     pub reason: String,
+    /// The `GUARD_RULES` rule the breaker tripped under (`rule 1 "archive-*"`, `default`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
 }
 
 impl PauseRecord {
@@ -543,6 +630,8 @@ pub enum Action {
     PauseCapReached,
     /// The resource is protected: never paused.
     Protected,
+    /// The event is older than the rule's `max_event_age_minutes`: not recorded, never a pause.
+    Stale,
     /// The errors do not trip the breaker.
     NoAction,
 }
@@ -557,6 +646,7 @@ impl Action {
             Action::NotActive => "not_active",
             Action::PauseCapReached => "pause_cap_reached",
             Action::Protected => "protected",
+            Action::Stale => "stale",
             Action::NoAction => "no_action",
         }
     }
@@ -571,17 +661,18 @@ pub enum Step {
     Claim,
 }
 
-/// Decides what follows a recorded event. `quiet` is whether a fresh pause record exists;
-/// `verdict` is `None` when the window was not counted (quiet, or the event cannot trip).
+/// Decides what follows a recorded event. `protected`: the rule (or the protected list) says
+/// never; `quiet` is whether a fresh pause record exists; `verdict` is `None` when the window
+/// was not counted (quiet, or the event cannot trip).
 pub fn plan(
     policy: &BreakerPolicy,
-    resource_id: &str,
+    protected: bool,
     quiet: bool,
     verdict: Option<&Verdict>,
     dry_run: bool,
     pauses_so_far: u32,
 ) -> Step {
-    if policy.is_protected(resource_id) {
+    if protected {
         return Step::Report(Action::Protected);
     }
     if quiet {
@@ -845,7 +936,7 @@ mod tests {
         ];
         for (name, id, quiet, verdict, dry, pauses, want) in cases {
             assert_eq!(
-                plan(&policy, id, *quiet, *verdict, *dry, *pauses),
+                plan(&policy, policy.is_protected(id), *quiet, *verdict, *dry, *pauses),
                 *want,
                 "{name}"
             );
@@ -1006,6 +1097,7 @@ mod tests {
             window_minutes: 10,
             resource_status: None,
             reason: String::new(),
+            rule: None,
         };
         use PauseState::*;
         let cases = [

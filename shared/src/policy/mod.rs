@@ -2,6 +2,7 @@
 
 pub mod breaker;
 pub mod glob;
+pub mod guard_rules;
 pub mod harvest;
 pub mod logging;
 pub mod priority;

@@ -588,6 +588,7 @@ mod tests {
             window_minutes: 10,
             resource_status: None,
             reason: String::new(),
+            rule: None,
         };
         assert_eq!(
             default_range(Some(&record), 102 * H),

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use mediaops::guard::GuardEvent;
 use mediaops::policy::breaker::{BreakerPolicy, ErrorClass, Observed, WindowEvent};
+use mediaops::policy::guard_rules::{GuardRules, Scope};
 use mediaops::ports::{PauseAdmin, WindowStore};
 use mediaops::{CommonConfig, Env};
 use mediaops_integration_tests::fixtures::{et_notification, sns_event, sns_event_at};
@@ -195,7 +196,7 @@ fn guard_config(env: &TestEnv, policy: BreakerPolicy, dry_run: bool) -> Config {
     common.dry_run = dry_run;
     Config {
         common,
-        policy,
+        rules: GuardRules::single(Scope::Pipelines, policy),
         table: env.store.as_ref().unwrap().table.clone(),
     }
 }
@@ -203,6 +204,7 @@ fn guard_config(env: &TestEnv, policy: BreakerPolicy, dry_run: bool) -> Config {
 fn error_event(job: &str, at_ms: i64) -> GuardEvent {
     GuardEvent {
         resource_id: PID.into(),
+        resource_arn: None,
         event: WindowEvent {
             at_ms,
             id: job.into(),

@@ -141,7 +141,10 @@ async fn concurrent_invocations_pause_the_queue_exactly_once() {
     common.dry_run = false;
     let config = queue_guard::Config {
         common,
-        policy: mediaops::policy::breaker::BreakerPolicy::default(),
+        rules: mediaops::policy::guard_rules::GuardRules::single(
+            mediaops::policy::guard_rules::Scope::Queues,
+            mediaops::policy::breaker::BreakerPolicy::default(),
+        ),
         table: env.store.as_ref().unwrap().table.clone(),
     };
     let guard = Arc::new(queue_guard::guard(

@@ -44,6 +44,7 @@ fn record(state: PauseState, claim: &str, at_ms: i64) -> PauseRecord {
         window_minutes: 10,
         resource_status: None,
         reason: "5 pipeline-class errors within 10 min".into(),
+        rule: None,
     }
 }
 

@@ -90,6 +90,7 @@ fn guard_json(kind: ResourceKind, record: Option<&PauseRecord>, now_ms: i64) -> 
             "weighted_errors": r.weighted_errors,
             "threshold": r.threshold,
             "window_minutes": r.window_minutes,
+            "rule": r.rule,
             "resource_status": r.resource_status,
             "age_minutes": (now_ms - r.at_ms) / 60_000,
         }),
@@ -272,6 +273,7 @@ where
             window_minutes: 0,
             resource_status: Some("Active".into()),
             reason: "resumed through the runbook".into(),
+            rule: None,
         };
         g.clear_pause(&key, &cleared).await?;
         Ok("cleared")
