@@ -168,7 +168,7 @@ impl Env {
 }
 
 impl Env {
-    /// After the settings were read: each set variable with a prefix the function owns (the
+    /// After the settings were read: each set (not blank) variable with a prefix the function owns (the
     /// part up to the first `_` of a name it asked for: `GUARD_`, `MEDIAOPS_`, `DRY_`, …; never
     /// `AWS_`) that it never asked for, with the nearest name it did ask for.
     pub fn unread(&self) -> Vec<Unread> {
@@ -180,7 +180,9 @@ impl Env {
             .collect();
         let mut unread: Vec<Unread> = self
             .vars
-            .keys()
+            .iter()
+            .filter(|(_, v)| !v.trim().is_empty())
+            .map(|(k, _)| k)
             .filter(|k| !asked.contains(*k) && owned.iter().any(|p| k.starts_with(p)))
             .filter_map(|k| {
                 let nearest = asked.iter().min_by_key(|a| edit_distance(k, a))?;
@@ -192,6 +194,11 @@ impl Env {
             .collect();
         unread.sort_by(|a, b| a.var.cmp(&b.var));
         unread
+    }
+
+    /// Every name asked for so far (what the function's settings are).
+    pub fn asked(&self) -> BTreeSet<String> {
+        self.asked.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// One cold-start warning per [`Env::unread`] variable: a warning, not a refusal (a stack
@@ -220,7 +227,9 @@ fn edit_distance(a: &str, b: &str) -> usize {
         let mut diag = row[0];
         row[0] = i + 1;
         for (j, cb) in b.iter().enumerate() {
-            let next = (row[j + 1] + 1).min(row[j] + 1).min(diag + usize::from(ca != cb));
+            let next = (row[j + 1] + 1)
+                .min(row[j] + 1)
+                .min(diag + usize::from(ca != cb));
             diag = row[j + 1];
             row[j + 1] = next;
         }
@@ -361,6 +370,7 @@ mod tests {
             ("AWS_REGION", "us-east-1"),
             ("AWS_LAMBDA_FUNCTION_NAME", "queue-guard"),
             ("PATH", "/usr/bin"),
+            ("GUARD_BLANK", " "),
         ]);
         CommonConfig::from_env(&env).unwrap();
         env.float_in("GUARD_THRESHOLD", 5.0, 0.1..=100.0).unwrap();

@@ -201,7 +201,13 @@ pub struct Decision {
 
 impl Decision {
     /// The decision before any step: the trigger, the rule and its figures.
-    fn start(kind: &'static str, ev: &GuardEvent, rule: &Applied, now_ms: i64, dry_run: bool) -> Self {
+    fn start(
+        kind: &'static str,
+        ev: &GuardEvent,
+        rule: &Applied,
+        now_ms: i64,
+        dry_run: bool,
+    ) -> Self {
         let p = rule.policy;
         let at = ev.event.at_ms;
         Self {
@@ -502,7 +508,14 @@ where
         let counted_after = record.as_ref().and_then(PauseRecord::counted_after_ms);
         let pick = pick_window(p, &events, &ev.event, counted_after);
         d.counted(&pick);
-        match plan(p, false, false, Some(&pick.verdict), self.dry_run, pauses_so_far) {
+        match plan(
+            p,
+            false,
+            false,
+            Some(&pick.verdict),
+            self.dry_run,
+            pauses_so_far,
+        ) {
             Step::Report(Action::WouldPause) => self.would_pause(d, &pick, now_ms).await,
             Step::Report(action) => {
                 let reason = match action {
@@ -545,7 +558,10 @@ where
         if ev.event.observed == Observed::Completed && p.min_error_ratio.is_none() {
             return Some((
                 Action::NoAction,
-                format!("a completion: {} counts no error ratio, so it is not recorded", rule.label()),
+                format!(
+                    "a completion: {} counts no error ratio, so it is not recorded",
+                    rule.label()
+                ),
             ));
         }
         None
@@ -617,7 +633,9 @@ where
         Ok(match after_claim(status.as_deref()).0 {
             Action::Pause => d.ends(
                 Action::WouldPause,
-                format!("{summary}: would pause the {kind} (dry run: no claim, no {service} pause)"),
+                format!(
+                    "{summary}: would pause the {kind} (dry run: no claim, no {service} pause)"
+                ),
             ),
             Action::AlreadyPaused => d.ends(
                 Action::AlreadyPaused,
@@ -709,7 +727,9 @@ where
         d.store_calls += 1;
         match self.store.finish_pause(key, &claim).await {
             Ok(true) => {}
-            Ok(false) => tracing::warn!(key, "the pause claim was taken over before it was finished"),
+            Ok(false) => {
+                tracing::warn!(key, "the pause claim was taken over before it was finished")
+            }
             // The action was taken; the claim lapses after its lease.
             Err(e) => tracing::error!(key, error = %e, "could not finish the pause record"),
         }
@@ -783,7 +803,10 @@ where
     }
 
     /// The claim's winner: read the status, pause if active.
-    async fn act(&self, d: &mut Decision) -> Result<(Action, PauseState, Option<String>), AwsError> {
+    async fn act(
+        &self,
+        d: &mut Decision,
+    ) -> Result<(Action, PauseState, Option<String>), AwsError> {
         let id = d.resource_id.clone();
         let id = id.as_str();
         d.service_calls += 1;
@@ -1385,11 +1408,20 @@ mod tests {
         let old = NOW - 3 * 86_400_000;
         for i in 0..8 {
             let d = g
-                .decide(&error(&format!("old{i}"), old + i * 1000, ErrorClass::Pipeline), NOW, "c", 0)
+                .decide(
+                    &error(&format!("old{i}"), old + i * 1000, ErrorClass::Pipeline),
+                    NOW,
+                    "c",
+                    0,
+                )
                 .await
                 .unwrap();
             assert_eq!(d.action, Action::Stale, "{}", d.reason);
-            assert!(d.reason.contains("stale") && d.reason.contains("default"), "{}", d.reason);
+            assert!(
+                d.reason.contains("stale") && d.reason.contains("default"),
+                "{}",
+                d.reason
+            );
             assert_eq!(d.max_event_age_minutes, 70);
         }
         assert!(f.calls().is_empty(), "{:?}", f.calls());
@@ -1398,10 +1430,19 @@ mod tests {
         let late = NOW - 15 * 60_000;
         for i in 0..5 {
             let d = g
-                .decide(&error(&format!("late{i}"), late + i * 1000, ErrorClass::Pipeline), NOW + i * 1000, "c", 0)
+                .decide(
+                    &error(&format!("late{i}"), late + i * 1000, ErrorClass::Pipeline),
+                    NOW + i * 1000,
+                    "c",
+                    0,
+                )
                 .await
                 .unwrap();
-            let want = if i == 4 { Action::Pause } else { Action::NoAction };
+            let want = if i == 4 {
+                Action::Pause
+            } else {
+                Action::NoAction
+            };
             assert_eq!(d.action, want, "{i}: {}", d.reason);
         }
         // The edge: exactly the age counts; a millisecond more is stale.
@@ -1431,9 +1472,16 @@ mod tests {
         let json = serde_json::to_value(&d).unwrap();
         assert_eq!(json["rule"], rule.as_str());
         assert_eq!(json["errors_resource_class"], 2);
-        assert_eq!(json["errors_pipeline_class"], 2, "the old name, for one release");
+        assert_eq!(
+            json["errors_pipeline_class"], 2,
+            "the old name, for one release"
+        );
         let notice = pause_notice(g.kind, g.function, &d, NOW);
-        assert!(notice.why.iter().any(|w| w.contains(&rule)), "{:?}", notice.why);
+        assert!(
+            notice.why.iter().any(|w| w.contains(&rule)),
+            "{:?}",
+            notice.why
+        );
         assert_eq!(notice.details["rule"], rule.as_str());
     }
 

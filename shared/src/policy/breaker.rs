@@ -238,7 +238,10 @@ impl BreakerPolicy {
     pub fn overlay(&self, settings: &dyn Settings) -> Result<Self, ConfigError> {
         let s = settings;
         let minutes = |key: &str, default_ms: i64, max: i64| -> Result<i64, ConfigError> {
-            Ok(read_number(s, key, (default_ms / 60_000) as f64, 1.0..=max as f64, true)? as i64 * 60_000)
+            Ok(
+                read_number(s, key, (default_ms / 60_000) as f64, 1.0..=max as f64, true)? as i64
+                    * 60_000,
+            )
         };
         let max_event_age_ms = match s.raw(MAX_EVENT_AGE_KEY) {
             None => self.max_event_age_ms,
@@ -252,7 +255,13 @@ impl BreakerPolicy {
             window_ms: minutes("window_minutes", self.window_ms, 1440)?,
             threshold: read_number(s, "threshold", self.threshold, 0.1..=100_000.0, false)?,
             min_error_ratio,
-            pipeline_weight: read_number(s, "pipeline_error_weight", self.pipeline_weight, 0.0..=100.0, false)?,
+            pipeline_weight: read_number(
+                s,
+                "pipeline_error_weight",
+                self.pipeline_weight,
+                0.0..=100.0,
+                false,
+            )?,
             job_weight: read_number(s, "job_error_weight", self.job_weight, 0.0..=100.0, false)?,
             cooldown_ms: minutes("cooldown_minutes", self.cooldown_ms, 10_080)?,
             max_event_age_ms,
@@ -936,7 +945,14 @@ mod tests {
         ];
         for (name, id, quiet, verdict, dry, pauses, want) in cases {
             assert_eq!(
-                plan(&policy, policy.is_protected(id), *quiet, *verdict, *dry, *pauses),
+                plan(
+                    &policy,
+                    policy.is_protected(id),
+                    *quiet,
+                    *verdict,
+                    *dry,
+                    *pauses
+                ),
                 *want,
                 "{name}"
             );

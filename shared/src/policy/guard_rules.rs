@@ -251,16 +251,15 @@ fn read_rule(
             format!("one of the rule keys {}", RULE_KEYS.join(", ")),
         ));
     }
-    let pattern = match keys.get("match") {
-        Some(Value::String(p)) if !p.trim().is_empty() => p.trim().to_string(),
-        other => {
-            return Err(ConfigError::new(
+    let pattern =
+        match keys.get("match") {
+            Some(Value::String(p)) if !p.trim().is_empty() => p.trim().to_string(),
+            other => return Err(ConfigError::new(
                 &at("match"),
                 other.map(|v| v.to_string()).as_deref(),
                 "a non-empty queue glob, queue ARN or pipeline id: each rule says what it matches",
-            ))
-        }
-    };
+            )),
+        };
     if let Some(why) = scope.refuse_match(&pattern) {
         return Err(ConfigError::new(&at("match"), Some(&pattern), why));
     }
@@ -395,7 +394,10 @@ mod tests {
             &[],
         )
         .unwrap();
-        assert_eq!(r.resolve("1111111111111-abcde1", None).policy.threshold, 2.0);
+        assert_eq!(
+            r.resolve("1111111111111-abcde1", None).policy.threshold,
+            2.0
+        );
         assert!(r.resolve("2222222222222-zzzzz9", None).protected);
         assert_eq!(r.resolve("3333333333333-abcde1", None).label(), "default");
     }
@@ -430,33 +432,108 @@ mod tests {
             (Scope::Queues, r#"{"match":"a"}"#, "GUARD_RULES"),
             (Scope::Queues, "not json", "GUARD_RULES"),
             (Scope::Queues, r#"["live-*"]"#, "GUARD_RULES[0]"),
-            (Scope::Queues, r#"[{"match":"a"},{"match":"b","treshold":2}]"#, "GUARD_RULES[1].treshold"),
-            (Scope::Queues, r#"[{"threshold":2}]"#, "GUARD_RULES[0].match"),
+            (
+                Scope::Queues,
+                r#"[{"match":"a"},{"match":"b","treshold":2}]"#,
+                "GUARD_RULES[1].treshold",
+            ),
+            (
+                Scope::Queues,
+                r#"[{"threshold":2}]"#,
+                "GUARD_RULES[0].match",
+            ),
             (Scope::Queues, r#"[{"match":""}]"#, "GUARD_RULES[0].match"),
             (Scope::Queues, r#"[{"match":"  "}]"#, "GUARD_RULES[0].match"),
             (Scope::Queues, r#"[{"match":7}]"#, "GUARD_RULES[0].match"),
-            (Scope::Queues, r#"[{"match":"live news"}]"#, "GUARD_RULES[0].match"),
-            (Scope::Queues, r#"[{"match":"arn:aws:s3:::bucket"}]"#, "GUARD_RULES[0].match"),
-            (Scope::Pipelines, r#"[{"match":"my-pipeline"}]"#, "GUARD_RULES[0].match"),
-            (Scope::Queues, r#"[{"match":"a"},{"match":"b"},{"match":"c","threshold":"x"}]"#, "GUARD_RULES[2].threshold"),
-            (Scope::Queues, r#"[{"match":"a","threshold":0}]"#, "GUARD_RULES[0].threshold"),
-            (Scope::Queues, r#"[{"match":"a","window_minutes":0}]"#, "GUARD_RULES[0].window_minutes"),
-            (Scope::Queues, r#"[{"match":"a","window_minutes":2.5}]"#, "GUARD_RULES[0].window_minutes"),
-            (Scope::Queues, r#"[{"match":"a","window_minutes":1441}]"#, "GUARD_RULES[0].window_minutes"),
-            (Scope::Queues, r#"[{"match":"a","min_error_ratio":1.5}]"#, "GUARD_RULES[0].min_error_ratio"),
-            (Scope::Queues, r#"[{"match":"a","cooldown_minutes":0}]"#, "GUARD_RULES[0].cooldown_minutes"),
-            (Scope::Queues, r#"[{"match":"a","pipeline_error_weight":-1}]"#, "GUARD_RULES[0].pipeline_error_weight"),
-            (Scope::Queues, r#"[{"match":"a","job_error_weight":"lots"}]"#, "GUARD_RULES[0].job_error_weight"),
-            (Scope::Queues, r#"[{"match":"a","protected":"yes"}]"#, "GUARD_RULES[0].protected"),
-            (Scope::Queues, r#"[{"match":"a","max_event_age_minutes":0}]"#, "GUARD_RULES[0].max_event_age_minutes"),
-            (Scope::Queues, r#"[{"match":"a","max_event_age_minutes":10081}]"#, "GUARD_RULES[0].max_event_age_minutes"),
+            (
+                Scope::Queues,
+                r#"[{"match":"live news"}]"#,
+                "GUARD_RULES[0].match",
+            ),
+            (
+                Scope::Queues,
+                r#"[{"match":"arn:aws:s3:::bucket"}]"#,
+                "GUARD_RULES[0].match",
+            ),
+            (
+                Scope::Pipelines,
+                r#"[{"match":"my-pipeline"}]"#,
+                "GUARD_RULES[0].match",
+            ),
+            (
+                Scope::Queues,
+                r#"[{"match":"a"},{"match":"b"},{"match":"c","threshold":"x"}]"#,
+                "GUARD_RULES[2].threshold",
+            ),
+            (
+                Scope::Queues,
+                r#"[{"match":"a","threshold":0}]"#,
+                "GUARD_RULES[0].threshold",
+            ),
+            (
+                Scope::Queues,
+                r#"[{"match":"a","window_minutes":0}]"#,
+                "GUARD_RULES[0].window_minutes",
+            ),
+            (
+                Scope::Queues,
+                r#"[{"match":"a","window_minutes":2.5}]"#,
+                "GUARD_RULES[0].window_minutes",
+            ),
+            (
+                Scope::Queues,
+                r#"[{"match":"a","window_minutes":1441}]"#,
+                "GUARD_RULES[0].window_minutes",
+            ),
+            (
+                Scope::Queues,
+                r#"[{"match":"a","min_error_ratio":1.5}]"#,
+                "GUARD_RULES[0].min_error_ratio",
+            ),
+            (
+                Scope::Queues,
+                r#"[{"match":"a","cooldown_minutes":0}]"#,
+                "GUARD_RULES[0].cooldown_minutes",
+            ),
+            (
+                Scope::Queues,
+                r#"[{"match":"a","pipeline_error_weight":-1}]"#,
+                "GUARD_RULES[0].pipeline_error_weight",
+            ),
+            (
+                Scope::Queues,
+                r#"[{"match":"a","job_error_weight":"lots"}]"#,
+                "GUARD_RULES[0].job_error_weight",
+            ),
+            (
+                Scope::Queues,
+                r#"[{"match":"a","protected":"yes"}]"#,
+                "GUARD_RULES[0].protected",
+            ),
+            (
+                Scope::Queues,
+                r#"[{"match":"a","max_event_age_minutes":0}]"#,
+                "GUARD_RULES[0].max_event_age_minutes",
+            ),
+            (
+                Scope::Queues,
+                r#"[{"match":"a","max_event_age_minutes":10081}]"#,
+                "GUARD_RULES[0].max_event_age_minutes",
+            ),
             // A rule that can never trip: no class has a weight.
-            (Scope::Queues, r#"[{"match":"a","pipeline_error_weight":0}]"#, "GUARD_RULES[0].pipeline_error_weight"),
+            (
+                Scope::Queues,
+                r#"[{"match":"a","pipeline_error_weight":0}]"#,
+                "GUARD_RULES[0].pipeline_error_weight",
+            ),
         ];
         for (scope, json, var) in cases {
             let err = rules(*scope, json, &[]).unwrap_err();
             assert_eq!(err.var, *var, "{json}: {err}");
-            assert!(err.to_string().starts_with("invalid configuration: "), "{err}");
+            assert!(
+                err.to_string().starts_with("invalid configuration: "),
+                "{err}"
+            );
         }
         let err = rules(
             Scope::Queues,
@@ -468,10 +545,17 @@ mod tests {
             err.to_string(),
             r#"invalid configuration: GUARD_RULES[2].threshold="x": expected a number from 0.1 to 100000"#
         );
-        let never = rules(Scope::Queues, r#"[{"match":"a","pipeline_error_weight":0}]"#, &[])
-            .unwrap_err();
+        let never = rules(
+            Scope::Queues,
+            r#"[{"match":"a","pipeline_error_weight":0}]"#,
+            &[],
+        )
+        .unwrap_err();
         assert!(never.expected.contains("can never trip"), "{never}");
-        assert!(never.expected.contains("GUARD_RULES[0].job_error_weight"), "{never}");
+        assert!(
+            never.expected.contains("GUARD_RULES[0].job_error_weight"),
+            "{never}"
+        );
         // A job weight from the globals lets a rule drop the resource class's.
         assert!(rules(
             Scope::Queues,
@@ -511,7 +595,10 @@ mod tests {
             ("GUARD_COOLDOWN_MINUTES", "15"),
             ("GUARD_PROTECTED_QUEUES", "live-news,live-sport"),
             ("DRY_RUN", "false"),
-            ("NOTIFICATION_TOPIC_ARN", "arn:aws:sns:eu-central-1:123456789012:mediaops-notifications-ABCDEF123456"),
+            (
+                "NOTIFICATION_TOPIC_ARN",
+                "arn:aws:sns:eu-central-1:123456789012:mediaops-notifications-ABCDEF123456",
+            ),
             ("MEDIAOPS_METRICS_NAMESPACE", "mediaops"),
             ("RUST_LOG", "info"),
         ];
@@ -530,6 +617,9 @@ mod tests {
         assert!(rules(Scope::Queues, &json, &[]).is_ok());
         // The README says "about 50": hold the figure.
         eprintln!("{fits} typical rules fit in {room} bytes");
-        assert!((45..=60).contains(&fits), "{fits} typical rules fit in {room} bytes");
+        assert!(
+            (45..=60).contains(&fits),
+            "{fits} typical rules fit in {room} bytes"
+        );
     }
 }

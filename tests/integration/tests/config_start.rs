@@ -289,3 +289,114 @@ async fn the_guard_refuses_to_start_without_its_table_and_makes_no_call_at_cold_
     f.cold_start(Duration::from_secs(20)).await.unwrap();
     f.stop().await;
 }
+
+/// Each kind of invalid `GUARD_RULES` (`{M}` stands for a match the guard accepts), the variable
+/// the refusal names, and words of the accepted form.
+const BAD_RULES: [(&str, &str, &str); 9] = [
+    ("not json", "GUARD_RULES", "a JSON array of rules"),
+    (
+        r#"[{"match":"{M}","treshold":2}]"#,
+        "GUARD_RULES[0].treshold",
+        "one of the rule keys",
+    ),
+    (r#"[{"threshold":2}]"#, "GUARD_RULES[0].match", "non-empty"),
+    (r#"[{"match":""}]"#, "GUARD_RULES[0].match", "non-empty"),
+    (
+        r#"[{"match":"no spaces allowed"}]"#,
+        "GUARD_RULES[0].match",
+        "glob",
+    ),
+    (
+        r#"[{"match":"{M}"},{"match":"{M}"},{"match":"{M}","threshold":"x"}]"#,
+        r#"GUARD_RULES[2].threshold="x": expected a number from 0.1 to 100000"#,
+        "",
+    ),
+    (
+        r#"[{"match":"{M}","protected":"yes"}]"#,
+        "GUARD_RULES[0].protected",
+        "true or false",
+    ),
+    (
+        r#"[{"match":"{M}","pipeline_error_weight":0}]"#,
+        "GUARD_RULES[0].pipeline_error_weight",
+        "can never trip",
+    ),
+    (
+        r#"[{"match":"{M}","max_event_age_minutes":0}]"#,
+        "GUARD_RULES[0].max_event_age_minutes",
+        "from 1 to 10080",
+    ),
+];
+
+#[tokio::test]
+async fn every_kind_of_invalid_guard_rules_stops_both_guards_naming_the_rule_and_key() {
+    let env = TestEnv::start().await;
+    for (function, m) in [
+        ("queue-guard", "live-*"),
+        ("pipeline-guard", "1111111111111-*"),
+    ] {
+        for (rules, var, expected) in BAD_RULES {
+            refuses(&env, function, "GUARD_RULES", &rules.replace("{M}", m), var).await;
+            if !expected.is_empty() {
+                refuses(
+                    &env,
+                    function,
+                    "GUARD_RULES",
+                    &rules.replace("{M}", m),
+                    expected,
+                )
+                .await;
+            }
+        }
+    }
+}
+
+/// A mistyped variable of a prefix each function owns, and the setting it meant.
+const TYPOS: [(&str, &str, &str); 7] = [
+    ("pipeline-guard", "GUARD_THRESHHOLD", "GUARD_THRESHOLD"),
+    ("queue-guard", "GUARD_THRESHHOLD", "GUARD_THRESHOLD"),
+    (
+        "access-log-enforcer",
+        "ENFORCER_MAX_CHANGE",
+        "ENFORCER_MAX_CHANGES",
+    ),
+    ("batch-prioritizer", "PRIORITY_FLORR", "PRIORITY_FLOOR"),
+    ("harvest-watch", "HARVEST_MAX_RETRY", "HARVEST_MAX_RETRIES"),
+    (
+        "harvest-scheduler",
+        "MEDIAOPS_MAX_ATTEMPT",
+        "MEDIAOPS_MAX_ATTEMPTS",
+    ),
+    ("runbook", "RECOVER_LEASE_SECOND", "RECOVER_LEASE_SECONDS"),
+];
+
+#[tokio::test]
+async fn a_mistyped_setting_warns_at_cold_start_naming_the_one_it_meant() {
+    let env = TestEnv::start().await;
+    for (function, typo, meant) in TYPOS {
+        let binary = workspace_binary(function, function).unwrap();
+        let opts = SpawnOptions::new(function)
+            .envs(env.function_env())
+            .env("GUARD_TABLE", "mediaops-guard")
+            // The test harness's own variable (inherited), blank: a blank variable is unset.
+            .env("MEDIAOPS_DYNAMODB_URL", "")
+            .env(typo, "20");
+        let f = FunctionProcess::spawn(&binary, opts).await.unwrap();
+        f.cold_start(Duration::from_secs(20))
+            .await
+            .unwrap_or_else(|e| {
+                panic!("{function} starts with {typo} set (a warning, not a refusal): {e:?}")
+            });
+        let log = f.stderr();
+        let warning =
+            format!("{typo} is not a setting of {function}: ignored (did you mean {meant}?)");
+        assert!(log.contains(&warning), "{function}: {log}");
+        // The variables a test (or the stack) sets for every function warn of nothing else.
+        assert_eq!(
+            log.matches("did you mean").count(),
+            1,
+            "{function}: {log:?}"
+        );
+        f.stop().await;
+    }
+}
