@@ -26,6 +26,7 @@ use batch_prioritizer::prioritizer::Prioritizer;
 use chrono::{DurationRound, Utc};
 use mediaops::guard::GuardEvent;
 use mediaops::policy::breaker::{BreakerPolicy, ErrorClass, Observed, WindowEvent};
+use mediaops::policy::guard_rules::{GuardRules, Scope};
 use mediaops::policy::harvest::format_time;
 use mediaops::policy::priority::PriorityPolicy;
 use mediaops::Budget;
@@ -269,7 +270,19 @@ struct Burst {
 
 /// `n` ERROR notifications of one pipeline (times 100 ms apart, as a failing backlog sends them)
 /// handled by `concurrency` workers (concurrent Lambda instances) with the real adapters.
-async fn guard_burst(n: usize, concurrency: usize) -> Burst {
+/// `count` rules of the three usual kinds, none matching the bench's pipeline: each decision
+/// scans them all before the default applies (the worst case of the rule resolution).
+fn unmatched_rules(count: usize) -> String {
+    let kinds = [
+        r#"{"match":"9999999999999-li*","threshold":20,"window_minutes":5}"#,
+        r#"{"match":"9999999999999-ar*","threshold":2,"window_minutes":60}"#,
+        r#"{"match":"9999999999999-pa*","job_error_weight":0.5,"min_error_ratio":0.5}"#,
+    ];
+    let rules: Vec<&str> = (0..count).map(|i| kinds[i % 3]).collect();
+    format!("[{}]", rules.join(","))
+}
+
+async fn guard_burst(n: usize, concurrency: usize, rules: usize) -> Burst {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::{Arc, Mutex};
     let env = TestEnv::with_store().await;
@@ -283,9 +296,11 @@ async fn guard_burst(n: usize, concurrency: usize) -> Burst {
         .await
         .unwrap();
     env.control.clear_calls().await.unwrap();
+    let rules_env = mediaops::Env::from_pairs([("GUARD_RULES", unmatched_rules(rules))]);
     let config = pipeline_guard::Config {
         common: mediaops::CommonConfig::from_env(&mediaops::Env::default()).unwrap(),
-        policy: BreakerPolicy::default(),
+        rules: GuardRules::from_env(&rules_env, Scope::Pipelines, BreakerPolicy::default())
+            .unwrap(),
         table: env.store.as_ref().unwrap().table.clone(),
     };
     let guard = Arc::new(pipeline_guard::guard(
@@ -310,6 +325,7 @@ async fn guard_burst(n: usize, concurrency: usize) -> Burst {
                     }
                     let ev = GuardEvent {
                         resource_id: PID.into(),
+                        resource_arn: None,
                         event: WindowEvent {
                             at_ms: t0 + i as i64 * 100,
                             id: format!("burst-{i}"),
@@ -558,6 +574,37 @@ async fn recover_run(jobs: usize, concurrency: usize) -> Recovered {
 
 /// The recovery table: `queue.recover` of 2,000 failed jobs (200 with `--quick`) at
 /// concurrency 1, 8 and 16.
+/// The guard burst at concurrency 1 and 8, without `GUARD_RULES` and with 55 rules (as many
+/// typical rules as fit in Lambda's 4 KB) that the pipeline never matches, side by side.
+async fn burst_table(burst: usize, line: &mut impl FnMut(String)) {
+    line(format!(
+        "pipeline-guard burst: {burst} ERROR notifications of one pipeline (threshold 5), real adapters against the emulator and DynamoDB Local:"
+    ));
+    line("| concurrency | GUARD_RULES | pausing notification (n-th delivered) | decisions completed before the pause | pauses | Elastic Transcoder calls | DynamoDB calls per notification | decision p50 / p99 ms |".into());
+    line("|---|---|---|---|---|---|---|---|".into());
+    for concurrency in [1, 8] {
+        for rules in [0, 55] {
+            let b = guard_burst(burst, concurrency, rules).await;
+            line(format!(
+                "| {concurrency} | {} | {} | {} | {} | {} | {:.2} | {:.2} / {:.2} |",
+                if rules == 0 {
+                    "none".to_string()
+                } else {
+                    format!("{rules} rules, none matching")
+                },
+                b.pausing_notification,
+                b.decided_before_pause,
+                b.pauses,
+                b.transcoder_calls,
+                b.store_calls_per_notification,
+                percentile(&b.latency_ms, 50.0),
+                percentile(&b.latency_ms, 99.0)
+            ));
+            assert_eq!(b.pauses, 1, "one pause at concurrency {concurrency}");
+        }
+    }
+}
+
 async fn recover_table(quick: bool, line: &mut impl FnMut(String)) {
     let recover_jobs = if quick { 200 } else { 2_000 };
     line(format!(
@@ -597,6 +644,13 @@ async fn main() {
         report.push_str(&s);
         report.push('\n');
     };
+    // `scripts/bench --only burst`: the guard burst table alone.
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("burst") {
+        burst_table(burst, &mut line).await;
+        let _ = std::fs::create_dir_all(root().join("target/bench"));
+        let _ = std::fs::write(root().join("target/bench/results-burst.md"), report);
+        return;
+    }
     // `scripts/bench --only recover`: the recovery table alone.
     if std::env::var("BENCH_ONLY").as_deref() == Ok("recover") {
         recover_table(quick, &mut line).await;
@@ -708,25 +762,7 @@ async fn main() {
         assert_eq!(failures, 0, "{}: {failures} failed runs", s.name);
     }
     line(String::new());
-    line(format!(
-        "pipeline-guard burst: {burst} ERROR notifications of one pipeline (threshold 5), real adapters against the emulator and DynamoDB Local:"
-    ));
-    line("| concurrency | pausing notification (n-th delivered) | decisions completed before the pause | pauses | Elastic Transcoder calls | DynamoDB calls per notification | decision p50 / p99 ms |".into());
-    line("|---|---|---|---|---|---|---|".into());
-    for concurrency in [1, 8] {
-        let b = guard_burst(burst, concurrency).await;
-        line(format!(
-            "| {concurrency} | {} | {} | {} | {} | {:.2} | {:.2} / {:.2} |",
-            b.pausing_notification,
-            b.decided_before_pause,
-            b.pauses,
-            b.transcoder_calls,
-            b.store_calls_per_notification,
-            percentile(&b.latency_ms, 50.0),
-            percentile(&b.latency_ms, 99.0)
-        ));
-        assert_eq!(b.pauses, 1, "one pause at concurrency {concurrency}");
-    }
+    burst_table(burst, &mut line).await;
     line(String::new());
     let one = sweep_seconds(sweep_jobs, 1).await;
     let eight = sweep_seconds(sweep_jobs, 8).await;
