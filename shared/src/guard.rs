@@ -350,21 +350,19 @@ pub fn pause_notice(kind: ResourceKind, function: &str, d: &Decision, at_ms: i64
         ]
     };
     let mut why = vec![format!(
-        "{} {name}-class errors, {} job-class errors and {} completed jobs within {} min: {} weighted errors reach the threshold of {}.",
+        "{} {name}-class errors, {} job-class errors and {} completed jobs within {} min: {} weighted errors reach the threshold of {} (policy: {}).",
         d.errors_resource_class.0,
         d.errors_job_class,
         d.completed_in_window,
         d.window_minutes,
         d.weighted_errors,
-        d.threshold
+        d.threshold,
+        d.rule
     )];
     if let Some(r) = d.error_ratio {
         why.push(format!("Error ratio in the window: {:.0}%.", r * 100.0));
     }
-    why.push(format!(
-        "Policy: {} (threshold {}, window {} min; GUARD_RULES sets one per {name}).",
-        d.rule, d.threshold, d.window_minutes
-    ));
+
     if let (Some(first), Some(last)) = (&d.window_first, &d.window_last) {
         why.push(format!(
             "The burst: first error at {first}, last at {last}."
@@ -673,7 +671,7 @@ where
             window_minutes: d.window_minutes,
             resource_status: None,
             reason: format!(
-                "{} (weighted {}, threshold {}, {})",
+                "{} (weighted {}, threshold {}; policy: {})",
                 describe_counts(self.kind.name, pick, d.window_minutes),
                 pick.verdict.weighted,
                 d.threshold,

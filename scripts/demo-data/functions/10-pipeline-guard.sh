@@ -24,9 +24,13 @@ for i in range(1, 8):
     at = now - datetime.timedelta(seconds=5 * (8 - i))
     sns["Timestamp"] = at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
     json.dump(event, open(f"{work}/guard-burst-{i}.json", "w"), indent=2)
+# The sample events carry a fixed time: sent as they are they would be answered stale (older
+# than the window + 60 min). Timestamped now, like the burst.
+for name in ("sns-error-bad-input", "sns-completed", "sns-test-message"):
+    event = json.load(open(f"functions/pipeline-guard/events/{name}.json"))
+    event["Records"][0]["Sns"]["Timestamp"] = now.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    json.dump(event, open(f"{work}/{name}.json", "w"), indent=2)
 PY
 run pipeline-guard \
   "$work"/guard-burst-{1,2,3,4,5,6,7}.json \
-  functions/pipeline-guard/events/sns-error-bad-input.json \
-  functions/pipeline-guard/events/sns-completed.json \
-  functions/pipeline-guard/events/sns-test-message.json
+  "$work"/sns-error-bad-input.json "$work"/sns-completed.json "$work"/sns-test-message.json

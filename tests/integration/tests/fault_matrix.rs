@@ -212,7 +212,7 @@ async fn pipeline_guard_store_faults() {
     });
     let r = ok(f.invoke(&error_event("9000000000000-store")).await.unwrap());
     assert_eq!(
-        r["records"][0]["decision"]["errors_pipeline_class"], 1,
+        r["records"][0]["decision"]["errors_resource_class"], 1,
         "{r}"
     );
     assert_eq!(proxy.count("PutItem"), (3, 1));
@@ -239,7 +239,7 @@ async fn pipeline_guard_store_faults() {
     let r = ok(f.invoke(&second).await.unwrap());
     let d = &r["records"][0]["decision"];
     assert_eq!(d["duplicate"], true, "{r}");
-    assert_eq!(d["errors_pipeline_class"], 2, "{r}");
+    assert_eq!(d["errors_resource_class"], 2, "{r}");
     println!("store calls through the proxy: {:?}", proxy.calls());
 }
 
@@ -270,7 +270,7 @@ async fn pipeline_guard_duplicate_and_reordered_delivery() {
         .invoke(&at("9000000000004-burst", now - 56_000))
         .await
         .unwrap());
-    assert_eq!(dup["records"][0]["decision"]["errors_pipeline_class"], 4);
+    assert_eq!(dup["records"][0]["decision"]["errors_resource_class"], 4);
     let oldest = ok(f
         .invoke(&at("9000000000000-burst", now - 60_000))
         .await

@@ -130,7 +130,7 @@ async fn each_queue_is_decided_under_its_rule_and_the_notice_and_status_name_it(
             .find(|p| p.subject.contains(queue))
             .unwrap_or_else(|| panic!("a notice for {queue}: {published:?}"));
         assert!(
-            p.message.contains(&format!("Policy: {rule}")),
+            p.message.contains(&format!("(policy: {rule})")),
             "{}",
             p.message
         );

@@ -117,11 +117,11 @@ async fn a_backlog_submitted_an_hour_ago_that_fails_now_is_paused_at_the_thresho
         match i {
             0..=3 => {
                 assert_eq!(d["action"], "no_action", "{d}");
-                assert_eq!(d["errors_pipeline_class"], i + 1);
+                assert_eq!(d["errors_resource_class"], i + 1);
             }
             4 => {
                 assert_eq!(d["action"], "pause", "{d}");
-                assert_eq!(d["errors_pipeline_class"], 5);
+                assert_eq!(d["errors_resource_class"], 5);
                 assert_eq!(d["resource_status"], "Paused");
             }
             _ => {
@@ -348,7 +348,7 @@ async fn one_notification_delivered_ten_times_counts_once() {
     for i in 0..10 {
         let d = decision(&f.invoke(&event).await.unwrap());
         assert_eq!(d["action"], "no_action", "{d}");
-        assert_eq!(d["errors_pipeline_class"], 1);
+        assert_eq!(d["errors_resource_class"], 1);
         assert_eq!(d["duplicate"], i > 0);
     }
     assert_eq!(pipeline_status(&env).await, "Active");
@@ -395,7 +395,7 @@ async fn old_error_jobs_and_yesterdays_events_are_not_counted() {
                 .await
                 .unwrap(),
         );
-        assert_eq!(d["errors_pipeline_class"], i + 1, "{d}");
+        assert_eq!(d["errors_resource_class"], i + 1, "{d}");
         assert_eq!(d["action"], if i < 4 { "no_action" } else { "pause" });
     }
     // The old items are still there: the range, not deletion, kept them out.
