@@ -362,7 +362,6 @@ pub fn pause_notice(kind: ResourceKind, function: &str, d: &Decision, at_ms: i64
     if let Some(r) = d.error_ratio {
         why.push(format!("Error ratio in the window: {:.0}%.", r * 100.0));
     }
-
     if let (Some(first), Some(last)) = (&d.window_first, &d.window_last) {
         why.push(format!(
             "The burst: first error at {first}, last at {last}."
@@ -480,12 +479,11 @@ where
             .rules
             .resolve(&ev.resource_id, ev.resource_arn.as_deref());
         let p = rule.policy;
-        let d = Decision::start(self.kind.name, ev, &rule, now_ms, self.dry_run);
+        let mut d = Decision::start(self.kind.name, ev, &rule, now_ms, self.dry_run);
         if let Some((action, reason)) = self.screen(ev, &rule, now_ms) {
             return Ok(d.ends(action, reason));
         }
         let key = self.kind.key(&ev.resource_id);
-        let mut d = d;
         d.store_calls += 1;
         d.duplicate = !self
             .store
