@@ -333,7 +333,6 @@ pub struct Queue {
     pub progressing_jobs: Option<i32>,
 }
 
-/// MediaConvert job statuses.
 /// Every S3 Batch Operations job status (S3 Control `JobStatus`).
 pub const BATCH_JOB_STATUSES: [&str; 13] = [
     "Active",
