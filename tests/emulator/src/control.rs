@@ -40,6 +40,8 @@ pub struct Seed {
     pub mediaconvert_job_bulk: Vec<crate::mediaconvert::SeedJobBulk>,
     /// SNS topics (by name) functions may publish to.
     pub sns_topics: Vec<crate::sns::SeedTopic>,
+    /// MediaPackage v2 origin endpoints (with their groups and channels) and harvest jobs.
+    pub mediapackagev2: crate::mediapackagev2::Seed,
 }
 
 #[derive(Debug, Default, Deserialize, Serialize)]
@@ -161,7 +163,8 @@ pub struct SeedBatchBulk {
 #[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StatusChange {
-    /// pipeline | transcoder_job | queue | mediaconvert_job | container | harvest_job | batch_job
+    /// pipeline | transcoder_job | queue | mediaconvert_job | container | harvest_job |
+    /// mediapackagev2_harvest_job (id `group/channel/endpoint/name`) | batch_job
     pub kind: String,
     pub id: String,
     pub status: String,
@@ -184,6 +187,9 @@ pub struct SeedResult {
     pub mediaconvert_jobs: Vec<String>,
     pub mediaconvert_jobs_bulk: usize,
     pub sns_topics: Vec<String>,
+    /// MediaPackage v2 endpoints (`group/channel/endpoint`) and harvest jobs (`…/name`).
+    pub mediapackagev2_origin_endpoints: Vec<String>,
+    pub mediapackagev2_harvest_jobs: Vec<String>,
 }
 
 fn check(cond: bool, msg: impl FnOnce() -> String) -> Result<(), String> {
@@ -591,6 +597,9 @@ pub fn seed(state: &State, seed: &Seed) -> Result<SeedResult, String> {
         let arn = crate::sns::create_topic(&mut world, &t.name).map_err(|e| e.message)?;
         out.sns_topics.push(arn);
     }
+    let (endpoints, jobs) = crate::mediapackagev2::seed(&mut world, &seed.mediapackagev2, now)?;
+    out.mediapackagev2_origin_endpoints = endpoints;
+    out.mediapackagev2_harvest_jobs = jobs;
     Ok(out)
 }
 
@@ -626,6 +635,12 @@ pub fn set_status(state: &State, change: &StatusChange) -> Result<(), String> {
             h.status = status.to_string();
             Ok(())
         }
+        "mediapackagev2_harvest_job" => {
+            check(crate::mediapackagev2::HARVEST_STATUSES.contains(&status), || {
+                format!("MediaPackage v2 harvest job status must be one of {:?}", crate::mediapackagev2::HARVEST_STATUSES)
+            })?;
+            world.mediapackagev2.set_status(id, status, change.message.clone())
+        }
         "batch_job" => {
             check(JOB_STATUSES.contains(&status), || format!("batch job status must be one of {JOB_STATUSES:?}"))?;
             let account = change.account_id.clone().unwrap_or_else(|| DEFAULT_ACCOUNT.into());
@@ -646,7 +661,7 @@ pub fn set_status(state: &State, change: &StatusChange) -> Result<(), String> {
             Ok(())
         }
         other => Err(format!(
-            "unknown kind {other:?}; use pipeline, transcoder_job, queue, mediaconvert_job, container, harvest_job or batch_job"
+            "unknown kind {other:?}; use pipeline, transcoder_job, queue, mediaconvert_job, container, harvest_job, mediapackagev2_harvest_job or batch_job"
         )),
     }
 }
@@ -713,6 +728,7 @@ pub fn summary(state: &State) -> Value {
         "mediapackage": { "channels": mp.channels.keys().collect::<Vec<_>>(), "origin_endpoints": endpoints, "harvest_jobs": harvests },
         "s3control": { "jobs_by_status": batch_counts, "jobs": batch_list },
         "sns": crate::sns::summary(&world),
+        "mediapackagev2": crate::mediapackagev2::summary(&world.mediapackagev2),
     })
 }
 

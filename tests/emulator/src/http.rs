@@ -15,7 +15,9 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
 use crate::state::{now_ms, ApiError, CallRecord, State};
-use crate::{control, mediaconvert, mediapackage, mediastore, s3control, sns, transcoder};
+use crate::{
+    control, mediaconvert, mediapackage, mediapackagev2, mediastore, s3control, sns, transcoder,
+};
 
 /// A request, read whole.
 #[derive(Debug)]
@@ -153,10 +155,15 @@ fn request_id() -> String {
 /// Renders an error exactly as the service's protocol does.
 pub fn error_response(protocol: Protocol, err: &ApiError) -> Resp {
     match protocol {
-        // REST-JSON (Elastic Transcoder, MediaConvert, MediaPackage): code in x-amzn-ErrorType,
-        // JSON message.
+        // REST-JSON (Elastic Transcoder, MediaConvert, MediaPackage v1 and v2): code in
+        // x-amzn-ErrorType, JSON message and the error shape's members.
         Protocol::RestJson => {
-            let body = serde_json::json!({ "message": err.message });
+            let mut body = serde_json::Map::new();
+            if !err.members.contains_key("Message") {
+                body.insert("message".into(), err.message.clone().into());
+            }
+            body.extend(err.members.clone());
+            let body = serde_json::Value::Object(body);
             let mut resp = json_response(err.status, &body, "application/json");
             if let Ok(v) = http::HeaderValue::from_str(&err.code) {
                 resp.headers_mut().insert("x-amzn-ErrorType", v);
@@ -271,6 +278,8 @@ async fn handle(req: Request<Incoming>, state: Arc<State>) -> Result<Resp, Infal
         transcoder::route(&req)
     } else if req.path.starts_with(mediaconvert::PREFIX) {
         mediaconvert::route(&req)
+    } else if mediapackagev2::matches(&req) {
+        mediapackagev2::route(&req)
     } else if req.path.starts_with("/v20180820/") {
         s3control::route(&req)
     } else if ["/channels", "/origin_endpoints", "/harvest_jobs"]
@@ -336,6 +345,7 @@ fn dispatch(call: &Call, req: &Req, state: &State) -> Result<Resp, ApiError> {
         transcoder::SERVICE => transcoder::handle(call, req, &mut world, state),
         mediastore::SERVICE => mediastore::handle(call, req, &mut world),
         mediapackage::SERVICE => mediapackage::handle(call, req, &mut world, state),
+        mediapackagev2::SERVICE => mediapackagev2::handle(call, req, &mut world),
         s3control::SERVICE => s3control::handle(call, req, &mut world, state),
         mediaconvert::SERVICE => mediaconvert::handle(call, req, &mut world, state),
         sns::SERVICE => sns::handle(call, req, &mut world),

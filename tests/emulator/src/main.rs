@@ -114,7 +114,7 @@ async fn main() {
     println!("{}", emulator.url());
     let _ = std::io::stdout().flush();
     eprintln!(
-        "mediaops-emulator: Elastic Transcoder, MediaStore, MediaPackage and S3 Control at {} (control API under /_emulator/)",
+        "mediaops-emulator: Elastic Transcoder, MediaConvert, MediaStore, MediaPackage v1 and v2, S3 Control and SNS at {} (control API under /_emulator/)",
         emulator.url()
     );
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();

@@ -22,6 +22,9 @@ pub struct ApiError {
     pub status: u16,
     pub code: String,
     pub message: String,
+    /// The error shape's own members beside the message (REST-JSON only), e.g. MediaPackage v2's
+    /// `{"Message": …, "ValidationExceptionType": …}`; when it names `Message`, that replaces `message`.
+    pub members: serde_json::Map<String, serde_json::Value>,
 }
 
 impl ApiError {
@@ -30,7 +33,14 @@ impl ApiError {
             status,
             code: code.to_string(),
             message: message.into(),
+            members: serde_json::Map::new(),
         }
+    }
+
+    /// Adds a member of the error shape to the body.
+    pub fn member(mut self, key: &str, value: impl Into<serde_json::Value>) -> Self {
+        self.members.insert(key.to_string(), value.into());
+        self
     }
 }
 
@@ -364,6 +374,7 @@ pub struct World {
     pub mediaconvert: crate::mediaconvert::MediaConvert,
     pub mediastore: MediaStore,
     pub mediapackage: MediaPackage,
+    pub mediapackagev2: crate::mediapackagev2::MediaPackageV2,
     pub s3control: S3Control,
     pub sns: crate::sns::Sns,
     pub settings: Settings,
@@ -431,11 +442,7 @@ impl State {
                 .message
                 .clone()
                 .unwrap_or_else(|| format!("injected fault: {code}"));
-            ApiError {
-                status,
-                code,
-                message,
-            }
+            ApiError::new(status, &code, message)
         });
         let action = FaultAction {
             latency_ms: rule.latency_ms.unwrap_or(0),
