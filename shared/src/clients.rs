@@ -2,7 +2,7 @@
 //!
 //! Endpoint overrides: `AWS_ENDPOINT_URL` and the per-service variables
 //! (`AWS_ENDPOINT_URL_ELASTIC_TRANSCODER`, `AWS_ENDPOINT_URL_S3_CONTROL`, `AWS_ENDPOINT_URL_MEDIAPACKAGE`,
-//! `AWS_ENDPOINT_URL_MEDIASTORE`, `AWS_ENDPOINT_URL_MEDIACONVERT`, `AWS_ENDPOINT_URL_DYNAMODB`,
+//! `AWS_ENDPOINT_URL_MEDIAPACKAGEV2`, `AWS_ENDPOINT_URL_MEDIASTORE`, `AWS_ENDPOINT_URL_MEDIACONVERT`, `AWS_ENDPOINT_URL_DYNAMODB`,
 //! `AWS_ENDPOINT_URL_SNS`)
 //! are honoured, so the same binary talks to the local emulator.
 //! S3 Control's endpoint rules put the account id into the host name (`123456789012.127.0.0.1`), which
@@ -18,6 +18,8 @@ use crate::aws::DynamoWindowStore;
 use crate::aws::MediaConvertAdapter;
 #[cfg(feature = "mediapackage")]
 use crate::aws::MediaPackageAdapter;
+#[cfg(feature = "mediapackagev2")]
+use crate::aws::MediaPackageV2Adapter;
 #[cfg(feature = "mediastore")]
 use crate::aws::MediaStoreAdapter;
 #[cfg(feature = "s3control")]
@@ -36,6 +38,8 @@ pub struct Clients {
     pub s3control: aws_sdk_s3control::Client,
     #[cfg(feature = "mediapackage")]
     pub mediapackage: aws_sdk_mediapackage::Client,
+    #[cfg(feature = "mediapackagev2")]
+    pub mediapackagev2: aws_sdk_mediapackagev2::Client,
     #[cfg(feature = "mediastore")]
     pub mediastore: aws_sdk_mediastore::Client,
     #[cfg(feature = "dynamodb")]
@@ -146,6 +150,8 @@ impl Clients {
             s3control,
             #[cfg(feature = "mediapackage")]
             mediapackage: aws_sdk_mediapackage::Client::new(sdk),
+            #[cfg(feature = "mediapackagev2")]
+            mediapackagev2: aws_sdk_mediapackagev2::Client::new(sdk),
             #[cfg(feature = "mediastore")]
             mediastore: aws_sdk_mediastore::Client::new(sdk),
             #[cfg(feature = "dynamodb")]
@@ -221,6 +227,11 @@ impl Clients {
     #[cfg(feature = "mediapackage")]
     pub fn mediapackage(&self) -> MediaPackageAdapter {
         MediaPackageAdapter::new(self.mediapackage.clone())
+    }
+
+    #[cfg(feature = "mediapackagev2")]
+    pub fn mediapackagev2(&self) -> MediaPackageV2Adapter {
+        MediaPackageV2Adapter::new(self.mediapackagev2.clone())
     }
 
     /// S3 Control needs the account id on every call: `MEDIAOPS_ACCOUNT_ID` must be set.

@@ -29,6 +29,9 @@ pub enum AwsErrorKind {
     AccessDenied,
     /// The service rejected the request as invalid.
     Rejected,
+    /// A service quota is full for now (MediaPackage v2's 10 active harvest jobs per channel
+    /// group): the same call succeeds once running work finishes.
+    QuotaExceeded,
 }
 
 impl AwsErrorKind {
@@ -36,7 +39,11 @@ impl AwsErrorKind {
     pub fn is_retryable(self) -> bool {
         matches!(
             self,
-            Self::Throttling | Self::ServerError | Self::Timeout | Self::Transport
+            Self::Throttling
+                | Self::ServerError
+                | Self::Timeout
+                | Self::Transport
+                | Self::QuotaExceeded
         )
     }
 
@@ -50,6 +57,7 @@ impl AwsErrorKind {
             Self::Conflict => "conflict",
             Self::AccessDenied => "access_denied",
             Self::Rejected => "rejected",
+            Self::QuotaExceeded => "quota_exceeded",
         }
     }
 }

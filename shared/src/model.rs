@@ -273,6 +273,131 @@ pub struct NewHarvestJob {
     pub destination: S3Destination,
 }
 
+/// A MediaPackage v2 origin endpoint's place: channel group, channel, endpoint (v2 names, not ids).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct EndpointPath {
+    pub channel_group: String,
+    pub channel: String,
+    pub endpoint: String,
+}
+
+impl EndpointPath {
+    pub fn new(channel_group: &str, channel: &str, endpoint: &str) -> Self {
+        Self {
+            channel_group: channel_group.into(),
+            channel: channel.into(),
+            endpoint: endpoint.into(),
+        }
+    }
+}
+
+/// `group/channel/endpoint`, the form logs, notices and reports use.
+impl std::fmt::Display for EndpointPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}/{}/{}",
+            self.channel_group, self.channel, self.endpoint
+        )
+    }
+}
+
+/// The manifests of a v2 endpoint or harvest job, by list (names without extension).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManifestNames {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hls: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub low_latency_hls: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dash: Vec<String>,
+}
+
+impl ManifestNames {
+    pub fn is_empty(&self) -> bool {
+        self.hls.is_empty() && self.low_latency_hls.is_empty() && self.dash.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.hls.len() + self.low_latency_hls.len() + self.dash.len()
+    }
+
+    /// Every name, each list in turn.
+    pub fn names(&self) -> impl Iterator<Item = &String> {
+        self.hls
+            .iter()
+            .chain(&self.low_latency_hls)
+            .chain(&self.dash)
+    }
+
+    /// Only the manifests `keep` accepts, each in its list.
+    pub fn filter(&self, keep: impl Fn(&str) -> bool) -> Self {
+        let f = |v: &Vec<String>| v.iter().filter(|n| keep(n)).cloned().collect();
+        Self {
+            hls: f(&self.hls),
+            low_latency_hls: f(&self.low_latency_hls),
+            dash: f(&self.dash),
+        }
+    }
+}
+
+/// A MediaPackage v2 origin endpoint, as GetOriginEndpoint describes it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EndpointV2 {
+    pub path: EndpointPath,
+    pub startover_window_seconds: Option<i32>,
+    /// The manifests a harvest job may name (no start/end filter).
+    pub manifests: ManifestNames,
+    /// Manifests with a start/end filter configuration: MediaPackage refuses to harvest them.
+    pub filtered: Vec<String>,
+}
+
+/// Where a v2 harvest job writes: a bucket and a path in it (no role, no manifest key).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DestinationV2 {
+    pub bucket_name: String,
+    pub destination_path: String,
+}
+
+/// A MediaPackage v2 harvest job.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HarvestJobV2 {
+    pub path: EndpointPath,
+    pub name: String,
+    /// QUEUED, IN_PROGRESS, CANCELLED, COMPLETED or FAILED.
+    pub status: Option<String>,
+    pub start: Option<DateTime<Utc>>,
+    pub end: Option<DateTime<Utc>>,
+    pub destination: Option<DestinationV2>,
+    pub manifests: ManifestNames,
+    pub error_message: Option<String>,
+    pub etag: Option<String>,
+    pub created_at: Option<DateTime<Utc>>,
+}
+
+/// What CreateHarvestJob (v2) needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewHarvestJobV2 {
+    pub path: EndpointPath,
+    pub name: String,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub destination: DestinationV2,
+    pub manifests: ManifestNames,
+    pub description: Option<String>,
+    /// `x-amzn-client-token`: the same request sends the same token (see `HarvestApi::client_token`).
+    pub client_token: String,
+}
+
+/// The harvest jobs ListHarvestJobs (v2) returns: of a channel group, optionally narrowed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HarvestFilterV2 {
+    pub channel_group: String,
+    pub channel: Option<String>,
+    pub endpoint: Option<String>,
+    pub status: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

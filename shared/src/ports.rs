@@ -6,9 +6,9 @@ use async_trait::async_trait;
 
 use crate::error::AwsError;
 use crate::model::{
-    BatchJob, Container, HarvestJob, MediaConvertJob, NewBatchJob, NewHarvestJob, OriginEndpoint,
-    Page, Pipeline, PipelineStatus, Queue, QueueStatus, RequestedBatchStatus, TranscodeJob,
-    TranscodeJobStatus,
+    BatchJob, Container, EndpointPath, EndpointV2, HarvestFilterV2, HarvestJob, HarvestJobV2,
+    MediaConvertJob, NewBatchJob, NewHarvestJob, NewHarvestJobV2, OriginEndpoint, Page, Pipeline,
+    PipelineStatus, Queue, QueueStatus, RequestedBatchStatus, TranscodeJob, TranscodeJobStatus,
 };
 use crate::policy::breaker::{PauseRecord, WindowEvent};
 use crate::policy::recovery::LedgerEntry;
@@ -148,6 +148,57 @@ pub trait HarvestJobLister: Send + Sync {
 #[async_trait]
 pub trait HarvestJobCreator: Send + Sync {
     async fn create_harvest_job(&self, job: &NewHarvestJob) -> ApiResult<HarvestJob>;
+}
+
+/// MediaPackage v2: read one origin endpoint (its startover window and harvestable manifests).
+#[async_trait]
+pub trait OriginEndpointDetailsV2: Send + Sync {
+    async fn get_origin_endpoint_v2(&self, path: &EndpointPath) -> ApiResult<EndpointV2>;
+}
+
+/// MediaPackage v2: list the names of a channel's origin endpoints.
+#[async_trait]
+pub trait OriginEndpointListerV2: Send + Sync {
+    async fn list_origin_endpoints_v2(
+        &self,
+        channel_group: &str,
+        channel: &str,
+        next_token: Option<&str>,
+    ) -> ApiResult<Page<String>>;
+}
+
+/// MediaPackage v2: create a harvest job (idempotent by its client token).
+#[async_trait]
+pub trait HarvestJobCreatorV2: Send + Sync {
+    async fn create_harvest_job_v2(&self, job: &NewHarvestJobV2) -> ApiResult<HarvestJobV2>;
+}
+
+/// MediaPackage v2: read one harvest job.
+#[async_trait]
+pub trait HarvestJobDetailsV2: Send + Sync {
+    async fn get_harvest_job_v2(&self, path: &EndpointPath, name: &str) -> ApiResult<HarvestJobV2>;
+}
+
+/// MediaPackage v2: list a channel group's harvest jobs, a page at a time.
+#[async_trait]
+pub trait HarvestJobListerV2: Send + Sync {
+    async fn list_harvest_jobs_v2(
+        &self,
+        filter: &HarvestFilterV2,
+        next_token: Option<&str>,
+        max_results: Option<i32>,
+    ) -> ApiResult<Page<HarvestJobV2>>;
+}
+
+/// MediaPackage v2: cancel a queued or running harvest job (only if its ETag still matches, when given).
+#[async_trait]
+pub trait HarvestJobCancellerV2: Send + Sync {
+    async fn cancel_harvest_job_v2(
+        &self,
+        path: &EndpointPath,
+        name: &str,
+        etag: Option<&str>,
+    ) -> ApiResult<()>;
 }
 
 /// MediaConvert: read a queue and pause or resume it.
@@ -342,6 +393,13 @@ pub mod iam {
     pub const ORIGIN_ENDPOINT_LISTER: &[&str] = &["mediapackage:ListOriginEndpoints"];
     pub const HARVEST_JOB_DETAILS: &[&str] = &["mediapackage:DescribeHarvestJob"];
     pub const HARVEST_JOB_LISTER: &[&str] = &["mediapackage:ListHarvestJobs"];
+    pub const ORIGIN_ENDPOINT_DETAILS_V2: &[&str] = &["mediapackagev2:GetOriginEndpoint"];
+    pub const ORIGIN_ENDPOINT_LISTER_V2: &[&str] = &["mediapackagev2:ListOriginEndpoints"];
+    /// v2 has no harvest role: MediaPackage writes with the bucket's policy, so no iam:PassRole.
+    pub const HARVEST_JOB_CREATOR_V2: &[&str] = &["mediapackagev2:CreateHarvestJob"];
+    pub const HARVEST_JOB_DETAILS_V2: &[&str] = &["mediapackagev2:GetHarvestJob"];
+    pub const HARVEST_JOB_LISTER_V2: &[&str] = &["mediapackagev2:ListHarvestJobs"];
+    pub const HARVEST_JOB_CANCELLER_V2: &[&str] = &["mediapackagev2:CancelHarvestJob"];
     pub const QUEUE_CONTROL: &[&str] = &["mediaconvert:GetQueue", "mediaconvert:UpdateQueue"];
     pub const MEDIACONVERT_JOB_LISTER: &[&str] = &["mediaconvert:ListJobs"];
     pub const MEDIACONVERT_JOB_CANCELLER: &[&str] = &["mediaconvert:CancelJob"];

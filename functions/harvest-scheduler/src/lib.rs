@@ -1,13 +1,17 @@
-//! `harvest-scheduler`: scheduled live-to-VOD clips.
+//! `harvest-scheduler`: scheduled live-to-VOD clips, MediaPackage v1 and v2.
 //!
-//! An EventBridge Scheduler schedule invokes it with the job: the origin endpoints (or a channel,
-//! meaning all its endpoints), the window length, the destination and manifest key template, the
-//! role, and the scheduled time. The window is computed from the scheduled time, never the clock,
-//! and each harvest id from endpoint and window, so a retried or duplicated invocation creates
-//! nothing twice.
+//! An EventBridge Scheduler schedule invokes it with the job: v1, the origin endpoints (or a
+//! channel, meaning all its endpoints), the window length, the destination and manifest key
+//! template, the role, and the scheduled time; v2 (an input with `channel_group`), the channel
+//! group and channel, the endpoints and manifests (all, or listed), the bucket and destination path
+//! template. The window is computed from the scheduled time, never the clock, and each harvest
+//! name from endpoint and window, so a retried or duplicated invocation creates nothing twice.
+//! v2 keeps within the channel group's 10 active harvest jobs: the rest are deferred and the
+//! invocation fails retryably, so the retry cuts them.
 
 pub mod handler;
 pub mod scheduler;
+pub mod v2;
 
 use mediaops::{CommonConfig, ConfigError, Env};
 
@@ -19,6 +23,11 @@ pub const CAPABILITIES: &[&[&str]] = &[
     mediaops::ports::iam::HARVEST_JOB_DETAILS,
     mediaops::ports::iam::ORIGIN_ENDPOINT_DETAILS,
     mediaops::ports::iam::ORIGIN_ENDPOINT_LISTER,
+    mediaops::ports::iam::HARVEST_JOB_CREATOR_V2,
+    mediaops::ports::iam::HARVEST_JOB_DETAILS_V2,
+    mediaops::ports::iam::HARVEST_JOB_LISTER_V2,
+    mediaops::ports::iam::ORIGIN_ENDPOINT_DETAILS_V2,
+    mediaops::ports::iam::ORIGIN_ENDPOINT_LISTER_V2,
     mediaops::ports::iam::DEAD_LETTER_QUEUE,
 ];
 

@@ -19,7 +19,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         "harvest-scheduler configured"
     );
     let clients = Clients::load(&config.common.clients).await;
-    let scheduler = Scheduler::new(clients.mediapackage(), config.common.dry_run);
+    let scheduler = Scheduler::new(
+        clients.mediapackage(),
+        clients.mediapackagev2(),
+        config.common.dry_run,
+    );
     let (namespace, reserve) = (
         config.common.metrics_namespace,
         config.common.deadline_reserve,

@@ -1,4 +1,5 @@
-//! The schedule input, and cutting one clip per endpoint. Generic over the MediaPackage traits.
+//! The v1 schedule input, cutting one clip per endpoint, and the report both APIs give (v2 in
+//! [`crate::v2`]). Generic over the MediaPackage traits of each API.
 
 use chrono::{DateTime, Duration, Utc};
 use mediaops::bulk::Bulk;
@@ -6,8 +7,8 @@ use mediaops::error::AwsErrorKind;
 use mediaops::model::{NewHarvestJob, OriginEndpoint, S3Destination};
 use mediaops::ops::{create_harvest_idempotent, HarvestCreate};
 use mediaops::policy::harvest::{
-    check_window, format_time, parse_time, render_key, scheduled_id, validate_key_template,
-    window_for,
+    check_window, format_time, parse_time, render_template, scheduled_id, validate_template,
+    window_for, ClipVars, HarvestApi,
 };
 use mediaops::ports::{
     HarvestJobCreator, HarvestJobDetails, OriginEndpointDetails, OriginEndpointLister,
@@ -54,7 +55,7 @@ pub struct Schedule {
     pub id_prefix: Option<String>,
 }
 
-fn id_ok(s: &str) -> bool {
+pub(crate) fn id_ok(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 256
         && s.chars()
@@ -73,25 +74,15 @@ pub fn parse_schedule(payload: Value) -> Result<Schedule, String> {
         (None, None) => return Err("channel_id or origin_endpoint_ids is required".into()),
         _ => return Err("channel_id / origin_endpoint_ids must be non-empty ids of letters, digits, '_' and '-'".into()),
     };
-    if !(1..=1440).contains(&input.window_minutes) {
-        return Err(format!(
-            "window_minutes must be from 1 to 1440 (24 hours), not {}",
-            input.window_minutes
-        ));
-    }
-    if !(0..=1440).contains(&input.end_offset_minutes) {
-        return Err(format!(
-            "end_offset_minutes must be from 0 to 1440, not {}",
-            input.end_offset_minutes
-        ));
-    }
-    let scheduled = parse_time(&input.scheduled_time).ok_or_else(|| {
-        format!("scheduled_time {:?} is not an ISO-8601 time (put <aws.scheduler.scheduled-time> in the schedule's input)", input.scheduled_time)
-    })?;
+    let (start, end) = schedule_window(
+        input.window_minutes,
+        input.end_offset_minutes,
+        &input.scheduled_time,
+    )?;
     if input.destination_bucket.trim().is_empty() || input.destination_bucket.len() > 63 {
         return Err("destination_bucket must be an S3 bucket name".into());
     }
-    validate_key_template(&input.manifest_key_template)?;
+    validate_template(HarvestApi::V1, &input.manifest_key_template)?;
     if !(input.role_arn.starts_with("arn:aws")
         && input.role_arn.contains(":iam::")
         && input.role_arn.contains(":role/"))
@@ -101,16 +92,7 @@ pub fn parse_schedule(payload: Value) -> Result<Schedule, String> {
             input.role_arn
         ));
     }
-    if let Some(p) = input.id_prefix.as_deref().filter(|p| !p.is_empty()) {
-        if !id_ok(p) || p.len() > 32 {
-            return Err("id_prefix must be up to 32 letters, digits, '_' and '-'".into());
-        }
-    }
-    let (start, end) = window_for(
-        scheduled,
-        Duration::minutes(input.window_minutes),
-        Duration::minutes(input.end_offset_minutes),
-    );
+    check_prefix("id_prefix", input.id_prefix.as_deref())?;
     Ok(Schedule {
         endpoints,
         start,
@@ -120,6 +102,43 @@ pub fn parse_schedule(payload: Value) -> Result<Schedule, String> {
         role_arn: input.role_arn,
         id_prefix: input.id_prefix.filter(|p| !p.is_empty()),
     })
+}
+
+/// The window a schedule's input asks for, both APIs: `window_minutes` (1–1440) ending
+/// `end_offset_minutes` (0–1440) before `scheduled_time`.
+pub(crate) fn schedule_window(
+    window_minutes: i64,
+    end_offset_minutes: i64,
+    scheduled_time: &str,
+) -> Result<(DateTime<Utc>, DateTime<Utc>), String> {
+    if !(1..=1440).contains(&window_minutes) {
+        return Err(format!(
+            "window_minutes must be from 1 to 1440 (24 hours), not {window_minutes}"
+        ));
+    }
+    if !(0..=1440).contains(&end_offset_minutes) {
+        return Err(format!(
+            "end_offset_minutes must be from 0 to 1440, not {end_offset_minutes}"
+        ));
+    }
+    let scheduled = parse_time(scheduled_time).ok_or_else(|| {
+        format!("scheduled_time {scheduled_time:?} is not an ISO-8601 time (put <aws.scheduler.scheduled-time> in the schedule's input)")
+    })?;
+    Ok(window_for(
+        scheduled,
+        Duration::minutes(window_minutes),
+        Duration::minutes(end_offset_minutes),
+    ))
+}
+
+/// A name prefix (`id_prefix` v1, `name_prefix` v2): up to 32 letters, digits, `_` and `-`.
+pub(crate) fn check_prefix(field: &str, prefix: Option<&str>) -> Result<(), String> {
+    match prefix.filter(|p| !p.is_empty()) {
+        Some(p) if !id_ok(p) || p.len() > 32 => Err(format!(
+            "{field} must be up to 32 letters, digits, '_' and '-'"
+        )),
+        _ => Ok(()),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -132,15 +151,24 @@ pub enum ClipOutcome {
     Failed,
     /// Not started: the invocation's time ran short.
     NotAttempted,
+    /// Not created yet: the v2 channel group has its 10 active harvest jobs (retryable: the
+    /// invocation fails so the retry, or the operator, cuts it once jobs finish).
+    Deferred,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ClipResult {
+    /// The v1 endpoint id, or the v2 `group/channel/endpoint`.
     pub origin_endpoint_id: String,
+    /// The v1 id, or the v2 name.
     pub harvest_job_id: String,
     pub start_time: String,
     pub end_time: String,
+    /// The v1 manifest key, or the v2 destination path.
     pub manifest_key: String,
+    /// v2: the manifests harvested.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub manifests: Option<mediaops::model::ManifestNames>,
     pub outcome: ClipOutcome,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -149,6 +177,7 @@ pub struct ClipResult {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RunReport {
+    pub api: HarvestApi,
     pub start_time: String,
     pub end_time: String,
     pub dry_run: bool,
@@ -159,22 +188,69 @@ pub struct RunReport {
     pub retryable_failures: u32,
     /// Clips not started because the invocation's time ran short (the retry cuts them).
     pub not_attempted: u32,
+    /// v2: clips waiting for the channel group's harvest quota (the retry cuts them).
+    pub deferred: u32,
     pub clips: Vec<ClipResult>,
 }
 
-pub struct Scheduler<C> {
-    pub client: C,
+impl RunReport {
+    /// The report of a run's clips, counted.
+    pub fn of(
+        api: HarvestApi,
+        (start, end): (DateTime<Utc>, DateTime<Utc>),
+        dry_run: bool,
+        clips: Vec<ClipResult>,
+    ) -> Self {
+        let mut report = RunReport {
+            api,
+            start_time: format_time(start),
+            end_time: format_time(end),
+            dry_run,
+            created: 0,
+            already_existed: 0,
+            rejected: 0,
+            failed: 0,
+            retryable_failures: 0,
+            not_attempted: 0,
+            deferred: 0,
+            clips: Vec::new(),
+        };
+        for clip in clips {
+            match clip.outcome {
+                ClipOutcome::Created => report.created += 1,
+                ClipOutcome::AlreadyExisted => report.already_existed += 1,
+                ClipOutcome::Rejected => report.rejected += 1,
+                ClipOutcome::Failed => {
+                    report.failed += 1;
+                    report.retryable_failures += clip.retryable as u32;
+                }
+                ClipOutcome::WouldCreate => {}
+                ClipOutcome::NotAttempted => report.not_attempted += 1,
+                ClipOutcome::Deferred => report.deferred += 1,
+            }
+            report.clips.push(clip);
+        }
+        report
+    }
+}
+
+/// The scheduler of both APIs: `v1` the MediaPackage client, `v2` the MediaPackage v2 client.
+pub struct Scheduler<C1, C2> {
+    pub v1: C1,
+    pub v2: C2,
     pub dry_run: bool,
 }
 
-impl<C> Scheduler<C>
+impl<C1, C2> Scheduler<C1, C2> {
+    pub fn new(v1: C1, v2: C2, dry_run: bool) -> Self {
+        Self { v1, v2, dry_run }
+    }
+}
+
+impl<C, C2> Scheduler<C, C2>
 where
     C: OriginEndpointDetails + OriginEndpointLister + HarvestJobCreator + HarvestJobDetails,
 {
-    pub fn new(client: C, dry_run: bool) -> Self {
-        Self { client, dry_run }
-    }
-
     /// Cuts the schedule's clip on every endpoint. Fails only when the endpoints cannot be read
     /// at all; per-endpoint failures are reported and do not stop the others.
     pub async fn run(
@@ -183,25 +259,13 @@ where
         now: DateTime<Utc>,
         budget: Budget,
     ) -> Result<RunReport, AwsError> {
-        let mut report = RunReport {
-            start_time: format_time(s.start),
-            end_time: format_time(s.end),
-            dry_run: self.dry_run,
-            created: 0,
-            already_existed: 0,
-            rejected: 0,
-            failed: 0,
-            retryable_failures: 0,
-            not_attempted: 0,
-            clips: Vec::new(),
-        };
         let endpoints: Vec<Result<OriginEndpoint, (String, String, bool)>> = match &s.endpoints {
             Endpoints::Channel(channel) => {
                 let mut all = Vec::new();
                 let mut token: Option<String> = None;
                 loop {
                     let page = self
-                        .client
+                        .v1
                         .list_origin_endpoints(Some(channel), token.as_deref())
                         .await?;
                     all.extend(page.items.into_iter().map(Ok));
@@ -215,7 +279,7 @@ where
             Endpoints::Ids(ids) => {
                 let mut all = Vec::new();
                 for id in ids {
-                    all.push(match self.client.describe_origin_endpoint(id).await {
+                    all.push(match self.v1.describe_origin_endpoint(id).await {
                         Ok(e) => Ok(e),
                         Err(e) if e.kind == AwsErrorKind::NotFound => Err((
                             id.clone(),
@@ -236,6 +300,7 @@ where
                         Ok(e) => self.cut(s, &e, now).await,
                         Err((id, reason, retryable)) => ClipResult {
                             harvest_job_id: scheduled_id(
+                                HarvestApi::V1,
                                 s.id_prefix.as_deref(),
                                 &id,
                                 s.start,
@@ -245,6 +310,7 @@ where
                             start_time: format_time(s.start),
                             end_time: format_time(s.end),
                             manifest_key: String::new(),
+                            manifests: None,
                             outcome: if retryable {
                                 ClipOutcome::Failed
                             } else {
@@ -261,11 +327,18 @@ where
                         Err((id, _, _)) => id,
                     };
                     ClipResult {
-                        harvest_job_id: scheduled_id(s.id_prefix.as_deref(), &id, s.start, s.end),
+                        harvest_job_id: scheduled_id(
+                            HarvestApi::V1,
+                            s.id_prefix.as_deref(),
+                            &id,
+                            s.start,
+                            s.end,
+                        ),
                         origin_endpoint_id: id,
                         start_time: format_time(s.start),
                         end_time: format_time(s.end),
                         manifest_key: String::new(),
+                        manifests: None,
                         outcome: ClipOutcome::NotAttempted,
                         reason: Some(skip.reason().into()),
                         retryable: true,
@@ -273,36 +346,50 @@ where
                 },
             )
             .await;
-        for clip in clips {
-            match clip.outcome {
-                ClipOutcome::Created => report.created += 1,
-                ClipOutcome::AlreadyExisted => report.already_existed += 1,
-                ClipOutcome::Rejected => report.rejected += 1,
-                ClipOutcome::Failed => {
-                    report.failed += 1;
-                    report.retryable_failures += clip.retryable as u32;
-                }
-                ClipOutcome::WouldCreate => {}
-                ClipOutcome::NotAttempted => report.not_attempted += 1,
-            }
-            report.clips.push(clip);
-        }
-        Ok(report)
+        Ok(RunReport::of(
+            HarvestApi::V1,
+            (s.start, s.end),
+            self.dry_run,
+            clips,
+        ))
     }
 
     async fn cut(&self, s: &Schedule, e: &OriginEndpoint, now: DateTime<Utc>) -> ClipResult {
         let channel = e.channel_id.clone().unwrap_or_default();
         let mut r = ClipResult {
             origin_endpoint_id: e.id.clone(),
-            harvest_job_id: scheduled_id(s.id_prefix.as_deref(), &e.id, s.start, s.end),
+            harvest_job_id: scheduled_id(
+                HarvestApi::V1,
+                s.id_prefix.as_deref(),
+                &e.id,
+                s.start,
+                s.end,
+            ),
             start_time: format_time(s.start),
             end_time: format_time(s.end),
-            manifest_key: render_key(&s.template, &e.id, &channel, s.start, s.end),
+            manifest_key: render_template(
+                HarvestApi::V1,
+                &s.template,
+                &ClipVars {
+                    channel_group: "",
+                    channel: &channel,
+                    endpoint: &e.id,
+                    start: s.start,
+                    end: s.end,
+                },
+            ),
+            manifests: None,
             outcome: ClipOutcome::Rejected,
             reason: None,
             retryable: false,
         };
-        if let Err(reason) = check_window(s.start, s.end, e.startover_window_seconds, now) {
+        if let Err(reason) = check_window(
+            HarvestApi::V1,
+            s.start,
+            s.end,
+            e.startover_window_seconds,
+            now,
+        ) {
             r.reason = Some(reason);
             return r;
         }
@@ -321,7 +408,7 @@ where
                 role_arn: s.role_arn.clone(),
             },
         };
-        match create_harvest_idempotent(&self.client, &job).await {
+        match create_harvest_idempotent(&self.v1, &job).await {
             Ok(HarvestCreate::Created) => r.outcome = ClipOutcome::Created,
             Ok(HarvestCreate::AlreadyExists) => r.outcome = ClipOutcome::AlreadyExisted,
             Ok(HarvestCreate::Rejected(e)) | Ok(HarvestCreate::EndpointGone(e)) => {

@@ -1,16 +1,22 @@
-//! Reads the HarvestJob notification, retries FAILED jobs, measures SUCCEEDED ones, reports.
+//! Reads the HarvestJob notification of either API (v1 `MediaPackage HarvestJob Notification`, v2
+//! `MediaPackageV2 HarvestJob Notification`), retries FAILED jobs, measures finished ones, reports.
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use lambda_runtime::LambdaEvent;
 use mediaops::events::mediapackage::{HarvestJobNotification, DETAIL_TYPE};
+use mediaops::events::mediapackagev2::{HarvestJobNotificationV2, DETAIL_TYPE as DETAIL_TYPE_V2};
 use mediaops::notify::{Notice, Notices, Sent};
-use mediaops::policy::harvest::parse_time;
-use mediaops::ports::{HarvestJobCreator, HarvestJobDetails, OriginEndpointDetails};
+use mediaops::policy::harvest::{parse_time, HarvestApi};
+use mediaops::ports::{
+    HarvestJobCreator, HarvestJobCreatorV2, HarvestJobDetails, HarvestJobDetailsV2,
+    OriginEndpointDetails, OriginEndpointDetailsV2,
+};
 use mediaops::telemetry::Metrics;
-use mediaops::Error;
+use mediaops::{AwsErrorKind, Error};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::v2::{failed_harvest_v2, FailedHarvestV2};
 use crate::watcher::{failed_harvest, FailedHarvest, RetryOutcome, Watcher};
 use crate::FUNCTION;
 
@@ -20,28 +26,34 @@ pub enum Trigger {
         harvest: FailedHarvest,
         message: Option<String>,
     },
-    Succeeded {
+    FailedV2(FailedHarvestV2),
+    /// SUCCEEDED (v1) or COMPLETED (v2).
+    Done {
+        api: HarvestApi,
         id: String,
         duration_seconds: Option<f64>,
     },
-    /// IN_PROGRESS, a status this code does not know, or none.
+    /// IN_PROGRESS, QUEUED, CANCELLED, a status this code does not know, or none.
     Ignored {
+        api: HarvestApi,
         id: Option<String>,
         status: Option<String>,
     },
 }
 
-/// Reads the event. An event that is not a HarvestJob notification, or a FAILED one missing what a
-/// retry needs, is a bad event.
+/// Reads the event. An event that is not a HarvestJob notification of either API, or a FAILED one
+/// missing what a retry needs, is a bad event.
 pub fn trigger(payload: Value) -> Result<Trigger, String> {
     match payload.get("detail-type").and_then(Value::as_str) {
-        Some(DETAIL_TYPE) => {}
-        other => {
-            return Err(format!(
-                "expected a {DETAIL_TYPE} event, got detail-type {other:?}"
-            ))
-        }
+        Some(DETAIL_TYPE) => trigger_v1(payload),
+        Some(DETAIL_TYPE_V2) => trigger_v2(payload),
+        other => Err(format!(
+            "expected a {DETAIL_TYPE} or {DETAIL_TYPE_V2} event, got detail-type {other:?}"
+        )),
     }
+}
+
+fn trigger_v1(payload: Value) -> Result<Trigger, String> {
     let e: EventBridgeEvent<HarvestJobNotification> = serde_json::from_value(payload)
         .map_err(|e| format!("malformed {DETAIL_TYPE} event: {e}"))?;
     let job = e.detail.harvest_job.clone().unwrap_or_default();
@@ -50,19 +62,41 @@ pub fn trigger(payload: Value) -> Result<Trigger, String> {
             harvest: failed_harvest(&job)?,
             message: e.detail.message.clone(),
         }),
-        Some("SUCCEEDED") => {
+        Some(s) if s == HarvestApi::V1.done_status() => {
             let created = job.created_at.as_deref().and_then(parse_time);
             let duration_seconds = match (created, e.time) {
                 (Some(c), Some(t)) => Some(((t - c).num_milliseconds().max(0)) as f64 / 1000.0),
                 _ => None,
             };
-            Ok(Trigger::Succeeded {
+            Ok(Trigger::Done {
+                api: HarvestApi::V1,
                 id: job.id.unwrap_or_default(),
                 duration_seconds,
             })
         }
         status => Ok(Trigger::Ignored {
+            api: HarvestApi::V1,
             id: job.id,
+            status: status.map(str::to_string),
+        }),
+    }
+}
+
+fn trigger_v2(payload: Value) -> Result<Trigger, String> {
+    let e: EventBridgeEvent<HarvestJobNotificationV2> = serde_json::from_value(payload)
+        .map_err(|e| format!("malformed {DETAIL_TYPE_V2} event: {e}"))?;
+    let job = e.detail.harvest_job.unwrap_or_default();
+    match job.status.as_deref() {
+        Some("FAILED") => Ok(Trigger::FailedV2(failed_harvest_v2(&job)?)),
+        // The v2 event has no creation time, so no duration.
+        Some(s) if s == HarvestApi::V2.done_status() => Ok(Trigger::Done {
+            api: HarvestApi::V2,
+            id: job.harvest_job_name.unwrap_or_default(),
+            duration_seconds: None,
+        }),
+        status => Ok(Trigger::Ignored {
+            api: HarvestApi::V2,
+            id: job.harvest_job_name,
             status: status.map(str::to_string),
         }),
     }
@@ -70,7 +104,12 @@ pub fn trigger(payload: Value) -> Result<Trigger, String> {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Report {
+    pub api: HarvestApi,
+    /// The v1 id or the v2 name.
     pub harvest_job_id: Option<String>,
+    /// The v1 endpoint id, or the v2 `group/channel/endpoint`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin_endpoint: Option<String>,
     pub status: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry: Option<RetryOutcome>,
@@ -82,12 +121,111 @@ pub struct Report {
     pub notification: Option<Sent>,
 }
 
+/// What a notice and the logs say of a failed clip, whichever API it is from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClipFacts {
+    pub api: HarvestApi,
+    pub id: String,
+    /// The v1 endpoint id, or the v2 `group/channel/endpoint`.
+    pub endpoint: String,
+    /// How the notice names the job: `harvest job X (endpoint Y)`, `MediaPackage v2 harvest job g/c/e/X`.
+    pub resource: String,
+    pub start_time: String,
+    pub end_time: String,
+    /// Where the clip should have been written.
+    pub destination: String,
+    pub failure: Option<String>,
+    /// The runbook requests to see the job and to cut the clip by hand.
+    pub describe: String,
+    pub create_by_hand: String,
+    pub details: Value,
+}
+
+impl From<&FailedHarvest> for ClipFacts {
+    fn from(h: &FailedHarvest) -> Self {
+        let d = &h.destination;
+        Self {
+            api: HarvestApi::V1,
+            id: h.id.clone(),
+            endpoint: h.origin_endpoint_id.clone(),
+            resource: format!("harvest job {} (endpoint {})", h.id, h.origin_endpoint_id),
+            start_time: h.start_time.clone(),
+            end_time: h.end_time.clone(),
+            destination: format!("s3://{}/{}", d.bucket_name, d.manifest_key),
+            failure: None,
+            describe: format!(
+                r#"runbook {{"action": "harvest.describe", "id": "{}"}}"#,
+                h.id
+            ),
+            create_by_hand: format!(
+                r#"runbook {{"action": "harvest.create", "id": "{}-manual", "origin_endpoint_id": "{}", "start_time": "{}", "end_time": "{}", "bucket_name": "{}", "manifest_key": "{}", "role_arn": "{}"}}"#,
+                h.id,
+                h.origin_endpoint_id,
+                h.start_time,
+                h.end_time,
+                d.bucket_name,
+                d.manifest_key,
+                d.role_arn
+            ),
+            details: serde_json::json!({
+                "harvest_job_id": h.id,
+                "origin_endpoint_id": h.origin_endpoint_id,
+                "start_time": h.start_time,
+                "end_time": h.end_time,
+                "destination": { "bucket_name": d.bucket_name, "manifest_key": d.manifest_key },
+            }),
+        }
+    }
+}
+
+impl From<&FailedHarvestV2> for ClipFacts {
+    fn from(h: &FailedHarvestV2) -> Self {
+        let d = &h.destination;
+        let p = &h.path;
+        Self {
+            api: HarvestApi::V2,
+            id: h.name.clone(),
+            endpoint: p.to_string(),
+            resource: format!("MediaPackage v2 harvest job {}", h.resource_path()),
+            start_time: h.start_time.clone(),
+            end_time: h.end_time.clone(),
+            destination: format!("s3://{}/{}", d.bucket_name, d.destination_path),
+            failure: h.message.clone(),
+            describe: format!(
+                r#"runbook {{"action": "harvest.v2.describe", "channel_group": "{}", "channel": "{}", "origin_endpoint": "{}", "name": "{}"}}"#,
+                p.channel_group, p.channel, p.endpoint, h.name
+            ),
+            create_by_hand: format!(
+                r#"runbook {{"action": "harvest.v2.create", "channel_group": "{}", "channel": "{}", "origin_endpoint": "{}", "name": "{}-manual", "start_time": "{}", "end_time": "{}", "bucket_name": "{}", "destination_path": "{}", "manifests": {}}}"#,
+                p.channel_group,
+                p.channel,
+                p.endpoint,
+                h.name,
+                h.start_time,
+                h.end_time,
+                d.bucket_name,
+                d.destination_path,
+                serde_json::to_string(&h.manifests).unwrap_or_default()
+            ),
+            details: serde_json::json!({
+                "harvest_job_name": h.name,
+                "channel_group": p.channel_group,
+                "channel": p.channel,
+                "origin_endpoint": p.endpoint,
+                "start_time": h.start_time,
+                "end_time": h.end_time,
+                "destination": { "bucket_name": d.bucket_name, "destination_path": d.destination_path },
+                "manifests": h.manifests,
+            }),
+        }
+    }
+}
+
 /// The notice of a harvest the watcher gave up on: which clip (endpoint, window, destination),
 /// why, and how to cut it by hand if it still matters.
 pub fn give_up_notice(
-    h: &FailedHarvest,
+    c: &ClipFacts,
     outcome: &RetryOutcome,
-    failure: Option<&str>,
     dry_run: bool,
     at: chrono::DateTime<chrono::Utc>,
 ) -> Notice {
@@ -102,10 +240,7 @@ pub fn give_up_notice(
         ),
         RetryOutcome::EndpointGone => (
             "endpoint gone",
-            format!(
-                "The origin endpoint {} no longer exists.",
-                h.origin_endpoint_id
-            ),
+            format!("The origin endpoint {} no longer exists.", c.endpoint),
         ),
         RetryOutcome::Rejected { id, reason } => (
             "rejected",
@@ -114,54 +249,58 @@ pub fn give_up_notice(
         other => ("gave up", format!("{other:?}")),
     };
     let mut why_lines = vec![why];
-    if let Some(f) = failure {
+    if let Some(f) = &c.failure {
         why_lines.push(format!("MediaPackage's failure message: {f}"));
     }
-    let d = &h.destination;
+    let mut details = c.details.clone();
+    details["outcome"] = serde_json::json!(outcome);
+    details["failure"] = serde_json::json!(c.failure);
+    details["api"] = serde_json::json!(c.api);
     Notice {
         kind: "harvest.gave_up".into(),
         function: FUNCTION.into(),
-        resource: format!("harvest job {} (endpoint {})", h.id, h.origin_endpoint_id),
+        resource: c.resource.clone(),
         dry_run,
-        headline: format!("gave up on harvest {} ({label})", h.id),
-        what: vec![
-            format!(
-                "Harvest job {} of endpoint {} failed and {FUNCTION} will not retry it: the clip {} to {} is not in s3://{}/{}.",
-                h.id, h.origin_endpoint_id, h.start_time, h.end_time, d.bucket_name, d.manifest_key
-            ),
-        ],
+        headline: format!("gave up on harvest {} ({label})", c.id),
+        what: vec![format!(
+            "{} failed and {FUNCTION} will not retry it: the clip {} to {} is not in {}.",
+            capitalized(&c.resource),
+            c.start_time,
+            c.end_time,
+            c.destination
+        )],
         why: why_lines,
         at,
         next: vec![
-            format!(r#"See the job: runbook {{"action": "harvest.describe", "id": "{}"}}"#, h.id),
+            format!("See the job: {}", c.describe),
             format!(
-                r#"If the window is still inside the endpoint's startover window, cut it by hand: runbook {{"action": "harvest.create", "id": "{}-manual", "origin_endpoint_id": "{}", "start_time": "{}", "end_time": "{}", "bucket_name": "{}", "manifest_key": "{}", "role_arn": "{}"}}"#,
-                h.id, h.origin_endpoint_id, h.start_time, h.end_time, d.bucket_name, d.manifest_key, d.role_arn
+                "If the window is still inside the endpoint's startover window, cut it by hand: {}",
+                c.create_by_hand
             ),
         ],
-        details: serde_json::json!({
-            "harvest_job_id": h.id,
-            "origin_endpoint_id": h.origin_endpoint_id,
-            "start_time": h.start_time,
-            "end_time": h.end_time,
-            "destination": { "bucket_name": d.bucket_name, "manifest_key": d.manifest_key },
-            "outcome": outcome,
-            "failure": failure,
-        }),
+        details,
     }
+}
+
+fn capitalized(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
 }
 
 /// A give-up is announced once: the ledger keeps its notice this long.
 pub const GIVE_UP_NOTICE_WINDOW_MS: i64 = 30 * 24 * 60 * 60_000;
 
-pub async fn handle<C>(
-    w: &Watcher<C>,
+pub async fn handle<C1, C2>(
+    w: &Watcher<C1, C2>,
     notices: &Notices,
     namespace: &str,
     event: LambdaEvent<Value>,
 ) -> Result<Report, Error>
 where
-    C: HarvestJobCreator + HarvestJobDetails + OriginEndpointDetails,
+    C1: HarvestJobCreator + HarvestJobDetails + OriginEndpointDetails,
+    C2: HarvestJobCreatorV2 + HarvestJobDetailsV2 + OriginEndpointDetailsV2,
 {
     let request_id = event.context.request_id.clone();
     let event_id = mediaops::events::event_id(&event.payload);
@@ -177,77 +316,72 @@ where
                 tracing::error!(event_id, harvest_job_id = harvest.id, error = %e, retryable = e.is_retryable(), "retry could not be made");
                 Error::from(e)
             })?;
-            let fields = (
-                harvest.id.as_str(),
-                harvest.origin_endpoint_id.as_str(),
-                harvest.start_time.as_str(),
-                harvest.end_time.as_str(),
-            );
-            let mut notification = None;
-            if outcome.gave_up() {
-                tracing::warn!(harvest_job_id = fields.0, origin_endpoint_id = fields.1, start_time = fields.2, end_time = fields.3,
-                    failure = message.as_deref(), outcome = ?outcome, "harvest retry: given up");
-                m.count("HarvestGaveUp", 1.0);
-                let now = chrono::Utc::now();
-                let notice = give_up_notice(&harvest, &outcome, message.as_deref(), w.dry_run, now);
-                notification = Some(
-                    notices
-                        .send_once(
-                            &format!("harvest#{}", harvest.id),
-                            "gave_up",
-                            now.timestamp_millis(),
-                            GIVE_UP_NOTICE_WINDOW_MS,
-                            &notice,
-                        )
-                        .await,
-                );
-            } else {
-                tracing::info!(harvest_job_id = fields.0, origin_endpoint_id = fields.1, start_time = fields.2, end_time = fields.3,
-                    failure = message.as_deref(), outcome = ?outcome, dry_run = w.dry_run, "harvest retry");
-                m.count(
-                    "HarvestRetried",
-                    matches!(outcome, RetryOutcome::Created { .. }) as u8 as f64,
-                );
-            }
-            m.property("harvest_job_id", &harvest.id)
-                .property("outcome", &outcome);
-            Report {
-                harvest_job_id: Some(harvest.id),
-                status: Some("FAILED".into()),
-                retry: Some(outcome),
-                duration_seconds: None,
-                dry_run: w.dry_run,
-                notification,
-            }
+            let mut clip = ClipFacts::from(&harvest);
+            clip.failure = message;
+            on_outcome(w.dry_run, notices, &mut m, &clip, outcome).await
         }
-        Trigger::Succeeded {
+        Trigger::FailedV2(harvest) => {
+            m.count("HarvestV2Failed", 1.0);
+            let clip = ClipFacts::from(&harvest);
+            let outcome = match w.retry_v2(&harvest, chrono::Utc::now()).await {
+                Ok(o) => o,
+                Err(e) => {
+                    if e.kind == AwsErrorKind::QuotaExceeded {
+                        tracing::warn!(event_id, harvest_job = harvest.resource_path(), error = %e,
+                            "harvest retry deferred: the channel group has its 10 active harvest jobs; Lambda's retry makes the replacement");
+                        m.count("HarvestV2Deferred", 1.0)
+                            .property("harvest_job", harvest.resource_path());
+                        m.emit();
+                    } else {
+                        tracing::error!(event_id, harvest_job = harvest.resource_path(), error = %e, retryable = e.is_retryable(), "retry could not be made");
+                    }
+                    return Err(Error::from(e));
+                }
+            };
+            on_outcome(w.dry_run, notices, &mut m, &clip, outcome).await
+        }
+        Trigger::Done {
+            api,
             id,
             duration_seconds,
         } => {
-            tracing::info!(harvest_job_id = id, duration_seconds, "harvest succeeded");
-            m.count("HarvestSucceeded", 1.0);
+            tracing::info!(
+                api = api.label(),
+                harvest_job_id = id,
+                duration_seconds,
+                "harvest finished"
+            );
+            match api {
+                HarvestApi::V1 => m.count("HarvestSucceeded", 1.0),
+                HarvestApi::V2 => m.count("HarvestV2Completed", 1.0),
+            };
             if let Some(d) = duration_seconds {
                 m.put("HarvestDuration", d, mediaops::telemetry::Unit::Seconds);
             }
             m.property("harvest_job_id", &id);
             Report {
+                api,
                 harvest_job_id: Some(id),
-                status: Some("SUCCEEDED".into()),
+                origin_endpoint: None,
+                status: Some(api.done_status().into()),
                 retry: None,
                 duration_seconds,
                 dry_run: w.dry_run,
                 notification: None,
             }
         }
-        Trigger::Ignored { id, status } => {
+        Trigger::Ignored { api, id, status } => {
             tracing::info!(
                 event_id,
+                api = api.label(),
                 harvest_job_id = id.as_deref(),
                 status = status.as_deref(),
-                "ignored: only FAILED and SUCCEEDED are acted on"
+                "ignored: only FAILED and finished jobs are acted on"
             );
             return Ok(Report {
+                api,
                 harvest_job_id: id,
+                origin_endpoint: None,
                 status,
                 retry: None,
                 duration_seconds: None,
@@ -258,6 +392,63 @@ where
     };
     m.emit();
     Ok(report)
+}
+
+/// Logs, measures and (on a give-up, once) announces what the retry came to.
+async fn on_outcome(
+    dry_run: bool,
+    notices: &Notices,
+    m: &mut Metrics,
+    clip: &ClipFacts,
+    outcome: RetryOutcome,
+) -> Report {
+    let mut notification = None;
+    if outcome.gave_up() {
+        tracing::warn!(api = clip.api.label(), harvest_job_id = clip.id, origin_endpoint = clip.endpoint, start_time = clip.start_time,
+            end_time = clip.end_time, failure = clip.failure.as_deref(), outcome = ?outcome, "harvest retry: given up");
+        match clip.api {
+            HarvestApi::V1 => m.count("HarvestGaveUp", 1.0),
+            HarvestApi::V2 => m.count("HarvestV2GaveUp", 1.0),
+        };
+        let now = chrono::Utc::now();
+        let notice = give_up_notice(clip, &outcome, dry_run, now);
+        let key = match clip.api {
+            HarvestApi::V1 => format!("harvest#{}", clip.id),
+            HarvestApi::V2 => format!("harvestv2#{}/{}", clip.endpoint, clip.id),
+        };
+        notification = Some(
+            notices
+                .send_once(
+                    &key,
+                    "gave_up",
+                    now.timestamp_millis(),
+                    GIVE_UP_NOTICE_WINDOW_MS,
+                    &notice,
+                )
+                .await,
+        );
+    } else {
+        tracing::info!(api = clip.api.label(), harvest_job_id = clip.id, origin_endpoint = clip.endpoint, start_time = clip.start_time,
+            end_time = clip.end_time, failure = clip.failure.as_deref(), outcome = ?outcome, dry_run, "harvest retry");
+        let created = matches!(outcome, RetryOutcome::Created { .. }) as u8 as f64;
+        match clip.api {
+            HarvestApi::V1 => m.count("HarvestRetried", created),
+            HarvestApi::V2 => m.count("HarvestV2Retried", created),
+        };
+    }
+    m.property("harvest_job_id", &clip.id)
+        .property("api", clip.api)
+        .property("outcome", &outcome);
+    Report {
+        api: clip.api,
+        harvest_job_id: Some(clip.id.clone()),
+        origin_endpoint: Some(clip.endpoint.clone()),
+        status: Some("FAILED".into()),
+        retry: Some(outcome),
+        duration_seconds: None,
+        dry_run,
+        notification,
+    }
 }
 
 #[cfg(test)]
@@ -300,7 +491,8 @@ mod tests {
         }
         assert_eq!(
             trigger(event(job("SUCCEEDED"))).unwrap(),
-            Trigger::Succeeded {
+            Trigger::Done {
+                api: HarvestApi::V1,
                 id: "sports-0900".into(),
                 duration_seconds: Some(1800.0)
             }
@@ -316,7 +508,8 @@ mod tests {
             trigger(event(json!({}))).unwrap(),
             Trigger::Ignored {
                 id: None,
-                status: None
+                status: None,
+                ..
             }
         ));
         let mut missing = job("FAILED");

@@ -1,11 +1,15 @@
-//! `harvest-watch`: retries failed MediaPackage harvest jobs.
+//! `harvest-watch`: retries failed MediaPackage harvest jobs, v1 and v2.
 //!
-//! On a FAILED `MediaPackage HarvestJob Notification`, create a replacement job with the same
-//! endpoint, window and destination and a deterministic id (`<original>-r1`, `-r2`, …), up to
-//! `HARVEST_MAX_RETRIES`, after checking the window is still inside the endpoint's startover
-//! window. The same event twice creates one replacement. SUCCEEDED is logged and measured.
+//! On a FAILED `MediaPackage HarvestJob Notification` (v1) or `MediaPackageV2 HarvestJob
+//! Notification` (v2), create a replacement job with the same endpoint, window and destination (v2:
+//! and manifests) and a deterministic name (`<original>-r1`, `-r2`, …), up to `HARVEST_MAX_RETRIES`,
+//! after checking the window is still inside the endpoint's startover window. The same event twice
+//! creates one replacement. SUCCEEDED (v1) and COMPLETED (v2) are logged and measured. A v2
+//! channel group at its 10 active harvest jobs defers the replacement: the invocation fails
+//! retryably and Lambda's retry makes it.
 
 pub mod handler;
+pub mod v2;
 pub mod watcher;
 
 use mediaops::{CommonConfig, ConfigError, Env};
@@ -17,6 +21,9 @@ pub const CAPABILITIES: &[&[&str]] = &[
     mediaops::ports::iam::HARVEST_JOB_CREATOR,
     mediaops::ports::iam::HARVEST_JOB_DETAILS,
     mediaops::ports::iam::ORIGIN_ENDPOINT_DETAILS,
+    mediaops::ports::iam::HARVEST_JOB_CREATOR_V2,
+    mediaops::ports::iam::HARVEST_JOB_DETAILS_V2,
+    mediaops::ports::iam::ORIGIN_ENDPOINT_DETAILS_V2,
     mediaops::ports::iam::NOTICE_LEDGER,
     mediaops::ports::iam::PUBLISHER,
     mediaops::ports::iam::DEAD_LETTER_QUEUE,

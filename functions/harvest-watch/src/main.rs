@@ -22,6 +22,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let clients = Clients::load(&config.common.clients).await;
     let watcher = Watcher::new(
         clients.mediapackage(),
+        clients.mediapackagev2(),
         config.max_retries,
         config.common.dry_run,
     );

@@ -1,10 +1,11 @@
-//! Decide and act on one failed harvest job. Generic over the MediaPackage traits.
+//! Decide and act on one failed harvest job (v1 here, v2 in [`crate::v2`]). Generic over the
+//! MediaPackage traits of each API.
 
 use chrono::{DateTime, Utc};
 use mediaops::error::AwsErrorKind;
 use mediaops::model::{NewHarvestJob, S3Destination};
 use mediaops::ops::{create_harvest_idempotent, HarvestCreate};
-use mediaops::policy::harvest::{check_window, parse_time, retry_plan, RetryPlan};
+use mediaops::policy::harvest::{check_window, parse_time, retry_plan, HarvestApi, RetryPlan};
 use mediaops::ports::{HarvestJobCreator, HarvestJobDetails, OriginEndpointDetails};
 use mediaops::AwsError;
 use serde::Serialize;
@@ -67,33 +68,38 @@ impl RetryOutcome {
     }
 }
 
-pub struct Watcher<C> {
-    pub client: C,
+/// The watcher of both APIs: `v1` the MediaPackage client, `v2` the MediaPackage v2 client.
+pub struct Watcher<C1, C2> {
+    pub v1: C1,
+    pub v2: C2,
     pub max_retries: u32,
     pub dry_run: bool,
 }
 
-impl<C: HarvestJobCreator + HarvestJobDetails + OriginEndpointDetails> Watcher<C> {
-    pub fn new(client: C, max_retries: u32, dry_run: bool) -> Self {
+impl<C1, C2> Watcher<C1, C2> {
+    pub fn new(v1: C1, v2: C2, max_retries: u32, dry_run: bool) -> Self {
         Self {
-            client,
+            v1,
+            v2,
             max_retries,
             dry_run,
         }
     }
+}
 
+impl<C1: HarvestJobCreator + HarvestJobDetails + OriginEndpointDetails, C2> Watcher<C1, C2> {
     /// Retries `failed` at `now`. An error means it could not be decided (retryable faults).
     pub async fn retry(
         &self,
         failed: &FailedHarvest,
         now: DateTime<Utc>,
     ) -> Result<RetryOutcome, AwsError> {
-        let (id, attempt) = match retry_plan(&failed.id, self.max_retries) {
+        let (id, attempt) = match retry_plan(HarvestApi::V1, &failed.id, self.max_retries) {
             RetryPlan::Exhausted { attempts } => return Ok(RetryOutcome::Exhausted { attempts }),
             RetryPlan::Retry { id, attempt } => (id, attempt),
         };
         let endpoint = match self
-            .client
+            .v1
             .describe_origin_endpoint(&failed.origin_endpoint_id)
             .await
         {
@@ -102,6 +108,7 @@ impl<C: HarvestJobCreator + HarvestJobDetails + OriginEndpointDetails> Watcher<C
             Err(e) => return Err(e),
         };
         if let Err(reason) = check_window(
+            HarvestApi::V1,
             failed.start,
             failed.end,
             endpoint.startover_window_seconds,
@@ -119,7 +126,7 @@ impl<C: HarvestJobCreator + HarvestJobDetails + OriginEndpointDetails> Watcher<C
             end_time: failed.end_time.clone(),
             destination: failed.destination.clone(),
         };
-        Ok(match create_harvest_idempotent(&self.client, &job).await? {
+        Ok(match create_harvest_idempotent(&self.v1, &job).await? {
             HarvestCreate::Created => RetryOutcome::Created { id, attempt },
             HarvestCreate::AlreadyExists => RetryOutcome::AlreadyExists { id, attempt },
             HarvestCreate::Rejected(e) => RetryOutcome::Rejected {

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use crate::request::parse;
 use crate::runbook::{
-    BatchClient, GuardStore, MediaConvertClient, PackageClient, Report, Runbook, StoreClient,
-    TranscoderClient,
+    BatchClient, GuardStore, MediaConvertClient, PackageClient, PackageV2Client, Report, Runbook,
+    StoreClient, TranscoderClient,
 };
 use crate::FUNCTION;
 
@@ -135,8 +135,8 @@ pub fn action_notice(
     })
 }
 
-pub async fn handle<E, B, S, P, G, M>(
-    rb: &Runbook<E, B, S, P, G, M>,
+pub async fn handle<E, B, S, P, G, M, V>(
+    rb: &Runbook<E, B, S, P, G, M, V>,
     notifier: &Notifier,
     namespace: &str,
     dry_run_default: bool,
@@ -150,6 +150,7 @@ where
     P: PackageClient,
     G: GuardStore,
     M: MediaConvertClient,
+    V: PackageV2Client,
 {
     let request_id = event.context.request_id.clone();
     let event_deadline = event.context.deadline;

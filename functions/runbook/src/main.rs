@@ -26,6 +26,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         batch: clients.s3control()?,
         store: clients.mediastore(),
         package: clients.mediapackage(),
+        package_v2: clients.mediapackagev2(),
         guard: config
             .guard_table
             .as_deref()

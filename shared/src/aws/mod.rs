@@ -7,6 +7,8 @@ pub mod dynamodb;
 mod mediaconvert;
 #[cfg(feature = "mediapackage")]
 mod mediapackage;
+#[cfg(feature = "mediapackagev2")]
+pub mod mediapackagev2;
 #[cfg(feature = "mediastore")]
 mod mediastore;
 #[cfg(feature = "dynamodb")]
@@ -24,6 +26,8 @@ pub use dynamodb::DynamoWindowStore;
 pub use mediaconvert::MediaConvertAdapter;
 #[cfg(feature = "mediapackage")]
 pub use mediapackage::MediaPackageAdapter;
+#[cfg(feature = "mediapackagev2")]
+pub use mediapackagev2::MediaPackageV2Adapter;
 #[cfg(feature = "mediastore")]
 pub use mediastore::MediaStoreAdapter;
 #[cfg(feature = "s3control")]

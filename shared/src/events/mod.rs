@@ -3,6 +3,7 @@
 
 pub mod mediaconvert;
 pub mod mediapackage;
+pub mod mediapackagev2;
 pub mod mediastore;
 pub mod s3batch;
 pub mod transcoder;

@@ -1,12 +1,76 @@
-//! Harvest jobs: deterministic ids, windows computed from scheduled times, and the checks
-//! MediaPackage applies to a window. Pure functions.
+//! Harvest jobs of both MediaPackage APIs: deterministic names, windows computed from scheduled
+//! times, and the checks MediaPackage applies to a window. Pure functions; what differs between v1
+//! and v2 is data on [`HarvestApi`], not a second copy.
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use serde::Serialize;
 
-/// The longest id MediaPackage accepts here; longer derived ids are shortened with a hash.
+use crate::model::{DestinationV2, EndpointPath, ManifestNames, NewHarvestJobV2};
+
+/// The longest v1 id mediaops derives; longer derived ids are shortened with a hash.
 pub const MAX_ID_LEN: usize = 128;
-/// The longest harvest window accepted.
+/// The longest v2 name (`ResourceName`, 1–256).
+pub const MAX_NAME_LEN_V2: usize = 256;
+/// The longest harvest window accepted (both APIs).
 pub const MAX_WINDOW: Duration = Duration::hours(24);
+
+/// Which MediaPackage harvest API a job belongs to, and what differs between them.
+///
+/// | | v1 (`mediapackage`) | v2 (`mediapackagev2`) |
+/// |---|---|---|
+/// | a job is named by | an id, unique in the account | a name, unique in its channel |
+/// | its endpoint by | an id | channel group / channel / endpoint names |
+/// | success status | `SUCCEEDED` | `COMPLETED` |
+/// | destination | bucket, manifest key, a role MediaPackage assumes | bucket and a path; no role |
+/// | the window may end | in the past only | in the future too (the job waits for it) |
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HarvestApi {
+    V1,
+    V2,
+}
+
+impl HarvestApi {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::V1 => "v1",
+            Self::V2 => "v2",
+        }
+    }
+
+    pub fn max_name_len(self) -> usize {
+        match self {
+            Self::V1 => MAX_ID_LEN,
+            Self::V2 => MAX_NAME_LEN_V2,
+        }
+    }
+
+    /// The status of a job that harvested its clip.
+    pub fn done_status(self) -> &'static str {
+        match self {
+            Self::V1 => "SUCCEEDED",
+            Self::V2 => "COMPLETED",
+        }
+    }
+
+    /// v2 accepts a window that has not ended yet (the start must be in the past); v1 does not.
+    pub fn end_may_be_future(self) -> bool {
+        self == Self::V2
+    }
+
+    /// The placeholders a destination template may use (v1: the manifest key; v2: the path).
+    pub fn placeholders(self) -> &'static [&'static str] {
+        match self {
+            Self::V1 => &KEY_PLACEHOLDERS,
+            Self::V2 => &PATH_PLACEHOLDERS,
+        }
+    }
+
+    /// `base` + `suffix`, shortening `base` (with a short hash of it, to stay unique) to fit.
+    pub fn fit_name(self, base: &str, suffix: &str) -> String {
+        fit(self.max_name_len(), base, suffix)
+    }
+}
 
 /// Parses an ISO-8601 / RFC 3339 time with any offset, to UTC.
 pub fn parse_time(s: &str) -> Option<DateTime<Utc>> {
@@ -48,15 +112,19 @@ fn fnv(s: &str) -> u64 {
     })
 }
 
-/// `base` + `suffix`, shortening `base` (with a short hash of it, to stay unique) to fit.
-pub fn fit_id(base: &str, suffix: &str) -> String {
+fn fit(max: usize, base: &str, suffix: &str) -> String {
     let base = sanitize(base);
-    if base.len() + suffix.len() <= MAX_ID_LEN {
+    if base.len() + suffix.len() <= max {
         return format!("{base}{suffix}");
     }
     let hash = format!("-{:08x}", fnv(&base) as u32);
-    let keep = MAX_ID_LEN.saturating_sub(suffix.len() + hash.len());
+    let keep = max.saturating_sub(suffix.len() + hash.len());
     format!("{}{hash}{suffix}", &base[..keep])
+}
+
+/// A v1 id: `base` + `suffix` within [`MAX_ID_LEN`].
+pub fn fit_id(base: &str, suffix: &str) -> String {
+    HarvestApi::V1.fit_name(base, suffix)
 }
 
 /// The original id and the attempt number of a harvest job id: `clip-r2` → (`clip`, 2); `clip` → (`clip`, 0).
@@ -85,15 +153,16 @@ pub enum RetryPlan {
     Exhausted { attempts: u32 },
 }
 
-/// The replacement for failed job `id`: `<original>-r1`, `-r2`, …, at most `max_retries`.
-pub fn retry_plan(id: &str, max_retries: u32) -> RetryPlan {
+/// The replacement for failed job `id` (a v1 id or a v2 name): `<original>-r1`, `-r2`, …, at most
+/// `max_retries`, within the API's name limit.
+pub fn retry_plan(api: HarvestApi, id: &str, max_retries: u32) -> RetryPlan {
     let (base, attempt) = split_attempt(id);
     if attempt >= max_retries {
         return RetryPlan::Exhausted { attempts: attempt };
     }
     let next = attempt + 1;
     RetryPlan::Retry {
-        id: fit_id(base, &format!("-r{next}")),
+        id: api.fit_name(base, &format!("-r{next}")),
         attempt: next,
     }
 }
@@ -116,15 +185,23 @@ pub fn check_window_shape(start: DateTime<Utc>, end: DateTime<Utc>) -> Result<()
     Ok(())
 }
 
-/// A window checked against an endpoint's startover window at `now`: the reason it is refused.
+/// A window checked against an endpoint's startover window at `now`, as `api` checks it: the
+/// reason it is refused.
 pub fn check_window(
+    api: HarvestApi,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
     startover_seconds: Option<i32>,
     now: DateTime<Utc>,
 ) -> Result<(), String> {
     check_window_shape(start, end)?;
-    if end > now {
+    if api.end_may_be_future() && start >= now {
+        return Err(format!(
+            "the window starts in the future ({})",
+            format_time(start)
+        ));
+    }
+    if !api.end_may_be_future() && end > now {
         return Err(format!(
             "the window ends in the future ({})",
             format_time(end)
@@ -156,8 +233,10 @@ pub fn window_for(
     (end - length, end)
 }
 
-/// The harvest id for an endpoint's window: `<endpoint>-<YYYYMMDDTHHMMSSZ>-<minutes>m`, unique per window.
+/// The harvest id (v1) or name (v2) for an endpoint's window:
+/// `<prefix->?<endpoint>-<YYYYMMDDTHHMMSSZ>-<minutes>m`, unique per endpoint and window.
 pub fn scheduled_id(
+    api: HarvestApi,
     prefix: Option<&str>,
     endpoint_id: &str,
     start: DateTime<Utc>,
@@ -172,27 +251,20 @@ pub fn scheduled_id(
         start.format("%Y%m%dT%H%M%SZ"),
         (end - start).num_minutes()
     );
-    fit_id(&base, &suffix)
+    api.fit_name(&base, &suffix)
 }
 
-/// Fills a manifest key template: `{endpoint_id}`, `{channel_id}`, `{start}`, `{end}` (compact UTC
-/// times, `20261121T090000Z`), `{date}` (`2026/11/21`, of the start).
-pub fn render_key(
-    template: &str,
-    endpoint_id: &str,
-    channel_id: &str,
-    start: DateTime<Utc>,
-    end: DateTime<Utc>,
-) -> String {
-    template
-        .replace("{endpoint_id}", endpoint_id)
-        .replace("{channel_id}", channel_id)
-        .replace("{start}", &start.format("%Y%m%dT%H%M%SZ").to_string())
-        .replace("{end}", &end.format("%Y%m%dT%H%M%SZ").to_string())
-        .replace("{date}", &start.format("%Y/%m/%d").to_string())
+/// What a destination template is filled with. v1 has no channel group.
+#[derive(Debug, Clone, Copy)]
+pub struct ClipVars<'a> {
+    pub channel_group: &'a str,
+    pub channel: &'a str,
+    pub endpoint: &'a str,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
 }
 
-/// Placeholders a template may use.
+/// Placeholders of a v1 manifest key template.
 pub const KEY_PLACEHOLDERS: [&str; 5] = [
     "{endpoint_id}",
     "{channel_id}",
@@ -201,27 +273,89 @@ pub const KEY_PLACEHOLDERS: [&str; 5] = [
     "{date}",
 ];
 
-/// A template is valid when every `{…}` in it is a known placeholder and it is not empty.
-pub fn validate_key_template(template: &str) -> Result<(), String> {
+/// Placeholders of a v2 destination path template.
+pub const PATH_PLACEHOLDERS: [&str; 6] = [
+    "{channel_group}",
+    "{channel}",
+    "{endpoint}",
+    "{start}",
+    "{end}",
+    "{date}",
+];
+
+/// Fills a destination template: v1 `{endpoint_id}`, `{channel_id}`; v2 `{channel_group}`,
+/// `{channel}`, `{endpoint}`; both `{start}`, `{end}` (compact UTC times, `20261121T090000Z`) and
+/// `{date}` (`2026/11/21`, of the start).
+pub fn render_template(api: HarvestApi, template: &str, v: &ClipVars<'_>) -> String {
+    let names: &[(&str, &str)] = match api {
+        HarvestApi::V1 => &[("{endpoint_id}", v.endpoint), ("{channel_id}", v.channel)],
+        HarvestApi::V2 => &[
+            ("{channel_group}", v.channel_group),
+            ("{channel}", v.channel),
+            ("{endpoint}", v.endpoint),
+        ],
+    };
+    let mut out = template.to_string();
+    for (ph, val) in names {
+        out = out.replace(ph, val);
+    }
+    out.replace("{start}", &v.start.format("%Y%m%dT%H%M%SZ").to_string())
+        .replace("{end}", &v.end.format("%Y%m%dT%H%M%SZ").to_string())
+        .replace("{date}", &v.start.format("%Y/%m/%d").to_string())
+}
+
+/// A template is valid when every `{…}` in it is one of the API's placeholders and it is not empty.
+pub fn validate_template(api: HarvestApi, template: &str) -> Result<(), String> {
     if template.trim().is_empty() {
-        return Err("the manifest key template is empty".into());
+        return Err("the destination template is empty".into());
     }
     let mut rest = template;
     while let Some(open) = rest.find('{') {
         let close = rest[open..]
             .find('}')
-            .ok_or("unclosed '{' in the manifest key template")?
+            .ok_or("unclosed '{' in the destination template")?
             + open;
         let ph = &rest[open..=close];
-        if !KEY_PLACEHOLDERS.contains(&ph) {
+        if !api.placeholders().contains(&ph) {
             return Err(format!(
                 "unknown placeholder {ph}; use {}",
-                KEY_PLACEHOLDERS.join(", ")
+                api.placeholders().join(", ")
             ));
         }
         rest = &rest[close + 1..];
     }
     Ok(())
+}
+
+/// A v2 CreateHarvestJob request, with a client token derived from every member: the same request
+/// sends the same token (MediaPackage answers a repeat with the original job), another request never
+/// does (a reused token with other parameters would be IDEMPOTENT_PARAMETER_MISMATCH).
+pub fn new_harvest_v2(
+    path: EndpointPath,
+    name: String,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    destination: DestinationV2,
+    manifests: ManifestNames,
+) -> NewHarvestJobV2 {
+    let mut job = NewHarvestJobV2 {
+        path,
+        name,
+        start,
+        end,
+        destination,
+        manifests,
+        description: None,
+        client_token: String::new(),
+    };
+    let fingerprint = serde_json::to_string(&job).unwrap_or_default();
+    job.client_token = format!(
+        "mediaops-{:016x}-{:016x}",
+        fnv(&fingerprint),
+        fnv(&format!("{}{fingerprint}", job.name))
+    );
+    job.description = Some(format!("mediaops {}", job.name));
+    job
 }
 
 #[cfg(test)]
@@ -235,31 +369,34 @@ mod tests {
     #[test]
     fn retry_ids_are_deterministic_and_bounded() {
         assert_eq!(
-            retry_plan("clip", 3),
+            retry_plan(HarvestApi::V1, "clip", 3),
             RetryPlan::Retry {
                 id: "clip-r1".into(),
                 attempt: 1
             }
         );
         assert_eq!(
-            retry_plan("clip-r1", 3),
+            retry_plan(HarvestApi::V1, "clip-r1", 3),
             RetryPlan::Retry {
                 id: "clip-r2".into(),
                 attempt: 2
             }
         );
         assert_eq!(
-            retry_plan("clip-r2", 3),
+            retry_plan(HarvestApi::V1, "clip-r2", 3),
             RetryPlan::Retry {
                 id: "clip-r3".into(),
                 attempt: 3
             }
         );
         assert_eq!(
-            retry_plan("clip-r3", 3),
+            retry_plan(HarvestApi::V1, "clip-r3", 3),
             RetryPlan::Exhausted { attempts: 3 }
         );
-        assert_eq!(retry_plan("clip", 0), RetryPlan::Exhausted { attempts: 0 });
+        assert_eq!(
+            retry_plan(HarvestApi::V1, "clip", 0),
+            RetryPlan::Exhausted { attempts: 0 }
+        );
         // Not attempt suffixes: -r0, -r01, -rx, a bare -r.
         assert_eq!(split_attempt("clip-r0"), ("clip-r0", 0));
         assert_eq!(split_attempt("clip-r01"), ("clip-r01", 0));
@@ -317,11 +454,11 @@ mod tests {
             Duration::zero(),
         );
         assert_eq!(
-            scheduled_id(None, "sports-hls", s, e),
+            scheduled_id(HarvestApi::V1, None, "sports-hls", s, e),
             "sports-hls-20261121T090000Z-60m"
         );
         assert_eq!(
-            scheduled_id(Some("hourly"), "sports-hls", s, e),
+            scheduled_id(HarvestApi::V1, Some("hourly"), "sports-hls", s, e),
             "hourly-sports-hls-20261121T090000Z-60m"
         );
         let (s2, e2) = window_for(
@@ -330,11 +467,17 @@ mod tests {
             Duration::zero(),
         );
         assert_eq!(
-            scheduled_id(None, "sports-hls", s2, e2),
+            scheduled_id(HarvestApi::V1, None, "sports-hls", s2, e2),
             "sports-hls-20261121T090000Z-60m",
             "same instant, same id"
         );
-        assert!(is_valid_id(&scheduled_id(None, &"e".repeat(300), s, e)));
+        assert!(is_valid_id(&scheduled_id(
+            HarvestApi::V1,
+            None,
+            &"e".repeat(300),
+            s,
+            e
+        )));
     }
 
     #[test]
@@ -342,6 +485,7 @@ mod tests {
         let now = t("2026-11-21T12:00:00Z");
         assert_eq!(
             check_window(
+                HarvestApi::V1,
                 t("2026-11-21T10:00:00Z"),
                 t("2026-11-21T11:00:00Z"),
                 Some(7200),
@@ -351,6 +495,7 @@ mod tests {
         );
         assert_eq!(
             check_window(
+                HarvestApi::V1,
                 t("2026-11-21T10:00:00Z"),
                 t("2026-11-21T12:00:00Z"),
                 Some(7200),
@@ -361,6 +506,7 @@ mod tests {
         );
         let err = |r: Result<(), String>| r.unwrap_err();
         assert!(err(check_window(
+            HarvestApi::V1,
             t("2026-11-21T09:59:59Z"),
             t("2026-11-21T11:00:00Z"),
             Some(7200),
@@ -368,6 +514,7 @@ mod tests {
         ))
         .contains("aged out"));
         assert!(err(check_window(
+            HarvestApi::V1,
             t("2026-11-21T11:00:00Z"),
             t("2026-11-21T11:00:00Z"),
             Some(7200),
@@ -375,6 +522,7 @@ mod tests {
         ))
         .contains("before it starts"));
         assert!(err(check_window(
+            HarvestApi::V1,
             t("2026-11-21T11:00:00Z"),
             t("2026-11-21T12:00:01Z"),
             Some(7200),
@@ -382,6 +530,7 @@ mod tests {
         ))
         .contains("future"));
         assert!(err(check_window(
+            HarvestApi::V1,
             t("2026-11-20T10:00:00Z"),
             t("2026-11-21T11:00:00Z"),
             Some(200_000),
@@ -389,6 +538,7 @@ mod tests {
         ))
         .contains("24 hours"));
         assert!(err(check_window(
+            HarvestApi::V1,
             t("2026-11-21T11:00:00Z"),
             t("2026-11-21T11:30:00Z"),
             None,
@@ -396,6 +546,7 @@ mod tests {
         ))
         .contains("no startover"));
         assert!(err(check_window(
+            HarvestApi::V1,
             t("2026-11-21T11:00:00Z"),
             t("2026-11-21T11:30:00Z"),
             Some(0),
@@ -408,21 +559,25 @@ mod tests {
     fn manifest_keys() {
         let (s, e) = (t("2026-11-21T09:00:00Z"), t("2026-11-21T10:00:00Z"));
         assert_eq!(
-            render_key(
+            render_template(
+                HarvestApi::V1,
                 "clips/{channel_id}/{date}/{endpoint_id}-{start}-{end}/index.m3u8",
-                "sports-hls",
-                "sports",
-                s,
-                e
+                &ClipVars {
+                    channel_group: "",
+                    channel: "sports",
+                    endpoint: "sports-hls",
+                    start: s,
+                    end: e
+                }
             ),
             "clips/sports/2026/11/21/sports-hls-20261121T090000Z-20261121T100000Z/index.m3u8"
         );
-        assert!(validate_key_template("a/{endpoint_id}/{start}.m3u8").is_ok());
-        assert!(validate_key_template("a/{endpoint}/x")
+        assert!(validate_template(HarvestApi::V1, "a/{endpoint_id}/{start}.m3u8").is_ok());
+        assert!(validate_template(HarvestApi::V1, "a/{endpoint}/x")
             .unwrap_err()
             .contains("unknown placeholder"));
-        assert!(validate_key_template("a/{start").is_err());
-        assert!(validate_key_template(" ").is_err());
+        assert!(validate_template(HarvestApi::V1, "a/{start").is_err());
+        assert!(validate_template(HarvestApi::V1, " ").is_err());
     }
 
     #[test]
@@ -437,5 +592,97 @@ mod tests {
         );
         assert_eq!(parse_time("yesterday"), None);
         assert_eq!(parse_time("2026-11-21 10:00"), None);
+    }
+
+    #[test]
+    fn v2_names_templates_and_windows() {
+        // Names: the same retry rule, within 256 characters.
+        assert_eq!(
+            retry_plan(HarvestApi::V2, "MyHarvestJob", 2),
+            RetryPlan::Retry {
+                id: "MyHarvestJob-r1".into(),
+                attempt: 1
+            }
+        );
+        let long = "n".repeat(300);
+        let RetryPlan::Retry { id, .. } = retry_plan(HarvestApi::V2, &long, 2) else {
+            panic!("a retry")
+        };
+        assert!(id.len() <= MAX_NAME_LEN_V2 && id.len() > MAX_ID_LEN && id.ends_with("-r1"));
+        let (s, e) = (t("2026-11-21T09:00:00Z"), t("2026-11-21T10:00:00Z"));
+        assert_eq!(
+            scheduled_id(HarvestApi::V2, None, "sports-hls", s, e),
+            "sports-hls-20261121T090000Z-60m"
+        );
+        // Templates: v2 placeholders only.
+        let vars = ClipVars {
+            channel_group: "live",
+            channel: "sports",
+            endpoint: "hls",
+            start: s,
+            end: e,
+        };
+        assert_eq!(
+            render_template(
+                HarvestApi::V2,
+                "clips/{channel_group}/{channel}/{endpoint}/{date}/{start}-{end}/",
+                &vars
+            ),
+            "clips/live/sports/hls/2026/11/21/20261121T090000Z-20261121T100000Z/"
+        );
+        assert!(validate_template(HarvestApi::V2, "a/{endpoint}/").is_ok());
+        assert!(validate_template(HarvestApi::V2, "a/{endpoint_id}/")
+            .unwrap_err()
+            .contains("{channel_group}"));
+        assert!(validate_template(HarvestApi::V1, "a/{channel_group}/").is_err());
+        // Windows: v2 may end in the future but must start in the past.
+        let now = t("2026-11-21T09:30:00Z");
+        assert_eq!(check_window(HarvestApi::V2, s, e, Some(7200), now), Ok(()));
+        assert!(check_window(HarvestApi::V1, s, e, Some(7200), now)
+            .unwrap_err()
+            .contains("future"));
+        assert!(check_window(HarvestApi::V2, now, e, Some(7200), now)
+            .unwrap_err()
+            .contains("starts in the future"));
+        assert!(check_window(HarvestApi::V2, s, e, Some(600), now)
+            .unwrap_err()
+            .contains("aged out"));
+        assert_eq!(HarvestApi::V2.done_status(), "COMPLETED");
+        assert_eq!(HarvestApi::V1.done_status(), "SUCCEEDED");
+    }
+
+    #[test]
+    fn v2_client_tokens_follow_every_member() {
+        let (s, e) = (t("2026-11-21T09:00:00Z"), t("2026-11-21T10:00:00Z"));
+        let dest = DestinationV2 {
+            bucket_name: "vod".into(),
+            destination_path: "clips/".into(),
+        };
+        let m = ManifestNames {
+            hls: vec!["index".into()],
+            ..Default::default()
+        };
+        let path = EndpointPath::new("g", "c", "e");
+        let a = new_harvest_v2(path.clone(), "n".into(), s, e, dest.clone(), m.clone());
+        let again = new_harvest_v2(path.clone(), "n".into(), s, e, dest.clone(), m.clone());
+        assert_eq!(
+            a.client_token, again.client_token,
+            "the same request, the same token"
+        );
+        assert!(a.client_token.len() <= 256 && !a.client_token.contains(char::is_whitespace));
+        let other_name = new_harvest_v2(path.clone(), "n2".into(), s, e, dest.clone(), m.clone());
+        let other_end = new_harvest_v2(
+            path.clone(),
+            "n".into(),
+            s,
+            t("2026-11-21T10:00:01Z"),
+            dest.clone(),
+            m.clone(),
+        );
+        let other_path =
+            new_harvest_v2(EndpointPath::new("g", "c", "e2"), "n".into(), s, e, dest, m);
+        for o in [other_name, other_end, other_path] {
+            assert_ne!(o.client_token, a.client_token);
+        }
     }
 }

@@ -159,10 +159,10 @@ pub fn error_response(protocol: Protocol, err: &ApiError) -> Resp {
         // x-amzn-ErrorType, JSON message and the error shape's members.
         Protocol::RestJson => {
             let mut body = serde_json::Map::new();
-            if !err.members.contains_key("Message") {
+            if !err.members.iter().any(|(k, _)| k == "Message") {
                 body.insert("message".into(), err.message.clone().into());
             }
-            body.extend(err.members.clone());
+            body.extend(err.members.iter().cloned());
             let body = serde_json::Value::Object(body);
             let mut resp = json_response(err.status, &body, "application/json");
             if let Ok(v) = http::HeaderValue::from_str(&err.code) {

@@ -1231,8 +1231,13 @@ mod tests {
     }
 
     fn kind(r: Result<(), ApiError>) -> String {
-        r.unwrap_err().members["ValidationExceptionType"]
-            .as_str()
+        let e = r.unwrap_err();
+        let found = e
+            .members
+            .iter()
+            .find(|(k, _)| k == "ValidationExceptionType");
+        found
+            .and_then(|(_, v)| v.as_str())
             .unwrap_or_default()
             .to_string()
     }

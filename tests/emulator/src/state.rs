@@ -24,7 +24,8 @@ pub struct ApiError {
     pub message: String,
     /// The error shape's own members beside the message (REST-JSON only), e.g. MediaPackage v2's
     /// `{"Message": …, "ValidationExceptionType": …}`; when it names `Message`, that replaces `message`.
-    pub members: serde_json::Map<String, serde_json::Value>,
+    /// (A list, not a map: it keeps `ApiError` small.)
+    pub members: Vec<(String, serde_json::Value)>,
 }
 
 impl ApiError {
@@ -33,13 +34,13 @@ impl ApiError {
             status,
             code: code.to_string(),
             message: message.into(),
-            members: serde_json::Map::new(),
+            members: Vec::new(),
         }
     }
 
     /// Adds a member of the error shape to the body.
     pub fn member(mut self, key: &str, value: impl Into<serde_json::Value>) -> Self {
-        self.members.insert(key.to_string(), value.into());
+        self.members.push((key.to_string(), value.into()));
         self
     }
 }

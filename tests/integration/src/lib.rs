@@ -244,6 +244,7 @@ pub type TestRunbook = runbook::runbook::Runbook<
     mediaops::aws::MediaPackageAdapter,
     mediaops::aws::DynamoWindowStore,
     mediaops::aws::MediaConvertAdapter,
+    mediaops::aws::MediaPackageV2Adapter,
 >;
 
 pub fn runbook(env: &TestEnv) -> TestRunbook {
@@ -256,6 +257,7 @@ pub fn runbook(env: &TestEnv) -> TestRunbook {
             .expect("MEDIAOPS_ACCOUNT_ID in test settings"),
         store: env.clients.mediastore(),
         package: env.clients.mediapackage(),
+        package_v2: env.clients.mediapackagev2(),
         guard: env.store.as_ref().map(|s| s.window_store()),
         recover_lease_ms: mediaops::recover::DEFAULT_LEASE_MS,
     }

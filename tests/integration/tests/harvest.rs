@@ -74,7 +74,12 @@ async fn a_failed_harvest_gets_one_replacement_even_when_delivered_twice() {
     let env = TestEnv::start().await;
     live(&env).await;
     let (start, end) = (minutes_ago(60), minutes_ago(30));
-    let w = Watcher::new(env.clients.mediapackage(), 3, false);
+    let w = Watcher::new(
+        env.clients.mediapackage(),
+        env.clients.mediapackagev2(),
+        3,
+        false,
+    );
     let f = failed(failed_event("sports-0900", start, end));
     assert_eq!(f.start, start, "the +02:00 event time is the same instant");
 
@@ -128,7 +133,12 @@ async fn a_failed_harvest_gets_one_replacement_even_when_delivered_twice() {
 async fn exhausted_attempts_and_aged_out_windows_create_nothing() {
     let env = TestEnv::start().await;
     live(&env).await;
-    let w = Watcher::new(env.clients.mediapackage(), 3, false);
+    let w = Watcher::new(
+        env.clients.mediapackage(),
+        env.clients.mediapackagev2(),
+        3,
+        false,
+    );
     let r = w
         .retry(
             &failed(failed_event(
@@ -159,7 +169,12 @@ async fn exhausted_attempts_and_aged_out_windows_create_nothing() {
     assert!(env.calls_to("CreateHarvestJob").await.is_empty());
     assert!(harvest_jobs(&env).await.is_empty());
 
-    let dry = Watcher::new(env.clients.mediapackage(), 3, true);
+    let dry = Watcher::new(
+        env.clients.mediapackage(),
+        env.clients.mediapackagev2(),
+        3,
+        true,
+    );
     let r = dry
         .retry(
             &failed(failed_event(
@@ -197,7 +212,11 @@ async fn a_scheduled_run_cuts_one_clip_per_endpoint_once() {
     let env = TestEnv::start().await;
     live(&env).await;
     let scheduled = minutes_ago(5);
-    let s = Scheduler::new(env.clients.mediapackage(), false);
+    let s = Scheduler::new(
+        env.clients.mediapackage(),
+        env.clients.mediapackagev2(),
+        false,
+    );
     let plan = parse_schedule(schedule(scheduled)).unwrap();
     let r = s.run(&plan, Utc::now(), Budget::unlimited()).await.unwrap();
     assert_eq!((r.created, r.already_existed, r.failed), (3, 0, 0));
@@ -253,7 +272,11 @@ async fn one_failing_endpoint_does_not_stop_the_others() {
         })
         .await
         .unwrap();
-    let s = Scheduler::new(env.clients.mediapackage(), false);
+    let s = Scheduler::new(
+        env.clients.mediapackage(),
+        env.clients.mediapackagev2(),
+        false,
+    );
     let r = s
         .run(
             &parse_schedule(schedule(minutes_ago(5))).unwrap(),

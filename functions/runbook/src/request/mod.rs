@@ -1,9 +1,9 @@
 //! Runbook requests: `{"action": "<name>", ...parameters, "dry_run": false, "confirm": false}`,
 //! parsed into a typed enum. Every error names the field and the form it expects. The actions
 //! are listed here; each service's parameters are parsed in its own file (pipelines, queues,
-//! batch jobs, logging, harvests).
+//! batch jobs, logging, harvests v1 and v2).
 
-use mediaops::model::{NewBatchJob, TranscodeJobStatus};
+use mediaops::model::{EndpointPath, ManifestNames, NewBatchJob, TranscodeJobStatus};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -12,12 +12,13 @@ use crate::recover::RecoverRequest;
 
 mod batch;
 mod harvests;
+mod harvests_v2;
 mod logging;
 mod pipelines;
 mod queues;
 
 /// Every action, as the request names it.
-pub const ACTIONS: [&str; 25] = [
+pub const ACTIONS: [&str; 29] = [
     "pipeline.status",
     "pipeline.pause",
     "pipeline.resume",
@@ -42,18 +43,23 @@ pub const ACTIONS: [&str; 25] = [
     "harvest.create",
     "harvest.describe",
     "harvest.list",
+    "harvest.v2.create",
+    "harvest.v2.describe",
+    "harvest.v2.list",
+    "harvest.v2.cancel",
     "help",
 ];
 
 /// Actions that change something irreversibly: they need `"confirm": true`. So does
 /// `batch.create` with `"confirmation_required": false` (the job would start at once).
-pub const DESTRUCTIVE: [&str; 6] = [
+pub const DESTRUCTIVE: [&str; 7] = [
     "pipeline.drain",
     "queue.drain",
     "pipeline.recover",
     "queue.recover",
     "batch.cancel",
     "logging.stop",
+    "harvest.v2.cancel",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -159,6 +165,33 @@ pub enum Action {
         limit: u32,
         page_token: Option<String>,
     },
+    #[serde(rename = "harvest.v2.create")]
+    HarvestV2Create {
+        path: EndpointPath,
+        name: String,
+        start_time: String,
+        end_time: String,
+        bucket_name: String,
+        destination_path: String,
+        manifests: ManifestNames,
+    },
+    #[serde(rename = "harvest.v2.describe")]
+    HarvestV2Describe { path: EndpointPath, name: String },
+    #[serde(rename = "harvest.v2.list")]
+    HarvestV2List {
+        channel_group: String,
+        channel: Option<String>,
+        origin_endpoint: Option<String>,
+        status: Option<String>,
+        limit: u32,
+        page_token: Option<String>,
+    },
+    #[serde(rename = "harvest.v2.cancel")]
+    HarvestV2Cancel {
+        path: EndpointPath,
+        name: String,
+        etag: Option<String>,
+    },
     #[serde(rename = "help")]
     Help,
 }
@@ -190,6 +223,10 @@ impl Action {
             Action::HarvestCreate { .. } => "harvest.create",
             Action::HarvestDescribe { .. } => "harvest.describe",
             Action::HarvestList { .. } => "harvest.list",
+            Action::HarvestV2Create { .. } => "harvest.v2.create",
+            Action::HarvestV2Describe { .. } => "harvest.v2.describe",
+            Action::HarvestV2List { .. } => "harvest.v2.list",
+            Action::HarvestV2Cancel { .. } => "harvest.v2.cancel",
             Action::Help => "help",
         }
     }
@@ -220,6 +257,8 @@ impl Action {
                 | Action::LoggingStart { .. }
                 | Action::LoggingStop { .. }
                 | Action::HarvestCreate { .. }
+                | Action::HarvestV2Create { .. }
+                | Action::HarvestV2Cancel { .. }
         )
     }
 }
@@ -323,6 +362,7 @@ pub fn parse(payload: Value) -> Result<Request, String> {
         Some("queue" | "mediaconvert") => queues::parse(a, map)?,
         Some("batch") => batch::parse(a, map)?,
         Some("logging") => logging::parse(a, map)?,
+        Some("harvest") if a.starts_with("harvest.v2.") => harvests_v2::parse(a, map)?,
         Some("harvest") => harvests::parse(a, map)?,
         _ if a == "help" => {
             params::<Empty>(a, map, "no parameters")?;

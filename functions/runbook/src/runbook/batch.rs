@@ -5,8 +5,8 @@ use mediaops::Error;
 use serde_json::{json, Value};
 
 use super::{
-    BatchClient, GuardStore, MediaConvertClient, PackageClient, Report, Runbook, StoreClient,
-    TranscoderClient,
+    BatchClient, GuardStore, MediaConvertClient, PackageClient, PackageV2Client, Report, Runbook,
+    StoreClient, TranscoderClient,
 };
 use crate::request::Action;
 
@@ -52,7 +52,7 @@ fn batch_json(j: &BatchJob) -> Value {
     serde_json::to_value(j).unwrap_or(Value::Null)
 }
 
-impl<E, B, S, P, G, M> Runbook<E, B, S, P, G, M>
+impl<E, B, S, P, G, M, V> Runbook<E, B, S, P, G, M, V>
 where
     E: TranscoderClient,
     B: BatchClient,
@@ -60,6 +60,7 @@ where
     P: PackageClient,
     G: GuardStore,
     M: MediaConvertClient,
+    V: PackageV2Client,
 {
     /// batch jobs actions (the dispatcher sends only these).
     pub(super) async fn batch_jobs(

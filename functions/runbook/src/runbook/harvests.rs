@@ -6,8 +6,8 @@ use mediaops::Error;
 use serde_json::{json, Value};
 
 use super::{
-    BatchClient, GuardStore, MediaConvertClient, PackageClient, Report, Runbook, StoreClient,
-    TranscoderClient,
+    BatchClient, GuardStore, MediaConvertClient, PackageClient, PackageV2Client, Report, Runbook,
+    StoreClient, TranscoderClient,
 };
 use crate::request::Action;
 
@@ -15,7 +15,7 @@ fn harvest_json(h: &HarvestJob) -> Value {
     serde_json::to_value(h).unwrap_or(Value::Null)
 }
 
-impl<E, B, S, P, G, M> Runbook<E, B, S, P, G, M>
+impl<E, B, S, P, G, M, V> Runbook<E, B, S, P, G, M, V>
 where
     E: TranscoderClient,
     B: BatchClient,
@@ -23,6 +23,7 @@ where
     P: PackageClient,
     G: GuardStore,
     M: MediaConvertClient,
+    V: PackageV2Client,
 {
     /// harvests actions (the dispatcher sends only these).
     pub(super) async fn harvests(

@@ -5,8 +5,8 @@ use mediaops::Error;
 use serde_json::{json, Value};
 
 use super::{
-    BatchClient, GuardStore, MediaConvertClient, PackageClient, Report, Runbook, StoreClient,
-    TranscoderClient,
+    BatchClient, GuardStore, MediaConvertClient, PackageClient, PackageV2Client, Report, Runbook,
+    StoreClient, TranscoderClient,
 };
 use crate::request::Action;
 
@@ -14,7 +14,7 @@ fn container_json(c: &Container) -> Value {
     json!({ "name": c.name, "status": c.status, "access_logging": c.access_logging })
 }
 
-impl<E, B, S, P, G, M> Runbook<E, B, S, P, G, M>
+impl<E, B, S, P, G, M, V> Runbook<E, B, S, P, G, M, V>
 where
     E: TranscoderClient,
     B: BatchClient,
@@ -22,6 +22,7 @@ where
     P: PackageClient,
     G: GuardStore,
     M: MediaConvertClient,
+    V: PackageV2Client,
 {
     /// logging actions (the dispatcher sends only these).
     pub(super) async fn logging(

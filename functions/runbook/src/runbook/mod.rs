@@ -11,7 +11,8 @@ use mediaops::model::Page;
 use mediaops::policy::breaker::{PauseRecord, PauseState, WindowCounts};
 use mediaops::ports::{
     AccessLogging, BatchJobCreator, BatchJobPriority, BatchJobReader, BatchJobStatusChanger,
-    ContainerReader, HarvestJobCreator, HarvestJobDetails, HarvestJobLister, JobResubmitter,
+    ContainerReader, HarvestJobCancellerV2, HarvestJobCreator, HarvestJobCreatorV2,
+    HarvestJobDetails, HarvestJobDetailsV2, HarvestJobLister, HarvestJobListerV2, JobResubmitter,
     MediaConvertJobCanceller, MediaConvertJobLister, PauseAdmin, PipelineControl,
     PipelineJobLister, QueueControl, ResubmitLedger, StatusJobLister, TranscodeJobCanceller,
 };
@@ -23,6 +24,7 @@ use crate::request::{Action, Request, ACTIONS, DESTRUCTIVE};
 
 mod batch;
 mod harvests;
+mod harvests_v2;
 mod logging;
 mod pipelines;
 mod queues;
@@ -60,13 +62,15 @@ pub struct Report {
     pub tally: Tally,
 }
 
-pub struct Runbook<E, B, S, P, G, M> {
+pub struct Runbook<E, B, S, P, G, M, V> {
     pub transcoder: E,
     /// MediaConvert: queues and jobs.
     pub mediaconvert: M,
     pub batch: B,
     pub store: S,
     pub package: P,
+    /// MediaPackage v2: harvest jobs on channel groups.
+    pub package_v2: V,
     /// The guards' pause records and the resubmission ledger (`GUARD_TABLE`), when configured.
     pub guard: Option<G>,
     /// How long a recovery's claim on a job holds before another run may take it over.
@@ -202,11 +206,19 @@ pub trait StoreClient: ContainerReader + AccessLogging {}
 impl<T> StoreClient for T where T: ContainerReader + AccessLogging {}
 pub trait PackageClient: HarvestJobCreator + HarvestJobDetails + HarvestJobLister {}
 impl<T> PackageClient for T where T: HarvestJobCreator + HarvestJobDetails + HarvestJobLister {}
+pub trait PackageV2Client:
+    HarvestJobCreatorV2 + HarvestJobDetailsV2 + HarvestJobListerV2 + HarvestJobCancellerV2
+{
+}
+impl<T> PackageV2Client for T where
+    T: HarvestJobCreatorV2 + HarvestJobDetailsV2 + HarvestJobListerV2 + HarvestJobCancellerV2
+{
+}
 /// The guard table: pause records and the resubmission ledger.
 pub trait GuardStore: PauseAdmin + ResubmitLedger {}
 impl<T> GuardStore for T where T: PauseAdmin + ResubmitLedger {}
 
-impl<E, B, S, P, G, M> Runbook<E, B, S, P, G, M>
+impl<E, B, S, P, G, M, V> Runbook<E, B, S, P, G, M, V>
 where
     E: TranscoderClient,
     B: BatchClient,
@@ -214,6 +226,7 @@ where
     P: PackageClient,
     G: GuardStore,
     M: MediaConvertClient,
+    V: PackageV2Client,
 {
     /// The pipeline's guard record as JSON: the record, or why there is none to show.
     async fn guard_status(&self, kind: ResourceKind, pipeline_id: &str) -> Result<Value, Error> {
@@ -390,6 +403,10 @@ where
             Action::HarvestCreate { .. }
             | Action::HarvestDescribe { .. }
             | Action::HarvestList { .. } => self.harvests(a, execute, &mut r).await?,
+            Action::HarvestV2Create { .. }
+            | Action::HarvestV2Describe { .. }
+            | Action::HarvestV2List { .. }
+            | Action::HarvestV2Cancel { .. } => self.harvests_v2(a, execute, &mut r).await?,
         }
         Ok(r)
     }

@@ -8,8 +8,8 @@ use mediaops::{AwsError, Budget, Error};
 use serde_json::{json, Value};
 
 use super::{
-    BatchClient, GuardStore, MediaConvertClient, PackageClient, Report, Runbook, StoreClient,
-    TranscoderClient,
+    BatchClient, GuardStore, MediaConvertClient, PackageClient, PackageV2Client, Report, Runbook,
+    StoreClient, TranscoderClient,
 };
 use crate::request::Action;
 
@@ -20,7 +20,7 @@ fn job_json(j: &TranscodeJob) -> Value {
     })
 }
 
-impl<E, B, S, P, G, M> Runbook<E, B, S, P, G, M>
+impl<E, B, S, P, G, M, V> Runbook<E, B, S, P, G, M, V>
 where
     E: TranscoderClient,
     B: BatchClient,
@@ -28,6 +28,7 @@ where
     P: PackageClient,
     G: GuardStore,
     M: MediaConvertClient,
+    V: PackageV2Client,
 {
     /// pipelines actions (the dispatcher sends only these).
     pub(super) async fn pipelines(

@@ -8,8 +8,8 @@ use mediaops::{AwsError, Budget, Error};
 use serde_json::{json, Value};
 
 use super::{
-    BatchClient, GuardStore, MediaConvertClient, PackageClient, Report, Runbook, StoreClient,
-    TranscoderClient,
+    BatchClient, GuardStore, MediaConvertClient, PackageClient, PackageV2Client, Report, Runbook,
+    StoreClient, TranscoderClient,
 };
 use crate::request::Action;
 
@@ -21,7 +21,7 @@ fn mc_job_json(j: &MediaConvertJob) -> Value {
     })
 }
 
-impl<E, B, S, P, G, M> Runbook<E, B, S, P, G, M>
+impl<E, B, S, P, G, M, V> Runbook<E, B, S, P, G, M, V>
 where
     E: TranscoderClient,
     B: BatchClient,
@@ -29,6 +29,7 @@ where
     P: PackageClient,
     G: GuardStore,
     M: MediaConvertClient,
+    V: PackageV2Client,
 {
     /// queues actions (the dispatcher sends only these).
     pub(super) async fn queues(
