@@ -709,7 +709,12 @@ pub fn handle(call: &Call, req: &Req, world: &mut World) -> Result<Resp, ApiErro
                 .groups
                 .get(&r)
                 .ok_or_else(|| not_found("CHANNEL_GROUP", &format!("channel group {r}")))?;
-            ok(group_json(g, true))
+            // The model names this response's tags `tags` (its locationName); Create's are `Tags`.
+            let mut v = group_json(g, true);
+            if let Some(tags) = v.as_object_mut().and_then(|o| o.remove("Tags")) {
+                v["tags"] = tags;
+            }
+            ok(v)
         }
         "ListChannelGroups" => {
             let size = page_size("ListChannelGroups", world)?;
