@@ -34,10 +34,46 @@ where
     .await
 }
 
-/// [`create_harvest_idempotent`] for MediaPackage v2: the client token makes a repeat of the same
-/// request succeed with the original job; a 409 (the name is taken in the channel) is told apart by
-/// reading the job by name. A full channel group (`QuotaExceeded`) is an error: retry later.
+/// Whether the v2 job `name` exists on `path` (read by name, before creating it).
+///
+/// A repeat of the same CreateHarvestJob request (same client token) answers 200 with the original
+/// job, so a create alone cannot tell a duplicate delivery from a first one; this read can.
+pub async fn harvest_v2_exists<C>(
+    client: &C,
+    path: &crate::model::EndpointPath,
+    name: &str,
+) -> Result<bool, AwsError>
+where
+    C: HarvestJobDetailsV2 + ?Sized,
+{
+    match client.get_harvest_job_v2(path, name).await {
+        Ok(_) => Ok(true),
+        Err(e) if e.kind == AwsErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// [`create_harvest_idempotent`] for MediaPackage v2: a job of that name is there already
+/// ([`harvest_v2_exists`]) → `AlreadyExists`; else create it. The client token makes a concurrent
+/// repeat of the same request succeed with the original job; a 409 (the name is taken in the
+/// channel) is told apart by reading the job by name. A full channel group (`QuotaExceeded`) is an
+/// error: retry later.
 pub async fn create_harvest_v2_idempotent<C>(
+    client: &C,
+    job: &NewHarvestJobV2,
+) -> Result<HarvestCreate, AwsError>
+where
+    C: HarvestJobCreatorV2 + HarvestJobDetailsV2 + ?Sized,
+{
+    if harvest_v2_exists(client, &job.path, &job.name).await? {
+        return Ok(HarvestCreate::AlreadyExists);
+    }
+    create_harvest_v2_unchecked(client, job).await
+}
+
+/// Creates `job` without reading first (the caller knows it is not there), settling a 409 as
+/// [`create_harvest_v2_idempotent`] does.
+pub async fn create_harvest_v2_unchecked<C>(
     client: &C,
     job: &NewHarvestJobV2,
 ) -> Result<HarvestCreate, AwsError>

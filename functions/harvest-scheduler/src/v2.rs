@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use mediaops::bulk::Bulk;
 use mediaops::error::AwsErrorKind;
 use mediaops::model::{DestinationV2, EndpointPath, HarvestFilterV2};
-use mediaops::ops::{create_harvest_v2_idempotent, HarvestCreate};
+use mediaops::ops::{create_harvest_v2_unchecked, harvest_v2_exists, HarvestCreate};
 use mediaops::policy::harvest::{
     check_window, format_time, new_harvest_v2, render_template, scheduled_id, validate_template,
     ClipVars, HarvestApi,
@@ -269,19 +269,20 @@ where
             r.outcome = ClipOutcome::AlreadyExisted;
             return r;
         }
-        // Take a slot of the group's quota (or find the clip already made, or defer it).
+        match harvest_v2_exists(&self.v2, &path, &r.harvest_job_id).await {
+            Ok(true) => {
+                r.outcome = ClipOutcome::AlreadyExisted;
+                return r;
+            }
+            Ok(false) => {}
+            Err(err) => return failed(r, &err),
+        }
+        // Take a slot of the group's quota, or defer the clip.
         if free
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
             .is_err()
         {
-            return match self.v2.get_harvest_job_v2(&path, &r.harvest_job_id).await {
-                Ok(_) => {
-                    r.outcome = ClipOutcome::AlreadyExisted;
-                    r
-                }
-                Err(err) if err.kind == AwsErrorKind::NotFound => deferred(r, active.len()),
-                Err(err) => failed(r, &err),
-            };
+            return deferred(r, active.len());
         }
         if self.dry_run {
             r.outcome = ClipOutcome::WouldCreate;
@@ -298,7 +299,7 @@ where
             },
             manifests,
         );
-        match create_harvest_v2_idempotent(&self.v2, &job).await {
+        match create_harvest_v2_unchecked(&self.v2, &job).await {
             Ok(HarvestCreate::Created) => r.outcome = ClipOutcome::Created,
             Ok(HarvestCreate::AlreadyExists) => {
                 free.fetch_add(1, Ordering::SeqCst);

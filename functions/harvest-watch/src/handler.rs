@@ -130,6 +130,8 @@ pub struct ClipFacts {
     pub endpoint: String,
     /// How the notice names the job: `harvest job X (endpoint Y)`, `MediaPackage v2 harvest job g/c/e/X`.
     pub resource: String,
+    /// The job as the notice's first line names it.
+    pub described: String,
     pub start_time: String,
     pub end_time: String,
     /// Where the clip should have been written.
@@ -149,6 +151,7 @@ impl From<&FailedHarvest> for ClipFacts {
             id: h.id.clone(),
             endpoint: h.origin_endpoint_id.clone(),
             resource: format!("harvest job {} (endpoint {})", h.id, h.origin_endpoint_id),
+            described: format!("Harvest job {} of endpoint {}", h.id, h.origin_endpoint_id),
             start_time: h.start_time.clone(),
             end_time: h.end_time.clone(),
             destination: format!("s3://{}/{}", d.bucket_name, d.manifest_key),
@@ -187,6 +190,7 @@ impl From<&FailedHarvestV2> for ClipFacts {
             id: h.name.clone(),
             endpoint: p.to_string(),
             resource: format!("MediaPackage v2 harvest job {}", h.resource_path()),
+            described: format!("MediaPackage v2 harvest job {}", h.resource_path()),
             start_time: h.start_time.clone(),
             end_time: h.end_time.clone(),
             destination: format!("s3://{}/{}", d.bucket_name, d.destination_path),
@@ -264,10 +268,7 @@ pub fn give_up_notice(
         headline: format!("gave up on harvest {} ({label})", c.id),
         what: vec![format!(
             "{} failed and {FUNCTION} will not retry it: the clip {} to {} is not in {}.",
-            capitalized(&c.resource),
-            c.start_time,
-            c.end_time,
-            c.destination
+            c.described, c.start_time, c.end_time, c.destination
         )],
         why: why_lines,
         at,
@@ -280,13 +281,6 @@ pub fn give_up_notice(
         ],
         details,
     }
-}
-
-fn capitalized(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
 }
 
 /// A give-up is announced once: the ledger keeps its notice this long.
