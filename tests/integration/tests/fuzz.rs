@@ -183,6 +183,7 @@ proptest! {
         any_json(),
         mutate(file("functions/harvest-watch/events/harvest-failed.json")),
         mutate(file("functions/harvest-watch/events/harvest-succeeded.json")),
+        mutate(file("functions/harvest-watch/events/harvest-v2-documented.json")),
     ]) {
         if let Err(e) = harvest_watch::handler::trigger(v) {
             prop_assert!(!e.is_empty());
@@ -197,9 +198,18 @@ proptest! {
     }
 
     #[test]
+    fn harvest_v2_schedule_inputs(v in prop_oneof![any_json(), mutate(file("functions/harvest-scheduler/events/schedule-v2.json"))]) {
+        if let Err(e) = harvest_scheduler::v2::parse_schedule_v2(v) {
+            prop_assert!(!e.is_empty());
+        }
+    }
+
+    #[test]
     fn runbook_requests(v in prop_oneof![
         any_json(),
         mutate(file("functions/runbook/requests/harvest-create.json")),
+        mutate(file("functions/runbook/requests/harvest-v2-create.json")),
+        mutate(file("functions/runbook/requests/harvest-v2-cancel.json")),
         mutate(file("functions/runbook/requests/batch-cancel.json")),
         mutate(file("functions/runbook/requests/batch-create-copy.json")),
         mutate(file("functions/runbook/requests/jobs-list-pipeline.json")),

@@ -457,6 +457,10 @@ mod tests {
                     "end_time": "2026-11-21T11:00:00+01:00", "bucket_name": "vod", "manifest_key": "a/index.m3u8", "role_arn": "arn:aws:iam::123456789012:role/h" }),
             json!({ "action": "harvest.describe", "id": "clip-1" }),
             json!({ "action": "harvest.list", "channel_id": "sports", "status": "FAILED" }),
+            serde_json::from_str(include_str!("../../requests/harvest-v2-create.json")).unwrap(),
+            json!({ "action": "harvest.v2.describe", "channel_group": "live", "channel": "sports", "origin_endpoint": "hls", "name": "n" }),
+            json!({ "action": "harvest.v2.list", "channel_group": "live", "channel": "sports", "status": "QUEUED", "limit": 5 }),
+            serde_json::from_str(include_str!("../../requests/harvest-v2-cancel.json")).unwrap(),
             json!({ "action": "help" }),
         ];
         let mut seen = std::collections::BTreeSet::new();
@@ -635,6 +639,39 @@ mod tests {
             (
                 json!({ "action": "harvest.list", "channel_id": "" }),
                 "MediaPackage id",
+            ),
+            (
+                json!({ "action": "harvest.v2.describe", "channel_group": "g", "channel": "c", "origin_endpoint": "e", "name": "a.m3u8" }),
+                "MediaPackage v2 name",
+            ),
+            (
+                json!({ "action": "harvest.v2.list", "channel_group": "g", "status": "SUCCEEDED" }),
+                "not one of QUEUED",
+            ),
+            (
+                json!({ "action": "harvest.v2.create", "channel_group": "g", "channel": "c", "origin_endpoint": "e", "name": "n",
+                        "start_time": "2026-11-21T09:00:00Z", "end_time": "2026-11-21T10:00:00Z", "bucket_name": "vod", "destination_path": "p/", "manifests": {} }),
+                "at least one manifest",
+            ),
+            (
+                json!({ "action": "harvest.v2.create", "channel_group": "g", "channel": "c", "origin_endpoint": "e", "name": "n",
+                        "start_time": "2026-11-20T09:00:00Z", "end_time": "2026-11-21T10:00:00Z", "bucket_name": "vod", "destination_path": "p/", "manifests": { "hls": ["i"] } }),
+                "24 hours",
+            ),
+            (
+                json!({ "action": "harvest.v2.create", "channel_group": "g", "channel": "c", "origin_endpoint": "e", "name": "n",
+                        "start_time": "2026-11-21T09:00:00Z", "end_time": "2026-11-21T10:00:00Z", "bucket_name": "vod", "destination_path": "p /", "manifests": { "hls": ["i"] } }),
+                "destination_path",
+            ),
+            (
+                json!({ "action": "harvest.v2.create", "channel_group": "g", "channel": "c", "origin_endpoint": "e", "name": "n",
+                        "start_time": "2026-11-21T09:00:00Z", "end_time": "2026-11-21T10:00:00Z", "bucket_name": "vod", "destination_path": "p/",
+                        "manifests": { "hls": ["i"] }, "role_arn": "arn:aws:iam::1:role/x" }),
+                "unknown field `role_arn`",
+            ),
+            (
+                json!({ "action": "harvest.v2.describe", "channel_group": "g", "channel": "c", "origin_endpoint": "e", "name": "n", "etag": "x" }),
+                "harvest.v2.cancel parameter",
             ),
             (json!({ "action": "help", "please": true }), "unknown field"),
             (
