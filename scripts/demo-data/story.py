@@ -147,6 +147,8 @@ def fold(key, items):
     line = first["line"]
     if n == 1:
         return line
+    if all(i.get("again") for i in items[1:]):
+        return f"{line}; {items[-1]['again']}"
     if any(i.get("announced") == "already_announced" for i in items):
         return f"{n}× {line}; announced once"
     return f"{n}× {line}"
@@ -189,6 +191,10 @@ def prioritizer_items(record, names):
     yield (f"p{record['_i']}", {"line": head + (": " + ", ".join(changes) if changes else ""), "record": record})
     for c in run.get("confirmations", []):
         job = names.get(c.get("job_id"), c.get("job_id"))
+        # A job waiting for confirmation is told once across the steps (every sweep reports it).
+        if c.get("outcome") == "waiting" and c.get("job_id") in TOLD:
+            continue
+        TOLD.add(c.get("job_id"))
         if c.get("outcome") == "waiting":
             late = "overdue, " if c.get("overdue") else ""
             line = f"{job} waits for confirmation ({late}{c.get('waiting_minutes')} min): reported, not confirmed (no auto-confirm rule)"
@@ -197,15 +203,30 @@ def prioritizer_items(record, names):
         yield (f"c{record['_i']}", {"line": line, "indent": True})
 
 
+TOLD = set()
+# Retries created in this step, by replacement id: the key of their line.
+RETRIED = {}
+
+
 def harvest_watch_items(record, names):
     r = record.get("response") or {}
     job, status = r.get("harvest_job_id"), r.get("status")
+    if r.get("api") == "v2":
+        job = f"v2 {r.get('origin_endpoint') or ''}/{job}".replace("v2 /", "v2 ")
     retry = r.get("retry") or {}
     outcome = retry.get("outcome")
     if status == "SUCCEEDED":
         line = f"{job} SUCCEEDED after {r.get('duration_seconds', 0):g} s: nothing to do"
+    elif status == "COMPLETED":
+        line = f"{job} COMPLETED: nothing to do"
     elif outcome == "created":
-        line = f"{job} FAILED: retry {retry.get('attempt')} created as {retry.get('id')}"
+        line = f"{job} FAILED: retry {retry.get('attempt')} created as {retry.get('id')}" + (
+            " (same schedule, destination and manifests)" if r.get("api") == "v2" else "")
+    elif outcome == "already_exists" and retry.get("id") in RETRIED:
+        # The same failure delivered again folds into the line of its first delivery.
+        text = f"delivered again: {retry.get('id')} already exists, nothing created"
+        yield (RETRIED[retry.get("id")], {"line": "", "record": record, "again": text})
+        return
     elif outcome == "already_exists":
         line = f"{job} FAILED (delivered again): retry {retry.get('id')} already exists, nothing created"
     elif outcome == "exhausted":
@@ -215,6 +236,8 @@ def harvest_watch_items(record, names):
     else:
         line = f"{job} {status}"
     # A redelivered give-up folds into the first, saying it announced nothing new.
+    if outcome == "created":
+        RETRIED[retry.get("id")] = f"h{record['_i']}"
     announced = (r.get("notification") or {}).get("outcome")
     key = f"h:{line}" if retry.get("outcome") in ("exhausted", "aged_out", "endpoint_gone", "rejected") else f"h{record['_i']}"
     yield (key, {"line": line, "record": record, "announced": announced})
@@ -224,9 +247,22 @@ def scheduler_items(record, names):
     r = record.get("response") or {}
     created = [c.get("origin_endpoint_id") for c in r.get("clips", []) if c.get("outcome") == "created"]
     window = f"{(r.get('start_time') or '')[11:16]}–{(r.get('end_time') or '')[11:16]} UTC"
-    line = f"clips of {window}: created {len(created)}" + (f" ({', '.join(created)})" if created else "")
+    api = "v2 " if r.get("api") == "v2" else ""
+    line = f"{api}clips of {window}: created {len(created)}" + (f" ({', '.join(created)})" if created else "")
     line += f", {r.get('already_existed', 0)} already existed, {r.get('rejected', 0)} rejected, {r.get('failed', 0)} failed"
+    if r.get("deferred"):
+        line += f", {r['deferred']} deferred (channel group quota)"
+    # The same schedule run again, creating nothing, folds into the run before it.
+    again = not created and r.get("already_existed") and not r.get("failed") and not r.get("deferred")
+    if again and SCHEDULED.get(api + window):
+        text = f"run again: {r.get('already_existed')} already existed, nothing created"
+        yield (SCHEDULED[api + window], {"line": line, "record": record, "again": text})
+        return
+    SCHEDULED[api + window] = f"s{record['_i']}"
     yield (f"s{record['_i']}", {"line": line, "record": record})
+
+
+SCHEDULED = {}
 
 
 def runbook_items(record, names):
@@ -305,6 +341,7 @@ def record_calls(record, calls):
 
 def step(work, function, calls_path):
     state = load_state(work)
+    TOLD.update(state.get("told", []))
     records = load_jsonl(os.path.join(work, "record.jsonl"))
     new = records[state["records_seen"]:]
     with open(calls_path) as f:
@@ -319,6 +356,7 @@ def step(work, function, calls_path):
             items.append((f"err{i}", {"line": f"ERROR {record['error_type']}: {record.get('error_message', '')[:160]}"}))
             continue
         items.extend((ITEMS.get(function) or (lambda r, n: iter(())))(record, ids))
+    state["told"] = sorted(TOLD)
     # Fold consecutive items with the same key.
     groups = []
     for key, item in items:
@@ -370,6 +408,7 @@ DETAIL_TYPES = {
     "MediaStore Container State Change": "container change",
     "AWS Service Event via CloudTrail": "batch job event",
     "MediaPackage HarvestJob Notification": "harvest notification",
+    "MediaPackageV2 HarvestJob Notification": "harvest notification",
 }
 
 

@@ -1,7 +1,7 @@
 # harvest-watch and harvest-scheduler (sourced by scripts/demo).
 # Harvest windows must lie inside the endpoint's startover window (6 hours here), so the sample
 # events' times are moved to the last hours before they are sent.
-scene "harvest-watch, harvest-scheduler: a failed clip of match 42 (delivered twice), one from 10 h ago, a retry failing a third time (delivered twice); the hourly clip schedule, run twice"
+scene "harvest-watch, harvest-scheduler: a failed clip of match 42 (delivered twice), one from 10 h ago, a retry failing a third time (delivered twice), AWS's documented MediaPackage v2 failure (twice); the hourly v1 and v2 clip schedules, run twice"
 start=$(date -u -d '-90 minutes' +%Y-%m-%dT%H:%M:00Z)
 end=$(date -u -d '-30 minutes' +%Y-%m-%dT%H:%M:00Z)
 now=$(date -u +%Y-%m-%dT%H:%M:00Z)
@@ -12,11 +12,17 @@ retime "$start" "$end" functions/harvest-watch/events/harvest-failed.json >"$wor
 retime "$old_start" "$old_end" functions/harvest-watch/events/harvest-failed.json | sed 's/sports-hls-match-42/sports-hls-match-7/g' >"$work/harvest-aged-out.json"
 retime "$start" "$end" functions/harvest-watch/events/harvest-failed.json | sed 's/sports-hls-match-42/sports-hls-match-42-r3/g' >"$work/harvest-exhausted.json"
 sed "s/2026-11-21T11:00:00Z/$now/" functions/harvest-scheduler/events/schedule.json >"$work/harvest-schedule.json"
+sed "s/2026-11-21T11:00:00Z/$now/" functions/harvest-scheduler/events/schedule-v2.json >"$work/harvest-schedule-v2.json"
+# AWS's documented v2 FAILED event, its 3-minute window moved into the last hour.
+sed -e "s/2024-11-07T17:29:36Z/$(date -u -d '-33 minutes' +%Y-%m-%dT%H:%M:00Z)/" \
+  -e "s/2024-11-07T17:32:36Z/$end/" functions/harvest-watch/events/harvest-v2-documented.json >"$work/harvest-v2-failed.json"
 # A failed clip of the match is retried once (the duplicate delivery creates nothing); a clip from
 # ten hours ago has aged out of the startover window; a third failure of a retry gives up.
 # The give-up is delivered twice: announced once.
 run harvest-watch --env "NOTICE_TABLE=$GUARD_TABLE" "$work/harvest-failed.json" "$work/harvest-failed.json" \
   "$work/harvest-aged-out.json" "$work/harvest-exhausted.json" "$work/harvest-exhausted.json" \
-  functions/harvest-watch/events/harvest-succeeded.json
-# The hourly schedule clips the last hour of all three sports endpoints; run again, nothing new.
-run harvest-scheduler "$work/harvest-schedule.json" "$work/harvest-schedule.json"
+  functions/harvest-watch/events/harvest-succeeded.json "$work/harvest-v2-failed.json" "$work/harvest-v2-failed.json"
+# The hourly schedules clip the last hour of all three v1 sports endpoints and both v2 ones; run
+# again, nothing new.
+run harvest-scheduler "$work/harvest-schedule.json" "$work/harvest-schedule.json" \
+  "$work/harvest-schedule-v2.json" "$work/harvest-schedule-v2.json"
