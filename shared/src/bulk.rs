@@ -712,13 +712,15 @@ mod tests {
 
     #[tokio::test]
     async fn stops_at_the_budget_and_the_next_run_continues() {
-        let q = Shifting::new(200, 20);
+        // A budget wide enough that a starved test thread (2 cores, tests in parallel) still acts
+        // at least once per run; 400 items of 2 ms each still need several runs.
+        let q = Shifting::new(400, 20);
         let mut total = 0;
         let mut runs = 0;
         loop {
             runs += 1;
             let mut out = Outcomes::new("test.drain");
-            let ended = Bulk::new(1, Budget::from_now(Duration::from_millis(60)))
+            let ended = Bulk::new(1, Budget::from_now(Duration::from_millis(250)))
                 .until_listed_out(
                     |t| q.list(t),
                     |id: &String| Pick::Act(id.clone()),
@@ -742,7 +744,7 @@ mod tests {
             assert!(verdict("drain", "", &out.tally(true), RETRY_BY_OPERATOR).is_err());
             assert!(runs < 100);
         }
-        assert_eq!((total, q.left()), (200, 0));
+        assert_eq!((total, q.left()), (400, 0));
         assert!(runs > 1, "the budget stopped at least one run");
     }
 
