@@ -3,17 +3,14 @@
 //! [`HarvestApi::V2`]; only the shapes differ from v1.
 
 use chrono::{DateTime, Utc};
-use mediaops::error::AwsErrorKind;
 use mediaops::events::mediapackagev2::{HarvestJobDetailV2, ManifestRef};
 use mediaops::model::{DestinationV2, EndpointPath, ManifestNames};
-use mediaops::ops::{create_harvest_v2_idempotent, HarvestCreate};
-use mediaops::policy::harvest::{
-    check_window, new_harvest_v2, parse_time, retry_plan, HarvestApi, RetryPlan,
-};
+use mediaops::ops::create_harvest_v2_idempotent;
+use mediaops::policy::harvest::{new_harvest_v2, parse_time, HarvestApi};
 use mediaops::ports::{HarvestJobCreatorV2, HarvestJobDetailsV2, OriginEndpointDetailsV2};
 use mediaops::AwsError;
 
-use crate::watcher::{RetryOutcome, Watcher};
+use crate::watcher::{startover_of, RetryOutcome, Watcher};
 
 /// A failed v2 harvest job, as the event describes it, with every field a retry needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,44 +121,24 @@ where
         failed: &FailedHarvestV2,
         now: DateTime<Utc>,
     ) -> Result<RetryOutcome, AwsError> {
-        let (name, attempt) = match retry_plan(HarvestApi::V2, &failed.name, self.max_retries) {
-            RetryPlan::Exhausted { attempts } => return Ok(RetryOutcome::Exhausted { attempts }),
-            RetryPlan::Retry { id, attempt } => (id, attempt),
+        let startover = || async {
+            let read = self.v2.get_origin_endpoint_v2(&failed.path).await;
+            startover_of(read, |e| e.startover_window_seconds)
         };
-        let endpoint = match self.v2.get_origin_endpoint_v2(&failed.path).await {
-            Ok(e) => e,
-            Err(e) if e.kind == AwsErrorKind::NotFound => return Ok(RetryOutcome::EndpointGone),
-            Err(e) => return Err(e),
+        let create = |name: String| async move {
+            let job = new_harvest_v2(
+                failed.path.clone(),
+                name,
+                failed.start,
+                failed.end,
+                failed.destination.clone(),
+                failed.manifests.clone(),
+            );
+            create_harvest_v2_idempotent(&self.v2, &job).await
         };
-        if let Err(reason) = check_window(
-            HarvestApi::V2,
-            failed.start,
-            failed.end,
-            endpoint.startover_window_seconds,
-            now,
-        ) {
-            return Ok(RetryOutcome::AgedOut { reason });
-        }
-        if self.dry_run {
-            return Ok(RetryOutcome::WouldCreate { id: name, attempt });
-        }
-        let job = new_harvest_v2(
-            failed.path.clone(),
-            name.clone(),
-            failed.start,
-            failed.end,
-            failed.destination.clone(),
-            failed.manifests.clone(),
-        );
-        Ok(match create_harvest_v2_idempotent(&self.v2, &job).await? {
-            HarvestCreate::Created => RetryOutcome::Created { id: name, attempt },
-            HarvestCreate::AlreadyExists => RetryOutcome::AlreadyExists { id: name, attempt },
-            HarvestCreate::Rejected(e) => RetryOutcome::Rejected {
-                id: name,
-                reason: format!("{} ({})", e.message, e.code.unwrap_or_default()),
-            },
-            HarvestCreate::EndpointGone(_) => RetryOutcome::EndpointGone,
-        })
+        let window = (failed.start, failed.end);
+        self.attempt(HarvestApi::V2, &failed.name, window, now, startover, create)
+            .await
     }
 }
 

@@ -87,6 +87,65 @@ impl<C1, C2> Watcher<C1, C2> {
     }
 }
 
+impl<C1, C2> Watcher<C1, C2> {
+    /// The steps of every retry, both APIs: the next attempt's name (or exhausted), the endpoint's
+    /// startover window (`startover`; `None` when the endpoint is gone), the window check, the dry
+    /// run, then `create` of the named replacement.
+    pub(crate) async fn attempt<S, C, FS, FC>(
+        &self,
+        api: HarvestApi,
+        failed_name: &str,
+        (start, end): (DateTime<Utc>, DateTime<Utc>),
+        now: DateTime<Utc>,
+        startover: S,
+        create: C,
+    ) -> Result<RetryOutcome, AwsError>
+    where
+        S: FnOnce() -> FS,
+        FS: std::future::Future<Output = Result<Option<Option<i32>>, AwsError>>,
+        C: FnOnce(String) -> FC,
+        FC: std::future::Future<Output = Result<HarvestCreate, AwsError>>,
+    {
+        let (id, attempt) = match retry_plan(api, failed_name, self.max_retries) {
+            RetryPlan::Exhausted { attempts } => return Ok(RetryOutcome::Exhausted { attempts }),
+            RetryPlan::Retry { id, attempt } => (id, attempt),
+        };
+        let Some(window) = startover().await? else {
+            return Ok(RetryOutcome::EndpointGone);
+        };
+        if let Err(reason) = check_window(api, start, end, window, now) {
+            return Ok(RetryOutcome::AgedOut { reason });
+        }
+        if self.dry_run {
+            return Ok(RetryOutcome::WouldCreate { id, attempt });
+        }
+        Ok(match create(id.clone()).await? {
+            HarvestCreate::Created => RetryOutcome::Created { id, attempt },
+            HarvestCreate::AlreadyExists => RetryOutcome::AlreadyExists { id, attempt },
+            HarvestCreate::Rejected(e) => RetryOutcome::Rejected {
+                id,
+                reason: match e.code {
+                    Some(code) => format!("{} ({code})", e.message),
+                    None => e.message,
+                },
+            },
+            HarvestCreate::EndpointGone(_) => RetryOutcome::EndpointGone,
+        })
+    }
+}
+
+/// `Some(startover window)` of an endpoint that exists, `None` of one that does not.
+pub(crate) fn startover_of<T>(
+    read: Result<T, AwsError>,
+    window: impl FnOnce(T) -> Option<i32>,
+) -> Result<Option<Option<i32>>, AwsError> {
+    match read {
+        Ok(e) => Ok(Some(window(e))),
+        Err(e) if e.kind == AwsErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 impl<C1: HarvestJobCreator + HarvestJobDetails + OriginEndpointDetails, C2> Watcher<C1, C2> {
     /// Retries `failed` at `now`. An error means it could not be decided (retryable faults).
     pub async fn retry(
@@ -94,47 +153,26 @@ impl<C1: HarvestJobCreator + HarvestJobDetails + OriginEndpointDetails, C2> Watc
         failed: &FailedHarvest,
         now: DateTime<Utc>,
     ) -> Result<RetryOutcome, AwsError> {
-        let (id, attempt) = match retry_plan(HarvestApi::V1, &failed.id, self.max_retries) {
-            RetryPlan::Exhausted { attempts } => return Ok(RetryOutcome::Exhausted { attempts }),
-            RetryPlan::Retry { id, attempt } => (id, attempt),
+        let startover = || async {
+            let read = self
+                .v1
+                .describe_origin_endpoint(&failed.origin_endpoint_id)
+                .await;
+            startover_of(read, |e| e.startover_window_seconds)
         };
-        let endpoint = match self
-            .v1
-            .describe_origin_endpoint(&failed.origin_endpoint_id)
-            .await
-        {
-            Ok(e) => e,
-            Err(e) if e.kind == AwsErrorKind::NotFound => return Ok(RetryOutcome::EndpointGone),
-            Err(e) => return Err(e),
-        };
-        if let Err(reason) = check_window(
-            HarvestApi::V1,
-            failed.start,
-            failed.end,
-            endpoint.startover_window_seconds,
-            now,
-        ) {
-            return Ok(RetryOutcome::AgedOut { reason });
-        }
-        if self.dry_run {
-            return Ok(RetryOutcome::WouldCreate { id, attempt });
-        }
-        let job = NewHarvestJob {
-            id: id.clone(),
-            origin_endpoint_id: failed.origin_endpoint_id.clone(),
-            start_time: failed.start_time.clone(),
-            end_time: failed.end_time.clone(),
-            destination: failed.destination.clone(),
-        };
-        Ok(match create_harvest_idempotent(&self.v1, &job).await? {
-            HarvestCreate::Created => RetryOutcome::Created { id, attempt },
-            HarvestCreate::AlreadyExists => RetryOutcome::AlreadyExists { id, attempt },
-            HarvestCreate::Rejected(e) => RetryOutcome::Rejected {
+        let create = |id: String| async move {
+            let job = NewHarvestJob {
                 id,
-                reason: e.message,
-            },
-            HarvestCreate::EndpointGone(_) => RetryOutcome::EndpointGone,
-        })
+                origin_endpoint_id: failed.origin_endpoint_id.clone(),
+                start_time: failed.start_time.clone(),
+                end_time: failed.end_time.clone(),
+                destination: failed.destination.clone(),
+            };
+            create_harvest_idempotent(&self.v1, &job).await
+        };
+        let window = (failed.start, failed.end);
+        self.attempt(HarvestApi::V1, &failed.id, window, now, startover, create)
+            .await
     }
 }
 

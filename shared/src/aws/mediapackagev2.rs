@@ -221,15 +221,19 @@ impl OriginEndpointListerV2 for MediaPackageV2Adapter {
     }
 }
 
-fn manifests_in(m: &ManifestNames) -> Result<mp2::types::HarvestedManifests, AwsError> {
-    let bad = |e: aws_smithy_types::error::operation::BuildError| AwsError {
+/// A request member the SDK's builder refused (a required member missing): a rejected create.
+fn bad(e: aws_smithy_types::error::operation::BuildError) -> AwsError {
+    AwsError {
         service: SERVICE,
         operation: "CreateHarvestJob",
         kind: AwsErrorKind::Rejected,
         status: None,
         code: None,
         message: e.to_string(),
-    };
+    }
+}
+
+fn manifests_in(m: &ManifestNames) -> Result<mp2::types::HarvestedManifests, AwsError> {
     let mut b = mp2::types::HarvestedManifests::builder();
     for n in &m.hls {
         b = b.hls_manifests(
@@ -261,24 +265,16 @@ fn manifests_in(m: &ManifestNames) -> Result<mp2::types::HarvestedManifests, Aws
 #[async_trait]
 impl HarvestJobCreatorV2 for MediaPackageV2Adapter {
     async fn create_harvest_job_v2(&self, job: &NewHarvestJobV2) -> ApiResult<HarvestJobV2> {
-        let invalid = |e: aws_smithy_types::error::operation::BuildError| AwsError {
-            service: SERVICE,
-            operation: "CreateHarvestJob",
-            kind: AwsErrorKind::Rejected,
-            status: None,
-            code: None,
-            message: e.to_string(),
-        };
         let schedule = mp2::types::HarvesterScheduleConfiguration::builder()
             .start_time(to_smithy(job.start))
             .end_time(to_smithy(job.end))
             .build()
-            .map_err(invalid)?;
+            .map_err(bad)?;
         let s3 = mp2::types::S3DestinationConfig::builder()
             .bucket_name(&job.destination.bucket_name)
             .destination_path(&job.destination.destination_path)
             .build()
-            .map_err(invalid)?;
+            .map_err(bad)?;
         let out = self
             .client
             .create_harvest_job()

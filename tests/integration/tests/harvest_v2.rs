@@ -314,7 +314,7 @@ fn schedule_v2(scheduled: chrono::DateTime<Utc>) -> Value {
 }
 
 async fn active(env: &TestEnv) -> usize {
-    v2_jobs(&env)
+    v2_jobs(env)
         .await
         .iter()
         .filter(|j| matches!(j["status"].as_str(), Some("QUEUED" | "IN_PROGRESS")))
