@@ -86,8 +86,8 @@ async fn world(c: &mp2::Client, g: &str) {
     }
 }
 
-/// A CreateHarvestJob of endpoint `e` of `g/c`, window `[start, end]` seconds from now.
-fn create(
+/// A CreateHarvestJob of endpoint `e` of `g/c`, window `[start, end]` in epoch seconds.
+fn create_at(
     c: &mp2::Client,
     g: &str,
     e: &str,
@@ -112,8 +112,8 @@ fn create(
         )
         .schedule_configuration(
             HarvesterScheduleConfiguration::builder()
-                .start_time(t(now_s() + start))
-                .end_time(t(now_s() + end))
+                .start_time(t(start))
+                .end_time(t(end))
                 .build()
                 .unwrap(),
         )
@@ -128,6 +128,19 @@ fn create(
                 )
                 .build(),
         )
+}
+
+/// [`create_at`] with the window `[start, end]` seconds from now.
+fn create(
+    c: &mp2::Client,
+    g: &str,
+    e: &str,
+    name: &str,
+    start: i64,
+    end: i64,
+) -> mp2::operation::create_harvest_job::builders::CreateHarvestJobFluentBuilder {
+    let now = now_s();
+    create_at(c, g, e, name, now + start, now + end)
 }
 
 /// The SDK error's code and typed reason (the v2 body member), from the raw response.
@@ -246,41 +259,7 @@ async fn the_sdk_builds_a_world_and_harvests_with_the_services_rules() {
     // from the original's times (the helper's are relative to now).
     let start = made.schedule_configuration().unwrap().start_time().secs();
     let end = made.schedule_configuration().unwrap().end_time().secs();
-    let same = |name: &str| {
-        c.create_harvest_job()
-            .channel_group_name("g")
-            .channel_name("c")
-            .origin_endpoint_name("e")
-            .harvest_job_name(name)
-            .harvested_manifests(
-                HarvestedManifests::builder()
-                    .hls_manifests(
-                        HarvestedHlsManifest::builder()
-                            .manifest_name("index")
-                            .build()
-                            .unwrap(),
-                    )
-                    .build(),
-            )
-            .schedule_configuration(
-                HarvesterScheduleConfiguration::builder()
-                    .start_time(t(start))
-                    .end_time(t(end))
-                    .build()
-                    .unwrap(),
-            )
-            .destination(
-                Destination::builder()
-                    .s3_destination(
-                        S3DestinationConfig::builder()
-                            .bucket_name("vod-clips")
-                            .destination_path("clips/x/")
-                            .build()
-                            .unwrap(),
-                    )
-                    .build(),
-            )
-    };
+    let same = |name: &str| create_at(c, "g", "e", name, start, end);
     let before = env.calls_to("CreateHarvestJob").await.len();
     let repeat = same("clip2").client_token("tok-2").send().await.unwrap();
     let repeat_again = same("clip2").client_token("tok-2").send().await.unwrap();
