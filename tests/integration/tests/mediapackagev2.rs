@@ -683,6 +683,29 @@ async fn every_response_matches_the_botocore_model() {
         assert!(problems.is_empty(), "{path}: {problems:?} in {v}");
         assert!(v.get("Message").is_some(), "{v}");
     }
+    // What the SDKs' builders never send, the service still refuses with its reason: a request
+    // without its destination (or with half of one).
+    let now = now_s();
+    for destination in [
+        json!(null),
+        json!({ "S3Destination": { "BucketName": "vod-clips" } }),
+    ] {
+        let mut body = json!({
+            "HarvestJobName": "nodest",
+            "HarvestedManifests": { "HlsManifests": [{ "ManifestName": "index" }] },
+            "ScheduleConfiguration": { "StartTime": now - 600, "EndTime": now - 60 },
+        });
+        if !destination.is_null() {
+            body["Destination"] = destination;
+        }
+        let (status, v) = raw("POST", format!("{base}/harvestJob"), Some(body)).await;
+        assert_eq!(status, 400, "{v}");
+        assert_eq!(
+            v["ValidationExceptionType"], "HARVEST_JOB_S3_DESTINATION_MISSING_OR_INCOMPLETE",
+            "{v}"
+        );
+        assert!(model.check("ValidationException", &v).is_empty(), "{v}");
+    }
 }
 
 #[tokio::test]
