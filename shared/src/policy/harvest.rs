@@ -122,11 +122,6 @@ fn fit(max: usize, base: &str, suffix: &str) -> String {
     format!("{}{hash}{suffix}", &base[..keep])
 }
 
-/// A v1 id: `base` + `suffix` within [`MAX_ID_LEN`].
-pub fn fit_id(base: &str, suffix: &str) -> String {
-    HarvestApi::V1.fit_name(base, suffix)
-}
-
 /// The original id and the attempt number of a harvest job id: `clip-r2` → (`clip`, 2); `clip` → (`clip`, 0).
 pub fn split_attempt(id: &str) -> (&str, u32) {
     if let Some((base, n)) = id.rsplit_once("-r") {
@@ -408,12 +403,15 @@ mod tests {
     #[test]
     fn long_ids_are_shortened_uniquely() {
         let long = "x".repeat(200);
-        let a = fit_id(&long, "-r1");
+        let a = HarvestApi::V1.fit_name(&long, "-r1");
         assert!(a.len() <= MAX_ID_LEN && a.ends_with("-r1") && is_valid_id(&a));
         let other = format!("{}y", "x".repeat(199));
-        assert_ne!(fit_id(&other, "-r1"), a);
-        assert_eq!(fit_id("ok", "-r1"), "ok-r1");
-        assert_eq!(fit_id("has space/slash", "-r1"), "has-space-slash-r1");
+        assert_ne!(HarvestApi::V1.fit_name(&other, "-r1"), a);
+        assert_eq!(HarvestApi::V1.fit_name("ok", "-r1"), "ok-r1");
+        assert_eq!(
+            HarvestApi::V1.fit_name("has space/slash", "-r1"),
+            "has-space-slash-r1"
+        );
     }
 
     #[test]
