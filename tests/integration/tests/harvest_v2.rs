@@ -544,3 +544,75 @@ async fn the_runbook_creates_describes_lists_and_cancels_v2_harvests() {
     assert!(msg.contains("name"), "{msg}");
     f.stop().await;
 }
+
+fn fault(status: u16, count: u32) -> mediaops_integration_tests::FaultRule {
+    mediaops_integration_tests::FaultRule {
+        operation: "CreateHarvestJob".into(),
+        resource: Some(ENDPOINT.into()),
+        status: Some(status),
+        code: None,
+        message: None,
+        count: Some(count),
+        latency_ms: None,
+    }
+}
+
+#[tokio::test]
+async fn concurrent_deliveries_a_fault_between_read_and_create_and_throttling_make_one_replacement()
+{
+    let env = TestEnv::start().await;
+    documented_world(&env).await;
+    let (a, b) = (
+        start(&env, "harvest-watch", &[], LONG).await,
+        start(&env, "harvest-watch", &[], LONG).await,
+    );
+    // The same failure delivered to two instances at once: one replacement.
+    let event = documented("MyHarvestJob", 5);
+    let (ra, rb) = tokio::join!(a.invoke(&event), b.invoke(&event));
+    let outcomes = [ok(ra.unwrap()), ok(rb.unwrap())]
+        .map(|r| r["retry"]["outcome"].as_str().unwrap().to_string());
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| o == "created" || o == "already_exists"),
+        "{outcomes:?}"
+    );
+    let named = |jobs: &[Value], name: &str| {
+        jobs.iter()
+            .filter(|j| j["id"].as_str().unwrap().ends_with(&format!("/{name}")))
+            .count()
+    };
+    assert_eq!(
+        named(&v2_jobs(&env).await, "MyHarvestJob-r1"),
+        1,
+        "one replacement for two concurrent deliveries"
+    );
+
+    // A 5xx after the read (GetHarvestJob: not there) and before the job exists: the invocation
+    // fails retryably (the SDK's own retries used up), and the redelivery creates it once.
+    // (MEDIAOPS_MAX_ATTEMPTS defaults to 4: four 500s use them up.)
+    env.control.add_fault(&fault(500, 4)).await.unwrap();
+    let second = documented("MyHarvestJob-r1", 5);
+    let (kind, msg) = err(a.invoke(&second).await.unwrap());
+    assert!(kind.starts_with("mediaops.Aws.Retryable"), "{kind}: {msg}");
+    assert_eq!(named(&v2_jobs(&env).await, "MyHarvestJob-r2"), 0);
+    let r = ok(a.invoke(&second).await.unwrap());
+    assert_eq!(r["retry"]["outcome"], "created", "{r}");
+    assert_eq!(named(&v2_jobs(&env).await, "MyHarvestJob-r2"), 1);
+
+    // Throttling: two 429s are retried with backoff inside the invocation, which then succeeds.
+    env.control.add_fault(&fault(429, 2)).await.unwrap();
+    let before = env.calls_to("CreateHarvestJob").await.len();
+    let r = ok(b.invoke(&documented("MyHarvestJob-r2", 5)).await.unwrap());
+    assert_eq!(r["retry"]["outcome"], "created", "{r}");
+    let calls = env.calls_to("CreateHarvestJob").await;
+    assert_eq!(
+        calls.len() - before,
+        3,
+        "two throttled attempts, then the create"
+    );
+    assert_eq!(calls.iter().rev().take(3).filter(|c| c.injected).count(), 2);
+    assert_eq!(named(&v2_jobs(&env).await, "MyHarvestJob-r3"), 1);
+    a.stop().await;
+    b.stop().await;
+}
