@@ -236,9 +236,9 @@ impl Clients {
 
     /// S3 Control needs the account id on every call: `MEDIAOPS_ACCOUNT_ID` must be set.
     #[cfg(feature = "s3control")]
-    pub fn s3control(&self) -> Result<S3ControlAdapter, crate::config::ConfigError> {
+    pub fn s3control(&self) -> Result<S3ControlAdapter, crate::error::ConfigError> {
         let account = self.account_id.clone().ok_or_else(|| {
-            crate::config::ConfigError::new(
+            crate::error::ConfigError::new(
                 "MEDIAOPS_ACCOUNT_ID",
                 None,
                 "a 12-digit AWS account id (S3 Batch Operations calls name the account)",

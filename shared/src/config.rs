@@ -8,27 +8,7 @@ use std::ops::RangeInclusive;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// A configuration value that is missing or wrong.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid configuration: {var}{}: expected {expected}", value.as_ref().map(|v| format!("={v:?}")).unwrap_or_else(|| " is not set".to_string()))]
-pub struct ConfigError {
-    /// The environment variable.
-    pub var: String,
-    /// Its value, or `None` when it is required and not set.
-    pub value: Option<String>,
-    /// The accepted values, in words.
-    pub expected: String,
-}
-
-impl ConfigError {
-    pub fn new(var: &str, value: Option<&str>, expected: impl Into<String>) -> Self {
-        Self {
-            var: var.to_string(),
-            value: value.map(str::to_string),
-            expected: expected.into(),
-        }
-    }
-}
+use crate::error::ConfigError;
 
 /// A snapshot of the environment. Blank values count as unset. It remembers the names it was
 /// asked for, so that a function can tell, after reading its settings, which variables of its
@@ -349,9 +329,58 @@ impl CommonConfig {
                 3000u64,
                 0..=60_000,
             )?),
-            notification_topic: crate::notify::topic_from_env(env)?,
+            notification_topic: topic_from_env(env)?,
             clients: ClientSettings::from_env(env)?,
         })
+    }
+}
+
+/// `NOTIFICATION_TOPIC_ARN`: optional; when set it must be an SNS topic ARN.
+pub fn topic_from_env(env: &Env) -> Result<Option<String>, ConfigError> {
+    let Some(v) = env
+        .get("NOTIFICATION_TOPIC_ARN")
+        .filter(|v| !v.trim().is_empty())
+    else {
+        return Ok(None);
+    };
+    let v = v.trim();
+    let parts: Vec<&str> = v.splitn(6, ':').collect();
+    let ok = parts.len() == 6
+        && parts[0] == "arn"
+        && parts[1].starts_with("aws")
+        && parts[2] == "sns"
+        && !parts[3].is_empty()
+        && parts[4].len() == 12
+        && parts[4].chars().all(|c| c.is_ascii_digit())
+        && !parts[5].is_empty()
+        && parts[5].len() <= 256
+        && parts[5]
+            .trim_end_matches(".fifo")
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if ok {
+        Ok(Some(v.to_string()))
+    } else {
+        Err(ConfigError::new(
+            "NOTIFICATION_TOPIC_ARN",
+            Some(v),
+            "an SNS topic ARN (arn:aws:sns:<region>:<account>:<topic>), or unset for no notifications",
+        ))
+    }
+}
+
+/// `NOTICE_TABLE`: the DynamoDB table (the stack's guard table) a function that announces per
+/// job remembers its notices in, so each is announced once. Optional, but required when
+/// notifications are on (`notifying`).
+pub fn notice_table(env: &Env, notifying: bool) -> Result<Option<String>, ConfigError> {
+    match env.get("NOTICE_TABLE").filter(|v| !v.trim().is_empty()) {
+        Some(_) => Ok(Some(dynamodb_table(env, "NOTICE_TABLE")?)),
+        None if notifying => Err(ConfigError::new(
+            "NOTICE_TABLE",
+            None,
+            "the DynamoDB table that remembers what was announced (the stack's GuardTable); required when NOTIFICATION_TOPIC_ARN is set, so each notice goes out once",
+        )),
+        None => Ok(None),
     }
 }
 
@@ -486,5 +515,32 @@ mod tests {
         assert!(Env::from_pairs([("R", "NaN")])
             .float_in("R", 0.5, 0.0..=1.0)
             .is_err());
+    }
+
+    #[test]
+    fn topic_is_optional_and_validated() {
+        let env = |v: &str| Env::from_pairs([("NOTIFICATION_TOPIC_ARN", v)]);
+        assert_eq!(
+            topic_from_env(&Env::from_pairs(Vec::<(String, String)>::new())).unwrap(),
+            None
+        );
+        assert_eq!(topic_from_env(&env("")).unwrap(), None);
+        assert_eq!(
+            topic_from_env(&env(
+                "arn:aws:sns:us-east-1:123456789012:mediaops-notifications"
+            ))
+            .unwrap()
+            .as_deref(),
+            Some("arn:aws:sns:us-east-1:123456789012:mediaops-notifications")
+        );
+        for bad in [
+            "mediaops-notifications",
+            "arn:aws:sqs:us-east-1:123456789012:q",
+            "arn:aws:sns:us-east-1:1234:t",
+            "arn:aws:sns:us-east-1:123456789012:bad name",
+        ] {
+            let e = topic_from_env(&env(bad)).unwrap_err();
+            assert_eq!(e.var, "NOTIFICATION_TOPIC_ARN", "{bad}");
+        }
     }
 }

@@ -8,7 +8,27 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
-use crate::config::ConfigError;
+/// A configuration value that is missing or wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid configuration: {var}{}: expected {expected}", value.as_ref().map(|v| format!("={v:?}")).unwrap_or_else(|| " is not set".to_string()))]
+pub struct ConfigError {
+    /// The environment variable.
+    pub var: String,
+    /// Its value, or `None` when it is required and not set.
+    pub value: Option<String>,
+    /// The accepted values, in words.
+    pub expected: String,
+}
+
+impl ConfigError {
+    pub fn new(var: &str, value: Option<&str>, expected: impl Into<String>) -> Self {
+        Self {
+            var: var.to_string(),
+            value: value.map(str::to_string),
+            expected: expected.into(),
+        }
+    }
+}
 
 /// What kind of failure an AWS call ended in, after the SDK's own retries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

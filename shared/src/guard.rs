@@ -10,13 +10,14 @@ use std::collections::HashMap;
 use chrono::{TimeZone, Utc};
 use serde::Serialize;
 
-use crate::config::{CommonConfig, ConfigError, Env};
+use crate::config::{CommonConfig, Env};
+use crate::error::ConfigError;
 use crate::error::{AwsError, AwsErrorKind};
+use crate::model::guard::{ErrorClass, Observed, PauseRecord, PauseState, WindowEvent};
 use crate::model::{PipelineStatus, QueueStatus};
 use crate::notify::{send_once, Notice, Notifier, Sent};
 use crate::policy::breaker::{
-    after_claim, pick_window, plan, Action, BreakerPolicy, ErrorClass, Observed, PauseRecord,
-    PauseState, Step, WindowEvent, WindowPick,
+    after_claim, pick_window, plan, Action, BreakerPolicy, Step, WindowPick,
 };
 use crate::policy::guard_rules::{Applied, GuardRule, GuardRules, Scope};
 use crate::ports::{
@@ -958,7 +959,7 @@ pub fn quiet_reason(kind: &str, r: &PauseRecord) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::breaker::WindowCounts;
+    use crate::model::guard::WindowCounts;
     use std::collections::HashMap;
     use std::sync::{Arc, Mutex};
 

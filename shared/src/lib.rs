@@ -27,5 +27,5 @@ pub mod telemetry;
 
 pub use budget::Budget;
 pub use clients::Clients;
-pub use config::{ClientSettings, CommonConfig, ConfigError, Env};
-pub use error::{AwsError, AwsErrorKind, Error};
+pub use config::{ClientSettings, CommonConfig, Env};
+pub use error::{AwsError, AwsErrorKind, ConfigError, Error};

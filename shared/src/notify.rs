@@ -15,7 +15,6 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::config::{ConfigError, Env};
 use crate::ports::{ApiResult, NoticeLedger};
 use crate::telemetry::Metrics;
 
@@ -230,40 +229,6 @@ pub enum Sent {
     },
 }
 
-/// `NOTIFICATION_TOPIC_ARN`: optional; when set it must be an SNS topic ARN.
-pub fn topic_from_env(env: &Env) -> Result<Option<String>, ConfigError> {
-    let Some(v) = env
-        .get("NOTIFICATION_TOPIC_ARN")
-        .filter(|v| !v.trim().is_empty())
-    else {
-        return Ok(None);
-    };
-    let v = v.trim();
-    let parts: Vec<&str> = v.splitn(6, ':').collect();
-    let ok = parts.len() == 6
-        && parts[0] == "arn"
-        && parts[1].starts_with("aws")
-        && parts[2] == "sns"
-        && !parts[3].is_empty()
-        && parts[4].len() == 12
-        && parts[4].chars().all(|c| c.is_ascii_digit())
-        && !parts[5].is_empty()
-        && parts[5].len() <= 256
-        && parts[5]
-            .trim_end_matches(".fifo")
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    if ok {
-        Ok(Some(v.to_string()))
-    } else {
-        Err(ConfigError::new(
-            "NOTIFICATION_TOPIC_ARN",
-            Some(v),
-            "an SNS topic ARN (arn:aws:sns:<region>:<account>:<topic>), or unset for no notifications",
-        ))
-    }
-}
-
 /// Where a function that announces per resource sends notices, and the ledger that lets each go
 /// out once per window across redeliveries, sweeps and concurrent invocations.
 #[derive(Clone)]
@@ -292,21 +257,6 @@ impl Notices {
             notice,
         )
         .await
-    }
-}
-
-/// `NOTICE_TABLE`: the DynamoDB table (the stack's guard table) a function that announces per
-/// job remembers its notices in, so each is announced once. Optional, but required when
-/// notifications are on (`notifying`).
-pub fn notice_table(env: &Env, notifying: bool) -> Result<Option<String>, ConfigError> {
-    match env.get("NOTICE_TABLE").filter(|v| !v.trim().is_empty()) {
-        Some(_) => Ok(Some(crate::config::dynamodb_table(env, "NOTICE_TABLE")?)),
-        None if notifying => Err(ConfigError::new(
-            "NOTICE_TABLE",
-            None,
-            "the DynamoDB table that remembers what was announced (the stack's GuardTable); required when NOTIFICATION_TOPIC_ARN is set, so each notice goes out once",
-        )),
-        None => Ok(None),
     }
 }
 
@@ -663,32 +613,5 @@ mod tests {
             .unwrap()
             .values()
             .all(Value::is_string));
-    }
-
-    #[test]
-    fn topic_is_optional_and_validated() {
-        let env = |v: &str| Env::from_pairs([("NOTIFICATION_TOPIC_ARN", v)]);
-        assert_eq!(
-            topic_from_env(&Env::from_pairs(Vec::<(String, String)>::new())).unwrap(),
-            None
-        );
-        assert_eq!(topic_from_env(&env("")).unwrap(), None);
-        assert_eq!(
-            topic_from_env(&env(
-                "arn:aws:sns:us-east-1:123456789012:mediaops-notifications"
-            ))
-            .unwrap()
-            .as_deref(),
-            Some("arn:aws:sns:us-east-1:123456789012:mediaops-notifications")
-        );
-        for bad in [
-            "mediaops-notifications",
-            "arn:aws:sqs:us-east-1:123456789012:q",
-            "arn:aws:sns:us-east-1:1234:t",
-            "arn:aws:sns:us-east-1:123456789012:bad name",
-        ] {
-            let e = topic_from_env(&env(bad)).unwrap_err();
-            assert_eq!(e.var, "NOTIFICATION_TOPIC_ARN", "{bad}");
-        }
     }
 }

@@ -5,13 +5,12 @@
 use async_trait::async_trait;
 
 use crate::error::AwsError;
+use crate::model::guard::{LedgerEntry, PauseRecord, WindowEvent};
 use crate::model::{
     BatchJob, Container, EndpointPath, EndpointV2, HarvestFilterV2, HarvestJob, HarvestJobV2,
     MediaConvertJob, NewBatchJob, NewHarvestJob, NewHarvestJobV2, OriginEndpoint, Page, Pipeline,
     PipelineStatus, Queue, QueueStatus, RequestedBatchStatus, TranscodeJob, TranscodeJobStatus,
 };
-use crate::policy::breaker::{PauseRecord, WindowEvent};
-use crate::policy::recovery::LedgerEntry;
 
 pub type ApiResult<T> = Result<T, AwsError>;
 

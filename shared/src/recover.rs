@@ -31,11 +31,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use serde_json::{json, Value};
 
 use crate::bulk::{Bulk, Listed, Outcomes, Walk};
+use crate::model::guard::LedgerEntry;
 use crate::model::Page;
 use crate::pace::Pacer;
 use crate::policy::recovery::{
-    choose, client_token, copy_metadata, held, Choice, FailedJob, Held, JobService, LedgerEntry,
-    Selection,
+    choose, client_token, copy_metadata, held, Choice, FailedJob, Held, JobService, Selection,
 };
 use crate::ports::{ApiResult, JobResubmitter, ResubmitLedger};
 use crate::{AwsError, AwsErrorKind};

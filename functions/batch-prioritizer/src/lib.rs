@@ -47,7 +47,7 @@ impl Config {
             ));
         }
         let notice_table =
-            mediaops::notify::notice_table(env, common.notification_topic.is_some())?;
+            mediaops::config::notice_table(env, common.notification_topic.is_some())?;
         Ok(Self {
             common,
             policy: PriorityPolicy::from_env(env)?,

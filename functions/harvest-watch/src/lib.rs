@@ -43,7 +43,7 @@ impl Config {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let common = CommonConfig::from_env(env)?;
         let notice_table =
-            mediaops::notify::notice_table(env, common.notification_topic.is_some())?;
+            mediaops::config::notice_table(env, common.notification_topic.is_some())?;
         Ok(Self {
             common,
             max_retries: env.int_in("HARVEST_MAX_RETRIES", 3, 0..=20)?,

@@ -8,7 +8,8 @@ use mediaops::events::transcoder::{
     parse_notification, JobNotification, JobState, NotificationError,
 };
 use mediaops::guard::{Decision, Guard, GuardEvent, PauseTarget};
-use mediaops::policy::breaker::{error_class, Action, Observed, WindowEvent};
+use mediaops::model::guard::{Observed, WindowEvent};
+use mediaops::policy::breaker::{error_class, Action};
 use mediaops::ports::{NoticeLedger, PauseStore, WindowStore};
 use mediaops::telemetry::Metrics;
 use mediaops::Error;

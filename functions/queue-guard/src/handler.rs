@@ -6,8 +6,9 @@ use aws_lambda_events::eventbridge::EventBridgeEvent;
 use lambda_runtime::LambdaEvent;
 use mediaops::events::mediaconvert::{JobStateChange, DETAIL_TYPE, SOURCE};
 use mediaops::guard::{Decision, Guard, GuardEvent, PauseTarget};
+use mediaops::model::guard::{Observed, WindowEvent};
 use mediaops::model::queue_name;
-use mediaops::policy::breaker::{mediaconvert_error_class, Observed, WindowEvent};
+use mediaops::policy::breaker::mediaconvert_error_class;
 use mediaops::ports::{NoticeLedger, PauseStore, WindowStore};
 use mediaops::telemetry::Metrics;
 use mediaops::Error;
@@ -221,7 +222,7 @@ mod tests {
         assert_eq!(ev.event.id, "1671476818694-phptj0");
         assert!(matches!(
             ev.event.observed,
-            Observed::Error(mediaops::policy::breaker::ErrorClass::Job)
+            Observed::Error(mediaops::model::guard::ErrorClass::Job)
         ));
         let c = parse_event(sample("job-complete.json")).unwrap();
         assert!(matches!(
@@ -237,7 +238,7 @@ mod tests {
         assert_eq!(ev.resource_id, "vod-premium");
         assert!(matches!(
             ev.event.observed,
-            Observed::Error(mediaops::policy::breaker::ErrorClass::Pipeline)
+            Observed::Error(mediaops::model::guard::ErrorClass::Pipeline)
         ));
     }
 

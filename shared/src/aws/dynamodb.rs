@@ -20,9 +20,8 @@ use aws_sdk_dynamodb as ddb;
 use ddb::types::AttributeValue;
 
 use crate::error::{classify, AwsError};
-use crate::policy::breaker::{
-    ErrorClass, Observed, PauseRecord, PauseState, WindowEvent, CLAIM_LEASE_MS,
-};
+use crate::model::guard::{ErrorClass, Observed, PauseRecord, PauseState, WindowEvent};
+use crate::policy::breaker::CLAIM_LEASE_MS;
 use crate::ports::{ApiResult, NoticeLedger, PauseAdmin, PauseStore, WindowStore};
 
 const SERVICE: &str = "dynamodb";

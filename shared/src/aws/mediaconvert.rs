@@ -143,7 +143,7 @@ impl JobResubmitter for MediaConvertAdapter {
     type Blueprint = mc::types::Job;
 
     async fn read_job_copy(&self, id: &str) -> ApiResult<Option<JobCopy<mc::types::Job>>> {
-        let out = super::absent_if_not_found(
+        let out = super::sdk::absent_if_not_found(
             self.client
                 .get_job()
                 .id(id)
@@ -191,6 +191,6 @@ impl JobResubmitter for MediaConvertAdapter {
         out.job()
             .and_then(|j| j.id())
             .map(str::to_string)
-            .ok_or_else(|| super::no_job_id(SERVICE))
+            .ok_or_else(|| super::sdk::no_job_id(SERVICE))
     }
 }

@@ -71,7 +71,7 @@ fn to_smithy(t: DateTime<Utc>) -> aws_smithy_types::DateTime {
 }
 
 fn to_chrono(t: &aws_smithy_types::DateTime) -> Option<DateTime<Utc>> {
-    super::to_chrono(Some(t))
+    super::sdk::to_chrono(Some(t))
 }
 
 fn harvested(m: Option<&mp2::types::HarvestedManifests>) -> ManifestNames {

@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use aws_sdk_mediastore as ms;
 
-use super::to_chrono;
+use super::sdk::to_chrono;
 use crate::error::classify;
 use crate::model::{Container, Page};
 use crate::ports::{AccessLogging, ApiResult, ContainerReader};

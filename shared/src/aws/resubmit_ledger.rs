@@ -15,7 +15,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use super::dynamodb::{
     get_n, get_s, n, s, DynamoWindowStore, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE,
 };
-use crate::policy::recovery::LedgerEntry;
+use crate::model::guard::LedgerEntry;
 use crate::ports::{ApiResult, ResubmitLedger};
 
 /// How long an entry is kept after it was last written.

@@ -2,7 +2,7 @@ use async_trait::async_trait;
 use aws_sdk_s3control as s3c;
 use s3c::types::{JobStatus, RequestedJobStatus};
 
-use super::to_chrono;
+use super::sdk::to_chrono;
 use crate::error::classify;
 use crate::error::{AwsError, AwsErrorKind};
 use crate::model::{BatchJob, BatchOperation, NewBatchJob, Page, RequestedBatchStatus};

@@ -220,7 +220,7 @@ impl JobResubmitter for TranscoderAdapter {
     type Blueprint = et::types::Job;
 
     async fn read_job_copy(&self, id: &str) -> ApiResult<Option<JobCopy<et::types::Job>>> {
-        let out = super::absent_if_not_found(
+        let out = super::sdk::absent_if_not_found(
             self.client
                 .read_job()
                 .id(id)
@@ -274,6 +274,6 @@ impl JobResubmitter for TranscoderAdapter {
         out.job()
             .and_then(|j| j.id())
             .map(str::to_string)
-            .ok_or_else(|| super::no_job_id(SERVICE))
+            .ok_or_else(|| super::sdk::no_job_id(SERVICE))
     }
 }

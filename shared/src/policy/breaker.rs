@@ -12,19 +12,13 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use crate::config::{ConfigError, Env};
-
-/// What an error says about the pipeline.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorClass {
-    /// The pipeline's role, buckets or permissions, or the service: every job will fail alike.
-    Pipeline,
-    /// One job's own files (missing input, existing output, invalid input).
-    Job,
-}
+use crate::config::Env;
+use crate::error::ConfigError;
+use crate::model::guard::{
+    ErrorClass, Observed, PauseRecord, PauseState, WindowCounts, WindowEvent,
+};
 
 /// The class of one Elastic Transcoder error code.
 ///
@@ -352,15 +346,6 @@ impl BreakerPolicy {
     }
 }
 
-/// What the caller saw in the window.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct WindowCounts {
-    pub pipeline_errors: u32,
-    pub job_errors: u32,
-    /// Completed jobs in the window (the ratio's other finished jobs).
-    pub completed: u32,
-}
-
 impl WindowCounts {
     pub fn add_error(&mut self, class: ErrorClass) {
         match class {
@@ -414,27 +399,6 @@ pub struct Verdict {
     pub weighted: f64,
     pub ratio: Option<f64>,
     pub reason: String,
-}
-
-/// What one recorded event says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Observed {
-    /// A job failed; its class decides its weight.
-    Error(ErrorClass),
-    /// A job completed (recorded only when a ratio is configured).
-    Completed,
-}
-
-/// One event in the window store: a job's error or completion at the time it happened.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WindowEvent {
-    /// When it happened (epoch ms): the notification's timestamp.
-    pub at_ms: i64,
-    /// The job (or, lacking one, the notification): each counts once.
-    pub id: String,
-    pub observed: Observed,
-    pub code: Option<u32>,
 }
 
 /// The window that decides, of all windows of the policy's length that contain the trigger.
@@ -531,65 +495,6 @@ pub fn pick_window(
             last_ms: None,
         }
     })
-}
-
-/// Where a pause record stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PauseState {
-    /// A guard claimed the pause and is reading / pausing the resource now.
-    Claiming,
-    /// The guard paused the resource.
-    Paused,
-    /// The breaker tripped, and the resource was already paused.
-    FoundPaused,
-    /// The breaker tripped, and the resource was neither active nor paused (or gone).
-    NotActive,
-    /// An operator resumed the resource through the runbook: the next burst may pause again.
-    Cleared,
-}
-
-impl PauseState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Claiming => "claiming",
-            Self::Paused => "paused",
-            Self::FoundPaused => "found_paused",
-            Self::NotActive => "not_active",
-            Self::Cleared => "cleared",
-        }
-    }
-}
-
-/// The breaker's record of one resource: who tripped it, when and why; or who cleared it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PauseRecord {
-    pub state: PauseState,
-    /// The holder of the claim (the invocation's request id and the notification id).
-    pub claim_id: String,
-    /// When the breaker tripped (the guard's clock, epoch ms), or when it was cleared.
-    pub at_ms: i64,
-    /// The function (or runbook request) that wrote it.
-    pub by: String,
-    #[serde(default)]
-    pub trigger_job_id: Option<String>,
-    #[serde(default)]
-    pub trigger_event_ms: Option<i64>,
-    #[serde(default)]
-    pub counts: WindowCounts,
-    #[serde(default)]
-    pub weighted_errors: f64,
-    #[serde(default)]
-    pub threshold: f64,
-    #[serde(default)]
-    pub window_minutes: i64,
-    /// The resource's status after the guard acted (or as it found it).
-    #[serde(default)]
-    pub resource_status: Option<String>,
-    pub reason: String,
-    /// The `GUARD_RULES` rule the breaker tripped under (`rule 1 "archive-*"`, `default`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rule: Option<String>,
 }
 
 impl PauseRecord {

@@ -12,7 +12,8 @@ use serde_json::{Map, Value};
 
 use super::breaker::{is_pipeline_id, is_queue_name, BreakerPolicy, Settings};
 use super::glob::glob_match;
-use crate::config::{ConfigError, Env};
+use crate::config::Env;
+use crate::error::ConfigError;
 
 /// The variable.
 pub const GUARD_RULES: &str = "GUARD_RULES";

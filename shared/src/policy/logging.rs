@@ -7,7 +7,8 @@
 use serde::Serialize;
 
 use super::glob::glob_match;
-use crate::config::{ConfigError, Env};
+use crate::config::Env;
+use crate::error::ConfigError;
 use crate::model::Container;
 
 #[derive(Debug, Clone, PartialEq, Eq)]

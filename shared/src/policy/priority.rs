@@ -9,7 +9,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::glob::glob_match;
-use crate::config::{ConfigError, Env};
+use crate::config::Env;
+use crate::error::ConfigError;
 use crate::model::{BatchJob, BATCH_JOB_STATUSES, MAX_BATCH_PRIORITY};
 
 /// Statuses in which a job can still run (and so wait, and age).

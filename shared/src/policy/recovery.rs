@@ -9,9 +9,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use crate::policy::breaker::{PauseRecord, PauseState};
+use crate::model::guard::{FailureClass, LedgerEntry, PauseRecord, PauseState};
 
 /// The metadata key a resubmission carries: the id of the job it copies.
 pub const MARKER: &str = "mediaops:resubmit-of";
@@ -29,18 +29,6 @@ pub const LOOKBACK_MS: i64 = 48 * 3_600_000;
 /// `max_generations` by default, and at most.
 pub const DEFAULT_MAX_GENERATIONS: u8 = 1;
 pub const MAX_GENERATIONS: u8 = 3;
-
-/// What a failure says, for a recovery: the resource's set-up, the service, or the job itself.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FailureClass {
-    /// The queue's or pipeline's role, buckets, keys or permissions: every job failed alike.
-    Resource,
-    /// The service itself (unknown or internal errors, an error without a code).
-    Service,
-    /// The job's own input or settings: it fails again.
-    Job,
-}
 
 /// The service a recovery works on: its class names and codes, its resource word.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -280,24 +268,6 @@ pub fn check_range(since_ms: i64, until_ms: i64) -> Result<(), String> {
     Ok(())
 }
 
-/// A resubmission's entry in the ledger (`sk = resubmit#<original>` in the guard table).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
-pub enum LedgerEntry {
-    /// A run claimed it at `at_ms` and is creating the copy (or stopped before recording it).
-    Claimed {
-        claim_id: String,
-        at_ms: i64,
-        request_id: String,
-    },
-    /// The copy `new_job_id` was created and recorded.
-    Done {
-        new_job_id: String,
-        at_ms: i64,
-        request_id: String,
-    },
-}
-
 /// What an entry another run left means now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Held {
@@ -329,7 +299,8 @@ pub fn held(entry: &LedgerEntry, now_ms: i64, lease_ms: i64) -> Held {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::breaker::{error_class, mediaconvert_error_class, ErrorClass};
+    use crate::model::guard::ErrorClass;
+    use crate::policy::breaker::{error_class, mediaconvert_error_class};
     use JobService::*;
 
     const H: i64 = 3_600_000;

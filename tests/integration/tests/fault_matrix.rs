@@ -84,7 +84,7 @@ async fn prime(f: &mediaops_lambda_stub::FunctionProcess) {
     }
 }
 
-async fn guard_record(env: &TestEnv) -> Option<mediaops::policy::breaker::PauseRecord> {
+async fn guard_record(env: &TestEnv) -> Option<mediaops::model::guard::PauseRecord> {
     use mediaops::ports::PauseAdmin;
     env.window_store()
         .pause_record(&format!("pipeline#{PID}"))

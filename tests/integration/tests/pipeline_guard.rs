@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mediaops::guard::GuardEvent;
-use mediaops::policy::breaker::{BreakerPolicy, ErrorClass, Observed, WindowEvent};
+use mediaops::model::guard::{ErrorClass, Observed, WindowEvent};
+use mediaops::policy::breaker::BreakerPolicy;
 use mediaops::policy::guard_rules::{GuardRules, Scope};
 use mediaops::ports::{PauseAdmin, WindowStore};
 use mediaops::{CommonConfig, Env};
@@ -92,7 +93,7 @@ async fn guard_process(env: &TestEnv, extra: &[(&str, &str)]) -> FunctionProcess
 }
 
 /// The pause record in the table, if any.
-async fn pause_record(env: &TestEnv) -> Option<mediaops::policy::breaker::PauseRecord> {
+async fn pause_record(env: &TestEnv) -> Option<mediaops::model::guard::PauseRecord> {
     env.window_store()
         .pause_record(&format!("pipeline#{PID}"))
         .await
@@ -449,7 +450,7 @@ async fn resume_through_the_runbook_clears_the_record_and_a_new_burst_pauses_aga
     assert_eq!(resumed["result"]["guard_record"], "cleared", "{resumed}");
     assert_eq!(
         pause_record(&env).await.unwrap().state,
-        mediaops::policy::breaker::PauseState::Cleared
+        mediaops::model::guard::PauseState::Cleared
     );
 
     // A straggler of the old burst does not re-pause; a new burst does.

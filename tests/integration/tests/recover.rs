@@ -7,7 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use aws_sdk_mediaconvert::types::{Input, JobSettings, OutputGroup, OutputGroupSettings};
-use mediaops::policy::recovery::{LedgerEntry, MARKER};
+use mediaops::model::guard::LedgerEntry;
+use mediaops::policy::recovery::MARKER;
 use mediaops::ports::ResubmitLedger;
 use mediaops_emulator::FaultRule;
 use mediaops_integration_tests::fixtures::{et_notification, mc_event, sns_event};

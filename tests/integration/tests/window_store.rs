@@ -6,9 +6,10 @@ use std::sync::Arc;
 
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 use mediaops::aws::dynamodb::{PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE};
-use mediaops::policy::breaker::{
-    ErrorClass, Observed, PauseRecord, PauseState, WindowCounts, WindowEvent, CLAIM_LEASE_MS,
+use mediaops::model::guard::{
+    ErrorClass, Observed, PauseRecord, PauseState, WindowCounts, WindowEvent,
 };
+use mediaops::policy::breaker::CLAIM_LEASE_MS;
 use mediaops::ports::{NoticeLedger, PauseAdmin, PauseStore, WindowStore};
 use mediaops_integration_tests::dynamo::template_table_shape;
 use mediaops_integration_tests::StoreEnv;

@@ -7,8 +7,8 @@ use std::future::Future;
 
 use mediaops::bulk::Tally;
 use mediaops::guard::{ms_to_rfc3339, quiet_reason, ResourceKind};
+use mediaops::model::guard::{PauseRecord, PauseState, WindowCounts};
 use mediaops::model::Page;
-use mediaops::policy::breaker::{PauseRecord, PauseState, WindowCounts};
 use mediaops::ports::{
     AccessLogging, BatchJobCreator, BatchJobPriority, BatchJobReader, BatchJobStatusChanger,
     ContainerReader, HarvestJobCancellerV2, HarvestJobCreator, HarvestJobCreatorV2,

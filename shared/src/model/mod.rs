@@ -4,6 +4,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+pub mod guard;
+
 /// One page of a listing and the token for the next one.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Page<T> {
