@@ -23,6 +23,8 @@ pub mod pace;
 pub mod policy;
 pub mod ports;
 pub mod recover;
+pub mod services;
+pub mod start;
 pub mod telemetry;
 
 pub use budget::Budget;

@@ -14,6 +14,15 @@ use crate::model::{
 
 pub type ApiResult<T> = Result<T, AwsError>;
 
+/// A read whose "no such resource" answer means absent: `Ok(None)`, other errors stand.
+pub fn absent_if_not_found<T>(r: ApiResult<T>) -> ApiResult<Option<T>> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.kind == crate::error::AwsErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// Elastic Transcoder: read a pipeline and pause or resume it.
 #[async_trait]
 pub trait PipelineControl: Send + Sync {
@@ -225,6 +234,19 @@ pub trait MediaConvertJobLister: Send + Sync {
 #[async_trait]
 pub trait MediaConvertJobCanceller: Send + Sync {
     async fn cancel_mediaconvert_job(&self, id: &str) -> ApiResult<()>;
+}
+
+/// The service side of a guard: read a resource's status and pause it.
+#[async_trait]
+pub trait PauseTarget: Send + Sync {
+    /// Its status as the service reports it; `Ok(None)` when it does not exist.
+    async fn status(&self, id: &str) -> ApiResult<Option<String>>;
+    /// Its status and, when the service gives one, its name (for notices); one call.
+    async fn describe(&self, id: &str) -> ApiResult<Option<(String, Option<String>)>> {
+        Ok(self.status(id).await?.map(|s| (s, None)))
+    }
+    /// Pauses it; returns the status the service reports afterwards.
+    async fn pause(&self, id: &str) -> ApiResult<String>;
 }
 
 /// The guards' window store: events by the time they happened, and one pause record per

@@ -35,9 +35,10 @@ use crate::model::guard::LedgerEntry;
 use crate::model::Page;
 use crate::pace::Pacer;
 use crate::policy::recovery::{
-    choose, client_token, copy_metadata, held, Choice, FailedJob, Held, JobService, Selection,
+    choose, client_token, copy_metadata, held, Choice, FailedJob, Held, Selection,
 };
 use crate::ports::{ApiResult, JobResubmitter, ResubmitLedger};
+use crate::services::Profile;
 use crate::{AwsError, AwsErrorKind};
 
 /// How long a claim holds before another run may take it over: longer than any one job's
@@ -48,7 +49,8 @@ const THROTTLED_RETRIES: u32 = 4;
 
 /// One recovery of one resource.
 pub struct Recovery<'a, R, L> {
-    pub service: JobService,
+    /// The kind of resource the jobs ran in.
+    pub kind: &'static Profile,
     /// The guard table key of the resource (`queue#<name>`, `pipeline#<id>`).
     pub key: String,
     pub selection: Selection,
@@ -135,7 +137,7 @@ where
                         Ok(page)
                     }
                 },
-                |job: &FailedJob| match choose(self.service, &self.selection, job) {
+                |job: &FailedJob| match choose(self.kind, &self.selection, job) {
                     _ if made.load(Ordering::SeqCst) >= limit => Walk::Stop,
                     Choice::Resubmit { generation } => {
                         let entry = entries
@@ -679,12 +681,12 @@ mod tests {
     ) -> (Outcomes, Listed) {
         let pacer = Pacer::per_second(1000.0);
         let r = Recovery {
-            service: JobService::MediaConvert,
+            kind: &crate::services::mediaconvert::PROFILE,
             key: "queue#vod".into(),
             selection: Selection {
                 since_ms: T0 - 3_600_000,
                 until_ms: T0 + 60_000,
-                which: Which::Classes(JobService::default_classes()),
+                which: Which::Classes(crate::policy::recovery::default_classes()),
                 max_generations: 1,
             },
             resubmitter: svc,

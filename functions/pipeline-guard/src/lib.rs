@@ -5,13 +5,11 @@
 //! keeps the guard quiet, the windows around it are counted and the pure policy in
 //! [`mediaops::policy::breaker`] decides; if it trips, one invocation claims the pause with a
 //! conditional write and only it reads and pauses the pipeline (ReadPipeline,
-//! UpdatePipelineStatus Paused). The engine is [`mediaops::guard`]. Every decision is one
+//! UpdatePipelineStatus Paused). The function is the guard entry ([`mediaops::guard::entry`])
+//! with Elastic Transcoder's profile ([`mediaops::services::transcoder`]). Every decision is one
 //! structured log record and an EMF metric record.
 
-pub mod handler;
-
-use mediaops::guard::{Guard, GuardConfig, PipelineTarget, ResourceKind};
-use mediaops::{ConfigError, Env};
+pub use mediaops::services::transcoder::{PipelineTarget, PROFILE};
 
 pub const FUNCTION: &str = "pipeline-guard";
 
@@ -26,40 +24,16 @@ pub const CAPABILITIES: &[&[&str]] = &[
     mediaops::ports::iam::DEAD_LETTER_QUEUE,
 ];
 
-/// Everything the function reads at cold start (`GUARD_TABLE`, the `GUARD_*` policy with
-/// `GUARD_PROTECTED_PIPELINES`, the common settings).
-pub type Config = GuardConfig;
-
-/// Reads and validates the settings.
-pub fn config(env: &Env) -> Result<Config, ConfigError> {
-    GuardConfig::for_pipelines(env)
-}
-
-/// The pipeline breaker over any window store and pipeline client.
-pub fn guard<S, C>(
-    store: S,
-    client: C,
-    notifier: mediaops::notify::Notifier,
-    config: &Config,
-) -> Guard<S, PipelineTarget<C>> {
-    Guard {
-        store,
-        target: PipelineTarget(client),
-        rules: config.rules.clone(),
-        kind: ResourceKind::PIPELINE,
-        function: FUNCTION,
-        dry_run: config.common.dry_run,
-        notifier,
-        statuses: Default::default(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mediaops::guard::sns::parse_sns;
+    use mediaops::guard::GuardConfig;
+    use mediaops::Env;
 
     #[test]
     fn the_table_is_required_and_checked() {
+        let config = |env: &Env| GuardConfig::read(env, &PROFILE);
         let e = config(&Env::default()).unwrap_err();
         assert_eq!(e.var, "GUARD_TABLE");
         assert!(e.to_string().contains("is not set"));
@@ -77,5 +51,24 @@ mod tests {
             ("GUARD_PROTECTED_QUEUES", "not a queue!")
         ]))
         .is_ok());
+    }
+
+    #[test]
+    fn the_sns_timestamp_is_the_event_time() {
+        let payload = serde_json::json!({"Records": [{"EventSource": "aws:sns", "EventVersion": "1.0",
+            "EventSubscriptionArn": "arn:aws:sns:us-east-1:1:t:s", "Sns": {"Type": "Notification",
+            "MessageId": "m-1", "TopicArn": "arn:aws:sns:us-east-1:1:t", "Subject": null,
+            "Message": "{\"state\":\"ERROR\"}", "Timestamp": "2026-11-21T10:05:00.250Z",
+            "SignatureVersion": "1", "Signature": "x", "SigningCertUrl": "x", "UnsubscribeUrl": "x",
+            "MessageAttributes": {}}}]});
+        let r = parse_sns(payload).unwrap();
+        assert_eq!(r.records[0].sns.message_id, "m-1");
+        assert_eq!(
+            r.records[0].sns.timestamp.timestamp_millis(),
+            chrono::DateTime::parse_from_rfc3339("2026-11-21T10:05:00.250Z")
+                .unwrap()
+                .timestamp_millis()
+        );
+        assert!(parse_sns(serde_json::json!({"hello": 1})).is_err());
     }
 }

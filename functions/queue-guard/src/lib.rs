@@ -6,13 +6,10 @@
 //! record keeps the guard quiet, the windows around it are counted and the pure policy in
 //! [`mediaops::policy::breaker`] decides with MediaConvert's error classes; if it trips, one
 //! invocation claims the pause and only it calls GetQueue and UpdateQueue PAUSED. Jobs of a
-//! paused queue stay SUBMITTED; running ones finish. The engine is [`mediaops::guard`], shared
-//! with `pipeline-guard`.
+//! paused queue stay SUBMITTED; running ones finish. The function is the guard entry
+//! ([`mediaops::guard::entry`]) with MediaConvert's profile ([`mediaops::services::mediaconvert`]).
 
-pub mod handler;
-
-use mediaops::guard::{Guard, GuardConfig, QueueTarget, ResourceKind};
-use mediaops::{ConfigError, Env};
+pub use mediaops::services::mediaconvert::{QueueTarget, PROFILE};
 
 pub const FUNCTION: &str = "queue-guard";
 
@@ -27,37 +24,20 @@ pub const CAPABILITIES: &[&[&str]] = &[
     mediaops::ports::iam::DEAD_LETTER_QUEUE,
 ];
 
-/// Everything the function reads at cold start (`GUARD_TABLE`, the `GUARD_*` policy with
-/// `GUARD_PROTECTED_QUEUES`, the common settings).
-pub type Config = GuardConfig;
-
-/// Reads and validates the settings.
-pub fn config(env: &Env) -> Result<Config, ConfigError> {
-    GuardConfig::for_queues(env)
-}
-
-/// The queue breaker over any window store and queue client.
-pub fn guard<S, C>(
-    store: S,
-    client: C,
-    notifier: mediaops::notify::Notifier,
-    config: &Config,
-) -> Guard<S, QueueTarget<C>> {
-    Guard {
-        store,
-        target: QueueTarget(client),
-        rules: config.rules.clone(),
-        kind: ResourceKind::QUEUE,
-        function: FUNCTION,
-        dry_run: config.common.dry_run,
-        notifier,
-        statuses: Default::default(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mediaops::guard::eventbridge::parse_event;
+    use mediaops::guard::GuardConfig;
+    use mediaops::model::guard::{ErrorClass, Observed};
+    use mediaops::services::mediaconvert::read_event;
+    use mediaops::services::Read;
+    use mediaops::{ConfigError, Env};
+    use serde_json::{json, Value};
+
+    fn config(env: &Env) -> Result<GuardConfig, ConfigError> {
+        GuardConfig::read(env, &PROFILE)
+    }
 
     #[test]
     fn settings_are_checked_at_cold_start() {
@@ -77,5 +57,58 @@ mod tests {
         .unwrap();
         assert!(c.rules.default.is_protected("live"));
         assert_eq!(c.rules.default.cooldown_ms, 30 * 60_000);
+    }
+
+    fn sample(name: &str) -> Value {
+        let path = format!("{}/events/{name}", env!("CARGO_MANIFEST_DIR"));
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    fn read(v: Value, completions: bool) -> Read {
+        let e = parse_event(v, "aws.mediaconvert", "MediaConvert Job State Change").unwrap();
+        read_event("x", &e, completions).unwrap()
+    }
+
+    #[test]
+    fn the_documented_error_and_complete_events_parse() {
+        let Read::Decide { event: ev, .. } = read(sample("job-error.json"), false) else {
+            panic!()
+        };
+        assert_eq!(ev.resource_id, "Default");
+        assert_eq!(ev.event.code, Some(1040));
+        assert_eq!(ev.event.at_ms, 1671476832124);
+        assert_eq!(ev.event.id, "1671476818694-phptj0");
+        assert!(matches!(
+            ev.event.observed,
+            Observed::Error(ErrorClass::Job)
+        ));
+        assert!(matches!(
+            read(sample("job-complete.json"), false),
+            Read::Ignored { .. }
+        ));
+        let Read::Decide { event: c, .. } = read(sample("job-complete.json"), true) else {
+            panic!()
+        };
+        assert_eq!(c.event.observed, Observed::Completed);
+        let Read::Decide { event: ev, .. } = read(sample("job-error-role.json"), false) else {
+            panic!()
+        };
+        assert_eq!(ev.resource_id, "vod-premium");
+        assert!(matches!(
+            ev.event.observed,
+            Observed::Error(ErrorClass::Pipeline)
+        ));
+    }
+
+    #[test]
+    fn other_payloads_are_bad_events() {
+        let (source, detail_type) = ("aws.mediaconvert", "MediaConvert Job State Change");
+        assert!(parse_event(json!({ "hello": 1 }), source, detail_type).is_err());
+        let mut e = sample("job-error.json");
+        e["source"] = json!("aws.s3");
+        assert!(parse_event(e, source, detail_type).is_err());
+        let mut e = sample("job-error.json");
+        e["detail-type"] = json!("MediaConvert Job State Change ");
+        assert!(parse_event(e, source, detail_type).is_err());
     }
 }

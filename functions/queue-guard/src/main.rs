@@ -1,35 +1,8 @@
-//! Cold start: read and validate the configuration, build the clients, then serve invocations.
-//! No AWS call is made before the first invocation.
+//! The guard entry with MediaConvert's profile, pausing through GetQueue / UpdateQueue.
 
-use lambda_runtime::{service_fn, LambdaEvent};
-use mediaops::{Clients, Env};
-use queue_guard::{config, guard, handler};
-use serde_json::Value;
+use queue_guard::{QueueTarget, FUNCTION, PROFILE};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    mediaops::telemetry::init_tracing();
-    let env = Env::from_process();
-    let config = config(&env).inspect_err(|e| {
-        tracing::error!(error = %e, variable = e.var, "cold start failed: invalid configuration");
-    })?;
-    env.warn_unread(queue_guard::FUNCTION);
-    config.log(queue_guard::FUNCTION);
-    let clients = Clients::load(&config.common.clients).await;
-    let guard = guard(
-        clients.window_store(&config.table),
-        clients.mediaconvert(),
-        clients.notifier(
-            config.common.notification_topic.as_deref(),
-            &config.common.metrics_namespace,
-            queue_guard::FUNCTION,
-        ),
-        &config,
-    );
-    guard.notifier.log_config();
-    let namespace = config.common.metrics_namespace.clone();
-    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
-        handler::handle(&guard, &namespace, event)
-    }))
-    .await
+    mediaops::guard::entry::serve(FUNCTION, &PROFILE, |c| QueueTarget(c.mediaconvert())).await
 }

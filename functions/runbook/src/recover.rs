@@ -8,15 +8,16 @@ use std::future::Future;
 
 use chrono::{DateTime, Utc};
 use mediaops::bulk::{Bulk, Listed, Outcomes};
-use mediaops::guard::{ms_to_rfc3339, ResourceKind};
+use mediaops::model::ms_to_rfc3339;
 use mediaops::model::Page;
 use mediaops::pace::Pacer;
 use mediaops::policy::recovery::{
-    check_range, default_range, FailedJob, JobService, Selection, Which, DEFAULT_MAX_GENERATIONS,
-    MARKER, MAX_GENERATIONS,
+    check_range, default_classes, default_range, FailedJob, Selection, Which,
+    DEFAULT_MAX_GENERATIONS, MARKER, MAX_GENERATIONS,
 };
 use mediaops::ports::{ApiResult, JobResubmitter, PauseAdmin, ResubmitLedger};
 use mediaops::recover::Recovery;
+use mediaops::services::{mediaconvert, transcoder, Profile};
 use mediaops::{Budget, Error};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -76,10 +77,11 @@ const MAX_CONCURRENCY: usize = 16;
 
 /// CreateJob calls a second by default: Elastic Transcoder documents 2 a second sustained;
 /// for MediaConvert no figure was found, so mediaops assumes 10 (raise it with `rate`).
-fn default_rate(service: JobService) -> f64 {
-    match service {
-        JobService::MediaConvert => 10.0,
-        JobService::Transcoder => 2.0,
+fn default_rate(kind: &Profile) -> f64 {
+    if *kind == transcoder::PROFILE {
+        2.0
+    } else {
+        10.0
     }
 }
 
@@ -93,7 +95,7 @@ fn parse_time(field: &str, v: &str) -> Result<i64, String> {
 /// taken out and checked). Every error names the field.
 pub fn parse(
     action: &str,
-    service: JobService,
+    kind: &Profile,
     resource: String,
     map: Map<String, Value>,
 ) -> Result<RecoverRequest, String> {
@@ -128,10 +130,10 @@ pub fn parse(
             return Err("classes must name at least one class".into());
         }
         for c in classes {
-            if service.parse_class(c).is_none() {
+            if kind.parse_class(c).is_none() {
                 return Err(format!(
                     "classes: {c:?} is not one of {}, service, job",
-                    service.resource()
+                    kind.name
                 ));
             }
         }
@@ -156,7 +158,7 @@ pub fn parse(
             "concurrency {concurrency} is not a number from 1 to {MAX_CONCURRENCY}"
         ));
     }
-    let rate = p.rate.unwrap_or_else(|| default_rate(service));
+    let rate = p.rate.unwrap_or_else(|| default_rate(kind));
     if !(0.1..=100.0).contains(&rate) {
         return Err(format!(
             "rate {rate} is not a number from 0.1 to 100 (CreateJob calls a second)"
@@ -179,8 +181,7 @@ pub fn parse(
 
 /// One resource's recovery, in its service's words.
 pub(crate) struct RecoverSpec<'a> {
-    pub(crate) kind: ResourceKind,
-    pub(crate) service: JobService,
+    pub(crate) kind: &'static Profile,
     pub(crate) id: &'a str,
     pub(crate) status: String,
     pub(crate) paused: bool,
@@ -221,16 +222,16 @@ async fn range<G: PauseAdmin>(
         })
 }
 
-fn selection(req: &RecoverRequest, service: JobService, since: i64, until: i64) -> Selection {
+fn selection(req: &RecoverRequest, kind: &Profile, since: i64, until: i64) -> Selection {
     let which = match (&req.codes, &req.classes) {
         (Some(codes), _) => Which::Codes(codes.iter().copied().collect()),
         (None, Some(names)) => Which::Classes(
             names
                 .iter()
-                .filter_map(|n| service.parse_class(n))
+                .filter_map(|n| kind.parse_class(n))
                 .collect::<BTreeSet<_>>(),
         ),
-        (None, None) => Which::Classes(JobService::default_classes()),
+        (None, None) => Which::Classes(default_classes()),
     };
     Selection {
         since_ms: since,
@@ -240,11 +241,11 @@ fn selection(req: &RecoverRequest, service: JobService, since: i64, until: i64) 
     }
 }
 
-fn which_json(w: &Which, service: JobService) -> Value {
+fn which_json(w: &Which, kind: &Profile) -> Value {
     match w {
         Which::Codes(c) => json!({ "codes": c }),
         Which::Classes(c) => {
-            json!({ "classes": c.iter().map(|c| service.class_name(*c)).collect::<Vec<_>>() })
+            json!({ "classes": c.iter().map(|c| kind.class_name(*c)).collect::<Vec<_>>() })
         }
     }
 }
@@ -276,7 +277,7 @@ where
         ));
     };
     let (since, until, from) = range(req, &spec, guard).await?;
-    let sel = selection(req, spec.service, since, until);
+    let sel = selection(req, spec.kind, since, until);
     let word = spec.kind.name;
     r.plan.push(format!(
         "read {word} {}'s failed jobs from {} to {} ({from}), newest first",
@@ -286,7 +287,7 @@ where
     ));
     r.plan.push(format!(
         "resubmit those of {} not resubmitted before (max_generations {}), each once: claim it in the guard table, read it, create the same job with \"{MARKER}\" in its metadata, record the copy",
-        which_json(&sel.which, spec.service), sel.max_generations
+        which_json(&sel.which, spec.kind), sel.max_generations
     ));
     r.plan.push(format!(
         "at most {} CreateJob calls at once and {} a second; {}",
@@ -301,7 +302,7 @@ where
     let pacer = Pacer::per_second(req.rate);
     let bulk = Bulk::new(req.concurrency, budget);
     let recovery = Recovery {
-        service: spec.service,
+        kind: spec.kind,
         key: spec.kind.key(spec.id),
         selection: sel.clone(),
         resubmitter,
@@ -354,7 +355,7 @@ fn report_json(
             "until": ms_to_rfc3339(sel.until_ms),
             "from": from,
         },
-        "which": which_json(&sel.which, spec.service),
+        "which": which_json(&sel.which, spec.kind),
         "failed_jobs_read": out.total() - counted(&["outside_range"]),
         "jobs": out.to_json(),
         "skipped": skipped,
@@ -454,8 +455,7 @@ where
         _ => e.into(),
     })?;
     let spec = RecoverSpec {
-        kind: ResourceKind::QUEUE,
-        service: JobService::MediaConvert,
+        kind: &mediaconvert::PROFILE,
         id: queue,
         paused: q.status.eq_ignore_ascii_case("PAUSED"),
         status: q.status,
@@ -514,8 +514,7 @@ where
             _ => e.into(),
         })?;
     let spec = RecoverSpec {
-        kind: ResourceKind::PIPELINE,
-        service: JobService::Transcoder,
+        kind: &transcoder::PROFILE,
         id: pipeline_id,
         paused: p.is_paused(),
         status: p.status.clone(),

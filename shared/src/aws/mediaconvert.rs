@@ -143,7 +143,7 @@ impl JobResubmitter for MediaConvertAdapter {
     type Blueprint = mc::types::Job;
 
     async fn read_job_copy(&self, id: &str) -> ApiResult<Option<JobCopy<mc::types::Job>>> {
-        let out = super::sdk::absent_if_not_found(
+        let out = crate::ports::absent_if_not_found(
             self.client
                 .get_job()
                 .id(id)

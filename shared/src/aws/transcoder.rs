@@ -220,7 +220,7 @@ impl JobResubmitter for TranscoderAdapter {
     type Blueprint = et::types::Job;
 
     async fn read_job_copy(&self, id: &str) -> ApiResult<Option<JobCopy<et::types::Job>>> {
-        let out = super::sdk::absent_if_not_found(
+        let out = crate::ports::absent_if_not_found(
             self.client
                 .read_job()
                 .id(id)

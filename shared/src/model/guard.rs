@@ -133,3 +133,15 @@ pub enum LedgerEntry {
         request_id: String,
     },
 }
+
+/// One job event to decide on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GuardEvent {
+    /// The pipeline's id, the queue's name.
+    pub resource_id: String,
+    /// The queue's ARN when the event gave one (rules may match it).
+    pub resource_arn: Option<String>,
+    /// When, what and which job (`id`: the job id, or the notification id lacking one).
+    pub event: WindowEvent,
+    pub job_id: Option<String>,
+}

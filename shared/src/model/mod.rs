@@ -6,6 +6,13 @@ use serde::{Deserialize, Serialize};
 
 pub mod guard;
 
+/// `ms` as RFC 3339 (seconds).
+pub fn ms_to_rfc3339(ms: i64) -> Option<String> {
+    chrono::TimeZone::timestamp_millis_opt(&Utc, ms)
+        .single()
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+}
+
 /// One page of a listing and the token for the next one.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Page<T> {

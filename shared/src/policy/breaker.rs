@@ -1,9 +1,9 @@
 //! The circuit breaker: when does a burst of job errors pause a pipeline (or queue).
 //!
-//! Pure functions over the events the guard recorded in its window store. Error classes follow
-//! the Elastic Transcoder developer guide ("Errors During Job Processing"): codes that indict the
-//! pipeline's configuration or the service count as pipeline-class; codes about one job's own
-//! files count as job-class and, by default, not at all.
+//! Pure functions over the events the guard recorded in its window store. Each kind's error
+//! table ([`crate::services`]) says which codes indict the resource's set-up or the service
+//! (resource-class, "pipeline" in the records) and which are about one job's own files
+//! (job-class, by default not counted at all).
 //!
 //! Time is the time an event happened (the notification's timestamp), never the clock of the
 //! Lambda that handles it: [`pick_window`] looks at every window of the configured length that
@@ -14,53 +14,11 @@ use std::collections::{BTreeSet, HashMap};
 
 use serde::Serialize;
 
-use crate::config::Env;
 use crate::error::ConfigError;
 use crate::model::guard::{
     ErrorClass, Observed, PauseRecord, PauseState, WindowCounts, WindowEvent,
 };
-
-/// The class of one Elastic Transcoder error code.
-///
-/// Pipeline-class: 2000 (cannot assume the IAM role), 3000 and 3003–3006 (storage, buckets,
-/// permissions), 9000 and above (internal errors), and an error with no code. Job-class: 1000–1001
-/// (validation), 3001 (input file missing), 3002 (output file exists), 4000–4106 (bad input file).
-/// Any other code counts as pipeline-class: an unrecognised failure is treated as the pipeline's.
-pub fn error_class(code: Option<u32>) -> ErrorClass {
-    match code {
-        Some(1000..=1001) | Some(3001) | Some(3002) | Some(4000..=4106) => ErrorClass::Job,
-        _ => ErrorClass::Pipeline,
-    }
-}
-
-/// The class of a MediaConvert error code (MediaConvert user guide, "Error codes"), the data
-/// beside Elastic Transcoder's: codes that indict the queue's set-up — 1401 (S3 denied access),
-/// 1404 (bucket or file missing or not permitted), 1432, 1433, 1434, 1515 (the job role), 1091
-/// (encryption key access), 3457 (input disallowed by the account's policy) — and unexpected
-/// service errors — 1999, 1550, 3408, 3999 — count as resource-class (`Pipeline`), as does an
-/// error with no code; every other code is about one job's own input or settings (1010, 1020,
-/// 1030, 1040, 1060, …) and is job-class.
-pub fn mediaconvert_error_class(code: Option<u32>) -> ErrorClass {
-    match code {
-        None => ErrorClass::Pipeline,
-        Some(1401 | 1404 | 1432 | 1433 | 1434 | 1515 | 1091 | 3457) => ErrorClass::Pipeline,
-        Some(1999 | 1550 | 3408 | 3999) => ErrorClass::Pipeline,
-        Some(_) => ErrorClass::Job,
-    }
-}
-
-/// The class of a job from all its outputs' codes: pipeline-class if any code is, or if it has none.
-pub fn job_error_class(codes: &[u32]) -> ErrorClass {
-    if codes.is_empty()
-        || codes
-            .iter()
-            .any(|c| error_class(Some(*c)) == ErrorClass::Pipeline)
-    {
-        ErrorClass::Pipeline
-    } else {
-        ErrorClass::Job
-    }
-}
+use crate::services::Profile;
 
 /// The breaker's settings.
 #[derive(Debug, Clone, PartialEq)]
@@ -128,18 +86,6 @@ pub trait Settings {
     fn name(&self, key: &str) -> String;
 }
 
-/// The `GUARD_*` variables: `threshold` is `GUARD_THRESHOLD`.
-pub struct EnvSettings<'a>(pub &'a Env);
-
-impl Settings for EnvSettings<'_> {
-    fn raw(&self, key: &str) -> Option<String> {
-        self.0.get(&self.name(key)).map(str::to_string)
-    }
-    fn name(&self, key: &str) -> String {
-        format!("GUARD_{}", key.to_ascii_uppercase())
-    }
-}
-
 /// A number in `range` (an integer when `integer`), or `default` when not set.
 fn read_number(
     s: &dyn Settings,
@@ -165,68 +111,7 @@ fn read_number(
         })
 }
 
-/// A MediaConvert queue name: 1-128 letters, digits, '-' and '_'.
-pub fn is_queue_name(s: &str) -> bool {
-    (1..=128).contains(&s.len())
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-}
-
-/// An Elastic Transcoder pipeline id: 13 digits, a dash, 6 letters or digits.
-pub fn is_pipeline_id(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 20
-        && b[..13].iter().all(u8::is_ascii_digit)
-        && b[13] == b'-'
-        && b[14..].iter().all(u8::is_ascii_alphanumeric)
-}
-
 impl BreakerPolicy {
-    /// Reads the `GUARD_*` settings of the pipeline guard (see the README's pipeline-guard
-    /// section): protected pipelines in `GUARD_PROTECTED_PIPELINES`.
-    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let protected = env.list("GUARD_PROTECTED_PIPELINES");
-        if let Some(bad) = protected.iter().find(|p| !is_pipeline_id(p)) {
-            return Err(ConfigError::new(
-                "GUARD_PROTECTED_PIPELINES",
-                Some(bad),
-                "a comma-separated list of Elastic Transcoder pipeline ids (13 digits, '-', 6 letters or digits)",
-            ));
-        }
-        Self::with_protected(env, protected)
-    }
-
-    /// Reads the `GUARD_*` settings of the queue guard: protected queues (names or ARNs) in
-    /// `GUARD_PROTECTED_QUEUES`.
-    pub fn from_env_for_queues(env: &Env) -> Result<Self, ConfigError> {
-        let mut protected = Vec::new();
-        for q in env.list("GUARD_PROTECTED_QUEUES") {
-            let name = crate::model::queue_name(&q);
-            if !is_queue_name(name) {
-                return Err(ConfigError::new(
-                    "GUARD_PROTECTED_QUEUES",
-                    Some(&q),
-                    "a comma-separated list of MediaConvert queue names or ARNs (names: 1-128 letters, digits, '-' and '_')",
-                ));
-            }
-            protected.push(name.to_string());
-        }
-        Self::with_protected(env, protected)
-    }
-
-    fn with_protected(env: &Env, protected_list: Vec<String>) -> Result<Self, ConfigError> {
-        let base = Self {
-            protected: protected_list.into_iter().collect(),
-            max_pauses_per_invocation: env.int_in(
-                "GUARD_MAX_PAUSES_PER_INVOCATION",
-                Self::default().max_pauses_per_invocation,
-                0..=100,
-            )?,
-            ..Self::default()
-        };
-        base.overlay(&EnvSettings(env))
-    }
-
     /// This policy with the numbers `settings` gives (the `GUARD_*` variables, or one rule of
     /// `GUARD_RULES`), each checked against the same range; refused when no class has a weight.
     pub fn overlay(&self, settings: &dyn Settings) -> Result<Self, ConfigError> {
@@ -605,13 +490,12 @@ pub fn plan(
     Step::Claim
 }
 
-/// What the claim's winner does given the status it read (`None`: the resource does not exist).
-pub fn after_claim(status: Option<&str>) -> (Action, PauseState) {
+/// What the claim's winner does given the status it read, in its kind's words (`None`: the
+/// resource does not exist).
+pub fn after_claim(kind: &Profile, status: Option<&str>) -> (Action, PauseState) {
     match status {
-        Some(s) if s.eq_ignore_ascii_case("Active") => (Action::Pause, PauseState::Paused),
-        Some(s) if s.eq_ignore_ascii_case("Paused") => {
-            (Action::AlreadyPaused, PauseState::FoundPaused)
-        }
+        Some(s) if kind.is_active(s) => (Action::Pause, PauseState::Paused),
+        Some(s) if kind.is_paused(s) => (Action::AlreadyPaused, PauseState::FoundPaused),
         _ => (Action::NotActive, PauseState::NotActive),
     }
 }
@@ -621,39 +505,6 @@ mod tests {
     use super::*;
 
     const P: &str = "1111111111111-abcde1";
-
-    #[test]
-    fn error_codes_classify_as_documented() {
-        use ErrorClass::*;
-        let cases: &[(Option<u32>, ErrorClass)] = &[
-            (None, Pipeline),
-            (Some(2000), Pipeline),
-            (Some(3000), Pipeline),
-            (Some(3003), Pipeline),
-            (Some(3004), Pipeline),
-            (Some(3005), Pipeline),
-            (Some(3006), Pipeline),
-            (Some(9000), Pipeline),
-            (Some(9999), Pipeline),
-            (Some(12345), Pipeline),
-            (Some(1000), Job),
-            (Some(1001), Job),
-            (Some(3001), Job),
-            (Some(3002), Job),
-            (Some(4000), Job),
-            (Some(4050), Job),
-            (Some(4106), Job),
-            (Some(4107), Pipeline),
-            (Some(1002), Pipeline),
-            (Some(3007), Pipeline),
-        ];
-        for (code, want) in cases {
-            assert_eq!(error_class(*code), *want, "{code:?}");
-        }
-        assert_eq!(job_error_class(&[]), Pipeline);
-        assert_eq!(job_error_class(&[4000, 4001]), Job);
-        assert_eq!(job_error_class(&[4000, 2000]), Pipeline);
-    }
 
     fn counts(pipeline: u32, job: u32, completed: u32) -> WindowCounts {
         WindowCounts {
@@ -867,21 +718,25 @@ mod tests {
     #[test]
     fn after_claim_table() {
         use Action::*;
-        assert_eq!(after_claim(Some("Active")), (Pause, PauseState::Paused));
-        assert_eq!(after_claim(Some("ACTIVE")), (Pause, PauseState::Paused));
+        let (p, q) = (
+            &crate::services::transcoder::PROFILE,
+            &crate::services::mediaconvert::PROFILE,
+        );
+        assert_eq!(after_claim(p, Some("Active")), (Pause, PauseState::Paused));
+        assert_eq!(after_claim(q, Some("ACTIVE")), (Pause, PauseState::Paused));
         assert_eq!(
-            after_claim(Some("Paused")),
+            after_claim(p, Some("Paused")),
             (AlreadyPaused, PauseState::FoundPaused)
         );
         assert_eq!(
-            after_claim(Some("PAUSED")),
+            after_claim(q, Some("PAUSED")),
             (AlreadyPaused, PauseState::FoundPaused)
         );
         assert_eq!(
-            after_claim(Some("Deleting")),
+            after_claim(p, Some("Deleting")),
             (NotActive, PauseState::NotActive)
         );
-        assert_eq!(after_claim(None), (NotActive, PauseState::NotActive));
+        assert_eq!(after_claim(q, None), (NotActive, PauseState::NotActive));
     }
 
     fn ev(at_s: i64, id: &str, observed: Observed) -> WindowEvent {
@@ -1057,111 +912,5 @@ mod tests {
         assert!(!r.can_trip(JE) && !r.can_trip(Observed::Completed));
         assert_eq!(d.reach(T0), (T0 - 599_999, T0 + 599_999));
         assert_eq!(d.event_expiry_s(T0), (T0 + 1_200_000 + 3_600_000) / 1000);
-    }
-
-    #[test]
-    fn settings_from_env() {
-        let env = Env::from_pairs([
-            ("GUARD_WINDOW_MINUTES", "15"),
-            ("GUARD_THRESHOLD", "3"),
-            ("GUARD_MIN_ERROR_RATIO", "0.25"),
-            ("GUARD_PIPELINE_ERROR_WEIGHT", "2"),
-            ("GUARD_JOB_ERROR_WEIGHT", "0.5"),
-            (
-                "GUARD_PROTECTED_PIPELINES",
-                "1111111111111-abcde1, 2222222222222-xyz987",
-            ),
-            ("GUARD_MAX_PAUSES_PER_INVOCATION", "1"),
-            ("GUARD_COOLDOWN_MINUTES", "4"),
-        ]);
-        let p = BreakerPolicy::from_env(&env).unwrap();
-        assert_eq!(p.window_ms, 15 * 60_000);
-        assert_eq!(p.threshold, 3.0);
-        assert_eq!(p.min_error_ratio, Some(0.25));
-        assert_eq!((p.pipeline_weight, p.job_weight), (2.0, 0.5));
-        assert!(p.is_protected("2222222222222-xyz987"));
-        assert_eq!(
-            (p.max_pauses_per_invocation, p.cooldown_ms),
-            (1, 4 * 60_000)
-        );
-        assert_eq!(
-            BreakerPolicy::from_env(&Env::default()).unwrap(),
-            BreakerPolicy::default()
-        );
-    }
-
-    #[test]
-    fn every_bad_setting_names_its_variable() {
-        let cases = [
-            ("GUARD_WINDOW_MINUTES", "0"),
-            ("GUARD_WINDOW_MINUTES", "ten"),
-            ("GUARD_THRESHOLD", "0"),
-            ("GUARD_THRESHOLD", "-3"),
-            ("GUARD_MIN_ERROR_RATIO", "1.5"),
-            ("GUARD_PIPELINE_ERROR_WEIGHT", "-1"),
-            ("GUARD_JOB_ERROR_WEIGHT", "lots"),
-            ("GUARD_PROTECTED_PIPELINES", "my-pipeline"),
-            ("GUARD_MAX_PAUSES_PER_INVOCATION", "101"),
-            ("GUARD_COOLDOWN_MINUTES", "0"),
-            ("GUARD_COOLDOWN_MINUTES", "10081"),
-        ];
-        for (var, value) in cases {
-            let err = BreakerPolicy::from_env(&Env::from_pairs([(var, value)])).unwrap_err();
-            assert_eq!(err.var, var, "{value}");
-            assert!(err.to_string().contains("expected"), "{err}");
-        }
-        let err = BreakerPolicy::from_env(&Env::from_pairs([("GUARD_PIPELINE_ERROR_WEIGHT", "0")]))
-            .unwrap_err();
-        assert!(err.expected.contains("can never trip"));
-    }
-
-    #[test]
-    fn mediaconvert_codes_classify_as_documented() {
-        use ErrorClass::*;
-        for code in [
-            1401, 1404, 1432, 1433, 1434, 1515, 1091, 3457, 1999, 1550, 3408, 3999,
-        ] {
-            assert_eq!(mediaconvert_error_class(Some(code)), Pipeline, "{code}");
-        }
-        for code in [
-            1010, 1020, 1021, 1030, 1040, 1056, 1060, 1075, 1076, 1080, 1092, 3400, 3451,
-        ] {
-            assert_eq!(mediaconvert_error_class(Some(code)), Job, "{code}");
-        }
-        assert_eq!(mediaconvert_error_class(None), Pipeline);
-    }
-
-    #[test]
-    fn queue_settings_from_env() {
-        let env = Env::from_pairs([
-            (
-                "GUARD_PROTECTED_QUEUES",
-                "live-news, arn:aws:mediaconvert:us-east-1:123456789012:queues/Default",
-            ),
-            ("GUARD_THRESHOLD", "3"),
-        ]);
-        let p = BreakerPolicy::from_env_for_queues(&env).unwrap();
-        assert!(p.is_protected("live-news") && p.is_protected("Default"));
-        assert_eq!(p.threshold, 3.0);
-        let err = BreakerPolicy::from_env_for_queues(&Env::from_pairs([(
-            "GUARD_PROTECTED_QUEUES",
-            "bad queue!",
-        )]))
-        .unwrap_err();
-        assert_eq!(err.var, "GUARD_PROTECTED_QUEUES");
-        // The pipeline list is not the queue guard's setting, and vice versa.
-        assert!(BreakerPolicy::from_env_for_queues(&Env::from_pairs([(
-            "GUARD_PROTECTED_PIPELINES",
-            "not-an-id"
-        )]))
-        .is_ok());
-    }
-
-    #[test]
-    fn pipeline_ids() {
-        assert!(is_pipeline_id("1111111111111-abcde1"));
-        assert!(!is_pipeline_id("1111111111111_abcde1"));
-        assert!(!is_pipeline_id("111111111111-abcde1"));
-        assert!(!is_pipeline_id("1111111111111-abcd!1"));
     }
 }

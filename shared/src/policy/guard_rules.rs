@@ -4,16 +4,16 @@
 //! matches: the `default`). `GUARD_PROTECTED_QUEUES` / `GUARD_PROTECTED_PIPELINES` come before
 //! every rule.
 //!
-//! Queues match by a glob over the queue's name (`live-*`) or by the queue's exact ARN.
-//! Pipelines match by their id (exact, or a glob over ids): the notification names the pipeline
-//! by id only, and matching by name would cost a ReadPipeline before a decision.
+//! What a `match` may be is the kind's ([`Profile::refuse_match`]): queues match by a glob over
+//! the queue's name (`live-*`) or by the queue's exact ARN; pipelines by their id (exact, or a
+//! glob over ids). Reading the variable is the guard's cold start ([`crate::guard::config`]).
 
 use serde_json::{Map, Value};
 
-use super::breaker::{is_pipeline_id, is_queue_name, BreakerPolicy, Settings};
+use super::breaker::{BreakerPolicy, Settings};
 use super::glob::glob_match;
-use crate::config::Env;
 use crate::error::ConfigError;
+use crate::services::Profile;
 
 /// The variable.
 pub const GUARD_RULES: &str = "GUARD_RULES";
@@ -30,54 +30,6 @@ pub const RULE_KEYS: &[&str] = &[
     "protected",
     "max_event_age_minutes",
 ];
-
-/// What the rules' `match` names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
-    /// MediaConvert queues: a glob over the name, or an exact queue ARN.
-    Queues,
-    /// Elastic Transcoder pipelines: an id, or a glob over ids.
-    Pipelines,
-}
-
-impl Scope {
-    fn protected_var(self) -> &'static str {
-        match self {
-            Self::Queues => "GUARD_PROTECTED_QUEUES",
-            Self::Pipelines => "GUARD_PROTECTED_PIPELINES",
-        }
-    }
-
-    /// Why `pattern` cannot match anything, or `None` when it can.
-    fn refuse_match(self, pattern: &str) -> Option<&'static str> {
-        let glob_chars = |extra: &str| {
-            pattern
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '*' || c == '?' || extra.contains(c))
-        };
-        let wild = pattern.contains(['*', '?']);
-        match self {
-            Self::Queues if pattern.starts_with("arn:") => {
-                let parts: Vec<&str> = pattern.splitn(6, ':').collect();
-                let ok = parts.len() == 6
-                    && parts[2] == "mediaconvert"
-                    && parts[5]
-                        .strip_prefix("queues/")
-                        .is_some_and(is_queue_name);
-                (!ok).then_some(
-                    "a queue ARN (arn:aws:mediaconvert:<region>:<account>:queues/<name>) or a glob over queue names such as \"live-*\"",
-                )
-            }
-            Self::Queues => (!(glob_chars("-_") && pattern.len() <= 128)).then_some(
-                "a glob over queue names (letters, digits, '-', '_', '*', '?') such as \"live-*\", or a queue ARN",
-            ),
-            Self::Pipelines => (!(if wild { glob_chars("-") } else { is_pipeline_id(pattern) }))
-                .then_some(
-                    "a pipeline id (13 digits, '-', 6 letters or digits) or a glob over ids such as \"1111111111111-*\"; pipelines match by id only",
-                ),
-        }
-    }
-}
 
 /// One rule of `GUARD_RULES`, resolved against the global settings.
 #[derive(Debug, Clone, PartialEq)]
@@ -110,7 +62,8 @@ impl GuardRule {
 /// The rules and the default, as one guard applies them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GuardRules {
-    pub scope: Scope,
+    /// The kind of resource the rules match.
+    pub kind: &'static Profile,
     /// The global `GUARD_*` settings, with the protected list.
     pub default: BreakerPolicy,
     pub rules: Vec<GuardRule>,
@@ -139,9 +92,9 @@ impl Applied<'_> {
 
 impl GuardRules {
     /// No rules: the default for everything.
-    pub fn single(scope: Scope, default: BreakerPolicy) -> Self {
+    pub fn single(kind: &'static Profile, default: BreakerPolicy) -> Self {
         Self {
-            scope,
+            kind,
             default,
             rules: Vec::new(),
         }
@@ -150,9 +103,13 @@ impl GuardRules {
     /// Reads `GUARD_RULES` over `default` (the global settings). Unknown keys, bad values, an
     /// empty or impossible `match` and a rule that can never trip are refused, naming the rule's
     /// index and key.
-    pub fn from_env(env: &Env, scope: Scope, default: BreakerPolicy) -> Result<Self, ConfigError> {
-        let Some(text) = env.get(GUARD_RULES) else {
-            return Ok(Self::single(scope, default));
+    pub fn parse(
+        text: Option<&str>,
+        kind: &'static Profile,
+        default: BreakerPolicy,
+    ) -> Result<Self, ConfigError> {
+        let Some(text) = text else {
+            return Ok(Self::single(kind, default));
         };
         let items = match serde_json::from_str::<Value>(text) {
             Ok(Value::Array(items)) => items,
@@ -167,10 +124,10 @@ impl GuardRules {
         let rules = items
             .iter()
             .enumerate()
-            .map(|(index, item)| read_rule(index, item, scope, &default))
+            .map(|(index, item)| read_rule(index, item, kind, &default))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
-            scope,
+            kind,
             default,
             rules,
         })
@@ -185,7 +142,7 @@ impl GuardRules {
                 rule: None,
                 policy: &self.default,
                 protected: true,
-                protected_var: Some(self.scope.protected_var()),
+                protected_var: Some(self.kind.protected_var),
             };
         }
         match self.rules.iter().find(|r| r.matches(name, arn)) {
@@ -234,7 +191,7 @@ impl Settings for RuleSettings<'_> {
 fn read_rule(
     index: usize,
     item: &Value,
-    scope: Scope,
+    kind: &Profile,
     default: &BreakerPolicy,
 ) -> Result<GuardRule, ConfigError> {
     let at = |key: &str| format!("{GUARD_RULES}[{index}].{key}");
@@ -261,7 +218,7 @@ fn read_rule(
                 "a non-empty queue glob, queue ARN or pipeline id: each rule says what it matches",
             )),
         };
-    if let Some(why) = scope.refuse_match(&pattern) {
+    if let Some(why) = (kind.refuse_match)(&pattern) {
         return Err(ConfigError::new(&at("match"), Some(&pattern), why));
     }
     let protected = match keys.get("protected") {
@@ -287,22 +244,28 @@ fn read_rule(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Env;
+    use crate::guard::config::breaker_policy;
+    use crate::services::{mediaconvert, transcoder};
+
+    const QUEUES: &Profile = &mediaconvert::PROFILE;
+    const PIPELINES: &Profile = &transcoder::PROFILE;
 
     const ARN: &str = "arn:aws:mediaconvert:us-east-1:123456789012:queues/live-news";
 
-    fn rules(scope: Scope, json: &str, env: &[(&str, &str)]) -> Result<GuardRules, ConfigError> {
+    fn rules(
+        kind: &'static Profile,
+        json: &str,
+        env: &[(&str, &str)],
+    ) -> Result<GuardRules, ConfigError> {
         let mut pairs: Vec<(&str, &str)> = env.to_vec();
         pairs.push((GUARD_RULES, json));
         let env = Env::from_pairs(pairs);
-        let default = match scope {
-            Scope::Queues => BreakerPolicy::from_env_for_queues(&env)?,
-            Scope::Pipelines => BreakerPolicy::from_env(&env)?,
-        };
-        GuardRules::from_env(&env, scope, default)
+        GuardRules::parse(env.get(GUARD_RULES), kind, breaker_policy(&env, kind)?)
     }
 
     fn queues(json: &str) -> GuardRules {
-        rules(Scope::Queues, json, &[("GUARD_THRESHOLD", "5")]).unwrap()
+        rules(QUEUES, json, &[("GUARD_THRESHOLD", "5")]).unwrap()
     }
 
     #[test]
@@ -347,7 +310,7 @@ mod tests {
         let all = r#"[{"match":"a","threshold":3,"window_minutes":5,"min_error_ratio":0.5,
             "cooldown_minutes":60,"pipeline_error_weight":2,"job_error_weight":1,
             "max_event_age_minutes":15},{"match":"b"}]"#;
-        let r = rules(Scope::Queues, all, &env).unwrap();
+        let r = rules(QUEUES, all, &env).unwrap();
         let a = r.resolve("a", None).policy;
         assert_eq!(a.threshold, 3.0);
         assert_eq!(a.window_ms, 5 * 60_000);
@@ -390,7 +353,7 @@ mod tests {
     #[test]
     fn pipelines_match_by_id_or_a_glob_over_ids() {
         let r = rules(
-            Scope::Pipelines,
+            PIPELINES,
             r#"[{"match":"1111111111111-abcde1","threshold":2},{"match":"2222222222222-*","protected":true}]"#,
             &[],
         )
@@ -406,7 +369,7 @@ mod tests {
     #[test]
     fn the_protected_list_comes_before_every_rule() {
         let r = rules(
-            Scope::Queues,
+            QUEUES,
             r#"[{"match":"live-*","threshold":20}]"#,
             &[("GUARD_PROTECTED_QUEUES", "live-news")],
         )
@@ -416,7 +379,7 @@ mod tests {
         assert_eq!(a.label(), "GUARD_PROTECTED_QUEUES");
         assert!(!r.resolve("live-sport", None).protected);
         let r = rules(
-            Scope::Pipelines,
+            PIPELINES,
             "[]",
             &[("GUARD_PROTECTED_PIPELINES", "1111111111111-abcde1")],
         )
@@ -429,107 +392,99 @@ mod tests {
 
     #[test]
     fn every_bad_rule_is_refused_naming_its_index_and_key() {
-        let cases: &[(Scope, &str, &str)] = &[
-            (Scope::Queues, r#"{"match":"a"}"#, "GUARD_RULES"),
-            (Scope::Queues, "not json", "GUARD_RULES"),
-            (Scope::Queues, r#"["live-*"]"#, "GUARD_RULES[0]"),
+        let cases: &[(&'static Profile, &str, &str)] = &[
+            (QUEUES, r#"{"match":"a"}"#, "GUARD_RULES"),
+            (QUEUES, "not json", "GUARD_RULES"),
+            (QUEUES, r#"["live-*"]"#, "GUARD_RULES[0]"),
             (
-                Scope::Queues,
+                QUEUES,
                 r#"[{"match":"a"},{"match":"b","treshold":2}]"#,
                 "GUARD_RULES[1].treshold",
             ),
+            (QUEUES, r#"[{"threshold":2}]"#, "GUARD_RULES[0].match"),
+            (QUEUES, r#"[{"match":""}]"#, "GUARD_RULES[0].match"),
+            (QUEUES, r#"[{"match":"  "}]"#, "GUARD_RULES[0].match"),
+            (QUEUES, r#"[{"match":7}]"#, "GUARD_RULES[0].match"),
+            (QUEUES, r#"[{"match":"live news"}]"#, "GUARD_RULES[0].match"),
             (
-                Scope::Queues,
-                r#"[{"threshold":2}]"#,
-                "GUARD_RULES[0].match",
-            ),
-            (Scope::Queues, r#"[{"match":""}]"#, "GUARD_RULES[0].match"),
-            (Scope::Queues, r#"[{"match":"  "}]"#, "GUARD_RULES[0].match"),
-            (Scope::Queues, r#"[{"match":7}]"#, "GUARD_RULES[0].match"),
-            (
-                Scope::Queues,
-                r#"[{"match":"live news"}]"#,
-                "GUARD_RULES[0].match",
-            ),
-            (
-                Scope::Queues,
+                QUEUES,
                 r#"[{"match":"arn:aws:s3:::bucket"}]"#,
                 "GUARD_RULES[0].match",
             ),
             (
-                Scope::Pipelines,
+                PIPELINES,
                 r#"[{"match":"my-pipeline"}]"#,
                 "GUARD_RULES[0].match",
             ),
             (
-                Scope::Queues,
+                QUEUES,
                 r#"[{"match":"a"},{"match":"b"},{"match":"c","threshold":"x"}]"#,
                 "GUARD_RULES[2].threshold",
             ),
             (
-                Scope::Queues,
+                QUEUES,
                 r#"[{"match":"a","threshold":0}]"#,
                 "GUARD_RULES[0].threshold",
             ),
             (
-                Scope::Queues,
+                QUEUES,
                 r#"[{"match":"a","window_minutes":0}]"#,
                 "GUARD_RULES[0].window_minutes",
             ),
             (
-                Scope::Queues,
+                QUEUES,
                 r#"[{"match":"a","window_minutes":2.5}]"#,
                 "GUARD_RULES[0].window_minutes",
             ),
             (
-                Scope::Queues,
+                QUEUES,
                 r#"[{"match":"a","window_minutes":1441}]"#,
                 "GUARD_RULES[0].window_minutes",
             ),
             (
-                Scope::Queues,
+                QUEUES,
                 r#"[{"match":"a","min_error_ratio":1.5}]"#,
                 "GUARD_RULES[0].min_error_ratio",
             ),
             (
-                Scope::Queues,
+                QUEUES,
                 r#"[{"match":"a","cooldown_minutes":0}]"#,
                 "GUARD_RULES[0].cooldown_minutes",
             ),
             (
-                Scope::Queues,
+                QUEUES,
                 r#"[{"match":"a","pipeline_error_weight":-1}]"#,
                 "GUARD_RULES[0].pipeline_error_weight",
             ),
             (
-                Scope::Queues,
+                QUEUES,
                 r#"[{"match":"a","job_error_weight":"lots"}]"#,
                 "GUARD_RULES[0].job_error_weight",
             ),
             (
-                Scope::Queues,
+                QUEUES,
                 r#"[{"match":"a","protected":"yes"}]"#,
                 "GUARD_RULES[0].protected",
             ),
             (
-                Scope::Queues,
+                QUEUES,
                 r#"[{"match":"a","max_event_age_minutes":0}]"#,
                 "GUARD_RULES[0].max_event_age_minutes",
             ),
             (
-                Scope::Queues,
+                QUEUES,
                 r#"[{"match":"a","max_event_age_minutes":10081}]"#,
                 "GUARD_RULES[0].max_event_age_minutes",
             ),
             // A rule that can never trip: no class has a weight.
             (
-                Scope::Queues,
+                QUEUES,
                 r#"[{"match":"a","pipeline_error_weight":0}]"#,
                 "GUARD_RULES[0].pipeline_error_weight",
             ),
         ];
         for (scope, json, var) in cases {
-            let err = rules(*scope, json, &[]).unwrap_err();
+            let err = rules(scope, json, &[]).unwrap_err();
             assert_eq!(err.var, *var, "{json}: {err}");
             assert!(
                 err.to_string().starts_with("invalid configuration: "),
@@ -537,7 +492,7 @@ mod tests {
             );
         }
         let err = rules(
-            Scope::Queues,
+            QUEUES,
             r#"[{"match":"a"},{"match":"b"},{"match":"c","threshold":"x"}]"#,
             &[],
         )
@@ -546,12 +501,7 @@ mod tests {
             err.to_string(),
             r#"invalid configuration: GUARD_RULES[2].threshold="x": expected a number from 0.1 to 100000"#
         );
-        let never = rules(
-            Scope::Queues,
-            r#"[{"match":"a","pipeline_error_weight":0}]"#,
-            &[],
-        )
-        .unwrap_err();
+        let never = rules(QUEUES, r#"[{"match":"a","pipeline_error_weight":0}]"#, &[]).unwrap_err();
         assert!(never.expected.contains("can never trip"), "{never}");
         assert!(
             never.expected.contains("GUARD_RULES[0].job_error_weight"),
@@ -559,7 +509,7 @@ mod tests {
         );
         // A job weight from the globals lets a rule drop the resource class's.
         assert!(rules(
-            Scope::Queues,
+            QUEUES,
             r#"[{"match":"a","pipeline_error_weight":0}]"#,
             &[("GUARD_JOB_ERROR_WEIGHT", "1")]
         )
@@ -569,8 +519,8 @@ mod tests {
     #[test]
     fn no_rules_or_an_empty_list_is_the_default_alone() {
         let env = Env::from_pairs([("GUARD_THRESHOLD", "4")]);
-        let d = BreakerPolicy::from_env_for_queues(&env).unwrap();
-        let r = GuardRules::from_env(&env, Scope::Queues, d.clone()).unwrap();
+        let d = breaker_policy(&env, QUEUES).unwrap();
+        let r = GuardRules::parse(env.get(GUARD_RULES), QUEUES, d.clone()).unwrap();
         assert!(r.rules.is_empty());
         assert_eq!(r.resolve("x", None).policy, &d);
         assert!(queues("[]").rules.is_empty());
@@ -615,7 +565,7 @@ mod tests {
         }
         let fits = n;
         let json = format!("[{}]", doc[..fits].join(","));
-        assert!(rules(Scope::Queues, &json, &[]).is_ok());
+        assert!(rules(QUEUES, &json, &[]).is_ok());
         // The README says "about 50": hold the figure.
         eprintln!("{fits} typical rules fit in {room} bytes");
         assert!(

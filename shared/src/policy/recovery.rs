@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use crate::model::guard::{FailureClass, LedgerEntry, PauseRecord, PauseState};
+use crate::services::Profile;
 
 /// The metadata key a resubmission carries: the id of the job it copies.
 pub const MARKER: &str = "mediaops:resubmit-of";
@@ -30,77 +31,10 @@ pub const LOOKBACK_MS: i64 = 48 * 3_600_000;
 pub const DEFAULT_MAX_GENERATIONS: u8 = 1;
 pub const MAX_GENERATIONS: u8 = 3;
 
-/// The service a recovery works on: its class names and codes, its resource word.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JobService {
-    MediaConvert,
-    Transcoder,
-}
-
-impl JobService {
-    /// The resource the jobs ran in (`queue`, `pipeline`).
-    pub fn resource(self) -> &'static str {
-        match self {
-            Self::MediaConvert => "queue",
-            Self::Transcoder => "pipeline",
-        }
-    }
-
-    /// A class as requests name it: the resource class is named after the resource.
-    pub fn class_name(self, c: FailureClass) -> &'static str {
-        match c {
-            FailureClass::Resource => self.resource(),
-            FailureClass::Service => "service",
-            FailureClass::Job => "job",
-        }
-    }
-
-    pub fn parse_class(self, name: &str) -> Option<FailureClass> {
-        [
-            FailureClass::Resource,
-            FailureClass::Service,
-            FailureClass::Job,
-        ]
-        .into_iter()
-        .find(|c| self.class_name(*c) == name)
-    }
-
-    /// The class of one error code.
-    ///
-    /// MediaConvert (user guide, "Error codes"): 1401, 1404, 1432, 1433, 1434, 1515, 1091, 3457
-    /// indict the queue's set-up; 1999, 1550, 3408, 3999 are the service's; others are the
-    /// job's. Elastic Transcoder: 1000–1001, 3001, 3002 and 4000–4106 are the job's; 9000 and
-    /// above the service's; the rest (2000 the role, 3000 and 3003–3006 storage) the pipeline's.
-    /// The same split as the breaker's (`breaker::error_class`): what the breaker counts against
-    /// the resource is exactly what a recovery resubmits by default.
-    pub fn code_class(self, code: u32) -> FailureClass {
-        match (self, code) {
-            (Self::MediaConvert, 1401 | 1404 | 1432 | 1433 | 1434 | 1515 | 1091 | 3457) => {
-                FailureClass::Resource
-            }
-            (Self::MediaConvert, 1999 | 1550 | 3408 | 3999) => FailureClass::Service,
-            (Self::MediaConvert, _) => FailureClass::Job,
-            (Self::Transcoder, 1000..=1001 | 3001 | 3002 | 4000..=4106) => FailureClass::Job,
-            (Self::Transcoder, 9000..) => FailureClass::Service,
-            (Self::Transcoder, _) => FailureClass::Resource,
-        }
-    }
-
-    /// The class of a failed job from its codes (an Elastic Transcoder job has one per output):
-    /// the resource's if any code is, else the service's if any is, else the job's; a failure
-    /// without a code is the service's.
-    pub fn job_class(self, codes: &[u32]) -> FailureClass {
-        codes
-            .iter()
-            .map(|c| self.code_class(*c))
-            .min()
-            .unwrap_or(FailureClass::Service)
-    }
-
-    /// The classes resubmitted by default: the resource's and the service's.
-    pub fn default_classes() -> BTreeSet<FailureClass> {
-        BTreeSet::from([FailureClass::Resource, FailureClass::Service])
-    }
+/// The classes resubmitted by default: the resource's and the service's (what the breaker
+/// counts against the resource).
+pub fn default_classes() -> BTreeSet<FailureClass> {
+    BTreeSet::from([FailureClass::Resource, FailureClass::Service])
 }
 
 /// Which failures a recovery takes.
@@ -184,7 +118,7 @@ pub fn client_token(parent_id: &str) -> String {
 }
 
 /// Decides one listed failed job.
-pub fn choose(service: JobService, sel: &Selection, job: &FailedJob) -> Choice {
+pub fn choose(kind: &Profile, sel: &Selection, job: &FailedJob) -> Choice {
     if job
         .created_ms
         .is_some_and(|c| c < sel.since_ms - LOOKBACK_MS)
@@ -206,7 +140,7 @@ pub fn choose(service: JobService, sel: &Selection, job: &FailedJob) -> Choice {
             }
         }
         Which::Classes(classes) => {
-            let class = service.job_class(&job.codes);
+            let class = kind.job_class(&job.codes);
             if !classes.contains(&class) {
                 let outcome = match class {
                     FailureClass::Job => "job_class",
@@ -218,7 +152,7 @@ pub fn choose(service: JobService, sel: &Selection, job: &FailedJob) -> Choice {
                     format!(
                         "codes {:?} are {}-class, not asked for",
                         job.codes,
-                        service.class_name(class)
+                        kind.class_name(class)
                     ),
                 );
             }
@@ -300,8 +234,10 @@ pub fn held(entry: &LedgerEntry, now_ms: i64, lease_ms: i64) -> Held {
 mod tests {
     use super::*;
     use crate::model::guard::ErrorClass;
-    use crate::policy::breaker::{error_class, mediaconvert_error_class};
-    use JobService::*;
+    use crate::services::{mediaconvert, transcoder};
+
+    const MC: &Profile = &mediaconvert::PROFILE;
+    const ET: &Profile = &transcoder::PROFILE;
 
     const H: i64 = 3_600_000;
 
@@ -334,45 +270,39 @@ mod tests {
     #[test]
     fn the_default_classes_are_what_the_breaker_counts_against_the_resource() {
         for code in 0..12_000 {
-            let mc = MediaConvert.code_class(code) != FailureClass::Job;
+            let mc = MC.code_class(code) != FailureClass::Job;
             assert_eq!(
                 mc,
-                mediaconvert_error_class(Some(code)) == ErrorClass::Pipeline,
+                MC.error_class(Some(code)) == ErrorClass::Pipeline,
                 "MediaConvert {code}"
             );
-            let et = Transcoder.code_class(code) != FailureClass::Job;
+            let et = ET.code_class(code) != FailureClass::Job;
             assert_eq!(
                 et,
-                error_class(Some(code)) == ErrorClass::Pipeline,
+                ET.error_class(Some(code)) == ErrorClass::Pipeline,
                 "Elastic Transcoder {code}"
             );
         }
-        assert_eq!(MediaConvert.code_class(1432), FailureClass::Resource);
-        assert_eq!(MediaConvert.code_class(1999), FailureClass::Service);
-        assert_eq!(MediaConvert.code_class(1040), FailureClass::Job);
-        assert_eq!(Transcoder.code_class(2000), FailureClass::Resource);
-        assert_eq!(Transcoder.code_class(9001), FailureClass::Service);
-        assert_eq!(Transcoder.code_class(4000), FailureClass::Job);
+        assert_eq!(MC.code_class(1432), FailureClass::Resource);
+        assert_eq!(MC.code_class(1999), FailureClass::Service);
+        assert_eq!(MC.code_class(1040), FailureClass::Job);
+        assert_eq!(ET.code_class(2000), FailureClass::Resource);
+        assert_eq!(ET.code_class(9001), FailureClass::Service);
+        assert_eq!(ET.code_class(4000), FailureClass::Job);
         // A job's class: the resource's wins, then the service's; no code is the service's.
-        assert_eq!(Transcoder.job_class(&[4000, 3003]), FailureClass::Resource);
-        assert_eq!(Transcoder.job_class(&[4000, 9999]), FailureClass::Service);
-        assert_eq!(Transcoder.job_class(&[4000, 4001]), FailureClass::Job);
-        assert_eq!(Transcoder.job_class(&[]), FailureClass::Service);
+        assert_eq!(ET.job_class(&[4000, 3003]), FailureClass::Resource);
+        assert_eq!(ET.job_class(&[4000, 9999]), FailureClass::Service);
+        assert_eq!(ET.job_class(&[4000, 4001]), FailureClass::Job);
+        assert_eq!(ET.job_class(&[]), FailureClass::Service);
     }
 
     #[test]
     fn class_names_follow_the_resource() {
-        assert_eq!(
-            MediaConvert.parse_class("queue"),
-            Some(FailureClass::Resource)
-        );
-        assert_eq!(
-            Transcoder.parse_class("pipeline"),
-            Some(FailureClass::Resource)
-        );
-        assert_eq!(MediaConvert.parse_class("pipeline"), None);
-        assert_eq!(Transcoder.parse_class("queue"), None);
-        for s in [MediaConvert, Transcoder] {
+        assert_eq!(MC.parse_class("queue"), Some(FailureClass::Resource));
+        assert_eq!(ET.parse_class("pipeline"), Some(FailureClass::Resource));
+        assert_eq!(MC.parse_class("pipeline"), None);
+        assert_eq!(ET.parse_class("queue"), None);
+        for s in [MC, ET] {
             assert_eq!(s.parse_class("service"), Some(FailureClass::Service));
             assert_eq!(s.parse_class("job"), Some(FailureClass::Job));
             assert_eq!(s.parse_class("Job"), None);
@@ -381,51 +311,43 @@ mod tests {
 
     #[test]
     fn choose_by_range_class_codes_and_generation() {
-        let defaults = sel(Which::Classes(JobService::default_classes()));
+        let defaults = sel(Which::Classes(default_classes()));
         let at = 100 * H + 5;
         assert_eq!(
-            choose(MediaConvert, &defaults, &failed("a", &[1432], at)),
+            choose(MC, &defaults, &failed("a", &[1432], at)),
             Choice::Resubmit { generation: 1 }
         );
         assert_eq!(
-            choose(MediaConvert, &defaults, &failed("b", &[1999], at)),
+            choose(MC, &defaults, &failed("b", &[1999], at)),
             Choice::Resubmit { generation: 1 }
         );
         assert_eq!(
-            skipped(choose(MediaConvert, &defaults, &failed("c", &[1040], at))),
+            skipped(choose(MC, &defaults, &failed("c", &[1040], at))),
             "job_class"
         );
         assert_eq!(
-            skipped(choose(
-                MediaConvert,
-                &defaults,
-                &failed("d", &[1432], 99 * H)
-            )),
+            skipped(choose(MC, &defaults, &failed("d", &[1432], 99 * H))),
             "outside_range"
         );
         assert_eq!(
-            skipped(choose(
-                MediaConvert,
-                &defaults,
-                &failed("e", &[1432], 101 * H + 1)
-            )),
+            skipped(choose(MC, &defaults, &failed("e", &[1432], 101 * H + 1))),
             "outside_range"
         );
         // Both ends are in range.
         for t in [100 * H, 101 * H] {
             assert!(matches!(
-                choose(MediaConvert, &defaults, &failed("f", &[1432], t)),
+                choose(MC, &defaults, &failed("f", &[1432], t)),
                 Choice::Resubmit { .. }
             ));
         }
         // Created long before the range: stop reading.
         let mut old = failed("g", &[1432], 100 * H);
         old.created_ms = Some(100 * H - LOOKBACK_MS - 1);
-        assert_eq!(choose(MediaConvert, &defaults, &old), Choice::Older);
+        assert_eq!(choose(MC, &defaults, &old), Choice::Older);
         // A long job created before the range that failed in it is taken.
         old.created_ms = Some(100 * H - LOOKBACK_MS + 1);
         assert!(matches!(
-            choose(MediaConvert, &defaults, &old),
+            choose(MC, &defaults, &old),
             Choice::Resubmit { .. }
         ));
         // Job class when asked; codes instead of classes.
@@ -434,77 +356,61 @@ mod tests {
             FailureClass::Resource,
         ])));
         assert!(matches!(
-            choose(MediaConvert, &jobs_too, &failed("h", &[1040], at)),
+            choose(MC, &jobs_too, &failed("h", &[1040], at)),
             Choice::Resubmit { .. }
         ));
         assert_eq!(
-            skipped(choose(MediaConvert, &jobs_too, &failed("i", &[1999], at))),
+            skipped(choose(MC, &jobs_too, &failed("i", &[1999], at))),
             "service_class"
         );
         let codes = sel(Which::Codes(BTreeSet::from([1040])));
         assert!(matches!(
-            choose(MediaConvert, &codes, &failed("j", &[1040], at)),
+            choose(MC, &codes, &failed("j", &[1040], at)),
             Choice::Resubmit { .. }
         ));
         assert_eq!(
-            skipped(choose(MediaConvert, &codes, &failed("k", &[1432], at))),
+            skipped(choose(MC, &codes, &failed("k", &[1432], at))),
             "not_in_codes"
         );
         // Elastic Transcoder: 2000-class resubmitted, 4000-class not.
         assert!(matches!(
-            choose(Transcoder, &defaults, &failed("l", &[2000], at)),
+            choose(ET, &defaults, &failed("l", &[2000], at)),
             Choice::Resubmit { .. }
         ));
         assert_eq!(
-            skipped(choose(Transcoder, &defaults, &failed("m", &[4000], at))),
+            skipped(choose(ET, &defaults, &failed("m", &[4000], at))),
             "job_class"
         );
         let only_resource = sel(Which::Classes(BTreeSet::from([FailureClass::Resource])));
         assert_eq!(
-            skipped(choose(
-                Transcoder,
-                &only_resource,
-                &failed("n", &[9001], at)
-            )),
+            skipped(choose(ET, &only_resource, &failed("n", &[9001], at))),
             "service_class"
         );
         let only_service = sel(Which::Classes(BTreeSet::from([FailureClass::Service])));
         assert_eq!(
-            skipped(choose(Transcoder, &only_service, &failed("o", &[2000], at))),
+            skipped(choose(ET, &only_service, &failed("o", &[2000], at))),
             "resource_class"
         );
     }
 
     #[test]
     fn resubmissions_are_resubmitted_only_as_max_generations_allows() {
-        let mut s = sel(Which::Classes(JobService::default_classes()));
+        let mut s = sel(Which::Classes(default_classes()));
         let mut copy = failed("copy", &[1432], 100 * H + 5);
         copy.metadata = copy_metadata(&BTreeMap::new(), "orig", 1).unwrap();
         assert_eq!(generation(&copy.metadata), 1);
-        assert_eq!(
-            skipped(choose(MediaConvert, &s, &copy)),
-            "is_a_resubmission"
-        );
+        assert_eq!(skipped(choose(MC, &s, &copy)), "is_a_resubmission");
         s.max_generations = 2;
-        assert_eq!(
-            choose(MediaConvert, &s, &copy),
-            Choice::Resubmit { generation: 2 }
-        );
+        assert_eq!(choose(MC, &s, &copy), Choice::Resubmit { generation: 2 });
         let second = copy_metadata(&copy.metadata, "copy", 2).unwrap();
         assert_eq!(second[MARKER], "copy");
         assert_eq!(second[GENERATION], "2");
         assert_eq!(generation(&second), 2);
         let mut copy2 = copy.clone();
         copy2.metadata = second;
-        assert_eq!(
-            skipped(choose(MediaConvert, &s, &copy2)),
-            "is_a_resubmission"
-        );
+        assert_eq!(skipped(choose(MC, &s, &copy2)), "is_a_resubmission");
         s.max_generations = 3;
-        assert_eq!(
-            choose(MediaConvert, &s, &copy2),
-            Choice::Resubmit { generation: 3 }
-        );
+        assert_eq!(choose(MC, &s, &copy2), Choice::Resubmit { generation: 3 });
         // A first copy carries no generation key, even of a metadata that had one.
         let first = copy_metadata(&copy2.metadata, "x", 1).unwrap();
         assert!(!first.contains_key(GENERATION));
@@ -523,11 +429,7 @@ mod tests {
         let mut job = failed("full", &[1432], 100 * H + 5);
         job.metadata = m;
         assert_eq!(
-            skipped(choose(
-                MediaConvert,
-                &sel(Which::Classes(JobService::default_classes())),
-                &job
-            )),
+            skipped(choose(MC, &sel(Which::Classes(default_classes())), &job)),
             "metadata_full"
         );
     }

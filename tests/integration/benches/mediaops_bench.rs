@@ -24,10 +24,9 @@ use std::time::{Duration, Instant};
 
 use batch_prioritizer::prioritizer::Prioritizer;
 use chrono::{DurationRound, Utc};
-use mediaops::guard::GuardEvent;
-use mediaops::model::guard::{ErrorClass, Observed, WindowEvent};
+use mediaops::model::guard::{ErrorClass, GuardEvent, Observed, WindowEvent};
 use mediaops::policy::breaker::BreakerPolicy;
-use mediaops::policy::guard_rules::{GuardRules, Scope};
+use mediaops::policy::guard_rules::GuardRules;
 use mediaops::policy::harvest::format_time;
 use mediaops::policy::priority::PriorityPolicy;
 use mediaops::Budget;
@@ -298,17 +297,22 @@ async fn guard_burst(n: usize, concurrency: usize, rules: usize) -> Burst {
         .unwrap();
     env.control.clear_calls().await.unwrap();
     let rules_env = mediaops::Env::from_pairs([("GUARD_RULES", unmatched_rules(rules))]);
-    let config = pipeline_guard::Config {
+    let config = mediaops::guard::GuardConfig {
         common: mediaops::CommonConfig::from_env(&mediaops::Env::default()).unwrap(),
-        rules: GuardRules::from_env(&rules_env, Scope::Pipelines, BreakerPolicy::default())
-            .unwrap(),
+        rules: GuardRules::parse(
+            rules_env.get("GUARD_RULES"),
+            &pipeline_guard::PROFILE,
+            BreakerPolicy::default(),
+        )
+        .unwrap(),
         table: env.store.as_ref().unwrap().table.clone(),
     };
-    let guard = Arc::new(pipeline_guard::guard(
-        env.window_store(),
-        env.clients.transcoder(),
-        env.notifier(pipeline_guard::FUNCTION).await,
+    let guard = Arc::new(mediaops::guard::Guard::new(
+        pipeline_guard::FUNCTION,
         &config,
+        env.window_store(),
+        pipeline_guard::PipelineTarget(env.clients.transcoder()),
+        env.notifier(pipeline_guard::FUNCTION).await,
     ));
     let t0 = Utc::now().timestamp_millis() - 120_000;
     let next = Arc::new(AtomicUsize::new(0));

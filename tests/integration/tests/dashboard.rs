@@ -171,12 +171,45 @@ fn sources() -> Vec<(Option<String>, PathBuf, String)> {
     for (function, dir) in dirs {
         let mut files = Vec::new();
         walk(&dir, &mut files);
-        for f in files {
-            let text = std::fs::read_to_string(&f).expect("source");
-            out.push((function.clone(), f, text));
+        let texts: Vec<(PathBuf, String)> = files
+            .into_iter()
+            .map(|f| {
+                let text = std::fs::read_to_string(&f).expect("source");
+                (f, text)
+            })
+            .collect();
+        if function.is_some() {
+            if let Some(delivery) = guard_delivery(&texts) {
+                let text = std::fs::read_to_string(&delivery).expect("the guard's delivery");
+                out.push((function.clone(), delivery, text));
+            }
         }
+        out.extend(texts.into_iter().map(|(f, t)| (function.clone(), f, t)));
     }
     out
+}
+
+/// A guard function is the shared guard entry (`guard::entry::serve`) with a kind's profile
+/// (`pub use mediaops::services::<kind>::…PROFILE`): the per-invocation metrics of the kind's
+/// delivery (`shared/src/guard/sns.rs` or `eventbridge.rs`) carry that function's name.
+fn guard_delivery(function_sources: &[(PathBuf, String)]) -> Option<PathBuf> {
+    function_sources
+        .iter()
+        .find(|(_, t)| t.contains("guard::entry::serve"))?;
+    let kind = function_sources.iter().find_map(|(_, t)| {
+        let rest = t.split("pub use mediaops::services::").nth(1)?;
+        Some(rest.split("::").next()?.to_string())
+    })?;
+    let profile = std::fs::read_to_string(root().join(format!("shared/src/services/{kind}.rs")))
+        .expect("the kind's profile");
+    let delivery = if profile.contains("Events::Sns(") {
+        "sns"
+    } else if profile.contains("Events::EventBridge {") {
+        "eventbridge"
+    } else {
+        return None;
+    };
+    Some(root().join(format!("shared/src/guard/{delivery}.rs")))
 }
 
 /// The metric names a source emits: `.count("X"`, `.millis("X"`, `.put("X"` (also with the name

@@ -151,7 +151,7 @@ proptest! {
 
     #[test]
     fn sns_events_for_the_guard(v in prop_oneof![any_json(), mutate(file("functions/pipeline-guard/events/sns-error.json"))]) {
-        if let Err(e) = pipeline_guard::handler::parse_event(v) {
+        if let Err(e) = mediaops::guard::sns::parse_sns(v) {
             prop_assert!(e.starts_with("not an SNS event"));
         }
     }
@@ -229,18 +229,9 @@ fn a_256_kb_sns_message_is_handled() {
         "{{\"state\":\"ERROR\",\"pipelineId\":\"{}\"}}",
         "p".repeat(256 * 1024)
     ));
-    let records = pipeline_guard::handler::parse_event(e).unwrap();
-    assert_eq!(
-        records[0]
-            .notification
-            .as_ref()
-            .unwrap()
-            .pipeline_id
-            .as_ref()
-            .unwrap()
-            .len(),
-        256 * 1024
-    );
+    let records = mediaops::guard::sns::parse_sns(e).unwrap().records;
+    let notification = parse_notification(&records[0].sns.message).unwrap();
+    assert_eq!(notification.pipeline_id.as_ref().unwrap().len(), 256 * 1024);
 }
 
 #[tokio::test]

@@ -5,17 +5,17 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use mediaops::guard::GuardEvent;
-use mediaops::model::guard::{ErrorClass, Observed, WindowEvent};
+use mediaops::guard::{Guard, GuardConfig};
+use mediaops::model::guard::{ErrorClass, GuardEvent, Observed, WindowEvent};
 use mediaops::policy::breaker::BreakerPolicy;
-use mediaops::policy::guard_rules::{GuardRules, Scope};
+use mediaops::policy::guard_rules::GuardRules;
 use mediaops::ports::{PauseAdmin, WindowStore};
 use mediaops::{CommonConfig, Env};
 use mediaops_integration_tests::fixtures::{et_notification, sns_event, sns_event_at};
 use mediaops_integration_tests::function::{err, ok, start};
 use mediaops_integration_tests::{Seed, StatusChange, TestEnv, TOPIC};
 use mediaops_lambda_stub::{FunctionProcess, Outcome};
-use pipeline_guard::Config;
+use pipeline_guard::{PipelineTarget, PROFILE};
 use serde_json::{json, Value};
 
 const PID: &str = "2222222222222-promo1";
@@ -192,12 +192,12 @@ async fn a_burst_of_200_notifications_in_one_warm_process_pauses_once_in_at_most
     f.stop().await;
 }
 
-fn guard_config(env: &TestEnv, policy: BreakerPolicy, dry_run: bool) -> Config {
+fn guard_config(env: &TestEnv, policy: BreakerPolicy, dry_run: bool) -> GuardConfig {
     let mut common = CommonConfig::from_env(&Env::default()).unwrap();
     common.dry_run = dry_run;
-    Config {
+    GuardConfig {
         common,
-        rules: GuardRules::single(Scope::Pipelines, policy),
+        rules: GuardRules::single(&PROFILE, policy),
         table: env.store.as_ref().unwrap().table.clone(),
     }
 }
@@ -221,11 +221,12 @@ async fn thirty_two_concurrent_invocations_pause_exactly_once() {
     let env = TestEnv::with_store().await;
     let backlog = seed_backlog(&env, 32).await;
     let config = guard_config(&env, BreakerPolicy::default(), false);
-    let guard = Arc::new(pipeline_guard::guard(
-        env.window_store(),
-        env.clients.transcoder(),
-        env.notifier(pipeline_guard::FUNCTION).await,
+    let guard = Arc::new(Guard::new(
+        pipeline_guard::FUNCTION,
         &config,
+        env.window_store(),
+        PipelineTarget(env.clients.transcoder()),
+        env.notifier(pipeline_guard::FUNCTION).await,
     ));
     env.control.clear_calls().await.unwrap();
     let t0 = now() - 30_000;

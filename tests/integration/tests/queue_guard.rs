@@ -6,12 +6,14 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use mediaops::guard::{Guard, GuardConfig};
+use mediaops::services::{mediaconvert, Read};
 use mediaops::{CommonConfig, Env};
 use mediaops_integration_tests::fixtures::mc_event;
 use mediaops_integration_tests::function::{err, ok, start};
 use mediaops_integration_tests::{runbook, Seed, TestEnv};
 use mediaops_lambda_stub::FunctionProcess;
-use queue_guard::handler::{guard_event, parse_event};
+use queue_guard::{QueueTarget, PROFILE};
 use serde_json::{json, Value};
 
 const Q: &str = "vod-premium";
@@ -139,19 +141,20 @@ async fn concurrent_invocations_pause_the_queue_exactly_once() {
     seed_queue(&env, json!({})).await;
     let mut common = CommonConfig::from_env(&Env::default()).unwrap();
     common.dry_run = false;
-    let config = queue_guard::Config {
+    let config = GuardConfig {
         common,
         rules: mediaops::policy::guard_rules::GuardRules::single(
-            mediaops::policy::guard_rules::Scope::Queues,
+            &PROFILE,
             mediaops::policy::breaker::BreakerPolicy::default(),
         ),
         table: env.store.as_ref().unwrap().table.clone(),
     };
-    let guard = Arc::new(queue_guard::guard(
-        env.window_store(),
-        env.clients.mediaconvert(),
-        env.notifier(queue_guard::FUNCTION).await,
+    let guard = Arc::new(Guard::new(
+        queue_guard::FUNCTION,
         &config,
+        env.window_store(),
+        QueueTarget(env.clients.mediaconvert()),
+        env.notifier(queue_guard::FUNCTION).await,
     ));
     env.control.clear_calls().await.unwrap();
     let t0 = now() - 30_000;
@@ -159,15 +162,23 @@ async fn concurrent_invocations_pause_the_queue_exactly_once() {
     let tasks: Vec<_> = (0..32)
         .map(|i| {
             let (g, b) = (guard.clone(), barrier.clone());
-            let e = parse_event(mc_event(
-                Q,
-                &format!("1795400002{i:03}-conc{i:02}"),
-                "ERROR",
-                Some(1432),
-                t0 + ((i * 11) % 32) * 250,
-            ))
+            let e = mediaops::guard::eventbridge::parse_event(
+                mc_event(
+                    Q,
+                    &format!("1795400002{i:03}-conc{i:02}"),
+                    "ERROR",
+                    Some(1432),
+                    t0 + ((i * 11) % 32) * 250,
+                ),
+                mediaops::events::mediaconvert::SOURCE,
+                mediaops::events::mediaconvert::DETAIL_TYPE,
+            )
             .unwrap();
-            let ev = guard_event(&format!("e{i}"), &e, false).unwrap();
+            let Ok(Read::Decide { event: ev, .. }) =
+                mediaconvert::read_event(&format!("e{i}"), &e, false)
+            else {
+                panic!("an error event decides")
+            };
             tokio::spawn(async move {
                 b.wait().await;
                 g.decide_and_report(&format!("e{i}"), &ev, &format!("req-{i}"), 0, "mediaops")

@@ -224,9 +224,10 @@ fn every_function_crate_is_built_with_cargo_lambda_and_has_its_log_group() {
 
 /// Reads the settings of the function built from `crate_dir` (its cold start's reading).
 fn read_settings(crate_dir: &str, env: &mediaops::Env) -> Result<(), mediaops::ConfigError> {
+    use mediaops::guard::GuardConfig;
     match crate_dir {
-        "pipeline-guard" => pipeline_guard::config(env).map(drop),
-        "queue-guard" => queue_guard::config(env).map(drop),
+        "pipeline-guard" => GuardConfig::read(env, &pipeline_guard::PROFILE).map(drop),
+        "queue-guard" => GuardConfig::read(env, &queue_guard::PROFILE).map(drop),
         "access-log-enforcer" => access_log_enforcer::Config::from_env(env).map(drop),
         "batch-prioritizer" => batch_prioritizer::Config::from_env(env).map(drop),
         "harvest-scheduler" => harvest_scheduler::Config::from_env(env).map(drop),

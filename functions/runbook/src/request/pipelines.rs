@@ -2,8 +2,7 @@
 //! `.recover`, and `jobs.list`.
 
 use mediaops::model::TranscodeJobStatus;
-use mediaops::policy::breaker::is_pipeline_id;
-use mediaops::policy::recovery::JobService;
+use mediaops::services::transcoder::{is_pipeline_id, PROFILE};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -66,7 +65,7 @@ pub(super) fn parse(a: &str, mut map: Map<String, Value>) -> Result<Action, Stri
             let id = take_str(&mut map, a, "pipeline_id")?;
             check(is_pipeline_id(&id), "pipeline_id", &id, PIPELINE_ID_FORM)?;
             Action::PipelineRecover {
-                recover: crate::recover::parse(a, JobService::Transcoder, id.clone(), map)?,
+                recover: crate::recover::parse(a, &PROFILE, id.clone(), map)?,
                 pipeline_id: id,
             }
         }

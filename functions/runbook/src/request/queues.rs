@@ -2,8 +2,7 @@
 //! `mediaconvert.jobs.list`.
 
 use mediaops::model::{queue_name, MEDIACONVERT_JOB_STATUSES};
-use mediaops::policy::breaker::is_queue_name;
-use mediaops::policy::recovery::JobService;
+use mediaops::services::mediaconvert::{is_queue_name, PROFILE};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -70,7 +69,7 @@ pub(super) fn parse(a: &str, mut map: Map<String, Value>) -> Result<Action, Stri
         "queue.recover" => {
             let q = queue(&take_str(&mut map, a, "queue")?)?;
             Action::QueueRecover {
-                recover: crate::recover::parse(a, JobService::MediaConvert, q.clone(), map)?,
+                recover: crate::recover::parse(a, &PROFILE, q.clone(), map)?,
                 queue: q,
             }
         }

@@ -6,8 +6,9 @@
 use std::future::Future;
 
 use mediaops::bulk::Tally;
-use mediaops::guard::{ms_to_rfc3339, quiet_reason, ResourceKind};
+use mediaops::guard::decision::quiet_reason;
 use mediaops::model::guard::{PauseRecord, PauseState, WindowCounts};
+use mediaops::model::ms_to_rfc3339;
 use mediaops::model::Page;
 use mediaops::ports::{
     AccessLogging, BatchJobCreator, BatchJobPriority, BatchJobReader, BatchJobStatusChanger,
@@ -16,6 +17,7 @@ use mediaops::ports::{
     MediaConvertJobCanceller, MediaConvertJobLister, PauseAdmin, PipelineControl,
     PipelineJobLister, QueueControl, ResubmitLedger, StatusJobLister, TranscodeJobCanceller,
 };
+use mediaops::services::Profile;
 use mediaops::{AwsError, Budget, Error};
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -78,7 +80,7 @@ pub struct Runbook<E, B, S, P, G, M, V> {
 }
 
 /// The guard's pause record of a pipeline, in words, for `pipeline.status`.
-fn guard_json(kind: ResourceKind, record: Option<&PauseRecord>, now_ms: i64) -> Value {
+fn guard_json(kind: &Profile, record: Option<&PauseRecord>, now_ms: i64) -> Value {
     match record {
         None => {
             json!({ "state": "none", "summary": format!("no pause record: the guard has not paused this {}", kind.name) })
@@ -229,7 +231,7 @@ where
     V: PackageV2Client,
 {
     /// The pipeline's guard record as JSON: the record, or why there is none to show.
-    async fn guard_status(&self, kind: ResourceKind, pipeline_id: &str) -> Result<Value, Error> {
+    async fn guard_status(&self, kind: &Profile, pipeline_id: &str) -> Result<Value, Error> {
         match &self.guard {
             None => Ok(
                 json!({ "state": "unknown", "summary": "GUARD_TABLE is not set: the guard's pause records are not available" }),
@@ -249,7 +251,7 @@ where
     /// and the next burst pauses again). Returns what happened to the record.
     async fn clear_guard_record(
         &self,
-        kind: ResourceKind,
+        kind: &Profile,
         pipeline_id: &str,
         execute: bool,
         r: &mut Report,
@@ -297,7 +299,7 @@ where
     #[allow(clippy::too_many_arguments)]
     pub(super) async fn set_status(
         &self,
-        kind: ResourceKind,
+        kind: &Profile,
         field: &str,
         id: &str,
         status: String,

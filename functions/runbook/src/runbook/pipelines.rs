@@ -2,8 +2,8 @@
 use super::{collect_limited, ms_iso};
 use crate::drain::{drain_resource, DrainSpec, JobPage};
 use crate::request::Order;
-use mediaops::guard::ResourceKind;
 use mediaops::model::{PipelineStatus, TranscodeJob, TranscodeJobStatus};
+use mediaops::services::transcoder::PROFILE;
 use mediaops::{AwsError, Budget, Error};
 use serde_json::{json, Value};
 
@@ -43,9 +43,7 @@ where
             Action::PipelineStatus { pipeline_id } => {
                 let p = self.transcoder.read_pipeline(pipeline_id).await?;
                 r.result = serde_json::to_value(&p).unwrap_or(Value::Null);
-                r.result["guard"] = self
-                    .guard_status(ResourceKind::PIPELINE, pipeline_id)
-                    .await?;
+                r.result["guard"] = self.guard_status(&PROFILE, pipeline_id).await?;
             }
             Action::PipelinePause { pipeline_id } | Action::PipelineResume { pipeline_id } => {
                 let pause = matches!(a, Action::PipelinePause { .. });
@@ -62,7 +60,7 @@ where
                         .await?
                         .status)
                 };
-                let (kind, field) = (ResourceKind::PIPELINE, "pipeline_id");
+                let (kind, field) = (&PROFILE, "pipeline_id");
                 self.set_status(
                     kind,
                     field,

@@ -2,8 +2,8 @@
 use super::{collect_limited, ms_iso};
 use crate::drain::{drain_resource, DrainSpec, JobPage};
 use crate::request::Order;
-use mediaops::guard::ResourceKind;
 use mediaops::model::{queue_name, MediaConvertJob, QueueStatus};
+use mediaops::services::mediaconvert::PROFILE;
 use mediaops::{AwsError, Budget, Error};
 use serde_json::{json, Value};
 
@@ -58,7 +58,7 @@ where
             Action::QueueStatus { queue } => {
                 let q = self.mediaconvert.get_queue(queue).await?;
                 r.result = serde_json::to_value(&q).unwrap_or(Value::Null);
-                r.result["guard"] = self.guard_status(ResourceKind::QUEUE, queue).await?;
+                r.result["guard"] = self.guard_status(&PROFILE, queue).await?;
             }
             Action::QueuePause { queue } | Action::QueueResume { queue } => {
                 let pause = matches!(a, Action::QueuePause { .. });
@@ -75,7 +75,7 @@ where
                         .await?
                         .status)
                 };
-                let (kind, field) = (ResourceKind::QUEUE, "queue");
+                let (kind, field) = (&PROFILE, "queue");
                 self.set_status(
                     kind,
                     field,

@@ -1,280 +1,36 @@
 //! The breaker engine every guard shares: record the event in the window store, count the
 //! windows around it unless a fresh pause record keeps the guard quiet, ask the pure policy
 //! ([`crate::policy::breaker`]), and let exactly one invocation pause the resource through a
-//! conditional claim. Generic over the store and the paused service, so Elastic Transcoder
-//! pipelines and MediaConvert queues are data, not copies.
+//! conditional claim. Generic over the store and the paused service; the kind of resource is a
+//! [`Profile`] ([`crate::services`]), so Elastic Transcoder pipelines and MediaConvert queues are
+//! data, not copies. [`entry`] is the guard function built on it; [`config`] what it reads at
+//! cold start; [`decision`] what one decision reports.
 
-use async_trait::async_trait;
+pub mod config;
+pub mod decision;
+pub mod entry;
+pub mod eventbridge;
+pub mod sns;
+
 use std::collections::HashMap;
 
-use chrono::{TimeZone, Utc};
-use serde::Serialize;
+use chrono::Utc;
 
-use crate::config::{CommonConfig, Env};
-use crate::error::ConfigError;
-use crate::error::{AwsError, AwsErrorKind};
-use crate::model::guard::{ErrorClass, Observed, PauseRecord, PauseState, WindowEvent};
-use crate::model::{PipelineStatus, QueueStatus};
-use crate::notify::{send_once, Notice, Notifier, Sent};
+pub use config::GuardConfig;
+pub use decision::{Decision, ResourceClassErrors};
+
+use crate::error::AwsError;
+use crate::model::guard::{ErrorClass, GuardEvent, Observed, PauseRecord, PauseState};
+use crate::model::ms_to_rfc3339;
+use crate::notify::notices::pause_notice;
+use crate::notify::{send_once, Notifier, Sent};
 use crate::policy::breaker::{
     after_claim, pick_window, plan, Action, BreakerPolicy, Step, WindowPick,
 };
-use crate::policy::guard_rules::{Applied, GuardRule, GuardRules, Scope};
-use crate::ports::{
-    ApiResult, NoticeLedger, PauseStore, PipelineControl, QueueControl, WindowStore,
-};
-use crate::telemetry::{Metrics, Unit};
-
-/// The service side of a guard: read a resource's status and pause it.
-#[async_trait]
-pub trait PauseTarget: Send + Sync {
-    /// Its status as the service reports it; `Ok(None)` when it does not exist.
-    async fn status(&self, id: &str) -> ApiResult<Option<String>>;
-    /// Its status and, when the service gives one, its name (for notices); one call.
-    async fn describe(&self, id: &str) -> ApiResult<Option<(String, Option<String>)>> {
-        Ok(self.status(id).await?.map(|s| (s, None)))
-    }
-    /// Pauses it; returns the status the service reports afterwards.
-    async fn pause(&self, id: &str) -> ApiResult<String>;
-}
-
-/// An Elastic Transcoder pipeline as a [`PauseTarget`] (ReadPipeline, UpdatePipelineStatus).
-#[derive(Debug, Clone)]
-pub struct PipelineTarget<C>(pub C);
-
-#[async_trait]
-impl<C: PipelineControl> PauseTarget for PipelineTarget<C> {
-    async fn status(&self, id: &str) -> ApiResult<Option<String>> {
-        Ok(self.describe(id).await?.map(|(s, _)| s))
-    }
-
-    async fn describe(&self, id: &str) -> ApiResult<Option<(String, Option<String>)>> {
-        match self.0.read_pipeline(id).await {
-            Ok(p) => Ok(Some((p.status, p.name))),
-            Err(e) if e.kind == AwsErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e),
-        }
-    }
-
-    async fn pause(&self, id: &str) -> ApiResult<String> {
-        Ok(self
-            .0
-            .update_pipeline_status(id, PipelineStatus::Paused)
-            .await?
-            .status)
-    }
-}
-
-/// A MediaConvert queue as a [`PauseTarget`] (GetQueue, UpdateQueue PAUSED).
-#[derive(Debug, Clone)]
-pub struct QueueTarget<C>(pub C);
-
-#[async_trait]
-impl<C: QueueControl> PauseTarget for QueueTarget<C> {
-    async fn status(&self, name: &str) -> ApiResult<Option<String>> {
-        match self.0.get_queue(name).await {
-            Ok(q) => Ok(Some(q.status)),
-            Err(e) if e.kind == AwsErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e),
-        }
-    }
-
-    async fn pause(&self, name: &str) -> ApiResult<String> {
-        Ok(self
-            .0
-            .update_queue_status(name, QueueStatus::Paused)
-            .await?
-            .status)
-    }
-}
-
-/// What a guard guards, in words and keys.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ResourceKind {
-    /// `pipeline`, `queue`: the store key's prefix and the word in reasons.
-    pub name: &'static str,
-    /// The service, in reasons (`Elastic Transcoder`).
-    pub service: &'static str,
-    /// The metric a pause counts in (`PipelinePaused`).
-    pub paused_metric: &'static str,
-    /// The EMF property naming the resource (`pipeline_id`).
-    pub id_property: &'static str,
-}
-
-impl ResourceKind {
-    pub const PIPELINE: Self = Self {
-        name: "pipeline",
-        service: "Elastic Transcoder",
-        paused_metric: "PipelinePaused",
-        id_property: "pipeline_id",
-    };
-    pub const QUEUE: Self = Self {
-        name: "queue",
-        service: "MediaConvert",
-        paused_metric: "QueuePaused",
-        id_property: "queue",
-    };
-
-    /// The store key of one resource.
-    pub fn key(self, id: &str) -> String {
-        format!("{}#{id}", self.name)
-    }
-}
-
-/// One job event to decide on.
-#[derive(Debug, Clone, PartialEq)]
-pub struct GuardEvent {
-    /// The pipeline's id, the queue's name.
-    pub resource_id: String,
-    /// The queue's ARN when the event gave one (rules may match it).
-    pub resource_arn: Option<String>,
-    /// When, what and which job (`id`: the job id, or the notification id lacking one).
-    pub event: WindowEvent,
-    pub job_id: Option<String>,
-}
-
-/// Errors of the resource's own class in the deciding window (the pipeline's or the queue's
-/// set-up, or the service). Serialized as `errors_resource_class` and, for one release, also
-/// under its old name `errors_pipeline_class`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ResourceClassErrors(pub u32);
-
-impl Serialize for ResourceClassErrors {
-    fn serialize<Z: serde::Serializer>(&self, s: Z) -> Result<Z::Ok, Z::Error> {
-        use serde::ser::SerializeMap;
-        let mut m = s.serialize_map(Some(2))?;
-        m.serialize_entry("errors_resource_class", &self.0)?;
-        m.serialize_entry("errors_pipeline_class", &self.0)?;
-        m.end()
-    }
-}
-
-/// One decision, as logged and reported.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Decision {
-    pub resource_kind: &'static str,
-    pub resource_id: String,
-    /// The rule that applied: `rule 1 "archive-*"`, `GUARD_PROTECTED_QUEUES`, or `default`.
-    pub rule: String,
-    pub trigger_job_id: Option<String>,
-    pub trigger_error_code: Option<u32>,
-    /// `pipeline` / `job` for an error; `None` for a completion.
-    pub trigger_error_class: Option<ErrorClass>,
-    /// When the event happened (the notification's time).
-    pub event_time: Option<String>,
-    /// How long after the event the decision was made (ms).
-    pub event_age_ms: i64,
-    /// The rule's stale age: an older event is `stale`.
-    pub max_event_age_minutes: i64,
-    /// The rule's cool-down (a dry run's notice goes out once per cool-down).
-    #[serde(skip)]
-    pub cooldown_ms: i64,
-    /// The event had been recorded before (a redelivery): it did not count again.
-    pub duplicate: bool,
-    /// Whether the windows were counted (not when the guard is quiet or the event cannot trip).
-    pub counted: bool,
-    #[serde(flatten)]
-    pub errors_resource_class: ResourceClassErrors,
-    pub errors_job_class: u32,
-    pub completed_in_window: u32,
-    pub weighted_errors: f64,
-    pub threshold: f64,
-    pub error_ratio: Option<f64>,
-    pub window_minutes: i64,
-    /// The deciding window's first and last event.
-    pub window_first: Option<String>,
-    pub window_last: Option<String>,
-    /// The resource's status, when it was read.
-    pub resource_status: Option<String>,
-    pub action: Action,
-    pub dry_run: bool,
-    pub reason: String,
-    /// The pause record in force after this decision (the guard's own, or the one that quieted it).
-    pub pause: Option<PauseRecord>,
-    pub store_calls: u32,
-    pub service_calls: u32,
-    /// The resource's name, when the service gave one that differs from its id (a pipeline's).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub resource_name: Option<String>,
-    /// The notice of this decision's pause (or dry-run `would pause`), when it made one.
-    pub notification: Option<Sent>,
-}
-
-impl Decision {
-    /// The decision before any step: the trigger, the rule and its figures.
-    fn start(
-        kind: &'static str,
-        ev: &GuardEvent,
-        rule: &Applied,
-        now_ms: i64,
-        dry_run: bool,
-    ) -> Self {
-        let p = rule.policy;
-        let at = ev.event.at_ms;
-        Self {
-            resource_kind: kind,
-            resource_id: ev.resource_id.clone(),
-            rule: rule.label(),
-            trigger_job_id: ev.job_id.clone(),
-            trigger_error_code: ev.event.code,
-            trigger_error_class: match ev.event.observed {
-                Observed::Error(c) => Some(c),
-                Observed::Completed => None,
-            },
-            event_time: ms_to_rfc3339(at),
-            event_age_ms: now_ms - at,
-            max_event_age_minutes: p.max_event_age_ms() / 60_000,
-            cooldown_ms: p.cooldown_ms,
-            duplicate: false,
-            counted: false,
-            errors_resource_class: ResourceClassErrors(0),
-            errors_job_class: 0,
-            completed_in_window: 0,
-            weighted_errors: 0.0,
-            threshold: p.threshold,
-            error_ratio: None,
-            window_minutes: p.window_ms / 60_000,
-            window_first: None,
-            window_last: None,
-            resource_status: None,
-            action: Action::NoAction,
-            dry_run,
-            reason: String::new(),
-            pause: None,
-            store_calls: 0,
-            service_calls: 0,
-            resource_name: None,
-            notification: None,
-        }
-    }
-
-    fn ends(mut self, action: Action, reason: String) -> Self {
-        self.action = action;
-        self.reason = reason;
-        self
-    }
-
-    /// The deciding window's figures.
-    fn counted(&mut self, pick: &WindowPick) {
-        self.counted = true;
-        self.errors_resource_class = ResourceClassErrors(pick.counts.pipeline_errors);
-        self.errors_job_class = pick.counts.job_errors;
-        self.completed_in_window = pick.counts.completed;
-        self.weighted_errors = pick.verdict.weighted;
-        self.error_ratio = pick.verdict.ratio;
-        self.window_first = pick.first_ms.and_then(ms_to_rfc3339);
-        self.window_last = pick.last_ms.and_then(ms_to_rfc3339);
-    }
-
-    /// ` (already recorded: …)` for a redelivery.
-    fn dup(&self) -> &'static str {
-        if self.duplicate {
-            " (already recorded: a redelivery, counted once)"
-        } else {
-            ""
-        }
-    }
-}
+use crate::policy::guard_rules::{Applied, GuardRules};
+use crate::ports::{NoticeLedger, PauseStore, PauseTarget, WindowStore};
+use crate::services::Profile;
+use decision::{emit_decision_metrics, log_decision, quiet_reason};
 
 /// How long a dry-run guard trusts a status it read: a burst's later events reuse it.
 pub const DRY_RUN_STATUS_TTL_MS: i64 = 60_000;
@@ -305,9 +61,8 @@ impl StatusMemo {
 pub struct Guard<S, T> {
     pub store: S,
     pub target: T,
-    /// `GUARD_RULES` over the global settings: the policy of each resource.
+    /// `GUARD_RULES` over the global settings: the policy of each resource (and its kind).
     pub rules: GuardRules,
-    pub kind: ResourceKind,
     /// The function's name: who claims pauses.
     pub function: &'static str,
     pub dry_run: bool,
@@ -315,136 +70,6 @@ pub struct Guard<S, T> {
     pub notifier: Notifier,
     /// Dry run: the statuses read.
     pub statuses: StatusMemo,
-}
-
-/// The notice of a pause, or in dry run of the pause the guard would have made: what, why (the
-/// window's counts, the threshold, the trigger), when, and how to follow up with the runbook.
-pub fn pause_notice(kind: ResourceKind, function: &str, d: &Decision, at_ms: i64) -> Notice {
-    let (name, id, key) = (kind.name, d.resource_id.as_str(), kind.id_property);
-    let dry_run = d.action == Action::WouldPause;
-    // `vod-promo` when the service named it, else the id.
-    let shown = d.resource_name.as_deref().unwrap_or(id);
-    let headline = if dry_run {
-        format!("would pause {name} {shown} ({})", kind.service)
-    } else {
-        format!("paused {name} {shown} ({})", kind.service)
-    };
-    let resource = match &d.resource_name {
-        Some(n) => format!("{name} {n} ({id}, {})", kind.service),
-        None => format!("{name} {id} ({})", kind.service),
-    };
-    let request = |action: &str, extra: &str| {
-        format!(r#"runbook {{"action": "{name}.{action}", "{key}": "{id}"{extra}}}"#)
-    };
-    let what = if dry_run {
-        vec![format!(
-            "{function} would have paused {name} {id}: its jobs failed in a burst. DRY_RUN is on, so nothing was changed; this notice is sent once per {name} per cool-down."
-        )]
-    } else {
-        vec![
-            format!(
-                "{function} paused {name} {shown}; {} now reports it {}.",
-                kind.service,
-                d.resource_status.as_deref().unwrap_or("paused")
-            ),
-            format!("Queued jobs wait; jobs already running finish. The {name} stays paused until someone resumes it."),
-        ]
-    };
-    let mut why = vec![format!(
-        "{} {name}-class errors, {} job-class errors and {} completed jobs within {} min: {} weighted errors reach the threshold of {} (policy: {}).",
-        d.errors_resource_class.0,
-        d.errors_job_class,
-        d.completed_in_window,
-        d.window_minutes,
-        d.weighted_errors,
-        d.threshold,
-        d.rule
-    )];
-    if let Some(r) = d.error_ratio {
-        why.push(format!("Error ratio in the window: {:.0}%.", r * 100.0));
-    }
-    if let (Some(first), Some(last)) = (&d.window_first, &d.window_last) {
-        why.push(format!(
-            "The burst: first error at {first}, last at {last}."
-        ));
-    }
-    if let Some(job) = &d.trigger_job_id {
-        why.push(format!(
-            "Trigger: job {job} failed with error code {} ({}-class) at {}.",
-            d.trigger_error_code
-                .map(|c| c.to_string())
-                .unwrap_or_else(|| "?".into()),
-            name,
-            d.event_time.as_deref().unwrap_or("?")
-        ));
-    }
-    let errors = match name {
-        "queue" => format!(
-            r#"runbook {{"action": "mediaconvert.jobs.list", "queue": "{id}", "status": "ERROR", "order": "newest", "limit": 20}}"#
-        ),
-        _ => format!(r#"runbook {{"action": "jobs.list", "pipeline_id": "{id}", "limit": 20}}"#),
-    };
-    let next = if dry_run {
-        vec![
-            format!("See the errors: {errors}"),
-            "To let the guard pause for real, deploy with DryRun=false.".to_string(),
-        ]
-    } else {
-        vec![
-            format!("Why, any time: {}", request("status", "")),
-            format!("See the errors: {errors}"),
-            format!(
-                "After fixing the cause, resubmit what the outage failed, once: {} (the plan; add \"confirm\": true to do it); then resume: {}",
-                request("recover", ""),
-                request("resume", "")
-            ),
-            format!(
-                "Or cancel its queued jobs first (shows the plan without confirm): {}",
-                request("drain", "")
-            ),
-        ]
-    };
-    Notice {
-        kind: format!("{name}.paused"),
-        function: function.to_string(),
-        resource,
-        dry_run,
-        headline,
-        what,
-        why,
-        at: Utc
-            .timestamp_millis_opt(at_ms)
-            .single()
-            .unwrap_or_else(Utc::now),
-        next,
-        details: serde_json::json!({
-            "resource_kind": name,
-            "resource_id": id,
-            "resource_name": d.resource_name,
-            "action": d.action.as_str(),
-            "resource_status": d.resource_status,
-            "rule": d.rule,
-            "errors_resource_class": d.errors_resource_class.0,
-            "errors_job_class": d.errors_job_class,
-            "completed_in_window": d.completed_in_window,
-            "weighted_errors": d.weighted_errors,
-            "threshold": d.threshold,
-            "error_ratio": d.error_ratio,
-            "window_minutes": d.window_minutes,
-            "window_first": d.window_first,
-            "window_last": d.window_last,
-            "trigger_job_id": d.trigger_job_id,
-            "trigger_error_code": d.trigger_error_code,
-            "event_time": d.event_time,
-        }),
-    }
-}
-
-/// `ms` as RFC 3339 (seconds).
-pub fn ms_to_rfc3339(ms: i64) -> Option<String> {
-    Utc.timestamp_millis_opt(ms)
-        .single()
-        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
 }
 
 fn describe_counts(kind: &str, pick: &WindowPick, window_minutes: i64) -> String {
@@ -457,6 +82,32 @@ fn describe_counts(kind: &str, pick: &WindowPick, window_minutes: i64) -> String
         parts.push(format!("{} completed jobs", c.completed));
     }
     format!("{} within {window_minutes} min", parts.join(", "))
+}
+
+impl<S, T> Guard<S, T> {
+    /// The guard of `function` with the settings it read at cold start.
+    pub fn new(
+        function: &'static str,
+        config: &GuardConfig,
+        store: S,
+        target: T,
+        notifier: Notifier,
+    ) -> Self {
+        Self {
+            store,
+            target,
+            rules: config.rules.clone(),
+            function,
+            dry_run: config.common.dry_run,
+            notifier,
+            statuses: StatusMemo::default(),
+        }
+    }
+
+    /// The kind of resource it guards.
+    pub fn kind(&self) -> &'static Profile {
+        self.rules.kind
+    }
 }
 
 impl<S, T> Guard<S, T>
@@ -480,11 +131,11 @@ where
             .rules
             .resolve(&ev.resource_id, ev.resource_arn.as_deref());
         let p = rule.policy;
-        let mut d = Decision::start(self.kind.name, ev, &rule, now_ms, self.dry_run);
+        let mut d = Decision::start(self.kind().name, ev, &rule, now_ms, self.dry_run);
         if let Some((action, reason)) = self.screen(ev, &rule, now_ms) {
             return Ok(d.ends(action, reason));
         }
-        let key = self.kind.key(&ev.resource_id);
+        let key = self.kind().key(&ev.resource_id);
         d.store_calls += 1;
         d.duplicate = !self
             .store
@@ -534,7 +185,7 @@ where
     /// Before anything is recorded: a protected resource, an event too old to count, or a
     /// completion no ratio needs.
     fn screen(&self, ev: &GuardEvent, rule: &Applied, now_ms: i64) -> Option<(Action, String)> {
-        let (kind, p) = (self.kind.name, rule.policy);
+        let (kind, p) = (self.kind().name, rule.policy);
         if rule.protected {
             return Some((
                 Action::Protected,
@@ -571,7 +222,7 @@ where
             Observed::Error(c) => format!(
                 "{}-class error recorded{dup}; its weight is 0, so it cannot trip the breaker",
                 match c {
-                    ErrorClass::Pipeline => self.kind.name,
+                    ErrorClass::Pipeline => self.kind().name,
                     ErrorClass::Job => "job",
                 }
             ),
@@ -587,7 +238,7 @@ where
         };
         let reason = format!(
             "{}{}; quiet until {}",
-            quiet_reason(self.kind.name, r),
+            quiet_reason(self.kind().name, r),
             d.dup(),
             ms_to_rfc3339(r.at_ms + p.cooldown_ms).unwrap_or_default()
         );
@@ -601,7 +252,7 @@ where
     fn summary(&self, pick: &WindowPick, d: &Decision) -> String {
         format!(
             "{}: {}",
-            describe_counts(self.kind.name, pick, d.window_minutes),
+            describe_counts(self.kind().name, pick, d.window_minutes),
             pick.verdict.reason
         )
     }
@@ -626,8 +277,8 @@ where
         };
         d.resource_status = status.clone();
         let summary = self.summary(pick, &d);
-        let (kind, service) = (self.kind.name, self.kind.service);
-        Ok(match after_claim(status.as_deref()).0 {
+        let (kind, service) = (self.kind().name, self.kind().service);
+        Ok(match after_claim(self.kind(), status.as_deref()).0 {
             Action::Pause => d.ends(
                 Action::WouldPause,
                 format!(
@@ -671,7 +322,7 @@ where
             resource_status: None,
             reason: format!(
                 "{} (weighted {}, threshold {}; policy: {})",
-                describe_counts(self.kind.name, pick, d.window_minutes),
+                describe_counts(self.kind().name, pick, d.window_minutes),
                 pick.verdict.weighted,
                 d.threshold,
                 d.rule
@@ -691,7 +342,7 @@ where
         p: &BreakerPolicy,
         now_ms: i64,
     ) -> Result<Decision, AwsError> {
-        let (kind, summary) = (self.kind.name, self.summary(pick, &d));
+        let (kind, summary) = (self.kind().name, self.summary(pick, &d));
         d.store_calls += 1;
         if !self
             .store
@@ -751,7 +402,7 @@ where
             Err(err) => {
                 tracing::error!(
                     event_id,
-                    resource_kind = self.kind.name,
+                    resource_kind = self.kind().name,
                     resource_id = ev.resource_id,
                     trigger_job_id = ev.job_id.as_deref(),
                     error = %err,
@@ -765,7 +416,7 @@ where
         decision.notification = self.announce(&mut decision, now_ms).await;
         let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
         log_decision(event_id, &decision, latency_ms);
-        emit_decision_metrics(namespace, self.function, self.kind, &decision, latency_ms);
+        emit_decision_metrics(namespace, self.function, self.kind(), &decision, latency_ms);
         Ok(decision)
     }
 
@@ -775,13 +426,13 @@ where
     async fn announce(&self, d: &mut Decision, now_ms: i64) -> Option<Sent> {
         match d.action {
             Action::Pause => {
-                let notice = pause_notice(self.kind, self.function, d, now_ms);
+                let notice = pause_notice(self.kind(), self.function, d, now_ms);
                 Some(self.notifier.send(&notice).await)
             }
             Action::WouldPause => {
-                let notice = pause_notice(self.kind, self.function, d, now_ms);
+                let notice = pause_notice(self.kind(), self.function, d, now_ms);
                 d.store_calls += 1;
-                let key = self.kind.key(&d.resource_id);
+                let key = self.kind().key(&d.resource_id);
                 Some(
                     send_once(
                         &self.notifier,
@@ -812,7 +463,7 @@ where
             None => (None, None),
         };
         d.resource_name = name.filter(|n| n != id);
-        let (action, state) = after_claim(status.as_deref());
+        let (action, state) = after_claim(self.kind(), status.as_deref());
         if action == Action::Pause {
             d.service_calls += 1;
             let now = self.target.pause(id).await?;
@@ -822,146 +473,17 @@ where
     }
 }
 
-/// Everything a guard function reads at cold start.
-#[derive(Debug, Clone, PartialEq)]
-pub struct GuardConfig {
-    pub common: CommonConfig,
-    /// `GUARD_RULES` over the global `GUARD_*` settings.
-    pub rules: GuardRules,
-    /// `GUARD_TABLE`: the window store's DynamoDB table (required; never called at cold start).
-    pub table: String,
-}
-
-impl GuardConfig {
-    /// The pipeline guard's settings (protected pipelines in `GUARD_PROTECTED_PIPELINES`; rules
-    /// match pipeline ids).
-    pub fn for_pipelines(env: &Env) -> Result<Self, ConfigError> {
-        Self::read(env, Scope::Pipelines, BreakerPolicy::from_env)
-    }
-
-    /// The queue guard's settings (protected queues in `GUARD_PROTECTED_QUEUES`; rules match
-    /// queue names or ARNs).
-    pub fn for_queues(env: &Env) -> Result<Self, ConfigError> {
-        Self::read(env, Scope::Queues, BreakerPolicy::from_env_for_queues)
-    }
-
-    fn read(
-        env: &Env,
-        scope: Scope,
-        policy: fn(&Env) -> Result<BreakerPolicy, ConfigError>,
-    ) -> Result<Self, ConfigError> {
-        let common = CommonConfig::from_env(env)?;
-        let default = policy(env)?;
-        Ok(Self {
-            common,
-            rules: GuardRules::from_env(env, scope, default)?,
-            table: crate::config::dynamodb_table(env, "GUARD_TABLE")?,
-        })
-    }
-
-    /// The cold-start log record.
-    pub fn log(&self, function: &str) {
-        let p = &self.rules.default;
-        tracing::info!(
-            function,
-            table = self.table,
-            window_minutes = p.window_ms / 60_000,
-            threshold = p.threshold,
-            min_error_ratio = p.min_error_ratio,
-            pipeline_weight = p.pipeline_weight,
-            job_weight = p.job_weight,
-            cooldown_minutes = p.cooldown_ms / 60_000,
-            max_event_age_minutes = p.max_event_age_ms() / 60_000,
-            protected = p.protected.len(),
-            rules = ?self.rules.rules.iter().map(GuardRule::label).collect::<Vec<_>>(),
-            dry_run = self.common.dry_run,
-            "guard configured"
-        );
-    }
-}
-
-/// One `guard decision` log record (the same fields for every guard: `resource_kind` and
-/// `resource_id` name the pipeline or queue).
-pub fn log_decision(event_id: &str, d: &Decision, latency_ms: f64) {
-    tracing::info!(
-        event_id,
-        resource_kind = d.resource_kind,
-        resource_id = d.resource_id,
-        trigger_job_id = d.trigger_job_id.as_deref(),
-        trigger_error_code = d.trigger_error_code,
-        event_time = d.event_time.as_deref(),
-        event_age_ms = d.event_age_ms,
-        rule = d.rule,
-        duplicate = d.duplicate,
-        errors_resource_class = d.errors_resource_class.0,
-        errors_job_class = d.errors_job_class,
-        completed_in_window = d.completed_in_window,
-        weighted_errors = d.weighted_errors,
-        threshold = d.threshold,
-        error_ratio = d.error_ratio,
-        window_minutes = d.window_minutes,
-        resource_status = d.resource_status.as_deref(),
-        action = d.action.as_str(),
-        dry_run = d.dry_run,
-        store_calls = d.store_calls,
-        service_calls = d.service_calls,
-        latency_ms,
-        reason = d.reason,
-        "guard decision"
-    );
-}
-
-/// One decision's EMF record: `ErrorsInWindow`, the kind's pause metric (`PipelinePaused`,
-/// `QueuePaused`) and `DecisionLatency`.
-pub fn emit_decision_metrics(
-    namespace: &str,
-    function: &str,
-    kind: ResourceKind,
-    d: &Decision,
-    latency_ms: f64,
-) {
-    let mut m = Metrics::new(namespace, function);
-    m.count("ErrorsInWindow", d.weighted_errors)
-        .count(
-            kind.paused_metric,
-            if d.action == Action::Pause { 1.0 } else { 0.0 },
-        )
-        .put("DecisionLatency", latency_ms, Unit::Milliseconds);
-    m.property(kind.id_property, &d.resource_id)
-        .property("trigger_job_id", &d.trigger_job_id)
-        .property("rule", &d.rule)
-        .property("action", d.action.as_str());
-    m.emit();
-}
-
-/// Why a fresh record keeps the guard quiet, in words.
-pub fn quiet_reason(kind: &str, r: &PauseRecord) -> String {
-    let when = ms_to_rfc3339(r.at_ms).unwrap_or_default();
-    match r.state {
-        PauseState::Claiming => format!(
-            "another invocation ({}) is pausing the {kind} since {when}",
-            r.claim_id
-        ),
-        PauseState::Paused => format!("paused by {} at {when}: {}", r.by, r.reason),
-        PauseState::FoundPaused => format!(
-            "the breaker tripped at {when} ({}) and the {kind} was already paused",
-            r.reason
-        ),
-        PauseState::NotActive => format!(
-            "the breaker tripped at {when} ({}) and the {kind} was {}",
-            r.reason,
-            r.resource_status.as_deref().unwrap_or("gone")
-        ),
-        PauseState::Cleared => format!("cleared by {} at {when}", r.by),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::guard::WindowCounts;
+    use crate::error::AwsErrorKind;
+    use crate::model::guard::{WindowCounts, WindowEvent};
+    use crate::ports::ApiResult;
+    use async_trait::async_trait;
     use std::collections::HashMap;
     use std::sync::{Arc, Mutex};
+
+    use crate::services::transcoder::PROFILE as PIPELINES;
 
     const NOW: i64 = 1_800_000_000_000;
     const PID: &str = "1111111111111-abcde1";
@@ -1133,8 +655,7 @@ mod tests {
         Guard {
             store: f,
             target: f,
-            rules: GuardRules::single(Scope::Pipelines, policy),
-            kind: ResourceKind::PIPELINE,
+            rules: GuardRules::single(&PIPELINES, policy),
             function: "pipeline-guard",
             dry_run,
             notifier: Notifier::new(
@@ -1233,10 +754,7 @@ mod tests {
             "{calls:?}"
         );
         // Recorded all the same.
-        assert_eq!(
-            f.events.lock().unwrap()[&ResourceKind::PIPELINE.key(PID)].len(),
-            50
-        );
+        assert_eq!(f.events.lock().unwrap()[&PIPELINES.key(PID)].len(), 50);
     }
 
     #[tokio::test]
@@ -1301,7 +819,7 @@ mod tests {
         f.records
             .lock()
             .unwrap()
-            .insert(ResourceKind::PIPELINE.key(PID), other.clone());
+            .insert(PIPELINES.key(PID), other.clone());
         let d = g
             .decide(&error("j4", NOW, ErrorClass::Pipeline), NOW, "mine", 0)
             .await
@@ -1321,7 +839,7 @@ mod tests {
             .unwrap();
         assert_eq!(d.action, Action::Pause, "{}", d.reason);
         assert_eq!(
-            f.records.lock().unwrap()[&ResourceKind::PIPELINE.key(PID)].claim_id,
+            f.records.lock().unwrap()[&PIPELINES.key(PID)].claim_id,
             "mine"
         );
     }
@@ -1452,12 +970,9 @@ mod tests {
     #[tokio::test]
     async fn each_resource_is_decided_under_its_rule_and_the_record_names_it() {
         let f = Fake::active();
-        let env = Env::from_pairs([(
-            "GUARD_RULES",
-            format!(r#"[{{"match":"{PID}","threshold":2}}]"#),
-        )]);
+        let rules = format!(r#"[{{"match":"{PID}","threshold":2}}]"#);
         let mut g = guard(&f, BreakerPolicy::default(), false);
-        g.rules = GuardRules::from_env(&env, Scope::Pipelines, BreakerPolicy::default()).unwrap();
+        g.rules = GuardRules::parse(Some(&rules), &PIPELINES, BreakerPolicy::default()).unwrap();
         let d = burst(&g, "j", 2, NOW).await;
         assert_eq!(d.action, Action::Pause, "{}", d.reason);
         let rule = format!("rule 0 {PID:?}");
@@ -1473,7 +988,7 @@ mod tests {
             json["errors_pipeline_class"], 2,
             "the old name, for one release"
         );
-        let notice = pause_notice(g.kind, g.function, &d, NOW);
+        let notice = pause_notice(g.kind(), g.function, &d, NOW);
         assert!(
             notice.why.iter().any(|w| w.contains(&rule)),
             "{:?}",

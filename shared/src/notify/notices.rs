@@ -1,0 +1,127 @@
+//! The notices the engines' results make, worded in one place: a guard's pause (or, in dry
+//! run, the pause it would have made).
+
+use chrono::{TimeZone, Utc};
+
+use super::Notice;
+use crate::guard::decision::Decision;
+use crate::policy::breaker::Action;
+use crate::services::Profile;
+
+/// The notice of a pause, or in dry run of the pause the guard would have made: what, why (the
+/// window's counts, the threshold, the trigger), when, and how to follow up with the runbook.
+pub fn pause_notice(kind: &Profile, function: &str, d: &Decision, at_ms: i64) -> Notice {
+    let (name, id, key) = (kind.name, d.resource_id.as_str(), kind.id_property);
+    let dry_run = d.action == Action::WouldPause;
+    // `vod-promo` when the service named it, else the id.
+    let shown = d.resource_name.as_deref().unwrap_or(id);
+    let headline = if dry_run {
+        format!("would pause {name} {shown} ({})", kind.service)
+    } else {
+        format!("paused {name} {shown} ({})", kind.service)
+    };
+    let resource = match &d.resource_name {
+        Some(n) => format!("{name} {n} ({id}, {})", kind.service),
+        None => format!("{name} {id} ({})", kind.service),
+    };
+    let request = |action: &str, extra: &str| {
+        format!(r#"runbook {{"action": "{name}.{action}", "{key}": "{id}"{extra}}}"#)
+    };
+    let what = if dry_run {
+        vec![format!(
+            "{function} would have paused {name} {id}: its jobs failed in a burst. DRY_RUN is on, so nothing was changed; this notice is sent once per {name} per cool-down."
+        )]
+    } else {
+        vec![
+            format!(
+                "{function} paused {name} {shown}; {} now reports it {}.",
+                kind.service,
+                d.resource_status.as_deref().unwrap_or("paused")
+            ),
+            format!("Queued jobs wait; jobs already running finish. The {name} stays paused until someone resumes it."),
+        ]
+    };
+    let mut why = vec![format!(
+        "{} {name}-class errors, {} job-class errors and {} completed jobs within {} min: {} weighted errors reach the threshold of {} (policy: {}).",
+        d.errors_resource_class.0,
+        d.errors_job_class,
+        d.completed_in_window,
+        d.window_minutes,
+        d.weighted_errors,
+        d.threshold,
+        d.rule
+    )];
+    if let Some(r) = d.error_ratio {
+        why.push(format!("Error ratio in the window: {:.0}%.", r * 100.0));
+    }
+    if let (Some(first), Some(last)) = (&d.window_first, &d.window_last) {
+        why.push(format!(
+            "The burst: first error at {first}, last at {last}."
+        ));
+    }
+    if let Some(job) = &d.trigger_job_id {
+        why.push(format!(
+            "Trigger: job {job} failed with error code {} ({}-class) at {}.",
+            d.trigger_error_code
+                .map(|c| c.to_string())
+                .unwrap_or_else(|| "?".into()),
+            name,
+            d.event_time.as_deref().unwrap_or("?")
+        ));
+    }
+    let errors = format!("runbook {}", kind.errors_request(id));
+    let next = if dry_run {
+        vec![
+            format!("See the errors: {errors}"),
+            "To let the guard pause for real, deploy with DryRun=false.".to_string(),
+        ]
+    } else {
+        vec![
+            format!("Why, any time: {}", request("status", "")),
+            format!("See the errors: {errors}"),
+            format!(
+                "After fixing the cause, resubmit what the outage failed, once: {} (the plan; add \"confirm\": true to do it); then resume: {}",
+                request("recover", ""),
+                request("resume", "")
+            ),
+            format!(
+                "Or cancel its queued jobs first (shows the plan without confirm): {}",
+                request("drain", "")
+            ),
+        ]
+    };
+    Notice {
+        kind: format!("{name}.paused"),
+        function: function.to_string(),
+        resource,
+        dry_run,
+        headline,
+        what,
+        why,
+        at: Utc
+            .timestamp_millis_opt(at_ms)
+            .single()
+            .unwrap_or_else(Utc::now),
+        next,
+        details: serde_json::json!({
+            "resource_kind": name,
+            "resource_id": id,
+            "resource_name": d.resource_name,
+            "action": d.action.as_str(),
+            "resource_status": d.resource_status,
+            "rule": d.rule,
+            "errors_resource_class": d.errors_resource_class.0,
+            "errors_job_class": d.errors_job_class,
+            "completed_in_window": d.completed_in_window,
+            "weighted_errors": d.weighted_errors,
+            "threshold": d.threshold,
+            "error_ratio": d.error_ratio,
+            "window_minutes": d.window_minutes,
+            "window_first": d.window_first,
+            "window_last": d.window_last,
+            "trigger_job_id": d.trigger_job_id,
+            "trigger_error_code": d.trigger_error_code,
+            "event_time": d.event_time,
+        }),
+    }
+}
