@@ -338,6 +338,58 @@ pub trait JobResubmitter: Send + Sync {
     ) -> ApiResult<String>;
 }
 
+/// A blueprint of any service, as [`Resubmitter`] carries it.
+pub type AnyBlueprint = Box<dyn std::any::Any + Send + Sync>;
+
+/// [`JobResubmitter`] with its blueprint out of sight, so one recovery takes any service's
+/// client (`&dyn Resubmitter`); every `JobResubmitter` is one.
+#[async_trait]
+pub trait Resubmitter: Send + Sync {
+    async fn read_copy(&self, id: &str) -> ApiResult<Option<JobCopy<AnyBlueprint>>>;
+    /// Creates the copy of a blueprint this resubmitter read.
+    async fn create_copy(
+        &self,
+        blueprint: &AnyBlueprint,
+        metadata: &std::collections::BTreeMap<String, String>,
+        token: &str,
+    ) -> ApiResult<String>;
+}
+
+#[async_trait]
+impl<R> Resubmitter for R
+where
+    R: JobResubmitter,
+    R::Blueprint: 'static,
+{
+    async fn read_copy(&self, id: &str) -> ApiResult<Option<JobCopy<AnyBlueprint>>> {
+        Ok(self.read_job_copy(id).await?.map(|c| JobCopy {
+            id: c.id,
+            metadata: c.metadata,
+            blueprint: Box::new(c.blueprint) as AnyBlueprint,
+        }))
+    }
+
+    async fn create_copy(
+        &self,
+        blueprint: &AnyBlueprint,
+        metadata: &std::collections::BTreeMap<String, String>,
+        token: &str,
+    ) -> ApiResult<String> {
+        // Only a blueprint this resubmitter read comes back to it.
+        let Some(b) = blueprint.downcast_ref::<R::Blueprint>() else {
+            return Err(AwsError {
+                service: "mediaops",
+                operation: "CreateJob",
+                kind: crate::error::AwsErrorKind::Rejected,
+                status: None,
+                code: None,
+                message: "a job read by another service's client".into(),
+            });
+        };
+        self.create_job_copy(b, metadata, token).await
+    }
+}
+
 /// The resubmissions done exactly once: one entry per original job (`sk = resubmit#<id>`),
 /// claimed, then finished with the copy's id, with conditional writes.
 #[async_trait]

@@ -37,7 +37,7 @@ use crate::pace::Pacer;
 use crate::policy::recovery::{
     choose, client_token, copy_metadata, held, Choice, FailedJob, Held, Selection,
 };
-use crate::ports::{ApiResult, JobResubmitter, ResubmitLedger};
+use crate::ports::{AnyBlueprint, ApiResult, ResubmitLedger, Resubmitter};
 use crate::services::Profile;
 use crate::{AwsError, AwsErrorKind};
 
@@ -48,14 +48,14 @@ pub const DEFAULT_LEASE_MS: i64 = 120_000;
 const THROTTLED_RETRIES: u32 = 4;
 
 /// One recovery of one resource.
-pub struct Recovery<'a, R, L> {
+pub struct Recovery<'a> {
     /// The kind of resource the jobs ran in.
     pub kind: &'static Profile,
     /// The guard table key of the resource (`queue#<name>`, `pipeline#<id>`).
     pub key: String,
     pub selection: Selection,
-    pub resubmitter: &'a R,
-    pub ledger: &'a L,
+    pub resubmitter: &'a dyn Resubmitter,
+    pub ledger: &'a dyn ResubmitLedger,
     /// The CreateJob ceiling, shared by the run's concurrent items.
     pub pacer: &'a Pacer,
     /// The invocation's request id, recorded with each entry.
@@ -98,11 +98,7 @@ enum Created {
     NotAttempted,
 }
 
-impl<R, L> Recovery<'_, R, L>
-where
-    R: JobResubmitter,
-    L: ResubmitLedger,
-{
+impl Recovery<'_> {
     /// Walks the failed jobs `list` gives (newest first) and resubmits the ones chosen, into
     /// `out`; `find_copy(original, since_ms)` looks for a copy of `original` created since then
     /// (its marker), for a claim taken over.
@@ -226,7 +222,7 @@ where
                 }
             }
         }
-        let copy = match self.resubmitter.read_job_copy(id).await {
+        let copy = match self.resubmitter.read_copy(id).await {
             Ok(Some(c)) => c,
             Ok(None) => {
                 self.release(id, &claim_id).await;
@@ -325,7 +321,7 @@ where
     /// CreateJob, paced; throttling after the SDK's retries slows the pace and tries again.
     async fn create(
         &self,
-        blueprint: &R::Blueprint,
+        blueprint: &AnyBlueprint,
         metadata: &BTreeMap<String, String>,
         original: &str,
     ) -> Created {
@@ -337,7 +333,7 @@ where
             }
             match self
                 .resubmitter
-                .create_job_copy(blueprint, metadata, &token)
+                .create_copy(blueprint, metadata, &token)
                 .await
             {
                 Ok(id) => return Created::Id(id),
@@ -397,6 +393,7 @@ where
 mod tests {
     use super::*;
     use crate::policy::recovery::{Which, MARKER};
+    use crate::ports::JobResubmitter;
     use crate::Budget;
     use async_trait::async_trait;
     use std::sync::atomic::{AtomicUsize, Ordering};

@@ -4,22 +4,28 @@
 //! The resource's words and listings are data ([`DrainSpec`] and the closures); the steps are
 //! one routine, [`drain_resource`].
 
-use std::future::Future;
-
+use async_trait::async_trait;
 use mediaops::bulk::{Bulk, Listed, Outcomes, Pick};
 use mediaops::error::AwsErrorKind;
 use mediaops::model::Page;
 use mediaops::{AwsError, Budget, Error};
 use serde_json::{json, Map, Value};
 
-use crate::runbook::Report;
+use mediaops::bulk::ITEM_RECORD;
+use mediaops::notify::notices::Subject;
+use mediaops::services::Profile;
+
+use crate::action::Cx;
+use crate::report::Report;
 
 /// CancelJob calls in flight at once during a drain.
 const DRAIN_CONCURRENCY: usize = 4;
 
 /// How one kind of resource is drained and reported.
 pub(crate) struct DrainSpec<'a> {
-    pub(crate) kind: &'a str,
+    pub(crate) kind: &'static Profile,
+    /// The resource in a notice's words (`MediaConvert queue vod-premium`).
+    pub(crate) target: String,
     pub(crate) id: &'a str,
     /// Its status before the drain.
     pub(crate) status: String,
@@ -42,6 +48,16 @@ pub(crate) struct DrainSpec<'a> {
 /// One page of a resource's jobs in one status: `Some(id)` for a job of this resource, `None`
 /// for one of another (a status listing covers every pipeline).
 pub(crate) type JobPage = Page<Option<String>>;
+
+/// The calls a drain makes on one resource, in its service's terms.
+#[async_trait]
+pub(crate) trait Drained: Send + Sync {
+    /// Pauses it (so its queued jobs stop starting).
+    async fn pause(&self) -> Result<(), AwsError>;
+    /// One page of its queued jobs, or with `running` of its running ones.
+    async fn page(&self, running: bool, token: Option<String>) -> Result<JobPage, AwsError>;
+    async fn cancel(&self, job: String) -> Result<(), AwsError>;
+}
 
 /// Listing pages a plan reads at most to count jobs (the count then says "at least").
 const PLAN_PAGES: usize = 50;
@@ -75,11 +91,12 @@ impl Counted {
 
 /// Counts a resource's jobs in a listing: the first page always, then further pages while the
 /// budget and `pages` allow.
-async fn count_listed<L, LF>(list: &L, budget: Budget, pages: usize) -> Result<Counted, Error>
-where
-    L: Fn(Option<String>) -> LF,
-    LF: Future<Output = Result<JobPage, AwsError>>,
-{
+async fn count_listed(
+    d: &dyn Drained,
+    running: bool,
+    budget: Budget,
+    pages: usize,
+) -> Result<Counted, Error> {
     let mut c = Counted {
         n: 0,
         complete: false,
@@ -90,7 +107,7 @@ where
         if page_no > 0 && budget.exhausted() {
             return Ok(c);
         }
-        let page = list(token).await?;
+        let page = d.page(running, token).await?;
         for id in page.items.into_iter().flatten() {
             c.n += 1;
             if c.first.len() < mediaops::bulk::SAMPLE_SHOWN {
@@ -129,27 +146,14 @@ fn cancel_outcome(r: Result<(), AwsError>) -> (&'static str, Value) {
 /// when asked), so a backlog of any size makes progress in every invocation and the same
 /// request run again continues. The report is bounded: counts, failures up to a cap, a sample;
 /// every job's outcome is in the log. Without execution: the plan, with the jobs counted.
-#[allow(clippy::too_many_arguments)]
-pub(crate) async fn drain_resource<PF, QL, QF, RL, RF, C, CF>(
+pub(crate) async fn drain_resource(
     spec: DrainSpec<'_>,
-    execute: bool,
-    budget: Budget,
+    d: &dyn Drained,
+    cx: &Cx<'_>,
     r: &mut Report,
-    pause: PF,
-    queued: QL,
-    running: RL,
-    cancel: C,
-) -> Result<(), Error>
-where
-    PF: Future<Output = Result<(), AwsError>>,
-    QL: Fn(Option<String>) -> QF,
-    QF: Future<Output = Result<JobPage, AwsError>>,
-    RL: Fn(Option<String>) -> RF,
-    RF: Future<Output = Result<JobPage, AwsError>>,
-    C: Fn(String) -> CF,
-    CF: Future<Output = Result<(), AwsError>>,
-{
-    let (kind, id) = (spec.kind, spec.id);
+) -> Result<(), Error> {
+    let (execute, budget) = (cx.execute, cx.budget);
+    let (kind, id) = (spec.kind.name, spec.id);
     if spec.paused {
         r.plan
             .push(format!("{kind} {id} is already {}", spec.paused_word));
@@ -159,15 +163,16 @@ where
             spec.status, spec.pause_reason
         ));
         if execute {
-            pause.await?;
+            d.pause().await?;
             r.executed = true;
         }
     }
     let mut result = if execute {
-        cancel_as_listed(&spec, budget, r, &queued, &running, &cancel).await?
+        cancel_as_listed(&spec, d, budget, r).await?
     } else {
-        plan(&spec, budget, r, &queued, &running).await?
+        plan(&spec, d, budget, r).await?
     };
+    r.subject = Some(subject(&spec, cx));
     result.insert(spec.fields.0.into(), json!(id));
     result.insert(
         spec.fields.1.into(),
@@ -181,43 +186,57 @@ where
     Ok(())
 }
 
+/// A drain for its notice: the resource, and how to resume it (and, once done, where each job's
+/// outcome is).
+fn subject(spec: &DrainSpec<'_>, cx: &Cx<'_>) -> Subject {
+    let (kind, target, id) = (spec.kind, &spec.target, spec.id);
+    let mut next = vec![format!(
+        r#"When the cause is fixed, resume it: runbook {{"action": "{}.resume", "{}": "{id}"}}"#,
+        kind.name, kind.id_property
+    )];
+    if cx.execute {
+        next.push(format!(
+            r#"Every job's outcome is in the runbook's log, one record each: CloudWatch Logs Insights on its log group, filter fields.message = "{ITEM_RECORD}" and span.requestId = "{}""#,
+            cx.request_id
+        ));
+    }
+    Subject {
+        target: target.clone(),
+        done: format!("drained {target} (request {})", cx.request_id),
+        would: format!("would drain {target}"),
+        next,
+    }
+}
+
 /// The drain itself: cancel the queued jobs as they are listed (then the running ones, when
 /// asked), and the result's counts, bounded report and how the listing ended.
-async fn cancel_as_listed<QL, QF, RL, RF, C, CF>(
+async fn cancel_as_listed(
     spec: &DrainSpec<'_>,
+    d: &dyn Drained,
     budget: Budget,
     r: &mut Report,
-    queued: &QL,
-    running: &RL,
-    cancel: &C,
-) -> Result<Map<String, Value>, Error>
-where
-    QL: Fn(Option<String>) -> QF,
-    QF: Future<Output = Result<JobPage, AwsError>>,
-    RL: Fn(Option<String>) -> RF,
-    RF: Future<Output = Result<JobPage, AwsError>>,
-    C: Fn(String) -> CF,
-    CF: Future<Output = Result<(), AwsError>>,
-{
+) -> Result<Map<String, Value>, Error> {
     let (q_word, run_word) = (spec.queued_word, spec.running_word);
     let mut result = Map::new();
     let bulk = Bulk::new(DRAIN_CONCURRENCY, budget);
     let mut out = Outcomes::new(r.action);
     let pick = |j: &Option<String>| j.clone().map_or(Pick::Pass, Pick::Act);
-    let act = |job: String| async move { cancel_outcome(cancel(job).await) };
+    let act = |job: String| async move { cancel_outcome(d.cancel(job).await) };
+    let queued = |t: Option<String>| d.page(false, t);
+    let running = |t: Option<String>| d.page(true, t);
     r.plan.push(format!(
         "cancel the {q_word} jobs page by page as they are listed, until none is left or time runs short"
     ));
-    let mut ended = bulk.until_listed_out(queued, pick, act, &mut out).await;
+    let mut ended = bulk.until_listed_out(&queued, pick, act, &mut out).await;
     if spec.include_running {
         r.plan
             .push(format!("then cancel the {run_word} jobs the same way"));
         if matches!(ended, Listed::Done) {
-            ended = bulk.until_listed_out(running, pick, act, &mut out).await;
+            ended = bulk.until_listed_out(&running, pick, act, &mut out).await;
         }
     } else {
         // Counted within what time is left (the first page at least: "at least N" beyond).
-        let left = count_listed(running, budget, PLAN_PAGES).await?;
+        let left = count_listed(d, true, budget, PLAN_PAGES).await?;
         if left.n > 0 {
             r.plan.push(format!(
                 "{} jobs are {run_word}: {}",
@@ -255,24 +274,17 @@ where
 
 /// The plan of a drain: how many jobs it would cancel (the service's counts when it keeps
 /// them, else counted from the listing within the budget) and the first few of them.
-async fn plan<QL, QF, RL, RF>(
+async fn plan(
     spec: &DrainSpec<'_>,
+    d: &dyn Drained,
     budget: Budget,
     r: &mut Report,
-    queued: &QL,
-    running: &RL,
-) -> Result<Map<String, Value>, Error>
-where
-    QL: Fn(Option<String>) -> QF,
-    QF: Future<Output = Result<JobPage, AwsError>>,
-    RL: Fn(Option<String>) -> RF,
-    RF: Future<Output = Result<JobPage, AwsError>>,
-{
+) -> Result<Map<String, Value>, Error> {
     let (q_word, run_word) = (spec.queued_word, spec.running_word);
     let (queued_n, running_n) = match spec.known_counts {
         Some((q, run)) => {
             // The first page only, for the sample.
-            let first = count_listed(queued, budget, 1).await?;
+            let first = count_listed(d, false, budget, 1).await?;
             let known = |n| Counted {
                 n,
                 complete: true,
@@ -287,8 +299,8 @@ where
             )
         }
         None => (
-            count_listed(queued, budget, PLAN_PAGES).await?,
-            count_listed(running, budget, PLAN_PAGES).await?,
+            count_listed(d, false, budget, PLAN_PAGES).await?,
+            count_listed(d, true, budget, PLAN_PAGES).await?,
         ),
     };
     r.plan

@@ -3,18 +3,32 @@
 //! `logging.stop`) without `"confirm": true`, and any action with `"dry_run": true`, return the plan
 //! and change nothing.
 
-pub mod batch_create;
+pub mod action;
 pub mod drain;
+pub mod guarded;
 pub mod handler;
 pub mod recover;
+pub mod report;
 pub mod request;
 pub mod runbook;
+pub mod services;
 
-use mediaops::{CommonConfig, ConfigError, Env};
+use std::sync::Arc;
+
+use mediaops::{Clients, CommonConfig, ConfigError, Env};
+
+use action::Ports;
+use guarded::GuardStore;
+use services::batch::BatchClient;
+use services::harvests::PackageClient;
+use services::harvests_v2::PackageV2Client;
+use services::logging::StoreClient;
+use services::pipelines::TranscoderClient;
+use services::queues::MediaConvertClient;
 
 pub const FUNCTION: &str = "runbook";
 
-/// The client capabilities the runbook is generic over: their IAM actions are its grant.
+/// The client capabilities the runbook's services use: their IAM actions are its grant.
 pub const CAPABILITIES: &[&[&str]] = {
     use mediaops::ports::iam::*;
     &[
@@ -90,4 +104,38 @@ impl Config {
             recover_lease_ms,
         })
     }
+}
+
+impl mediaops::start::Configured for Config {
+    fn common(&self) -> &CommonConfig {
+        &self.common
+    }
+
+    fn log(&self, function: &'static str) {
+        tracing::info!(
+            function,
+            dry_run = self.common.dry_run,
+            guard_table = self.guard_table.as_deref(),
+            "runbook configured"
+        );
+    }
+}
+
+/// The ports of the deployed runbook: every service's client from `clients`, and the guard
+/// table when there is one.
+pub fn ports(
+    clients: &Clients,
+    guard: Option<impl GuardStore + 'static>,
+) -> Result<Ports, ConfigError> {
+    let ports = Ports::default()
+        .with::<dyn TranscoderClient>(Arc::new(clients.transcoder()))
+        .with::<dyn MediaConvertClient>(Arc::new(clients.mediaconvert()))
+        .with::<dyn BatchClient>(Arc::new(clients.s3control()?))
+        .with::<dyn StoreClient>(Arc::new(clients.mediastore()))
+        .with::<dyn PackageClient>(Arc::new(clients.mediapackage()))
+        .with::<dyn PackageV2Client>(Arc::new(clients.mediapackagev2()));
+    Ok(match guard {
+        Some(g) => ports.with::<dyn GuardStore>(Arc::new(g)),
+        None => ports,
+    })
 }

@@ -7,22 +7,24 @@ use std::collections::BTreeSet;
 use std::future::Future;
 
 use chrono::{DateTime, Utc};
-use mediaops::bulk::{Bulk, Listed, Outcomes};
-use mediaops::model::ms_to_rfc3339;
-use mediaops::model::Page;
+use mediaops::bulk::{Bulk, Listed, Outcomes, ITEM_RECORD};
+use mediaops::model::{ms_to_rfc3339, Page};
+use mediaops::notify::notices::Subject;
 use mediaops::pace::Pacer;
 use mediaops::policy::recovery::{
     check_range, default_classes, default_range, FailedJob, Selection, Which,
     DEFAULT_MAX_GENERATIONS, MARKER, MAX_GENERATIONS,
 };
-use mediaops::ports::{ApiResult, JobResubmitter, PauseAdmin, ResubmitLedger};
+use mediaops::ports::{ApiResult, Resubmitter};
 use mediaops::recover::Recovery;
-use mediaops::services::{mediaconvert, transcoder, Profile};
-use mediaops::{Budget, Error};
+use mediaops::services::Profile;
+use mediaops::Error;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use crate::runbook::Report;
+use crate::action::Cx;
+use crate::guarded::guard_store;
+use crate::report::Report;
 
 /// A recover request, as understood (the resource is the queue's name or the pipeline's id).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -75,16 +77,6 @@ struct Params {
 const CONCURRENCY: usize = 8;
 const MAX_CONCURRENCY: usize = 16;
 
-/// CreateJob calls a second by default: Elastic Transcoder documents 2 a second sustained;
-/// for MediaConvert no figure was found, so mediaops assumes 10 (raise it with `rate`).
-fn default_rate(kind: &Profile) -> f64 {
-    if *kind == transcoder::PROFILE {
-        2.0
-    } else {
-        10.0
-    }
-}
-
 fn parse_time(field: &str, v: &str) -> Result<i64, String> {
     DateTime::parse_from_rfc3339(v)
         .map(|t| t.with_timezone(&Utc).timestamp_millis())
@@ -92,10 +84,12 @@ fn parse_time(field: &str, v: &str) -> Result<i64, String> {
 }
 
 /// Parses the parameters of `queue.recover` / `pipeline.recover` (the resource field already
-/// taken out and checked). Every error names the field.
+/// taken out and checked); `default_rate`: the service's CreateJob calls a second. Every error
+/// names the field.
 pub fn parse(
     action: &str,
     kind: &Profile,
+    default_rate: f64,
     resource: String,
     map: Map<String, Value>,
 ) -> Result<RecoverRequest, String> {
@@ -158,7 +152,7 @@ pub fn parse(
             "concurrency {concurrency} is not a number from 1 to {MAX_CONCURRENCY}"
         ));
     }
-    let rate = p.rate.unwrap_or_else(|| default_rate(kind));
+    let rate = p.rate.unwrap_or(default_rate);
     if !(0.1..=100.0).contains(&rate) {
         return Err(format!(
             "rate {rate} is not a number from 0.1 to 100 (CreateJob calls a second)"
@@ -191,16 +185,17 @@ pub(crate) struct RecoverSpec<'a> {
     pub(crate) denied_hint: &'static str,
     /// What the copies do not carry.
     pub(crate) not_carried: &'static str,
-    /// The request id recorded in the ledger.
-    pub(crate) request_id: &'a str,
-    pub(crate) lease_ms: i64,
+    /// The resource in a notice's words (`MediaConvert queue vod-premium`).
+    pub(crate) target: String,
+    /// The list action that shows the copies (`mediaconvert.jobs.list`).
+    pub(crate) list_action: &'static str,
 }
 
 /// The range: the request's, or the guard's pause record's burst; the error says which to give.
-async fn range<G: PauseAdmin>(
+async fn range(
     req: &RecoverRequest,
     spec: &RecoverSpec<'_>,
-    guard: Option<&G>,
+    cx: &Cx<'_>,
 ) -> Result<(i64, i64, &'static str), Error> {
     let now = Utc::now().timestamp_millis();
     if let Some(since) = req.since_ms {
@@ -208,7 +203,7 @@ async fn range<G: PauseAdmin>(
         check_range(since, until).map_err(|e| Error::BadRequest(format!("since/until: {e}")))?;
         return Ok((since, until, "the request"));
     }
-    let record = match guard {
+    let record = match guard_store(cx) {
         Some(g) => g.pause_record(&spec.kind.key(spec.id)).await?,
         None => None,
     };
@@ -252,31 +247,26 @@ fn which_json(w: &Which, kind: &Profile) -> Value {
 
 /// Lists, plans or resubmits, and reports: `list` gives the resource's failed jobs newest first,
 /// `find_copy` looks for a copy of a job by its marker since a time.
-#[allow(clippy::too_many_arguments)]
-pub(crate) async fn recover_resource<R, G, LF, FF, FFut>(
-    spec: RecoverSpec<'_>,
-    req: &RecoverRequest,
-    resubmitter: &R,
-    guard: Option<&G>,
-    execute: bool,
-    budget: Budget,
+pub(crate) async fn recover_resource<LF, FF, FFut>(
+    (spec, req): (RecoverSpec<'_>, &RecoverRequest),
+    cx: &Cx<'_>,
+    resubmitter: &dyn Resubmitter,
     r: &mut Report,
     list: impl FnMut(Option<String>) -> LF,
     find_copy: FF,
 ) -> Result<(), Error>
 where
-    R: JobResubmitter,
-    G: PauseAdmin + ResubmitLedger,
     LF: Future<Output = ApiResult<Page<FailedJob>>>,
     FF: Fn(String, i64) -> FFut,
     FFut: Future<Output = ApiResult<Option<String>>>,
 {
-    let Some(ledger) = guard else {
+    let execute = cx.execute;
+    let Some(ledger) = guard_store(cx) else {
         return Err(Error::BadRequest(
             "GUARD_TABLE is not set: a recovery records each resubmission there, so that none is made twice".into(),
         ));
     };
-    let (since, until, from) = range(req, &spec, guard).await?;
+    let (since, until, from) = range(req, &spec, cx).await?;
     let sel = selection(req, spec.kind, since, until);
     let word = spec.kind.name;
     r.plan.push(format!(
@@ -300,7 +290,7 @@ where
         ));
     }
     let pacer = Pacer::per_second(req.rate);
-    let bulk = Bulk::new(req.concurrency, budget);
+    let bulk = Bulk::new(req.concurrency, cx.budget);
     let recovery = Recovery {
         kind: spec.kind,
         key: spec.kind.key(spec.id),
@@ -308,8 +298,8 @@ where
         resubmitter,
         ledger,
         pacer: &pacer,
-        request_id: spec.request_id,
-        lease_ms: spec.lease_ms,
+        request_id: cx.request_id,
+        lease_ms: cx.recover_lease_ms,
         execute,
         bulk,
         denied_hint: spec.denied_hint,
@@ -320,6 +310,7 @@ where
     r.executed = execute && out.count_of("resubmitted") > 0;
     r.tally = out.tally(listed.ran_short());
     r.result = report_json(&spec, &sel, from, &out, &listed, execute);
+    r.subject = Some(subject(&spec, &r.result, cx.request_id));
     if let Listed::ListFailed(e) = listed {
         if out.total() == 0 {
             return Err(e.into());
@@ -387,14 +378,31 @@ fn report_json(
     v
 }
 
-/// Pages of a MediaConvert queue's jobs: ERROR ones as failed jobs, newest first.
-fn mc_failed(j: mediaops::model::MediaConvertJob) -> FailedJob {
-    FailedJob {
-        id: j.id,
-        created_ms: j.submitted_ms,
-        failed_ms: j.finished_ms,
-        codes: j.error_code.map(|c| c.max(0) as u32).into_iter().collect(),
-        metadata: j.user_metadata,
+/// A recovery for its notice: how many jobs to what, where the copies show, and the resume.
+fn subject(spec: &RecoverSpec<'_>, result: &Value, request_id: &str) -> Subject {
+    let target = &spec.target;
+    let mut next = vec![format!(
+        "The copies carry \"{MARKER}\" = <original job id> in their metadata: {} shows them; each copy's id is in the runbook's log (fields.message = \"{ITEM_RECORD}\", span.requestId = \"{request_id}\").",
+        spec.list_action
+    )];
+    if let Some(resume) = result["next"].as_array().and_then(|n| {
+        n.iter()
+            .filter_map(Value::as_str)
+            .find(|s| s.starts_with("resume"))
+    }) {
+        next.push(format!("Then {resume}"));
+    }
+    Subject {
+        target: target.clone(),
+        done: format!(
+            "resubmitted {} failed jobs of {target}",
+            result["resubmitted"]
+        ),
+        would: format!(
+            "would resubmit {} failed jobs of {target}",
+            result["would_resubmit"]
+        ),
+        next,
     }
 }
 
@@ -402,7 +410,7 @@ fn mc_failed(j: mediaops::model::MediaConvertJob) -> FailedJob {
 const SEARCH_PAGES: usize = 200;
 
 /// The copy of `original` among `list`'s jobs (newest first) created since `since_ms`.
-async fn find_copy<T, LF>(
+pub(crate) async fn find_copy<T, LF>(
     mut list: impl FnMut(Option<String>) -> LF,
     original: &str,
     since_ms: i64,
@@ -429,134 +437,4 @@ where
         }
     }
     Ok(None)
-}
-
-/// `queue.recover`: the queue's ERROR jobs, resubmitted into it.
-#[allow(clippy::too_many_arguments)]
-pub(crate) async fn recover_queue<M, G>(
-    mc: &M,
-    guard: Option<&G>,
-    queue: &str,
-    req: &RecoverRequest,
-    execute: bool,
-    budget: Budget,
-    request_id: &str,
-    lease_ms: i64,
-    r: &mut Report,
-) -> Result<(), Error>
-where
-    M: mediaops::ports::QueueControl + mediaops::ports::MediaConvertJobLister + JobResubmitter,
-    G: PauseAdmin + ResubmitLedger,
-{
-    let q = mc.get_queue(queue).await.map_err(|e| match e.kind {
-        mediaops::AwsErrorKind::NotFound => {
-            Error::BadRequest(format!("queue {queue:?}: no such MediaConvert queue"))
-        }
-        _ => e.into(),
-    })?;
-    let spec = RecoverSpec {
-        kind: &mediaconvert::PROFILE,
-        id: queue,
-        paused: q.status.eq_ignore_ascii_case("PAUSED"),
-        status: q.status,
-        resume: format!(r#"{{"action": "queue.resume", "queue": "{queue}"}}"#),
-        denied_hint: "the runbook may pass to MediaConvert only the job roles in the MediaConvertJobRoleArns parameter: add this job's role there",
-        not_carried: "tags are not carried (GetJob does not return them); everything else CreateJob takes is",
-        request_id,
-        lease_ms,
-    };
-    let list = |t: Option<String>| async move {
-        mc.list_mediaconvert_jobs(Some(queue), Some("ERROR"), true, Some(20), t.as_deref())
-            .await
-            .map(|p| p.map(mc_failed))
-    };
-    let find = |original: String, since: i64| async move {
-        find_copy(
-            |t: Option<String>| async move {
-                mc.list_mediaconvert_jobs(Some(queue), None, true, Some(20), t.as_deref())
-                    .await
-            },
-            &original,
-            since,
-            |j: &mediaops::model::MediaConvertJob| {
-                (j.id.clone(), j.submitted_ms, j.user_metadata.get(MARKER))
-            },
-        )
-        .await
-    };
-    recover_resource(spec, req, mc, guard, execute, budget, r, list, find).await
-}
-
-/// `pipeline.recover`: the pipeline's Error jobs, resubmitted into it.
-#[allow(clippy::too_many_arguments)]
-pub(crate) async fn recover_pipeline<E, G>(
-    et: &E,
-    guard: Option<&G>,
-    pipeline_id: &str,
-    req: &RecoverRequest,
-    execute: bool,
-    budget: Budget,
-    request_id: &str,
-    lease_ms: i64,
-    r: &mut Report,
-) -> Result<(), Error>
-where
-    E: mediaops::ports::PipelineControl + mediaops::ports::PipelineJobLister + JobResubmitter,
-    G: PauseAdmin + ResubmitLedger,
-{
-    let p = et
-        .read_pipeline(pipeline_id)
-        .await
-        .map_err(|e| match e.kind {
-            mediaops::AwsErrorKind::NotFound => Error::BadRequest(format!(
-                "pipeline_id {pipeline_id:?}: no such Elastic Transcoder pipeline"
-            )),
-            _ => e.into(),
-        })?;
-    let spec = RecoverSpec {
-        kind: &transcoder::PROFILE,
-        id: pipeline_id,
-        paused: p.is_paused(),
-        status: p.status.clone(),
-        resume: format!(r#"{{"action": "pipeline.resume", "pipeline_id": "{pipeline_id}"}}"#),
-        denied_hint: "",
-        not_carried: "every CreateJob member is carried (inputs, outputs, key prefix, playlists, metadata) but the deprecated Composition",
-        request_id,
-        lease_ms,
-    };
-    // ListJobsByPipeline lists every status: the Error jobs are the failed ones.
-    let list = |t: Option<String>| async move {
-        et.list_jobs_by_pipeline(pipeline_id, false, t.as_deref())
-            .await
-            .map(|p| Page {
-                items: p
-                    .items
-                    .into_iter()
-                    .filter(|j| j.status.eq_ignore_ascii_case("Error"))
-                    .map(|j| FailedJob {
-                        id: j.id,
-                        created_ms: j.submitted_ms,
-                        failed_ms: j.finished_ms,
-                        codes: j.error_codes,
-                        metadata: j.user_metadata,
-                    })
-                    .collect(),
-                next_token: p.next_token,
-            })
-    };
-    let find = |original: String, since: i64| async move {
-        find_copy(
-            |t: Option<String>| async move {
-                et.list_jobs_by_pipeline(pipeline_id, false, t.as_deref())
-                    .await
-            },
-            &original,
-            since,
-            |j: &mediaops::model::TranscodeJob| {
-                (j.id.clone(), j.submitted_ms, j.user_metadata.get(MARKER))
-            },
-        )
-        .await
-    };
-    recover_resource(spec, req, et, guard, execute, budget, r, list, find).await
 }

@@ -1,7 +1,8 @@
 //! The notices the engines' results make, worded in one place: a guard's pause (or, in dry
-//! run, the pause it would have made).
+//! run, the pause it would have made), and an operator's destructive runbook action.
 
-use chrono::{TimeZone, Utc};
+use chrono::{DateTime, TimeZone, Utc};
+use serde_json::Value;
 
 use super::Notice;
 use crate::guard::decision::Decision;
@@ -124,4 +125,80 @@ pub fn pause_notice(kind: &Profile, function: &str, d: &Decision, at_ms: i64) ->
             "event_time": d.event_time,
         }),
     }
+}
+
+/// What a destructive runbook action did to what, in its service's words, for its notice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subject {
+    /// The resource, in words (`MediaConvert queue vod-premium`).
+    pub target: String,
+    /// The headline once done (`drained pipeline … (request …)`), after `runbook `.
+    pub done: String,
+    /// The headline of a dry run (`would drain pipeline …`), after `runbook `.
+    pub would: String,
+    /// How to follow up, one line each.
+    pub next: Vec<String>,
+}
+
+/// A destructive runbook action an operator carried out (or, in dry run, confirmed).
+#[derive(Debug, Clone, Copy)]
+pub struct ActionDone<'a> {
+    pub function: &'a str,
+    pub action: &'a str,
+    pub request_id: &'a str,
+    /// The request as understood.
+    pub request: &'a Value,
+    pub plan: &'a [String],
+    pub result: &'a Value,
+    pub dry_run: bool,
+    pub executed: bool,
+    pub subject: &'a Subject,
+}
+
+/// The notice of a destructive runbook action: what it did to what, the request id, and how to
+/// follow up.
+pub fn action_notice(a: ActionDone<'_>, at: DateTime<Utc>) -> Notice {
+    let s = a.subject;
+    let headline = if a.dry_run {
+        format!("runbook {}", s.would)
+    } else {
+        format!("runbook {}", s.done)
+    };
+    let mut what = a.plan.to_vec();
+    what.push(format!("Result: {}", brief(a.result)));
+    Notice {
+        kind: "runbook.executed".into(),
+        function: a.function.into(),
+        resource: s.target.clone(),
+        dry_run: a.dry_run,
+        headline,
+        what,
+        why: vec![format!(
+            "An operator ran {} with \"confirm\": true (Lambda request {}).",
+            a.action, a.request_id
+        )],
+        at,
+        next: s.next.clone(),
+        details: serde_json::json!({
+            "action": a.action,
+            "request_id": a.request_id,
+            "request": a.request,
+            "executed": a.executed,
+            "result": brief(a.result),
+        }),
+    }
+}
+
+/// A result for a message: a bulk report's counts and failures, without its sample (the
+/// response and the log have the items).
+pub fn brief(result: &Value) -> Value {
+    let mut v = result.clone();
+    if let Some(m) = v.as_object_mut() {
+        m.remove("first");
+        if let Some(jobs) = m.get_mut("jobs").and_then(Value::as_object_mut) {
+            jobs.remove("sample");
+            jobs.remove("sample_not_shown");
+        }
+    }
+    v
 }

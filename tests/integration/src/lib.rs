@@ -237,31 +237,13 @@ impl TestEnv {
 }
 
 /// The runbook with the production adapters on a test environment (the guard's table when
-/// started with [`TestEnv::with_store`]).
-pub type TestRunbook = runbook::runbook::Runbook<
-    mediaops::aws::TranscoderAdapter,
-    mediaops::aws::S3ControlAdapter,
-    mediaops::aws::MediaStoreAdapter,
-    mediaops::aws::MediaPackageAdapter,
-    mediaops::aws::DynamoWindowStore,
-    mediaops::aws::MediaConvertAdapter,
-    mediaops::aws::MediaPackageV2Adapter,
->;
+/// started with [`TestEnv::with_store`]), wired as the deployed runbook is.
+pub type TestRunbook = runbook::runbook::Runbook;
 
 pub fn runbook(env: &TestEnv) -> TestRunbook {
-    runbook::runbook::Runbook {
-        transcoder: env.clients.transcoder(),
-        mediaconvert: env.clients.mediaconvert(),
-        batch: env
-            .clients
-            .s3control()
-            .expect("MEDIAOPS_ACCOUNT_ID in test settings"),
-        store: env.clients.mediastore(),
-        package: env.clients.mediapackage(),
-        package_v2: env.clients.mediapackagev2(),
-        guard: env.store.as_ref().map(|s| s.window_store()),
-        recover_lease_ms: mediaops::recover::DEFAULT_LEASE_MS,
-    }
+    let ports = runbook::ports(&env.clients, env.store.as_ref().map(|s| s.window_store()))
+        .expect("MEDIAOPS_ACCOUNT_ID in test settings");
+    runbook::runbook::Runbook::new(ports, mediaops::recover::DEFAULT_LEASE_MS)
 }
 
 /// Event fixtures in the shapes AWS delivers.

@@ -15,8 +15,8 @@ use mediaops::policy::priority::PriorityPolicy;
 use mediaops::Budget;
 use mediaops_integration_tests::function::{ok, start};
 use mediaops_integration_tests::{TestEnv, ACCOUNT};
+use runbook::report::Report;
 use runbook::request::parse;
-use runbook::runbook::Report;
 use serde_json::{json, Value};
 
 use mediaops_integration_tests::{runbook, TestRunbook as Rb};

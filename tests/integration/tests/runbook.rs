@@ -10,8 +10,8 @@ use mediaops::Budget;
 use mediaops::Error;
 use mediaops_integration_tests::{Seed, TestEnv};
 use mediaops_lambda_stub::{workspace_binary, FunctionProcess, Outcome, SpawnOptions};
+use runbook::report::Report;
 use runbook::request::parse;
-use runbook::runbook::Report;
 use serde_json::{json, Value};
 
 const P: &str = "1111111111111-drain1";

@@ -1,0 +1,243 @@
+//! What a runbook action is, and what every service's actions share: the [`ActionSpec`] that
+//! help, the dispatch, the destructive list and the README's table are made from; the
+//! [`Service`] a service's file implements (its actions end to end: parse, plan, run); the
+//! [`Ports`] a runbook is built with, which a service takes its clients from; and the parsing
+//! helpers its parameters use.
+
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::fmt::Debug;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use mediaops::{Budget, Error};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::report::Report;
+
+/// One action, as the table lists it.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ActionSpec {
+    /// `queue.drain`.
+    pub name: &'static str,
+    /// Its parameters, as the README's table says them.
+    pub params: &'static str,
+    /// What it does, as the README's table says it.
+    pub does: &'static str,
+    /// Whether it changes anything (and so honours `dry_run`).
+    pub mutates: bool,
+    /// Whether it changes something irreversibly: without `"confirm": true` it only plans.
+    pub destructive: bool,
+}
+
+/// One service's actions, end to end: their specs, their parameters parsed into the service's
+/// own type, and each run (the plan, and with `cx.execute` the change) into the report.
+#[async_trait]
+pub trait Service: Send + Sync + 'static {
+    /// A parsed action of this service (serialized as the report's `request`).
+    type Action: Serialize + Debug + Send + Sync + 'static;
+
+    fn actions(&self) -> &'static [ActionSpec];
+
+    /// Parses the parameters of one of its actions; the error names the field and its form.
+    fn parse(
+        &self,
+        spec: &'static ActionSpec,
+        params: Map<String, Value>,
+    ) -> Result<Self::Action, String>;
+
+    /// Whether this request of the action is destructive (the spec says, unless the service
+    /// knows better for one request).
+    fn is_destructive(&self, spec: &'static ActionSpec, _action: &Self::Action) -> bool {
+        spec.destructive
+    }
+
+    /// What the report notes when a destructive request of the action was not confirmed, when
+    /// the usual note (repeat with `"confirm": true`) does not say enough.
+    fn unconfirmed(
+        &self,
+        _spec: &'static ActionSpec,
+        _action: &Self::Action,
+    ) -> Option<&'static str> {
+        None
+    }
+
+    async fn run(&self, action: &Self::Action, cx: &Cx<'_>, r: &mut Report) -> Result<(), Error>;
+}
+
+/// A parsed action, whatever its service.
+pub trait Parsed: Any + Debug + Send + Sync {
+    /// The request as understood (parameters with defaults filled in).
+    fn to_json(&self) -> Value;
+}
+
+impl<T: Serialize + Debug + Send + Sync + 'static> Parsed for T {
+    fn to_json(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+}
+
+/// A parsed action of some service, with what its service says of this request of it.
+#[derive(Debug)]
+pub struct Bound {
+    pub action: Box<dyn Parsed>,
+    pub destructive: bool,
+    /// [`Service::unconfirmed`].
+    pub unconfirmed: Option<&'static str>,
+}
+
+/// A service as the runbook's table holds it: its action type out of sight.
+#[async_trait]
+pub trait Registered: Send + Sync {
+    fn actions(&self) -> &'static [ActionSpec];
+    fn parse_action(
+        &self,
+        spec: &'static ActionSpec,
+        params: Map<String, Value>,
+    ) -> Result<Bound, String>;
+    async fn run_action(
+        &self,
+        action: &dyn Parsed,
+        cx: &Cx<'_>,
+        r: &mut Report,
+    ) -> Result<(), Error>;
+}
+
+#[async_trait]
+impl<S: Service> Registered for S {
+    fn actions(&self) -> &'static [ActionSpec] {
+        Service::actions(self)
+    }
+
+    fn parse_action(
+        &self,
+        spec: &'static ActionSpec,
+        params: Map<String, Value>,
+    ) -> Result<Bound, String> {
+        let a = self.parse(spec, params)?;
+        Ok(Bound {
+            destructive: self.is_destructive(spec, &a),
+            unconfirmed: self.unconfirmed(spec, &a),
+            action: Box::new(a),
+        })
+    }
+
+    async fn run_action(
+        &self,
+        action: &dyn Parsed,
+        cx: &Cx<'_>,
+        r: &mut Report,
+    ) -> Result<(), Error> {
+        // The service that parsed an action runs it: the type always matches.
+        let a = (action as &dyn Any)
+            .downcast_ref::<S::Action>()
+            .ok_or_else(|| Error::BadRequest(format!("{}: not this service's action", r.action)))?;
+        self.run(a, cx, r).await
+    }
+}
+
+/// The clients a runbook was built with, one per port trait (`dyn QueueClient`, `dyn
+/// GuardStore`, …): a service takes the ones it uses. Wired once at cold start.
+#[derive(Default)]
+pub struct Ports(HashMap<TypeId, Box<dyn Any + Send + Sync>>);
+
+impl Ports {
+    /// Adds the client of port `T` (`Arc<dyn QueueClient>`).
+    pub fn with<T: ?Sized + Send + Sync + 'static>(mut self, client: Arc<T>) -> Self {
+        self.0.insert(TypeId::of::<T>(), Box::new(client));
+        self
+    }
+
+    /// The client of port `T`, when the runbook has one.
+    pub fn get<T: ?Sized + Send + Sync + 'static>(&self) -> Option<&T> {
+        self.0
+            .get(&TypeId::of::<T>())?
+            .downcast_ref::<Arc<T>>()
+            .map(|c| &**c)
+    }
+}
+
+/// What one run of an action has: the ports, whether to change anything, the time budget, the
+/// invocation's request id, and the runbook's settings.
+pub struct Cx<'a> {
+    pub ports: &'a Ports,
+    /// False: plan only (dry run, or a destructive action without confirmation).
+    pub execute: bool,
+    /// Bulk work starts no new change once it is spent.
+    pub budget: Budget,
+    /// Recorded with each resubmission in the ledger (`local` outside Lambda).
+    pub request_id: &'a str,
+    /// How long a recovery's claim on a job holds before another run may take it over.
+    pub recover_lease_ms: i64,
+}
+
+impl Cx<'_> {
+    /// The client of port `T`; an error names the port when the runbook was built without it.
+    pub fn port<T: ?Sized + Send + Sync + 'static>(&self) -> Result<&T, Error> {
+        self.ports.get::<T>().ok_or_else(|| {
+            Error::BadRequest(format!(
+                "this runbook has no {} client (not wired at its cold start)",
+                std::any::type_name::<T>()
+            ))
+        })
+    }
+}
+
+/// The order of a listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Order {
+    Newest,
+    Oldest,
+}
+
+/// An action's parameters as `T` (unknown fields refused); the error says what was `expected`.
+pub fn params<T: DeserializeOwned>(
+    action: &str,
+    map: Map<String, Value>,
+    expected: &str,
+) -> Result<T, String> {
+    serde_json::from_value(Value::Object(map))
+        .map_err(|e| format!("{action}: {e}; expected {expected}"))
+}
+
+/// No parameters at all.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Empty {}
+
+/// `Ok` when `ok`, else `{field} {value:?} is not {form}`.
+pub fn check(ok: bool, field: &str, value: &str, form: &str) -> Result<(), String> {
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("{field} {value:?} is not {form}"))
+    }
+}
+
+/// 1 to `max` letters, digits, '_' and '-'.
+pub fn ident(s: &str, max: usize) -> bool {
+    !s.is_empty()
+        && s.len() <= max
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+/// A listing's `limit`: `default` when not given, 1 to `max`.
+pub fn limit(l: Option<u32>, default: u32, max: u32) -> Result<u32, String> {
+    match l.unwrap_or(default) {
+        n @ 1.. if n <= max => Ok(n),
+        n => Err(format!("limit {n} is not a number from 1 to {max}")),
+    }
+}
+
+/// Takes a required string field out of a request's parameters.
+pub fn take_str(map: &mut Map<String, Value>, action: &str, field: &str) -> Result<String, String> {
+    match map.remove(field) {
+        Some(Value::String(s)) => Ok(s),
+        Some(other) => Err(format!("{action}: {field} must be a string, not {other}")),
+        None => Err(format!("{action}: missing field `{field}`")),
+    }
+}

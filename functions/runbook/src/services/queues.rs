@@ -1,0 +1,413 @@
+//! MediaConvert queues and jobs: `queue.status`, `.pause`, `.resume`, `.drain`, `.recover`, and
+//! `mediaconvert.jobs.list`.
+
+use async_trait::async_trait;
+use mediaops::model::{queue_name, MediaConvertJob, QueueStatus, MEDIACONVERT_JOB_STATUSES};
+use mediaops::policy::recovery::{FailedJob, MARKER};
+use mediaops::ports::{MediaConvertJobCanceller, MediaConvertJobLister, QueueControl, Resubmitter};
+use mediaops::services::mediaconvert::{is_queue_name, PROFILE};
+use mediaops::{AwsError, AwsErrorKind, Error};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+use crate::action::{check, limit, params, take_str, ActionSpec, Cx, Order, Service};
+use crate::drain::{drain_resource, DrainSpec, Drained, JobPage};
+use crate::guarded::{guard_status, set_status};
+use crate::recover::{find_copy, recover_resource, RecoverRequest, RecoverSpec};
+use crate::report::{collect_limited, ms_iso, Report};
+
+/// What the queue actions need of MediaConvert (every adapter and fake with these has it).
+pub trait MediaConvertClient:
+    QueueControl + MediaConvertJobLister + MediaConvertJobCanceller + Resubmitter
+{
+}
+impl<T> MediaConvertClient for T where
+    T: QueueControl + MediaConvertJobLister + MediaConvertJobCanceller + Resubmitter
+{
+}
+
+pub struct Queues;
+
+const ACTIONS: &[ActionSpec] = &[
+    ActionSpec {
+        name: "queue.status",
+        params: "`queue` (name or ARN)",
+        does: "GetQueue (status, type, job counts), and queue-guard's pause record (`result.guard`)",
+        mutates: false,
+        destructive: false,
+    },
+    ActionSpec {
+        name: "queue.pause",
+        params: "`queue`",
+        does: "UpdateQueue PAUSED (nothing if already so)",
+        mutates: true,
+        destructive: false,
+    },
+    ActionSpec {
+        name: "queue.resume",
+        params: "`queue`",
+        does: "UpdateQueue ACTIVE (nothing if already so); also clears the guard's pause record so the next burst pauses again",
+        mutates: true,
+        destructive: false,
+    },
+    ActionSpec {
+        name: "queue.drain",
+        params: "`queue`, `include_progressing` (default `false`)",
+        does: "pause first (SUBMITTED jobs stay SUBMITTED), then cancel the SUBMITTED jobs as it lists them, page by page (bounded concurrency, time budget); PROGRESSING jobs finish unless `include_progressing: true`, which cancels them after the SUBMITTED ones. The plan counts from GetQueue (no listing of a big backlog to count it). Result: `cancelled`, `left_running`, `submitted_now` / `progressing_now` (GetQueue after the drain), `listing`, `jobs`",
+        mutates: true,
+        destructive: true,
+    },
+    ActionSpec {
+        name: "queue.recover",
+        params: "`queue`, and optionally `since` / `until` (RFC 3339), `classes` (`queue`, `service`, `job`) or `codes`, `limit`, `max_generations` (1–3, default 1), `concurrency` (1–16, default 8), `rate` (CreateJob calls a second, 0.1–100, default 10)",
+        does: "resubmit, exactly once, the queue's jobs an outage failed (see \"Recovery\" below)",
+        mutates: true,
+        destructive: true,
+    },
+    ActionSpec {
+        name: "mediaconvert.jobs.list",
+        params: "`queue`, `status` (SUBMITTED, PROGRESSING, COMPLETE, CANCELED, ERROR), `order`, `limit` (1–1000), `page_token` (all optional)",
+        does: "ListJobs; `next_page_token` continues exactly where the limit stopped",
+        mutates: false,
+        destructive: false,
+    },
+];
+
+/// CreateJob calls a second a recovery makes by default: no figure was found for MediaConvert,
+/// so mediaops assumes 10 (raise it with `rate`).
+const RECOVER_RATE: f64 = 10.0;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "action")]
+pub enum QueueAction {
+    #[serde(rename = "queue.status")]
+    Status { queue: String },
+    #[serde(rename = "queue.pause")]
+    Pause { queue: String },
+    #[serde(rename = "queue.resume")]
+    Resume { queue: String },
+    #[serde(rename = "queue.drain")]
+    Drain {
+        queue: String,
+        /// Also cancel PROGRESSING jobs (MediaConvert can; the default lets running jobs finish).
+        include_progressing: bool,
+    },
+    #[serde(rename = "queue.recover")]
+    Recover {
+        queue: String,
+        #[serde(flatten)]
+        recover: RecoverRequest,
+    },
+    #[serde(rename = "mediaconvert.jobs.list")]
+    JobsList {
+        queue: Option<String>,
+        status: Option<String>,
+        order: Order,
+        limit: u32,
+        page_token: Option<String>,
+    },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QueueParams {
+    queue: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QueueDrainParams {
+    queue: String,
+    #[serde(default)]
+    include_progressing: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JobsListParams {
+    #[serde(default)]
+    queue: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    order: Option<Order>,
+    #[serde(default)]
+    limit: Option<u32>,
+    #[serde(default)]
+    page_token: Option<String>,
+}
+
+const QUEUE_FORM: &str =
+    "a MediaConvert queue name or ARN (names: 1-128 letters, digits, '-' and '_', e.g. Default)";
+
+/// A queue by name or ARN, as its name.
+fn queue(q: &str) -> Result<String, String> {
+    let name = queue_name(q);
+    check(is_queue_name(name), "queue", q, QUEUE_FORM)?;
+    Ok(name.to_string())
+}
+
+fn job_json(j: &MediaConvertJob) -> Value {
+    json!({
+        "id": j.id, "queue": j.queue_arn.as_deref().map(queue_name), "status": j.status,
+        "submitted": ms_iso(j.submitted_ms), "finished": ms_iso(j.finished_ms),
+        "error_code": j.error_code, "error_message": j.error_message,
+    })
+}
+
+#[async_trait]
+impl Service for Queues {
+    type Action = QueueAction;
+
+    fn actions(&self) -> &'static [ActionSpec] {
+        ACTIONS
+    }
+
+    fn parse(
+        &self,
+        spec: &'static ActionSpec,
+        mut map: Map<String, Value>,
+    ) -> Result<QueueAction, String> {
+        let a = spec.name;
+        let one = |map| -> Result<String, String> {
+            queue(&params::<QueueParams>(a, map, "{queue}")?.queue)
+        };
+        Ok(match a {
+            "queue.status" => QueueAction::Status { queue: one(map)? },
+            "queue.pause" => QueueAction::Pause { queue: one(map)? },
+            "queue.resume" => QueueAction::Resume { queue: one(map)? },
+            "queue.drain" => {
+                let p: QueueDrainParams = params(a, map, "{queue, include_progressing?: false}")?;
+                QueueAction::Drain {
+                    queue: queue(&p.queue)?,
+                    include_progressing: p.include_progressing.unwrap_or(false),
+                }
+            }
+            "queue.recover" => {
+                let q = queue(&take_str(&mut map, a, "queue")?)?;
+                QueueAction::Recover {
+                    recover: crate::recover::parse(a, &PROFILE, RECOVER_RATE, q.clone(), map)?,
+                    queue: q,
+                }
+            }
+            _ => {
+                let p: JobsListParams = params(
+                    a,
+                    map,
+                    "{queue?, status?: SUBMITTED|PROGRESSING|COMPLETE|CANCELED|ERROR, order?: newest|oldest, limit?: 1-1000, page_token?}",
+                )?;
+                let status = match p.status {
+                    None => None,
+                    Some(s) => {
+                        let up = s.to_ascii_uppercase();
+                        check(
+                            MEDIACONVERT_JOB_STATUSES.contains(&up.as_str()),
+                            "status",
+                            &s,
+                            "one of SUBMITTED, PROGRESSING, COMPLETE, CANCELED, ERROR",
+                        )?;
+                        Some(up)
+                    }
+                };
+                QueueAction::JobsList {
+                    queue: p.queue.as_deref().map(queue).transpose()?,
+                    status,
+                    order: p.order.unwrap_or(Order::Newest),
+                    limit: limit(p.limit, 50, 1000)?,
+                    page_token: p.page_token,
+                }
+            }
+        })
+    }
+
+    async fn run(&self, a: &QueueAction, cx: &Cx<'_>, r: &mut Report) -> Result<(), Error> {
+        let mc = cx.port::<dyn MediaConvertClient>()?;
+        match a {
+            QueueAction::Recover { queue, recover } => {
+                recover_queue(mc, cx, queue, recover, r).await
+            }
+            QueueAction::Status { queue } => {
+                let q = mc.get_queue(queue).await?;
+                r.result = serde_json::to_value(&q).unwrap_or(Value::Null);
+                r.result["guard"] = guard_status(cx, &PROFILE, queue).await?;
+                Ok(())
+            }
+            QueueAction::Pause { queue } | QueueAction::Resume { queue } => {
+                let pause = matches!(a, QueueAction::Pause { .. });
+                let q = mc.get_queue(queue).await?;
+                set_status(cx, &PROFILE, (queue, q.status), pause, r, |_| async {
+                    let to = if pause {
+                        QueueStatus::Paused
+                    } else {
+                        QueueStatus::Active
+                    };
+                    Ok(mc.update_queue_status(queue, to).await?.status)
+                })
+                .await
+            }
+            QueueAction::Drain {
+                queue,
+                include_progressing,
+            } => drain_queue(mc, cx, queue, *include_progressing, r).await,
+            QueueAction::JobsList {
+                queue,
+                status,
+                order,
+                limit,
+                page_token,
+            } => {
+                let descending = *order == Order::Newest;
+                let (jobs, next) = collect_limited(
+                    *limit as usize,
+                    page_token.as_deref(),
+                    |t| async move {
+                        mc.list_mediaconvert_jobs(
+                            queue.as_deref(),
+                            status.as_deref(),
+                            descending,
+                            Some(20),
+                            t.as_deref(),
+                        )
+                        .await
+                    },
+                    job_json,
+                )
+                .await?;
+                r.result = json!({ "count": jobs.len() });
+                r.items = jobs;
+                r.next_page_token = next;
+                Ok(())
+            }
+        }
+    }
+}
+
+/// A queue as a drain sees it: UpdateQueue PAUSED, its SUBMITTED (or PROGRESSING) jobs oldest
+/// first, CancelJob.
+struct QueueDrain<'a> {
+    mc: &'a dyn MediaConvertClient,
+    queue: &'a str,
+}
+
+#[async_trait]
+impl Drained for QueueDrain<'_> {
+    async fn pause(&self) -> Result<(), AwsError> {
+        self.mc
+            .update_queue_status(self.queue, QueueStatus::Paused)
+            .await
+            .map(|_| ())
+    }
+
+    async fn page(&self, running: bool, token: Option<String>) -> Result<JobPage, AwsError> {
+        let status = if running { "PROGRESSING" } else { "SUBMITTED" };
+        let page = self
+            .mc
+            .list_mediaconvert_jobs(
+                Some(self.queue),
+                Some(status),
+                false,
+                Some(20),
+                token.as_deref(),
+            )
+            .await?;
+        Ok(page.map(|j| Some(j.id)))
+    }
+
+    async fn cancel(&self, job: String) -> Result<(), AwsError> {
+        self.mc.cancel_mediaconvert_job(&job).await
+    }
+}
+
+/// Pause the queue first (its SUBMITTED jobs then stay SUBMITTED), then cancel them as they
+/// are listed; PROGRESSING jobs finish unless `include_progressing`.
+async fn drain_queue(
+    mc: &dyn MediaConvertClient,
+    cx: &Cx<'_>,
+    queue: &str,
+    include_progressing: bool,
+    r: &mut Report,
+) -> Result<(), Error> {
+    let q = mc.get_queue(queue).await?;
+    let count = |n: Option<i32>| n.map(|n| n.max(0) as u64);
+    let spec = DrainSpec {
+        kind: &PROFILE,
+        target: format!("MediaConvert queue {queue}"),
+        id: queue,
+        status: q.status.clone(),
+        paused: PROFILE.is_paused(&q.status),
+        paused_word: "PAUSED",
+        pause_reason: "so its submitted jobs stop starting",
+        queued_word: "SUBMITTED",
+        running_word: "PROGRESSING",
+        running_reason:
+            "a drain lets running jobs finish (\"include_progressing\": true cancels them too)",
+        include_running: include_progressing,
+        known_counts: count(q.submitted_jobs).zip(count(q.progressing_jobs)),
+        fields: ("queue", "queue_status"),
+    };
+    drain_resource(spec, &QueueDrain { mc, queue }, cx, r).await?;
+    if cx.execute {
+        // What is left, by the service's own count: 0 when the drain finished.
+        if let Ok(after) = mc.get_queue(queue).await {
+            r.result["submitted_now"] = json!(after.submitted_jobs);
+            r.result["progressing_now"] = json!(after.progressing_jobs);
+        }
+    }
+    Ok(())
+}
+
+/// A MediaConvert job of an ERROR listing, as a recovery reads it.
+fn failed(j: MediaConvertJob) -> FailedJob {
+    FailedJob {
+        id: j.id,
+        created_ms: j.submitted_ms,
+        failed_ms: j.finished_ms,
+        codes: j.error_code.map(|c| c.max(0) as u32).into_iter().collect(),
+        metadata: j.user_metadata,
+    }
+}
+
+/// `queue.recover`: the queue's ERROR jobs, newest first, resubmitted into it.
+async fn recover_queue(
+    mc: &dyn MediaConvertClient,
+    cx: &Cx<'_>,
+    queue: &str,
+    req: &RecoverRequest,
+    r: &mut Report,
+) -> Result<(), Error> {
+    let q = mc.get_queue(queue).await.map_err(|e| match e.kind {
+        AwsErrorKind::NotFound => {
+            Error::BadRequest(format!("queue {queue:?}: no such MediaConvert queue"))
+        }
+        _ => e.into(),
+    })?;
+    let spec = RecoverSpec {
+        kind: &PROFILE,
+        id: queue,
+        paused: PROFILE.is_paused(&q.status),
+        status: q.status,
+        resume: format!(r#"{{"action": "queue.resume", "queue": "{queue}"}}"#),
+        denied_hint: "the runbook may pass to MediaConvert only the job roles in the MediaConvertJobRoleArns parameter: add this job's role there",
+        not_carried: "tags are not carried (GetJob does not return them); everything else CreateJob takes is",
+        target: format!("MediaConvert queue {queue}"),
+        list_action: "mediaconvert.jobs.list",
+    };
+    let list = |t: Option<String>| async move {
+        mc.list_mediaconvert_jobs(Some(queue), Some("ERROR"), true, Some(20), t.as_deref())
+            .await
+            .map(|p| p.map(failed))
+    };
+    let find = |original: String, since: i64| async move {
+        find_copy(
+            |t: Option<String>| async move {
+                mc.list_mediaconvert_jobs(Some(queue), None, true, Some(20), t.as_deref())
+                    .await
+            },
+            &original,
+            since,
+            |j: &MediaConvertJob| (j.id.clone(), j.submitted_ms, j.user_metadata.get(MARKER)),
+        )
+        .await
+    };
+    recover_resource((spec, req), cx, mc, r, list, find).await
+}
