@@ -311,6 +311,13 @@ async fn get_job_returns_what_create_job_stored_and_a_token_reused_within_a_minu
     let mc = &env.clients.mediaconvert;
     mc.create_queue().name("vod").send().await.unwrap();
     mc.create_queue().name("overflow").send().await.unwrap();
+    // The job names a template: MediaConvert refuses one the account does not have.
+    mc.create_job_template()
+        .name("vod-1080p")
+        .settings(aws_sdk_mediaconvert::types::JobTemplateSettings::builder().build())
+        .send()
+        .await
+        .unwrap();
     let settings = JobSettings::builder()
         .inputs(Input::builder().file_input("s3://ingest/a.mov").build())
         .build();
