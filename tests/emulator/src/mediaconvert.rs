@@ -684,7 +684,11 @@ pub fn handle(call: &Call, req: &Req, world: &mut World, state: &State) -> Resul
         "ListJobs" => {
             let (max, start) = page_params(req)?;
             let desc = order_descending(req, true)?;
-            let queue = req.q("queue").map(queue_name);
+            let queue = req
+                .q("queue")
+                .map(|q| scope.resource_name(q, "queues", "queue"))
+                .transpose()?;
+            let queue = queue.as_deref();
             if let Some(q) = queue {
                 if !mc.queues.contains_key(q) {
                     return Err(not_found(format!("Queue {q} not found")));

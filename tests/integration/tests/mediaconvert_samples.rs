@@ -329,6 +329,19 @@ async fn the_emulator_refuses_what_mediaconvert_refuses() {
     assert!(e.as_service_error().unwrap().is_not_found_exception());
     // Nothing refused was created.
     assert!(mc.list_jobs().send().await.unwrap().jobs().is_empty());
+    // ListJobs filters by a queue of this account and region only.
+    let e = mc
+        .list_jobs()
+        .queue("arn:aws:mediaconvert:us-east-1:210987654321:queues/vod")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(e.as_service_error().unwrap().is_bad_request_exception());
+    mc.list_jobs()
+        .queue("arn:aws:mediaconvert:us-east-1:123456789012:queues/vod")
+        .send()
+        .await
+        .unwrap();
 }
 
 /// The region is the one the request is signed for: a client of eu-west-1 gets eu-west-1's
