@@ -5,6 +5,7 @@
 pub mod dynamodb;
 #[cfg(feature = "mediaconvert")]
 mod mediaconvert;
+pub mod mediaconvert_raw;
 #[cfg(feature = "mediapackage")]
 mod mediapackage;
 #[cfg(feature = "mediapackagev2")]

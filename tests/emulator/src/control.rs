@@ -38,6 +38,9 @@ pub struct Seed {
     pub mediaconvert_queues: Vec<crate::mediaconvert::SeedQueue>,
     pub mediaconvert_jobs: Vec<crate::mediaconvert::SeedJob>,
     pub mediaconvert_job_bulk: Vec<crate::mediaconvert::SeedJobBulk>,
+    /// MediaConvert job templates and presets (CreateJob refuses one that does not exist).
+    pub mediaconvert_job_templates: Vec<crate::mediaconvert::SeedStored>,
+    pub mediaconvert_presets: Vec<crate::mediaconvert::SeedStored>,
     /// SNS topics (by name) functions may publish to.
     pub sns_topics: Vec<crate::sns::SeedTopic>,
     /// MediaPackage v2 origin endpoints (with their groups and channels) and harvest jobs.
@@ -587,9 +590,13 @@ pub fn seed(state: &State, seed: &Seed) -> Result<SeedResult, String> {
     let (mc_ids, mc_bulk) = crate::mediaconvert::seed(
         state,
         &mut world,
-        &seed.mediaconvert_queues,
-        &seed.mediaconvert_jobs,
-        &seed.mediaconvert_job_bulk,
+        crate::mediaconvert::SeedParts {
+            queues: &seed.mediaconvert_queues,
+            jobs: &seed.mediaconvert_jobs,
+            bulk: &seed.mediaconvert_job_bulk,
+            job_templates: &seed.mediaconvert_job_templates,
+            presets: &seed.mediaconvert_presets,
+        },
     )?;
     out.mediaconvert_jobs = mc_ids;
     out.mediaconvert_jobs_bulk = mc_bulk;

@@ -13,6 +13,7 @@
 pub mod client;
 pub mod control;
 pub mod http;
+pub mod mcmodel;
 pub mod mediaconvert;
 pub mod mediapackage;
 pub mod mediapackagev2;

@@ -1,36 +1,145 @@
 //! AWS Elemental MediaConvert (REST-JSON under `/2017-08-29/`, lowerCamel members, errors as
-//! `x-amzn-ErrorType` + `{"message": …}`): queues and jobs, as the botocore model
-//! `mediaconvert/2017-08-29/service-2.json` shapes them.
+//! `x-amzn-ErrorType` + `{"message": …}`): queues, jobs, job templates and presets, as botocore's
+//! current model `mediaconvert/2017-08-29` shapes them (vendored; see [`crate::mcmodel`]).
 //!
 //! Queues: CreateQueue (201), GetQueue, ListQueues (by name or creation date, paging),
 //! UpdateQueue (status ACTIVE / PAUSED; jobs of a paused queue stay SUBMITTED). The `Default`
 //! queue exists in every account. Jobs: CreateJob (201), GetJob, ListJobs (queue, status, order,
 //! maxResults 1–20, nextToken; newest first by default), CancelJob (DELETE, 202; a SUBMITTED or
 //! PROGRESSING job; a finished one is a ConflictException). Jobs do not progress by themselves:
-//! the control API sets their status.
+//! the control API sets their status. Job templates and presets: Create (201) and Get, enough
+//! for CreateJob to refuse a template or preset that does not exist.
 //!
-//! CreateJob keeps everything it is given and GetJob / ListJobs return it as the `Job` shape
-//! does (settings, role, queue, jobTemplate, userMetadata, priority −50..50, accelerationSettings,
-//! billingTagsSource, hopDestinations, statusUpdateInterval, simulateReservedQueue, and
-//! jobEngineVersion as `jobEngineVersionRequested`); `tags` are kept but, as in the model, never
-//! returned. `clientRequestToken` (at most 64 ASCII characters): the same token within one
-//! minute of a successful CreateJob returns the original job and creates nothing.
+//! Every request body is checked against the model first (members, types, enums, ranges, string
+//! lengths, patterns; unknown members refused): 400 BadRequestException with the service's
+//! `pointer: sentence` message. Then what the model cannot say: the role must be an IAM role ARN;
+//! a queue, template or preset ARN must be of the account and region the request is signed for
+//! (its SigV4 credential scope; else `us-east-1`), and what it names must exist.
+//!
+//! CreateJob keeps its request as given and GetJob / ListJobs return every member of it the `Job`
+//! shape has, under the `Job`'s name (jobEngineVersion as `jobEngineVersionRequested`), as given:
+//! whole numbers stay whole, empty lists stay empty; `tags` are kept but, as in the model, never
+//! returned. Beside them the service's own members: arn, id, queue (as an ARN), status,
+//! createdAt, timing, priority (0 unless given), userMetadata (`{}` unless given),
+//! accelerationStatus, messages, currentPhase (PROGRESSING), errorCode / errorMessage (ERROR).
+//! `clientRequestToken` (at most 64 ASCII characters): the same token within one minute of a
+//! successful CreateJob returns the original job and creates nothing.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::OnceLock;
 
 use http::Method;
+use regex_lite::Regex;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use crate::http::{json_response, Call, Protocol, Req, Resp, Routed};
+use crate::mcmodel;
 use crate::state::{base36, now_ms, ApiError, State, World};
 
 pub const SERVICE: &str = "mediaconvert";
 pub const PREFIX: &str = "/2017-08-29/";
+/// The emulator's one account.
 pub const ACCOUNT: &str = "123456789012";
+/// The region of a request that names none (unsigned, or signed without a credential scope).
 pub const REGION: &str = "us-east-1";
 pub const JOB_STATUSES: [&str; 5] = ["SUBMITTED", "PROGRESSING", "COMPLETE", "CANCELED", "ERROR"];
 const MAX_RESULTS: usize = 20;
+/// Templates and presets AWS provides in every account are named `System-…`; the emulator does
+/// not know their list and takes every such name as existing.
+const SYSTEM_PREFIX: &str = "System-";
+
+/// The account and region a request speaks for: the emulator's account, and the region of the
+/// request's SigV4 credential scope (`Credential=<key>/<date>/<region>/mediaconvert/aws4_request`
+/// in `Authorization`, or `X-Amz-Credential` in a presigned query), else [`REGION`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    pub account: String,
+    pub region: String,
+}
+
+impl Default for Scope {
+    fn default() -> Self {
+        Self {
+            account: ACCOUNT.into(),
+            region: REGION.into(),
+        }
+    }
+}
+
+/// The region of a SigV4 credential (`<key>/<date>/<region>/<service>/aws4_request`).
+fn credential_region(credential: &str) -> Option<String> {
+    let parts: Vec<&str> = credential.rsplitn(4, '/').collect();
+    // rsplitn: ["aws4_request", service, region, "<key>/<date>"]
+    (parts.len() == 4 && parts[0] == "aws4_request" && !parts[2].is_empty())
+        .then(|| parts[2].to_string())
+}
+
+impl Scope {
+    pub fn of(req: &Req) -> Self {
+        let from_header = req.header("authorization").and_then(|auth| {
+            let cred = auth.split("Credential=").nth(1)?;
+            credential_region(cred.split([',', ' ']).next()?)
+        });
+        let region = from_header
+            .or_else(|| req.q("X-Amz-Credential").and_then(credential_region))
+            .unwrap_or_else(|| REGION.to_string());
+        Self {
+            account: ACCOUNT.into(),
+            region,
+        }
+    }
+
+    /// `aws`, or `aws-cn` / `aws-us-gov` for those regions.
+    pub fn partition(&self) -> &'static str {
+        if self.region.starts_with("cn-") {
+            "aws-cn"
+        } else if self.region.starts_with("us-gov-") {
+            "aws-us-gov"
+        } else {
+            "aws"
+        }
+    }
+
+    /// `arn:<partition>:mediaconvert:<region>:<account>:<kind>/<name>`.
+    pub fn arn(&self, kind: &str, name: &str) -> String {
+        format!(
+            "arn:{}:mediaconvert:{}:{}:{kind}/{name}",
+            self.partition(),
+            self.region,
+            self.account
+        )
+    }
+
+    /// A resource named by name or ARN → its name, once an ARN is checked to be of this account
+    /// and region. `member` names the request member in the message.
+    pub fn resource_name(&self, value: &str, kind: &str, member: &str) -> Result<String, ApiError> {
+        if !value.starts_with("arn:") {
+            return Ok(value.to_string());
+        }
+        let parts: Vec<&str> = value.splitn(6, ':').collect();
+        let name = match parts.as_slice() {
+            ["arn", _, "mediaconvert", _, _, resource] => resource
+                .strip_prefix(kind)
+                .and_then(|r| r.strip_prefix('/'))
+                .filter(|n| !n.is_empty()),
+            _ => None,
+        };
+        let Some(name) = name else {
+            return Err(bad(format!(
+                "{member}: {value} is not a MediaConvert {kind} ARN (arn:aws:mediaconvert:<region>:<account>:{kind}/<name>)"
+            )));
+        };
+        let (partition, region, account) = (parts[1], parts[3], parts[4]);
+        if partition != self.partition() || region != self.region || account != self.account {
+            return Err(bad(format!(
+                "{member}: {value} is in account {account}, region {region}; this request is for account {}, region {} (a job can only use the {kind} of its own account and region)",
+                self.account, self.region
+            )));
+        }
+        Ok(name.to_string())
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct Queue {
@@ -45,22 +154,26 @@ pub struct Queue {
 #[derive(Debug, Clone)]
 pub struct Job {
     pub id: String,
+    /// The queue's name.
     pub queue: String,
     pub status: String,
-    pub role: String,
-    pub settings: Value,
-    pub user_metadata: BTreeMap<String, String>,
+    /// The CreateJob request as given (checked against the model): role, settings and every other
+    /// member, `tags` included (kept, never returned).
+    pub request: Map<String, Value>,
     pub error_code: Option<i64>,
     pub error_message: Option<String>,
     pub created_ms: i64,
     pub start_ms: Option<i64>,
     pub finish_ms: Option<i64>,
     pub seq: u64,
-    /// The other `Job` members CreateJob was given, by their wire names (priority, jobTemplate,
-    /// accelerationSettings, hopDestinations, …, jobEngineVersionRequested).
-    pub extra: Map<String, Value>,
-    /// Kept, never returned (GetJob's `Job` has no tags).
-    pub tags: BTreeMap<String, String>,
+}
+
+/// A job template or a preset: its create request as given.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub name: String,
+    pub request: Map<String, Value>,
+    pub created_ms: i64,
 }
 
 /// How long a client request token returns the job it created.
@@ -77,6 +190,8 @@ type Position = (i64, u64, String);
 pub struct MediaConvert {
     pub queues: BTreeMap<String, Queue>,
     pub jobs: HashMap<String, Job>,
+    pub job_templates: BTreeMap<String, Stored>,
+    pub presets: BTreeMap<String, Stored>,
     by_queue_status: HashMap<(String, String), BTreeSet<Position>>,
     /// Client request tokens: the job each created and when.
     tokens: HashMap<String, (String, i64)>,
@@ -164,6 +279,11 @@ impl MediaConvert {
         }
         pick(Box::new(all.into_iter().map(|j| &j.id)))
     }
+
+    /// Whether a template (or preset) name is one the account has.
+    fn has(store: &BTreeMap<String, Stored>, name: &str) -> bool {
+        name.starts_with(SYSTEM_PREFIX) || store.contains_key(name)
+    }
 }
 
 impl Default for MediaConvert {
@@ -180,21 +300,15 @@ impl Default for MediaConvert {
         Self {
             queues: BTreeMap::from([("Default".to_string(), default)]),
             jobs: HashMap::new(),
+            job_templates: BTreeMap::new(),
+            presets: BTreeMap::new(),
             by_queue_status: HashMap::new(),
             tokens: HashMap::new(),
         }
     }
 }
 
-pub fn queue_arn(name: &str) -> String {
-    format!("arn:aws:mediaconvert:{REGION}:{ACCOUNT}:queues/{name}")
-}
-
-pub fn job_arn(id: &str) -> String {
-    format!("arn:aws:mediaconvert:{REGION}:{ACCOUNT}:jobs/{id}")
-}
-
-/// A queue named by name or ARN.
+/// A queue named by name or ARN, without checking the ARN (listing filters, seeds).
 fn queue_name(s: &str) -> &str {
     s.rsplit_once(":queues/").map_or(s, |(_, n)| n)
 }
@@ -216,6 +330,10 @@ pub fn route(req: &Req) -> Routed {
         (&Method::GET, ["jobs"]) => call("ListJobs"),
         (&Method::GET, ["jobs", id]) => call("GetJob").resource(*id),
         (&Method::DELETE, ["jobs", id]) => call("CancelJob").resource(*id),
+        (&Method::POST, ["jobTemplates"]) => call("CreateJobTemplate"),
+        (&Method::GET, ["jobTemplates", name]) => call("GetJobTemplate").resource(*name),
+        (&Method::POST, ["presets"]) => call("CreatePreset"),
+        (&Method::GET, ["presets", name]) => call("GetPreset").resource(*name),
         _ => {
             return Routed::Reply(
                 call("Unknown"),
@@ -246,14 +364,38 @@ fn not_found(msg: impl Into<String>) -> ApiError {
     ApiError::new(404, "NotFoundException", msg)
 }
 
+/// The vendored model, or a 500 if it cannot be read (never expected: a unit test parses it).
+fn the_model() -> Result<&'static mcmodel::Model, ApiError> {
+    mcmodel::model().map_err(|e| {
+        ApiError::new(
+            500,
+            "InternalServerErrorException",
+            format!("the emulator's MediaConvert model is unusable: {e}"),
+        )
+    })
+}
+
+/// A request body checked against the operation's input shape; its members.
+fn checked_body(req: &Req, operation: &str) -> Result<Map<String, Value>, ApiError> {
+    let body = req.json()?;
+    the_model()?
+        .validate_input(operation, &body)
+        .map_err(|e| bad(e.to_string()))?;
+    match body {
+        Value::Object(m) => Ok(m),
+        // The model's input shapes are structures, so validation has refused anything else.
+        other => Err(bad(format!("the body must be an object, not {other}"))),
+    }
+}
+
 fn secs(ms: i64) -> i64 {
     ms / 1000
 }
 
-pub fn queue_json(mc: &MediaConvert, q: &Queue) -> Value {
+pub fn queue_json(mc: &MediaConvert, q: &Queue, scope: &Scope) -> Value {
     let count = |status: &str| mc.count(&q.name, status);
     let mut v = json!({
-        "arn": queue_arn(&q.name),
+        "arn": scope.arn("queues", &q.name),
         "name": q.name,
         "status": q.status,
         "type": q.kind,
@@ -269,7 +411,82 @@ pub fn queue_json(mc: &MediaConvert, q: &Queue) -> Value {
     v
 }
 
-pub fn job_json(j: &Job) -> Value {
+/// For each member a create request and its resource's shape share: the request member's wire
+/// name → the resource's (CreateJob's `jobEngineVersion` is the Job's `jobEngineVersionRequested`).
+/// Read from the model, so a member added to both flows through; a request member the resource
+/// lacks (`tags`) is kept and never returned.
+fn returned_members(request: &str, resource: &str) -> HashMap<String, String> {
+    let Ok(model) = mcmodel::model() else {
+        return HashMap::new();
+    };
+    let resource_wires: BTreeSet<String> = model
+        .body_members(resource)
+        .into_iter()
+        .map(|(w, _, _)| w)
+        .collect();
+    model
+        .body_members(request)
+        .into_iter()
+        .filter_map(|(wire, _, _)| {
+            let returned = if wire == "jobEngineVersion" {
+                "jobEngineVersionRequested".to_string()
+            } else {
+                wire.clone()
+            };
+            resource_wires
+                .contains(&returned)
+                .then_some((wire, returned))
+        })
+        .collect()
+}
+
+fn job_members() -> &'static HashMap<String, String> {
+    static M: OnceLock<HashMap<String, String>> = OnceLock::new();
+    M.get_or_init(|| returned_members("CreateJobRequest", "Job"))
+}
+
+fn template_members() -> &'static HashMap<String, String> {
+    static M: OnceLock<HashMap<String, String>> = OnceLock::new();
+    M.get_or_init(|| returned_members("CreateJobTemplateRequest", "JobTemplate"))
+}
+
+fn preset_members() -> &'static HashMap<String, String> {
+    static M: OnceLock<HashMap<String, String>> = OnceLock::new();
+    M.get_or_init(|| returned_members("CreatePresetRequest", "Preset"))
+}
+
+/// `AccelerationStatus`: NOT_APPLICABLE without acceleration (mode absent or DISABLED); with it,
+/// IN_PROGRESS until the job ends, then ACCELERATED (COMPLETE) or NOT_ACCELERATED.
+fn acceleration_status(j: &Job) -> &'static str {
+    let mode = j
+        .request
+        .get("accelerationSettings")
+        .and_then(|a| a.get("mode"))
+        .and_then(Value::as_str)
+        .unwrap_or("DISABLED");
+    match (mode, j.status.as_str()) {
+        ("DISABLED", _) => "NOT_APPLICABLE",
+        (_, "SUBMITTED" | "PROGRESSING") => "IN_PROGRESS",
+        (_, "COMPLETE") => "ACCELERATED",
+        _ => "NOT_ACCELERATED",
+    }
+}
+
+pub fn job_json(j: &Job, scope: &Scope) -> Value {
+    let mut v = Map::new();
+    v.insert("arn".into(), json!(scope.arn("jobs", &j.id)));
+    v.insert("id".into(), json!(j.id));
+    let names = job_members();
+    for (k, x) in &j.request {
+        if let Some(name) = names.get(k) {
+            v.insert(name.clone(), x.clone());
+        }
+    }
+    v.insert("queue".into(), json!(scope.arn("queues", &j.queue)));
+    v.entry("priority").or_insert(json!(0));
+    v.entry("userMetadata").or_insert(json!({}));
+    v.insert("status".into(), json!(j.status));
+    v.insert("createdAt".into(), json!(secs(j.created_ms)));
     let mut timing = Map::new();
     timing.insert("submitTime".into(), json!(secs(j.created_ms)));
     if let Some(t) = j.start_ms {
@@ -278,28 +495,41 @@ pub fn job_json(j: &Job) -> Value {
     if let Some(t) = j.finish_ms {
         timing.insert("finishTime".into(), json!(secs(t)));
     }
-    let mut v = json!({
-        "arn": job_arn(&j.id),
-        "id": j.id,
-        "queue": queue_arn(&j.queue),
-        "status": j.status,
-        "role": j.role,
-        "settings": j.settings,
-        "userMetadata": j.user_metadata,
-        "createdAt": secs(j.created_ms),
-        "timing": timing,
-        "priority": 0,
-    });
-    for (k, x) in &j.extra {
-        v[k] = x.clone();
+    v.insert("timing".into(), Value::Object(timing));
+    v.insert("accelerationStatus".into(), json!(acceleration_status(j)));
+    v.insert("messages".into(), json!({ "info": [], "warning": [] }));
+    if j.status == "PROGRESSING" {
+        v.insert("currentPhase".into(), json!("TRANSCODING"));
     }
     if let Some(c) = j.error_code {
-        v["errorCode"] = json!(c);
+        v.insert("errorCode".into(), json!(c));
     }
     if let Some(m) = &j.error_message {
-        v["errorMessage"] = json!(m);
+        v.insert("errorMessage".into(), json!(m));
     }
-    v
+    Value::Object(v)
+}
+
+/// A job template or preset as GetJobTemplate / GetPreset answer.
+fn stored_json(s: &Stored, kind: &str, scope: &Scope) -> Value {
+    let (names, arn_kind) = if kind == "jobTemplate" {
+        (template_members(), "jobTemplates")
+    } else {
+        (preset_members(), "presets")
+    };
+    let mut v = Map::new();
+    v.insert("arn".into(), json!(scope.arn(arn_kind, &s.name)));
+    v.insert("name".into(), json!(s.name));
+    v.insert("type".into(), json!("CUSTOM"));
+    v.insert("createdAt".into(), json!(secs(s.created_ms)));
+    v.insert("lastUpdated".into(), json!(secs(s.created_ms)));
+    for (k, x) in &s.request {
+        if let Some(name) = names.get(k) {
+            v.insert(name.clone(), x.clone());
+        }
+    }
+    v.entry("settings").or_insert(json!({}));
+    Value::Object(v)
 }
 
 /// A job id as MediaConvert makes them: creation time in ms, '-', 6 letters or digits.
@@ -345,19 +575,22 @@ fn order_descending(req: &Req, default_descending: bool) -> Result<bool, ApiErro
     }
 }
 
+fn str_member<'a>(m: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
+    m.get(key).and_then(Value::as_str)
+}
+
 pub fn handle(call: &Call, req: &Req, world: &mut World, state: &State) -> Result<Resp, ApiError> {
     let mc = &mut world.mediaconvert;
     let id = call.resource.clone().unwrap_or_default();
     let now = now_ms();
+    let scope = Scope::of(req);
     let ok = |status: u16, v: Value| Ok(json_response(status, &v, "application/json"));
     match call.operation {
         "CreateQueue" => {
-            let body = req.json()?;
-            let name = body
-                .get("name")
-                .and_then(Value::as_str)
+            let body = checked_body(req, "CreateQueue")?;
+            let name = str_member(&body, "name")
                 .filter(|n| !n.is_empty())
-                .ok_or_else(|| bad("name is required"))?
+                .ok_or_else(|| bad("name is a required property"))?
                 .to_string();
             if mc.queues.contains_key(&name) {
                 return Err(ApiError::new(
@@ -366,55 +599,39 @@ pub fn handle(call: &Call, req: &Req, world: &mut World, state: &State) -> Resul
                     format!("Queue {name} already exists"),
                 ));
             }
-            let status = body
-                .get("status")
-                .and_then(Value::as_str)
-                .unwrap_or("ACTIVE");
-            if !["ACTIVE", "PAUSED"].contains(&status) {
-                return Err(bad(format!("status {status:?} must be ACTIVE or PAUSED")));
-            }
             let q = Queue {
                 name: name.clone(),
-                status: status.into(),
+                status: str_member(&body, "status").unwrap_or("ACTIVE").into(),
                 kind: "CUSTOM".into(),
-                description: body
-                    .get("description")
-                    .and_then(Value::as_str)
-                    .map(str::to_string),
+                description: str_member(&body, "description").map(str::to_string),
                 created_ms: now,
                 updated_ms: now,
             };
             mc.queues.insert(name, q.clone());
-            ok(201, json!({ "queue": queue_json(mc, &q) }))
+            ok(201, json!({ "queue": queue_json(mc, &q, &scope) }))
         }
         "GetQueue" => {
             let q = mc
                 .queues
                 .get(&id)
                 .ok_or_else(|| not_found(format!("Queue {id} not found")))?;
-            ok(200, json!({ "queue": queue_json(mc, q) }))
+            ok(200, json!({ "queue": queue_json(mc, q, &scope) }))
         }
         "UpdateQueue" => {
-            let body = req.json()?;
-            let status = body.get("status").and_then(Value::as_str);
-            if let Some(s) = status {
-                if !["ACTIVE", "PAUSED"].contains(&s) {
-                    return Err(bad(format!("status {s:?} must be ACTIVE or PAUSED")));
-                }
-            }
+            let body = checked_body(req, "UpdateQueue")?;
             let q = mc
                 .queues
                 .get_mut(&id)
                 .ok_or_else(|| not_found(format!("Queue {id} not found")))?;
-            if let Some(s) = status {
+            if let Some(s) = str_member(&body, "status") {
                 q.status = s.to_string();
             }
-            if let Some(d) = body.get("description").and_then(Value::as_str) {
+            if let Some(d) = str_member(&body, "description") {
                 q.description = Some(d.to_string());
             }
             q.updated_ms = now;
             let q = q.clone();
-            ok(200, json!({ "queue": queue_json(mc, &q) }))
+            ok(200, json!({ "queue": queue_json(mc, &q, &scope) }))
         }
         "ListQueues" => {
             let (max, start) = page_params(req)?;
@@ -433,28 +650,27 @@ pub fn handle(call: &Call, req: &Req, world: &mut World, state: &State) -> Resul
                 qs.reverse();
             }
             let (items, next) = page(qs, start, max);
-            let mut v =
-                json!({ "queues": items.iter().map(|q| queue_json(mc, q)).collect::<Vec<_>>() });
+            let mut v = json!({ "queues": items.iter().map(|q| queue_json(mc, q, &scope)).collect::<Vec<_>>() });
             if let Some(n) = next {
                 v["nextToken"] = json!(n);
             }
             ok(200, v)
         }
         "CreateJob" => {
-            let body = req.json()?;
-            let token = create_token(&body)?;
-            let job = new_job(&body, mc, state, now)?;
+            let body = checked_body(req, "CreateJob")?;
+            let job = new_job(body, mc, &scope, state, now)?;
+            let token = str_member(&job.request, "clientRequestToken").map(str::to_string);
             if let Some((job_id, at)) = token.as_ref().and_then(|t| mc.tokens.get(t)) {
                 if now - at < TOKEN_WINDOW_MS {
                     if let Some(original) = mc.jobs.get(job_id) {
-                        return ok(201, json!({ "job": job_json(original) }));
+                        return ok(201, json!({ "job": job_json(original, &scope) }));
                     }
                 }
             }
             if let Some(t) = token {
                 mc.tokens.insert(t, (job.id.clone(), now));
             }
-            let v = job_json(&job);
+            let v = job_json(&job, &scope);
             mc.insert_job(job);
             ok(201, json!({ "job": v }))
         }
@@ -463,12 +679,16 @@ pub fn handle(call: &Call, req: &Req, world: &mut World, state: &State) -> Resul
                 .jobs
                 .get(&id)
                 .ok_or_else(|| not_found(format!("Job {id} not found")))?;
-            ok(200, json!({ "job": job_json(j) }))
+            ok(200, json!({ "job": job_json(j, &scope) }))
         }
         "ListJobs" => {
             let (max, start) = page_params(req)?;
             let desc = order_descending(req, true)?;
-            let queue = req.q("queue").map(queue_name);
+            let queue = req
+                .q("queue")
+                .map(|q| scope.resource_name(q, "queues", "queue"))
+                .transpose()?;
+            let queue = queue.as_deref();
             if let Some(q) = queue {
                 if !mc.queues.contains_key(q) {
                     return Err(not_found(format!("Queue {q} not found")));
@@ -487,7 +707,8 @@ pub fn handle(call: &Call, req: &Req, world: &mut World, state: &State) -> Resul
             // status between calls (a client that cancels as it lists must not simply follow it).
             let (items, more) = mc.listing(queue, status, desc, start, max);
             let next = more.then(|| format!("mc-{}", start + items.len()));
-            let mut v = json!({ "jobs": items.iter().map(|j| job_json(j)).collect::<Vec<_>>() });
+            let mut v =
+                json!({ "jobs": items.iter().map(|j| job_json(j, &scope)).collect::<Vec<_>>() });
             if let Some(n) = next {
                 v["nextToken"] = json!(n);
             }
@@ -508,8 +729,214 @@ pub fn handle(call: &Call, req: &Req, world: &mut World, state: &State) -> Resul
             mc.set_status(&id, "CANCELED", |j| j.finish_ms = Some(now));
             ok(202, json!({}))
         }
+        "CreateJobTemplate" | "CreatePreset" => {
+            let template = call.operation == "CreateJobTemplate";
+            let body = checked_body(req, call.operation)?;
+            let name = str_member(&body, "name").unwrap_or_default().to_string();
+            let store = if template {
+                &mc.job_templates
+            } else {
+                &mc.presets
+            };
+            if name.is_empty() || name.starts_with(SYSTEM_PREFIX) || store.contains_key(&name) {
+                return Err(ApiError::new(
+                    409,
+                    "ConflictException",
+                    format!("{name:?} already exists or is a reserved name"),
+                ));
+            }
+            if template {
+                check_template_request(&body, mc, &scope)?;
+            }
+            let stored = Stored {
+                name: name.clone(),
+                request: body,
+                created_ms: now,
+            };
+            let (key, v) = if template {
+                let v = stored_json(&stored, "jobTemplate", &scope);
+                mc.job_templates.insert(name, stored);
+                ("jobTemplate", v)
+            } else {
+                let v = stored_json(&stored, "preset", &scope);
+                mc.presets.insert(name, stored);
+                ("preset", v)
+            };
+            ok(201, json!({ key: v }))
+        }
+        "GetJobTemplate" => {
+            let t = mc
+                .job_templates
+                .get(&id)
+                .ok_or_else(|| not_found(format!("Job template {id} not found")))?;
+            ok(
+                200,
+                json!({ "jobTemplate": stored_json(t, "jobTemplate", &scope) }),
+            )
+        }
+        "GetPreset" => {
+            let p = mc
+                .presets
+                .get(&id)
+                .ok_or_else(|| not_found(format!("Preset {id} not found")))?;
+            ok(200, json!({ "preset": stored_json(p, "preset", &scope) }))
+        }
         _ => Err(not_found("unknown operation")),
     }
+}
+
+/// An IAM role ARN: `arn:<partition>:iam::<12 digits>:role/[<path>/]<name>`.
+fn role_pattern() -> Option<&'static Regex> {
+    static RE: OnceLock<Option<Regex>> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(
+            r"^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:role/([!-~]*/)?[A-Za-z0-9+=,.@_-]{1,64}$",
+        )
+        .ok()
+    })
+    .as_ref()
+}
+
+fn check_role(role: &str) -> Result<(), ApiError> {
+    if role_pattern().is_some_and(|re| re.is_match(role)) {
+        Ok(())
+    } else {
+        Err(bad(format!(
+            "/role: {role:?} is not an IAM role ARN (arn:aws:iam::<account id>:role/<name>)"
+        )))
+    }
+}
+
+/// A queue named by a request member: of this account and region, and existing.
+fn existing_queue(
+    value: &str,
+    member: &str,
+    mc: &MediaConvert,
+    scope: &Scope,
+) -> Result<String, ApiError> {
+    let name = scope.resource_name(value, "queues", member)?;
+    if mc.queues.contains_key(&name) {
+        Ok(name)
+    } else {
+        Err(not_found(format!("{member}: Queue {name} not found")))
+    }
+}
+
+/// Hop destinations: each an existing queue of this account and region, none the job's own.
+fn check_hops(
+    body: &Map<String, Value>,
+    own: Option<&str>,
+    mc: &MediaConvert,
+    scope: &Scope,
+) -> Result<(), ApiError> {
+    let Some(hops) = body.get("hopDestinations").and_then(Value::as_array) else {
+        return Ok(());
+    };
+    for (i, hop) in hops.iter().enumerate() {
+        let Some(q) = hop.get("queue").and_then(Value::as_str) else {
+            continue;
+        };
+        let member = format!("/hopDestinations/{i}/queue");
+        let name = existing_queue(q, &member, mc, scope)?;
+        if own == Some(name.as_str()) {
+            return Err(bad(format!(
+                "{member}: a job cannot hop to the queue it was submitted to ({name})"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Every `preset` an output names exists (in the account, or a `System-` preset).
+fn check_presets(
+    settings: Option<&Value>,
+    mc: &MediaConvert,
+    scope: &Scope,
+) -> Result<(), ApiError> {
+    let groups = settings
+        .and_then(|s| s.get("outputGroups"))
+        .and_then(Value::as_array);
+    for (g, group) in groups.into_iter().flatten().enumerate() {
+        let outputs = group.get("outputs").and_then(Value::as_array);
+        for (o, output) in outputs.into_iter().flatten().enumerate() {
+            if let Some(p) = output.get("preset").and_then(Value::as_str) {
+                let member = format!("/outputGroups/{g}/outputs/{o}/preset");
+                let name = scope.resource_name(p, "presets", &member)?;
+                if !MediaConvert::has(&mc.presets, &name) {
+                    return Err(not_found(format!("{member}: Preset {name} not found")));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What CreateJobTemplate checks beyond the model: its queue, hops and presets.
+fn check_template_request(
+    body: &Map<String, Value>,
+    mc: &MediaConvert,
+    scope: &Scope,
+) -> Result<(), ApiError> {
+    let own = match str_member(body, "queue") {
+        Some(q) => Some(existing_queue(q, "/queue", mc, scope)?),
+        None => None,
+    };
+    check_hops(body, own.as_deref(), mc, scope)?;
+    check_presets(body.get("settings"), mc, scope)
+}
+
+/// A job from a CreateJob body (already checked against the model), checked as the service does
+/// beyond the model.
+fn new_job(
+    request: Map<String, Value>,
+    mc: &MediaConvert,
+    scope: &Scope,
+    state: &State,
+    now: i64,
+) -> Result<Job, ApiError> {
+    check_role(str_member(&request, "role").unwrap_or_default())?;
+    if let Some(t) = str_member(&request, "clientRequestToken") {
+        if t.is_empty() || t.len() > 64 || !t.is_ascii() {
+            return Err(bad(format!(
+                "/clientRequestToken: {t:?} must be a string of 1 to 64 ASCII characters"
+            )));
+        }
+    }
+    let template = match str_member(&request, "jobTemplate") {
+        Some(t) => {
+            let name = scope.resource_name(t, "jobTemplates", "/jobTemplate")?;
+            if !MediaConvert::has(&mc.job_templates, &name) {
+                return Err(not_found(format!(
+                    "/jobTemplate: Job template {name} not found"
+                )));
+            }
+            mc.job_templates.get(&name)
+        }
+        None => None,
+    };
+    // The job's queue: its own, else its template's, else Default.
+    let queue = match str_member(&request, "queue") {
+        Some(q) => existing_queue(q, "/queue", mc, scope)?,
+        None => match template.and_then(|t| str_member(&t.request, "queue")) {
+            Some(q) => existing_queue(q, "/jobTemplate (its queue)", mc, scope)?,
+            None => "Default".to_string(),
+        },
+    };
+    check_hops(&request, Some(&queue), mc, scope)?;
+    check_presets(request.get("settings"), mc, scope)?;
+    let seq = state.next_seq();
+    Ok(Job {
+        id: new_job_id(now, seq),
+        queue,
+        status: "SUBMITTED".into(),
+        request,
+        error_code: None,
+        error_message: None,
+        created_ms: now,
+        start_ms: None,
+        finish_ms: None,
+        seq,
+    })
 }
 
 /// Queues to seed.
@@ -533,6 +960,10 @@ pub struct SeedJob {
     pub error_code: Option<i64>,
     pub error_message: Option<String>,
     pub user_metadata: BTreeMap<String, String>,
+    /// The CreateJob body the job was created with (every member but `queue`, which is the seed's
+    /// own): checked against the model's CreateJobRequest, not against the account's queues,
+    /// templates or presets. `role` and `settings` default to the seeds' own.
+    pub request: Option<Map<String, Value>>,
 }
 
 /// Many jobs of one queue in one status, created `step_ms` apart from `first_created_ago_s`.
@@ -549,103 +980,50 @@ pub struct SeedJobBulk {
     pub error_message: Option<String>,
 }
 
-/// CreateJob's `clientRequestToken`, checked: any string of up to 64 ASCII characters.
-fn create_token(body: &Value) -> Result<Option<String>, ApiError> {
-    match body.get("clientRequestToken") {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(t)) if !t.is_empty() && t.len() <= 64 && t.is_ascii() => {
-            Ok(Some(t.clone()))
-        }
-        Some(other) => Err(bad(format!(
-            "clientRequestToken {other} must be a string of 1 to 64 ASCII characters"
-        ))),
-    }
+/// A job template or preset to seed: its name and create request members (`settings`, and for a
+/// template `queue`, `priority`, `description`, …), checked against the model's
+/// CreateJobTemplateRequest / CreatePresetRequest.
+#[derive(Debug, Default, Deserialize, serde::Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SeedStored {
+    pub name: String,
+    pub request: Map<String, Value>,
 }
 
-/// The `Job` members CreateJob copies as given (wire name in the request, wire name in `Job`).
-const COPIED: [(&str, &str); 8] = [
-    ("jobTemplate", "jobTemplate"),
-    ("priority", "priority"),
-    ("accelerationSettings", "accelerationSettings"),
-    ("billingTagsSource", "billingTagsSource"),
-    ("hopDestinations", "hopDestinations"),
-    ("statusUpdateInterval", "statusUpdateInterval"),
-    ("simulateReservedQueue", "simulateReservedQueue"),
-    ("jobEngineVersion", "jobEngineVersionRequested"),
-];
-
-fn string_map(v: Option<&Value>, what: &str) -> Result<BTreeMap<String, String>, ApiError> {
-    match v {
-        None | Some(Value::Null) => Ok(BTreeMap::new()),
-        Some(Value::Object(m)) => m
-            .iter()
-            .map(|(k, v)| {
-                v.as_str()
-                    .map(|s| (k.clone(), s.to_string()))
-                    .ok_or_else(|| bad(format!("{what}.{k} must be a string")))
-            })
-            .collect(),
-        Some(other) => Err(bad(format!("{what} must be a map of strings, not {other}"))),
-    }
-}
-
-/// A job from a CreateJob body, validated as the service does.
-fn new_job(body: &Value, mc: &MediaConvert, state: &State, now: i64) -> Result<Job, ApiError> {
-    let role = body
-        .get("role")
-        .and_then(Value::as_str)
-        .filter(|r| !r.is_empty())
-        .ok_or_else(|| bad("role is required"))?
-        .to_string();
-    let settings = body
-        .get("settings")
-        .filter(|s| s.is_object())
-        .cloned()
-        .ok_or_else(|| bad("settings is required"))?;
-    let queue = queue_name(
-        body.get("queue")
-            .and_then(Value::as_str)
-            .unwrap_or("Default"),
-    )
-    .to_string();
-    if !mc.queues.contains_key(&queue) {
-        return Err(not_found(format!("Queue {queue} not found")));
-    }
-    if let Some(p) = body.get("priority") {
-        if !p.as_i64().is_some_and(|p| (-50..=50).contains(&p)) {
-            return Err(bad(format!(
-                "priority {p} must be an integer from -50 to 50"
-            )));
-        }
-    }
-    let mut extra = Map::new();
-    for (from, to) in COPIED {
-        if let Some(v) = body.get(from).filter(|v| !v.is_null()) {
-            extra.insert(to.to_string(), v.clone());
-        }
-    }
-    let seq = state.next_seq();
-    Ok(Job {
-        id: new_job_id(now, seq),
-        queue,
-        status: "SUBMITTED".into(),
-        role,
-        settings,
-        user_metadata: string_map(body.get("userMetadata"), "userMetadata")?,
-        error_code: None,
-        error_message: None,
-        created_ms: now,
-        start_ms: None,
-        finish_ms: None,
-        seq,
-        extra,
-        tags: string_map(body.get("tags"), "tags")?,
-    })
+/// The MediaConvert part of a seed document.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SeedParts<'a> {
+    pub queues: &'a [SeedQueue],
+    pub jobs: &'a [SeedJob],
+    pub bulk: &'a [SeedJobBulk],
+    pub job_templates: &'a [SeedStored],
+    pub presets: &'a [SeedStored],
 }
 
 fn at(ms: Option<i64>, ago_s: Option<f64>, now: i64) -> i64 {
     ms.or(ago_s.map(|a| now - (a * 1000.0) as i64))
         .unwrap_or(now)
+}
+
+/// The request of a seeded job: the seeds' role and settings unless the seed gives its own.
+fn seed_request(
+    given: Option<&Map<String, Value>>,
+    user_metadata: &BTreeMap<String, String>,
+) -> Map<String, Value> {
+    let mut r = given.cloned().unwrap_or_default();
+    r.entry("role").or_insert_with(|| {
+        json!(format!(
+            "arn:aws:iam::{ACCOUNT}:role/MediaConvert_Default_Role"
+        ))
+    });
+    r.entry("settings").or_insert_with(
+        || json!({ "inputs": [ { "fileInput": "s3://media-ingest/in.mov" } ], "outputGroups": [] }),
+    );
+    if !user_metadata.is_empty() {
+        r.entry("userMetadata")
+            .or_insert_with(|| json!(user_metadata));
+    }
+    r
 }
 
 fn seeded_job(
@@ -655,7 +1033,7 @@ fn seeded_job(
     status: &str,
     created: i64,
     error: (Option<i64>, Option<String>),
-    user_metadata: BTreeMap<String, String>,
+    request: Map<String, Value>,
 ) -> Job {
     let seq = state.next_seq();
     let started = status != "SUBMITTED";
@@ -665,9 +1043,7 @@ fn seeded_job(
         id: id.unwrap_or_else(|| new_job_id(created, seq)),
         queue,
         status: status.to_string(),
-        role: format!("arn:aws:iam::{ACCOUNT}:role/MediaConvert_Default_Role"),
-        settings: json!({ "inputs": [ { "fileInput": "s3://media-ingest/in.mov" } ], "outputGroups": [] }),
-        user_metadata,
+        request,
         error_code: if is_error {
             error.0.or(Some(1999))
         } else {
@@ -682,8 +1058,6 @@ fn seeded_job(
         start_ms: started.then_some(created + 1000),
         finish_ms: finished.then_some(created + 2000),
         seq,
-        extra: Map::new(),
-        tags: BTreeMap::new(),
     }
 }
 
@@ -698,24 +1072,86 @@ fn check_status(status: &str) -> Result<(), String> {
     }
 }
 
-/// Seeds queues and jobs; returns the ids of the jobs seeded one by one and the bulk count.
+/// Checks a seeded create request against the model (`what` names it in the message).
+fn check_seed_request(
+    operation: &str,
+    request: &Map<String, Value>,
+    what: &str,
+) -> Result<(), String> {
+    let model = mcmodel::model()?;
+    model
+        .validate_input(operation, &Value::Object(request.clone()))
+        .map_err(|e| format!("{what}: {e}"))
+}
+
+/// Seeds queues, job templates, presets and jobs; returns the ids of the jobs seeded one by one
+/// and the bulk count. Everything is checked before anything is added.
 pub fn seed(
     state: &State,
     world: &mut World,
-    queues: &[SeedQueue],
-    jobs: &[SeedJob],
-    bulk: &[SeedJobBulk],
+    parts: SeedParts<'_>,
 ) -> Result<(Vec<String>, usize), String> {
     let now = now_ms();
     let mc = &mut world.mediaconvert;
-    for q in queues {
-        let status = q.status.clone().unwrap_or_else(|| "ACTIVE".into());
-        if !["ACTIVE", "PAUSED"].contains(&status.as_str()) || q.name.is_empty() {
+    let mut queue_names: BTreeSet<String> = mc.queues.keys().cloned().collect();
+    for q in parts.queues {
+        let status = q.status.as_deref().unwrap_or("ACTIVE");
+        if !["ACTIVE", "PAUSED"].contains(&status) || q.name.is_empty() {
             return Err(format!(
                 "mediaconvert queue {:?}: a name and status ACTIVE or PAUSED",
                 q.name
             ));
         }
+        queue_names.insert(q.name.clone());
+    }
+    let queue_of = |q: &Option<String>| -> Result<String, String> {
+        let name = queue_name(q.as_deref().unwrap_or("Default")).to_string();
+        if queue_names.contains(&name) {
+            Ok(name)
+        } else {
+            Err(format!("mediaconvert queue {name:?} is not seeded"))
+        }
+    };
+    for (list, op, what) in [
+        (parts.job_templates, "CreateJobTemplate", "job template"),
+        (parts.presets, "CreatePreset", "preset"),
+    ] {
+        for t in list {
+            let mut r = t.request.clone();
+            r.insert("name".into(), json!(t.name));
+            r.entry("settings").or_insert_with(|| json!({}));
+            if t.name.is_empty() || t.name.starts_with(SYSTEM_PREFIX) {
+                return Err(format!(
+                    "mediaconvert {what} {:?}: a name, not System-…",
+                    t.name
+                ));
+            }
+            check_seed_request(op, &r, &format!("mediaconvert {what} {:?}", t.name))?;
+        }
+    }
+    let mut jobs = Vec::new();
+    for j in parts.jobs {
+        let status = j.status.as_deref().unwrap_or("SUBMITTED");
+        check_status(status)?;
+        let queue = queue_of(&j.queue)?;
+        if j.request.as_ref().is_some_and(|r| r.contains_key("queue")) {
+            return Err(
+                "mediaconvert job: its request names no queue (the seed's `queue` places it)"
+                    .into(),
+            );
+        }
+        let request = seed_request(j.request.as_ref(), &j.user_metadata);
+        check_seed_request("CreateJob", &request, "mediaconvert job request")?;
+        jobs.push((j, status, queue, request));
+    }
+    let mut bulk = Vec::new();
+    for b in parts.bulk {
+        let status = b.status.as_deref().unwrap_or("SUBMITTED");
+        check_status(status)?;
+        bulk.push((b, status, queue_of(&b.queue)?));
+    }
+
+    for q in parts.queues {
         let kind = if q.name == "Default" {
             "SYSTEM"
         } else {
@@ -725,7 +1161,7 @@ pub fn seed(
             q.name.clone(),
             Queue {
                 name: q.name.clone(),
-                status,
+                status: q.status.clone().unwrap_or_else(|| "ACTIVE".into()),
                 kind: kind.into(),
                 description: q.description.clone(),
                 created_ms: now,
@@ -733,19 +1169,24 @@ pub fn seed(
             },
         );
     }
-    let queue_of = |mc: &MediaConvert, q: &Option<String>| -> Result<String, String> {
-        let name = queue_name(q.as_deref().unwrap_or("Default")).to_string();
-        if mc.queues.contains_key(&name) {
-            Ok(name)
-        } else {
-            Err(format!("mediaconvert queue {name:?} is not seeded"))
+    for (list, templates) in [(parts.job_templates, true), (parts.presets, false)] {
+        for t in list {
+            let mut request = t.request.clone();
+            request.insert("name".into(), json!(t.name));
+            let stored = Stored {
+                name: t.name.clone(),
+                request,
+                created_ms: now,
+            };
+            if templates {
+                mc.job_templates.insert(t.name.clone(), stored);
+            } else {
+                mc.presets.insert(t.name.clone(), stored);
+            }
         }
-    };
+    }
     let mut ids = Vec::new();
-    for j in jobs {
-        let status = j.status.as_deref().unwrap_or("SUBMITTED");
-        check_status(status)?;
-        let queue = queue_of(mc, &j.queue)?;
+    for (j, status, queue, request) in jobs {
         let job = seeded_job(
             state,
             j.id.clone(),
@@ -753,16 +1194,13 @@ pub fn seed(
             status,
             at(j.created_ms, j.created_ago_s, now),
             (j.error_code, j.error_message.clone()),
-            j.user_metadata.clone(),
+            request,
         );
         ids.push(job.id.clone());
         mc.insert_job(job);
     }
     let mut n = 0;
-    for b in bulk {
-        let status = b.status.as_deref().unwrap_or("SUBMITTED");
-        check_status(status)?;
-        let queue = queue_of(mc, &b.queue)?;
+    for (b, status, queue) in bulk {
         let first = at(b.first_created_ms, b.first_created_ago_s, now);
         let step = b.step_ms.unwrap_or(1000);
         for i in 0..b.count {
@@ -773,7 +1211,7 @@ pub fn seed(
                 status,
                 first + i as i64 * step,
                 (b.error_code, b.error_message.clone()),
-                BTreeMap::new(),
+                seed_request(None, &BTreeMap::new()),
             );
             mc.insert_job(job);
         }
@@ -814,11 +1252,102 @@ pub fn set_job_status(
 /// The state summary's MediaConvert part.
 pub fn summary(world: &World) -> Value {
     let mc = &world.mediaconvert;
+    let scope = Scope::default();
     json!({
         "queues": mc.queues.values().map(|q| {
-            let v = queue_json(mc, q);
+            let v = queue_json(mc, q, &scope);
             json!({ "name": q.name, "status": q.status, "submitted": v["submittedJobsCount"], "progressing": v["progressingJobsCount"] })
         }).collect::<Vec<_>>(),
         "jobs": mc.jobs.len(),
+        "job_templates": mc.job_templates.keys().collect::<Vec<_>>(),
+        "presets": mc.presets.keys().collect::<Vec<_>>(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_region_comes_from_the_credential_scope() {
+        assert_eq!(
+            credential_region("AKIDEXAMPLE/20260101/eu-west-1/mediaconvert/aws4_request")
+                .as_deref(),
+            Some("eu-west-1")
+        );
+        assert_eq!(credential_region("garbage"), None);
+        let s = Scope {
+            account: ACCOUNT.into(),
+            region: "cn-north-1".into(),
+        };
+        assert_eq!(
+            s.arn("queues", "q"),
+            "arn:aws-cn:mediaconvert:cn-north-1:123456789012:queues/q"
+        );
+    }
+
+    #[test]
+    fn a_resource_arn_must_be_of_the_scopes_account_and_region() {
+        let s = Scope::default();
+        assert_eq!(s.resource_name("vod", "queues", "/queue").unwrap(), "vod");
+        assert_eq!(
+            s.resource_name(
+                "arn:aws:mediaconvert:us-east-1:123456789012:queues/vod",
+                "queues",
+                "/queue"
+            )
+            .unwrap(),
+            "vod"
+        );
+        for other in [
+            "arn:aws:mediaconvert:us-east-1:210987654321:queues/vod",
+            "arn:aws:mediaconvert:eu-west-1:123456789012:queues/vod",
+            "arn:aws:mediaconvert:us-east-1:123456789012:presets/vod",
+            "arn:aws:sqs:us-east-1:123456789012:queues/vod",
+        ] {
+            let e = s.resource_name(other, "queues", "/queue").unwrap_err();
+            assert_eq!(
+                (e.status, e.code.as_str()),
+                (400, "BadRequestException"),
+                "{other}"
+            );
+        }
+    }
+
+    #[test]
+    fn roles_are_iam_role_arns() {
+        for ok in [
+            "arn:aws:iam::123456789012:role/MediaConvert_Default_Role",
+            "arn:aws:iam::123456789012:role/service-role/MediaConvert_Default_Role",
+            "arn:aws-us-gov:iam::123456789012:role/r",
+        ] {
+            assert!(check_role(ok).is_ok(), "{ok}");
+        }
+        for no in [
+            "ROLE ARN",
+            "",
+            "arn:aws:iam::123456789012:user/me",
+            "arn:aws:iam::12345:role/r",
+            "arn:aws:sts::123456789012:assumed-role/r/s",
+        ] {
+            assert!(check_role(no).is_err(), "{no}");
+        }
+    }
+
+    #[test]
+    fn tags_are_the_only_create_job_member_get_job_does_not_return() {
+        let model = mcmodel::model().unwrap();
+        let sent: BTreeSet<String> = model
+            .body_members("CreateJobRequest")
+            .into_iter()
+            .map(|(w, _, _)| w)
+            .collect();
+        let returned: BTreeSet<String> = job_members().keys().cloned().collect();
+        let dropped: Vec<&String> = sent.difference(&returned).collect();
+        assert_eq!(dropped, vec!["tags"]);
+        assert_eq!(
+            job_members().get("jobEngineVersion").map(String::as_str),
+            Some("jobEngineVersionRequested")
+        );
+    }
 }

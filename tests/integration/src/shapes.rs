@@ -48,6 +48,94 @@ impl Model {
         );
     }
 
+    /// A document in member names (PascalCase, as boto3 and the CLI take it) in the wire's names
+    /// (`locationName`, lowerCamel for MediaConvert), walking shape `shape`; keys the shape does
+    /// not know, and map keys, stay as they are.
+    pub fn to_wire(&self, shape: &str, v: &Value) -> Value {
+        let s = &self.model["shapes"][shape];
+        match (s["type"].as_str().unwrap_or(""), v) {
+            ("structure", Value::Object(map)) => Value::Object(
+                map.iter()
+                    .map(|(k, x)| match s["members"].get(k) {
+                        Some(m) => (
+                            m["locationName"].as_str().unwrap_or(k).to_string(),
+                            self.to_wire(m["shape"].as_str().unwrap_or(""), x),
+                        ),
+                        None => (k.clone(), x.clone()),
+                    })
+                    .collect(),
+            ),
+            ("list", Value::Array(items)) => Value::Array(
+                items
+                    .iter()
+                    .map(|x| self.to_wire(s["member"]["shape"].as_str().unwrap_or(""), x))
+                    .collect(),
+            ),
+            ("map", Value::Object(map)) => Value::Object(
+                map.iter()
+                    .map(|(k, x)| {
+                        (
+                            k.clone(),
+                            self.to_wire(s["value"]["shape"].as_str().unwrap_or(""), x),
+                        )
+                    })
+                    .collect(),
+            ),
+            _ => v.clone(),
+        }
+    }
+
+    /// Every structure member present in a wire document, walking shape `shape`: (JSON pointer,
+    /// structure shape, wire name).
+    pub fn members_present(&self, shape: &str, v: &Value) -> Vec<(String, String, String)> {
+        let mut out = Vec::new();
+        self.present(shape, v, "", &mut out);
+        out
+    }
+
+    fn present(&self, shape: &str, v: &Value, at: &str, out: &mut Vec<(String, String, String)>) {
+        let s = &self.model["shapes"][shape];
+        match (s["type"].as_str().unwrap_or(""), v) {
+            ("structure", Value::Object(map)) => {
+                let members = s["members"].as_object().cloned().unwrap_or_default();
+                for (k, x) in map {
+                    let found = members.iter().find(|(name, m)| {
+                        m.get("locationName")
+                            .and_then(Value::as_str)
+                            .unwrap_or(name)
+                            == k
+                    });
+                    if let Some((_, m)) = found {
+                        let here = format!("{at}/{k}");
+                        out.push((here.clone(), shape.to_string(), k.clone()));
+                        self.present(m["shape"].as_str().unwrap_or(""), x, &here, out);
+                    }
+                }
+            }
+            ("list", Value::Array(items)) => {
+                for (i, x) in items.iter().enumerate() {
+                    self.present(
+                        s["member"]["shape"].as_str().unwrap_or(""),
+                        x,
+                        &format!("{at}/{i}"),
+                        out,
+                    );
+                }
+            }
+            ("map", Value::Object(map)) => {
+                for (k, x) in map {
+                    self.present(
+                        s["value"]["shape"].as_str().unwrap_or(""),
+                        x,
+                        &format!("{at}/{k}"),
+                        out,
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+
     fn walk(&self, shape: &str, v: &Value, at: &str, out: &mut Vec<String>) {
         let s = &self.model["shapes"][shape];
         let ty = s["type"].as_str().unwrap_or("");
@@ -72,9 +160,15 @@ impl Model {
                     .flatten()
                     .filter_map(Value::as_str)
                 {
-                    // Members bound to the URI, a header or the query string are not in a body.
+                    // Members bound to the URI, a header or the query string are not in a body;
+                    // a body member is present under its wire name (`locationName`).
                     let loc = members.get(req).and_then(|m| m.get("location"));
-                    if loc.is_none() && !map.contains_key(req) {
+                    let wire = members
+                        .get(req)
+                        .and_then(|m| m.get("locationName"))
+                        .and_then(Value::as_str)
+                        .unwrap_or(req);
+                    if loc.is_none() && !map.contains_key(wire) {
                         out.push(format!("{at}: required member {req} is missing"));
                     }
                 }

@@ -311,6 +311,13 @@ async fn get_job_returns_what_create_job_stored_and_a_token_reused_within_a_minu
     let mc = &env.clients.mediaconvert;
     mc.create_queue().name("vod").send().await.unwrap();
     mc.create_queue().name("overflow").send().await.unwrap();
+    // The job names a template: MediaConvert refuses one the account does not have.
+    mc.create_job_template()
+        .name("vod-1080p")
+        .settings(aws_sdk_mediaconvert::types::JobTemplateSettings::builder().build())
+        .send()
+        .await
+        .unwrap();
     let settings = JobSettings::builder()
         .inputs(Input::builder().file_input("s3://ingest/a.mov").build())
         .build();
@@ -396,4 +403,93 @@ async fn get_job_returns_what_create_job_stored_and_a_token_reused_within_a_minu
         .message()
         .unwrap()
         .contains("-50 to 50"));
+}
+
+/// Seeds carry a job's CreateJob request, job templates and presets; each is checked against the
+/// model, and a bad MediaConvert part adds nothing of itself.
+#[tokio::test]
+async fn seeds_carry_requests_templates_and_presets_checked_against_the_model() {
+    let env = TestEnv::start().await;
+    let mc = &env.clients.mediaconvert;
+    let bad = serde_json::from_value::<Seed>(json!({
+        "mediaconvert_queues": [ { "name": "vod" } ],
+        "mediaconvert_presets": [ { "name": "hls-720p", "request": { "settings": { "containerSettings": { "container": "M3U9" } } } } ]
+    }))
+    .unwrap();
+    let e = env.control.seed(&bad).await.unwrap_err().to_string();
+    assert!(
+        e.contains("hls-720p")
+            && e.contains(": /containerSettings/container: Should be equal to one of"),
+        "{e}"
+    );
+    assert!(
+        mc.get_queue().name("vod").send().await.is_err(),
+        "nothing of a refused part is added"
+    );
+    seed(&env, json!({
+        "mediaconvert_queues": [ { "name": "vod" } ],
+        "mediaconvert_presets": [ { "name": "hls-720p", "request": { "settings": { "containerSettings": { "container": "M3U8" } } } } ],
+        "mediaconvert_job_templates": [ { "name": "vod-1080p", "request": { "settings": {}, "queue": "vod", "priority": 3 } } ],
+        "mediaconvert_jobs": [ { "id": "1700000000000-seed01", "queue": "vod", "status": "ERROR", "error_code": 1432,
+            "user_metadata": { "title": "trailer" },
+            "request": { "jobTemplate": "vod-1080p", "priority": -3, "settings": { "inputs": [ { "fileInput": "s3://ingest/trailer.mov" } ] } } } ]
+    }))
+    .await;
+    let j = mc
+        .get_job()
+        .id("1700000000000-seed01")
+        .send()
+        .await
+        .unwrap();
+    let j = j.job().unwrap();
+    assert_eq!(j.job_template(), Some("vod-1080p"));
+    assert_eq!(j.priority(), Some(-3));
+    assert_eq!(j.user_metadata().unwrap()["title"], "trailer");
+    assert_eq!(
+        j.settings().unwrap().inputs()[0].file_input(),
+        Some("s3://ingest/trailer.mov")
+    );
+    assert_eq!(
+        j.role(),
+        Some("arn:aws:iam::123456789012:role/MediaConvert_Default_Role")
+    );
+    let t = mc
+        .get_job_template()
+        .name("vod-1080p")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(t.job_template().unwrap().priority(), Some(3));
+    let p = mc.get_preset().name("hls-720p").send().await.unwrap();
+    assert!(p
+        .preset()
+        .unwrap()
+        .arn()
+        .unwrap()
+        .ends_with(":presets/hls-720p"));
+    // A job naming the seeded template and preset is accepted; a seeded job's request names no queue.
+    mc.create_job()
+        .role("arn:aws:iam::123456789012:role/r")
+        .job_template("vod-1080p")
+        .settings(
+            JobSettings::builder()
+                .output_groups(
+                    aws_sdk_mediaconvert::types::OutputGroup::builder()
+                        .outputs(
+                            aws_sdk_mediaconvert::types::Output::builder()
+                                .preset("hls-720p")
+                                .build(),
+                        )
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let queued = serde_json::from_value::<Seed>(json!({
+        "mediaconvert_jobs": [ { "queue": "vod", "request": { "queue": "Default" } } ]
+    }))
+    .unwrap();
+    assert!(env.control.seed(&queued).await.is_err());
 }
