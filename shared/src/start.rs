@@ -3,7 +3,7 @@
 //! that it does not read (a typo); its settings logged; the AWS clients from one configuration
 //! load; then its handler serves invocations. No AWS call is made before the first invocation.
 
-use std::future::Future;
+use futures_util::future::BoxFuture;
 
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde::Serialize;
@@ -12,6 +12,9 @@ use serde_json::Value;
 use crate::config::{CommonConfig, Env};
 use crate::error::{ConfigError, Error};
 use crate::Clients;
+
+/// What a handler answers one invocation with.
+pub type Handled<R> = BoxFuture<'static, Result<R, Error>>;
 
 /// A function's settings, as [`serve`] needs them.
 pub trait Configured {
@@ -24,17 +27,15 @@ pub trait Configured {
 /// Starts `function`: reads its settings with `read`, builds what its handler needs with
 /// `build` (from the settings and the clients), then serves each invocation with `handle`.
 /// What `build` makes lives as long as the process.
-pub async fn serve<C, A, F, Fut, R>(
+pub async fn serve<C, A, R>(
     function: &'static str,
     read: impl FnOnce(&Env) -> Result<C, ConfigError>,
     build: impl FnOnce(C, Clients) -> Result<A, ConfigError>,
-    handle: F,
+    handle: impl Fn(&'static A, LambdaEvent<Value>) -> Handled<R>,
 ) -> Result<(), lambda_runtime::Error>
 where
     C: Configured,
     A: Send + Sync + 'static,
-    F: Fn(&'static A, LambdaEvent<Value>) -> Fut,
-    Fut: Future<Output = Result<R, Error>>,
     R: Serialize,
 {
     crate::telemetry::init_tracing();

@@ -43,3 +43,17 @@ impl Config {
         })
     }
 }
+
+impl mediaops::start::Configured for Config {
+    fn common(&self) -> &CommonConfig {
+        &self.common
+    }
+
+    fn log(&self, function: &'static str) {
+        tracing::info!(
+            function,
+            dry_run = self.common.dry_run,
+            "harvest-scheduler configured"
+        );
+    }
+}

@@ -1,35 +1,23 @@
-//! Cold start: read and validate the configuration, build the clients, then serve invocations.
+//! Cold start: the settings and the MediaPackage clients (v1 and v2); then each schedule.
 
 use harvest_scheduler::scheduler::Scheduler;
-use harvest_scheduler::{handler, Config};
-use lambda_runtime::{service_fn, LambdaEvent};
-use mediaops::{Clients, Env};
-use serde_json::Value;
+use harvest_scheduler::{handler, Config, FUNCTION};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    mediaops::telemetry::init_tracing();
-    let env = Env::from_process();
-    let config = Config::from_env(&env).inspect_err(|e| {
-        tracing::error!(error = %e, variable = e.var, "cold start failed: invalid configuration");
-    })?;
-    env.warn_unread(harvest_scheduler::FUNCTION);
-    tracing::info!(
-        dry_run = config.common.dry_run,
-        "harvest-scheduler configured"
-    );
-    let clients = Clients::load(&config.common.clients).await;
-    let scheduler = Scheduler::new(
-        clients.mediapackage(),
-        clients.mediapackagev2(),
-        config.common.dry_run,
-    );
-    let (namespace, reserve) = (
-        config.common.metrics_namespace,
-        config.common.deadline_reserve,
-    );
-    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
-        handler::handle(&scheduler, &namespace, reserve, event)
-    }))
+    mediaops::start::serve(
+        FUNCTION,
+        Config::from_env,
+        |config, clients| {
+            let common = config.common;
+            let scheduler = Scheduler::new(
+                clients.mediapackage(),
+                clients.mediapackagev2(),
+                common.dry_run,
+            );
+            Ok((scheduler, common.metrics_namespace, common.deadline_reserve))
+        },
+        |(s, namespace, reserve), event| Box::pin(handler::handle(s, namespace, *reserve, event)),
+    )
     .await
 }

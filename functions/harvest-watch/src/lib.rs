@@ -51,3 +51,18 @@ impl Config {
         })
     }
 }
+
+impl mediaops::start::Configured for Config {
+    fn common(&self) -> &CommonConfig {
+        &self.common
+    }
+
+    fn log(&self, function: &'static str) {
+        tracing::info!(
+            function,
+            max_retries = self.max_retries,
+            dry_run = self.common.dry_run,
+            "harvest-watch configured"
+        );
+    }
+}

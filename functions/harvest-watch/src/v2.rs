@@ -121,7 +121,7 @@ where
         failed: &FailedHarvestV2,
         now: DateTime<Utc>,
     ) -> Result<RetryOutcome, AwsError> {
-        let startover = || async {
+        let startover = async {
             let read = self.v2.get_origin_endpoint_v2(&failed.path).await;
             startover_of(read, |e| e.startover_window_seconds)
         };

@@ -89,19 +89,18 @@ impl<C1, C2> Watcher<C1, C2> {
 
 impl<C1, C2> Watcher<C1, C2> {
     /// The steps of every retry, both APIs: the next attempt's name (or exhausted), the endpoint's
-    /// startover window (`startover`; `None` when the endpoint is gone), the window check, the dry
-    /// run, then `create` of the named replacement.
-    pub(crate) async fn attempt<S, C, FS, FC>(
+    /// startover window (`startover`, awaited only then; `None` when the endpoint is gone), the
+    /// window check, the dry run, then `create` of the named replacement.
+    pub(crate) async fn attempt<FS, C, FC>(
         &self,
         api: HarvestApi,
         failed_name: &str,
         (start, end): (DateTime<Utc>, DateTime<Utc>),
         now: DateTime<Utc>,
-        startover: S,
+        startover: FS,
         create: C,
     ) -> Result<RetryOutcome, AwsError>
     where
-        S: FnOnce() -> FS,
         FS: std::future::Future<Output = Result<Option<Option<i32>>, AwsError>>,
         C: FnOnce(String) -> FC,
         FC: std::future::Future<Output = Result<HarvestCreate, AwsError>>,
@@ -110,7 +109,7 @@ impl<C1, C2> Watcher<C1, C2> {
             RetryPlan::Exhausted { attempts } => return Ok(RetryOutcome::Exhausted { attempts }),
             RetryPlan::Retry { id, attempt } => (id, attempt),
         };
-        let Some(window) = startover().await? else {
+        let Some(window) = startover.await? else {
             return Ok(RetryOutcome::EndpointGone);
         };
         if let Err(reason) = check_window(api, start, end, window, now) {
@@ -153,7 +152,7 @@ impl<C1: HarvestJobCreator + HarvestJobDetails + OriginEndpointDetails, C2> Watc
         failed: &FailedHarvest,
         now: DateTime<Utc>,
     ) -> Result<RetryOutcome, AwsError> {
-        let startover = || async {
+        let startover = async {
             let read = self
                 .v1
                 .describe_origin_endpoint(&failed.origin_endpoint_id)

@@ -30,7 +30,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
                 deadline_reserve: common.deadline_reserve,
             })
         },
-        handle,
+        |app, event| Box::pin(handle(app, event)),
     )
     .await
 }

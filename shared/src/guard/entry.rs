@@ -75,7 +75,7 @@ pub async fn serve<T: PauseTarget + 'static>(
             let guard = Guard::new(function, &config, store, target(&clients), notifier);
             Ok((guard, namespace))
         },
-        |app: &'static App<T>, event| handle(&app.0, &app.1, event),
+        |app: &'static App<T>, event| Box::pin(handle(&app.0, &app.1, event)),
     )
     .await
 }

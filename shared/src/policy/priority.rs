@@ -9,8 +9,6 @@
 use serde::{Deserialize, Serialize};
 
 use super::glob::glob_match;
-use crate::config::Env;
-use crate::error::ConfigError;
 use crate::model::{BatchJob, BATCH_JOB_STATUSES, MAX_BATCH_PRIORITY};
 
 /// Statuses in which a job can still run (and so wait, and age).
@@ -194,95 +192,33 @@ impl Default for PriorityPolicy {
 const RULES_EXPECTED: &str = "a JSON list of rules like [{\"description_prefix\": \"urgent:\", \"priority\": 1000}, {\"operation\": \"S3InitiateRestoreObject\", \"priority\": 500}]: each with at least one of description_prefix, description_glob, operation, statuses, and a priority from 0 to 2147483647";
 const CONFIRM_EXPECTED: &str = "a JSON list of matchers like [{\"description_prefix\": \"nightly:\", \"operation\": \"S3PutObjectTagging\"}], each with at least one of description_prefix, description_glob, operation, statuses";
 
-impl PriorityPolicy {
-    /// Reads the `PRIORITY_*` settings.
-    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let d = Self::default();
-        let rules: Vec<PriorityRule> = match env.get("PRIORITY_RULES") {
-            None => Vec::new(),
-            Some(text) => {
-                let rules: Vec<PriorityRule> = serde_json::from_str(text).map_err(|e| {
-                    ConfigError::new(
-                        "PRIORITY_RULES",
-                        Some(text),
-                        format!("{RULES_EXPECTED} ({e})"),
-                    )
-                })?;
-                for r in &rules {
-                    r.matcher()
-                        .validate()
-                        .and_then(|()| {
-                            (0..=MAX_BATCH_PRIORITY)
-                                .contains(&r.priority)
-                                .then_some(())
-                                .ok_or_else(|| format!("priority {} is out of range", r.priority))
-                        })
-                        .map_err(|why| {
-                            ConfigError::new(
-                                "PRIORITY_RULES",
-                                Some(text),
-                                format!("{RULES_EXPECTED} ({why})"),
-                            )
-                        })?;
-                }
-                rules
-            }
-        };
-        let auto_confirm: Vec<JobMatcher> = match env.get("PRIORITY_AUTO_CONFIRM_RULES") {
-            None => Vec::new(),
-            Some(text) => {
-                let m: Vec<JobMatcher> = serde_json::from_str(text).map_err(|e| {
-                    ConfigError::new(
-                        "PRIORITY_AUTO_CONFIRM_RULES",
-                        Some(text),
-                        format!("{CONFIRM_EXPECTED} ({e})"),
-                    )
-                })?;
-                for r in &m {
-                    r.validate().map_err(|why| {
-                        ConfigError::new(
-                            "PRIORITY_AUTO_CONFIRM_RULES",
-                            Some(text),
-                            format!("{CONFIRM_EXPECTED} ({why})"),
-                        )
-                    })?;
-                }
-                m
-            }
-        };
-        let p = Self {
-            rules,
-            default_base: env.int_in(
-                "PRIORITY_DEFAULT_BASE",
-                d.default_base,
-                0..=MAX_BATCH_PRIORITY,
-            )?,
-            aging_per_hour: env.int_in(
-                "PRIORITY_AGING_PER_HOUR",
-                d.aging_per_hour,
-                0..=MAX_BATCH_PRIORITY,
-            )?,
-            aging_cap: env.int_in("PRIORITY_AGING_CAP", d.aging_cap, 0..=MAX_BATCH_PRIORITY)?,
-            floor: env.int_in("PRIORITY_FLOOR", d.floor, 0..=MAX_BATCH_PRIORITY)?,
-            cap: env.int_in("PRIORITY_CAP", d.cap, 0..=MAX_BATCH_PRIORITY)?,
-            never_lower: env.bool_or("PRIORITY_NEVER_LOWER", d.never_lower)?,
-            max_updates: env.int_in("PRIORITY_MAX_UPDATES", d.max_updates, 0..=100_000)?,
-            suspended_alert_after_ms: env.int_in::<i64>(
-                "PRIORITY_SUSPENDED_ALERT_MINUTES",
-                d.suspended_alert_after_ms / 60_000,
-                1..=43_200,
-            )? * 60_000,
-            auto_confirm,
-        };
-        if p.floor > p.cap {
-            return Err(ConfigError::new(
-                "PRIORITY_FLOOR",
-                Some(&p.floor.to_string()),
-                format!("a floor no higher than PRIORITY_CAP ({})", p.cap),
-            ));
-        }
-        Ok(p)
+/// `PRIORITY_RULES`' rules from their JSON; the error says what a rule must be and why.
+pub fn rules_from_json(text: &str) -> Result<Vec<PriorityRule>, String> {
+    let rules: Vec<PriorityRule> =
+        serde_json::from_str(text).map_err(|e| format!("{RULES_EXPECTED} ({e})"))?;
+    for r in &rules {
+        r.matcher()
+            .validate()
+            .and_then(|()| {
+                (0..=MAX_BATCH_PRIORITY)
+                    .contains(&r.priority)
+                    .then_some(())
+                    .ok_or_else(|| format!("priority {} is out of range", r.priority))
+            })
+            .map_err(|why| format!("{RULES_EXPECTED} ({why})"))?;
     }
+    Ok(rules)
+}
+
+/// `PRIORITY_AUTO_CONFIRM_RULES`' matchers from their JSON; the error says what one must be.
+pub fn matchers_from_json(text: &str) -> Result<Vec<JobMatcher>, String> {
+    let m: Vec<JobMatcher> =
+        serde_json::from_str(text).map_err(|e| format!("{CONFIRM_EXPECTED} ({e})"))?;
+    for r in &m {
+        r.validate()
+            .map_err(|why| format!("{CONFIRM_EXPECTED} ({why})"))?;
+    }
+    Ok(m)
 }
 
 /// What to do about one job's priority.
@@ -707,94 +643,5 @@ mod tests {
             None,
             "off by default"
         );
-    }
-
-    #[test]
-    fn settings_from_env_and_every_bad_value() {
-        let env = Env::from_pairs([
-            (
-                "PRIORITY_RULES",
-                r#"[{"description_prefix": "urgent:", "priority": 1000}]"#,
-            ),
-            (
-                "PRIORITY_AUTO_CONFIRM_RULES",
-                r#"[{"operation": "S3PutObjectTagging", "statuses": ["Suspended"]}]"#,
-            ),
-            ("PRIORITY_DEFAULT_BASE", "10"),
-            ("PRIORITY_AGING_PER_HOUR", "5"),
-            ("PRIORITY_AGING_CAP", "200"),
-            ("PRIORITY_FLOOR", "1"),
-            ("PRIORITY_CAP", "5000"),
-            ("PRIORITY_NEVER_LOWER", "false"),
-            ("PRIORITY_MAX_UPDATES", "50"),
-            ("PRIORITY_SUSPENDED_ALERT_MINUTES", "30"),
-        ]);
-        let p = PriorityPolicy::from_env(&env).unwrap();
-        assert_eq!(p.rules.len(), 1);
-        assert_eq!(p.auto_confirm.len(), 1);
-        assert_eq!(
-            (
-                p.default_base,
-                p.aging_per_hour,
-                p.aging_cap,
-                p.floor,
-                p.cap
-            ),
-            (10, 5, 200, 1, 5000)
-        );
-        assert!(!p.never_lower);
-        assert_eq!(
-            (p.max_updates, p.suspended_alert_after_ms),
-            (50, 30 * 60_000)
-        );
-        assert_eq!(
-            PriorityPolicy::from_env(&Env::default()).unwrap(),
-            PriorityPolicy::default()
-        );
-
-        let bad = [
-            ("PRIORITY_RULES", "not json"),
-            ("PRIORITY_RULES", r#"[{"priority": 5}]"#),
-            (
-                "PRIORITY_RULES",
-                r#"[{"description_prefix": "x", "priority": -1}]"#,
-            ),
-            (
-                "PRIORITY_RULES",
-                r#"[{"description_prefix": "x", "priority": 2147483648}]"#,
-            ),
-            (
-                "PRIORITY_RULES",
-                r#"[{"operation": "S3Explode", "priority": 5}]"#,
-            ),
-            (
-                "PRIORITY_RULES",
-                r#"[{"statuses": ["Waiting"], "priority": 5}]"#,
-            ),
-            (
-                "PRIORITY_RULES",
-                r#"[{"descripton_prefix": "typo", "priority": 5}]"#,
-            ),
-            ("PRIORITY_AUTO_CONFIRM_RULES", r#"[{}]"#),
-            ("PRIORITY_AUTO_CONFIRM_RULES", "{}"),
-            ("PRIORITY_DEFAULT_BASE", "-1"),
-            ("PRIORITY_AGING_PER_HOUR", "x"),
-            ("PRIORITY_AGING_CAP", "2147483648"),
-            ("PRIORITY_CAP", "-5"),
-            ("PRIORITY_NEVER_LOWER", "perhaps"),
-            ("PRIORITY_MAX_UPDATES", "100001"),
-            ("PRIORITY_SUSPENDED_ALERT_MINUTES", "0"),
-        ];
-        for (var, value) in bad {
-            let err = PriorityPolicy::from_env(&Env::from_pairs([(var, value)])).unwrap_err();
-            assert_eq!(err.var, var, "{value}");
-            assert!(err.to_string().contains("expected"), "{err}");
-        }
-        let err = PriorityPolicy::from_env(&Env::from_pairs([
-            ("PRIORITY_FLOOR", "10"),
-            ("PRIORITY_CAP", "5"),
-        ]))
-        .unwrap_err();
-        assert_eq!(err.var, "PRIORITY_FLOOR");
     }
 }
