@@ -639,6 +639,9 @@ fn conditions_hold(c: &Value, context: &[(&str, String)]) -> bool {
     })
 }
 
+/// A misconfigured target as a plan carries it: (key `<target>#<code>`, what to fix).
+pub type Problem = (String, String);
+
 /// The plan for one bucket: its logging now, what policy wants (with the rule), and — when it
 /// is to log — whether its target takes the logs.
 pub fn plan_bucket(
@@ -646,11 +649,11 @@ pub fn plan_bucket(
     logging: BucketLogging,
     desired: BucketLogging,
     rule: String,
-    target: Option<Result<TargetGrant, String>>,
+    target: Option<Result<TargetGrant, Problem>>,
 ) -> LoggingPlan<BucketLogging> {
-    let problem = match &target {
-        Some(Err(p)) => Some(p.clone()),
-        _ => None,
+    let (problem_key, problem) = match &target {
+        Some(Err((k, p))) => (Some(k.clone()), Some(p.clone())),
+        _ => (None, None),
     };
     let action = match (&logging, &desired) {
         (a, b) if a == b => LoggingAction::InSync,
@@ -668,6 +671,7 @@ pub fn plan_bucket(
         action,
         deferred: false,
         problem,
+        problem_key,
     }
 }
 
@@ -682,6 +686,7 @@ pub fn unmanaged(name: &str) -> LoggingPlan<BucketLogging> {
         action: LoggingAction::Skip,
         deferred: false,
         problem: None,
+        problem_key: None,
     }
 }
 
@@ -1165,7 +1170,7 @@ mod tests {
             prefix: "x/".into(),
         });
         let ok = Some(Ok(TargetGrant::Acl));
-        let bad = Some(Err("fix it".to_string()));
+        let bad = Some(Err(("media-logs#code".to_string(), "fix it".to_string())));
         use LoggingAction::*;
         let cases = [
             (None, t.clone(), ok.clone(), Start),

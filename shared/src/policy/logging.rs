@@ -188,6 +188,8 @@ pub struct LoggingPlan<L> {
     /// Why the change cannot be made, and what to fix ([`LoggingAction::Blocked`]), or what
     /// keeps logs from arriving although the setting is as policy wants.
     pub problem: Option<String>,
+    /// The problem's key (`<target>#<code>`): what one fix mends, told once.
+    pub problem_key: Option<String>,
 }
 
 impl<L: LoggingSetting> LoggingPlan<L> {
@@ -216,6 +218,7 @@ impl From<ContainerPlan> for LoggingPlan<bool> {
             action: p.action,
             deferred: p.deferred,
             problem: None,
+            problem_key: None,
         }
     }
 }
