@@ -199,6 +199,8 @@ pub struct Run<L> {
     pub checked: u32,
     pub drift_found: u32,
     pub drift_fixed: u32,
+    /// Changes a dry run would have made.
+    pub would_fix: u32,
     pub deferred: u32,
     pub failed: u32,
     pub retryable_failures: u32,
@@ -236,6 +238,7 @@ impl<L: LoggingSetting> Run<L> {
             checked: 0,
             drift_found: 0,
             drift_fixed: 0,
+            would_fix: 0,
             deferred: 0,
             failed: 0,
             retryable_failures: 0,
@@ -255,6 +258,7 @@ impl<L: LoggingSetting> Run<L> {
     fn push(&mut self, r: ItemResult<L>, keep_all: bool) {
         match r.outcome {
             Outcome::Started | Outcome::Stopped | Outcome::Changed => self.drift_fixed += 1,
+            Outcome::WouldStart | Outcome::WouldStop | Outcome::WouldChange => self.would_fix += 1,
             Outcome::Deferred => self.deferred += 1,
             Outcome::NotAttempted => self.not_attempted += 1,
             Outcome::TargetMisconfigured => self.misconfigured += 1,
@@ -293,7 +297,16 @@ impl<L: LoggingSetting> Run<L> {
         }
     }
 
-    /// The results that changed (or in dry run would change) something.
+    /// How many changed (or in dry run would change) something, kept in `items` or not.
+    pub fn changes(&self) -> u32 {
+        if self.dry_run {
+            self.would_fix
+        } else {
+            self.drift_fixed
+        }
+    }
+
+    /// The results kept that changed (or in dry run would change) something.
     pub fn changed(&self) -> impl Iterator<Item = &ItemResult<L>> {
         self.items.iter().filter(|r| {
             matches!(

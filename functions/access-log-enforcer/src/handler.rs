@@ -484,12 +484,14 @@ pub fn bucket_notice(
     at: chrono::DateTime<chrono::Utc>,
 ) -> Option<Notice> {
     let changed: Vec<&ItemResult<BucketLogging>> = run.changed().collect();
+    // Every change counts, though the report keeps (and the notice lists) only some.
+    let n_changed = (run.changes() as usize).max(changed.len());
     let problems: Vec<(&String, &crate::engine::ProblemSummary)> = run
         .misconfigured_targets
         .iter()
         .filter(|(k, _)| new_problems.contains(k))
         .collect();
-    if changed.is_empty() && problems.is_empty() {
+    if n_changed == 0 && problems.is_empty() {
         return None;
     }
     let show = |l: &Option<BucketLogging>| l.as_ref().map_or("?".into(), |l| l.describe());
@@ -572,24 +574,27 @@ pub fn bucket_notice(
     } else {
         "changed"
     };
-    let headline = match (changed.len(), &by_hand, problems.len()) {
-        (1, Some(_), _) => format!(
+    let one = changed.first().map(|c| c.name.as_str());
+    let headline = match (n_changed, &by_hand, problems.len()) {
+        (1, Some(_), _) if one.is_some() => format!(
             "{} access logging of S3 bucket {} (changed by hand)",
             if run.dry_run {
                 "would put back"
             } else {
                 "put back"
             },
-            changed[0].name
+            one.unwrap_or("?")
         ),
-        (1, None, _) => format!("{verb} access logging on S3 bucket {}", changed[0].name),
+        (1, None, _) if one.is_some() => {
+            format!("{verb} access logging on S3 bucket {}", one.unwrap_or("?"))
+        }
         (0, _, 1) => format!(
             "S3 log target {} does not take the logs of {}",
             problems[0].0.split('#').next().unwrap_or("?"),
             plural(problems[0].1.count as usize, "bucket")
         ),
         (0, _, n) => format!("{n} S3 log targets do not take the logs of their buckets"),
-        (n, _, _) => format!("{verb} access logging on {n} S3 buckets"),
+        (n, _, _) => format!("{verb} access logging on {}", plural(n, "S3 bucket")),
     };
     let what_run = match trigger {
         Trigger::Bucket { name, event, .. } => format!("the {event} event of bucket {name}"),
@@ -802,6 +807,11 @@ mod tests {
         };
         run.checked = 3;
         run.drift_found = 2;
+        if dry_run {
+            run.would_fix = 1;
+        } else {
+            run.drift_fixed = 1;
+        }
         run.items.push(changed);
         run.misconfigured_targets.insert(
             "partner-logs#target_does_not_let_s3_write".into(),
@@ -847,6 +857,7 @@ mod tests {
         // Nothing changed, nothing new: no notice; only a new bad target: a notice of its own kind.
         let mut quiet = bucket_run(false);
         quiet.items.clear();
+        quiet.drift_fixed = 0;
         assert!(bucket_notice(&quiet, &Trigger::BucketSweep, &[], at).is_none());
         let n = bucket_notice(
             &quiet,

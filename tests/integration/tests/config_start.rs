@@ -380,6 +380,7 @@ async fn a_mistyped_setting_warns_at_cold_start_naming_the_one_it_meant() {
             .env("GUARD_TABLE", "mediaops-guard")
             // The test harness's own variable (inherited), blank: a blank variable is unset.
             .env("MEDIAOPS_DYNAMODB_URL", "")
+            .env("MEDIAOPS_MOTO_URL", "")
             .env(typo, "20");
         let f = FunctionProcess::spawn(&binary, opts).await.unwrap();
         f.cold_start(Duration::from_secs(20))
