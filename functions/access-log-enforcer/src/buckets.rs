@@ -92,7 +92,7 @@ fn gone(e: &AwsError) -> bool {
 }
 
 impl<C: BucketReader + LogTargetReader + BucketLoggingWriter> BucketRun<'_, C> {
-    fn count(&self, operation: &str) {
+    fn called(&self, operation: &str) {
         let mut calls = self.calls.lock().unwrap_or_else(|e| e.into_inner());
         *calls.entry(operation.to_string()).or_insert(0) += 1;
     }
@@ -115,7 +115,7 @@ impl<C: BucketReader + LogTargetReader + BucketLoggingWriter> BucketRun<'_, C> {
         let mut token: Option<String> = None;
         let mut found = false;
         for _ in 0..engine::MAX_PAGES {
-            self.count("ListBuckets");
+            self.called("ListBuckets");
             let page = c
                 .list_buckets(region, Some(target), token.as_deref(), PAGE)
                 .await?;
@@ -128,14 +128,14 @@ impl<C: BucketReader + LogTargetReader + BucketLoggingWriter> BucketRun<'_, C> {
         if !found {
             return Ok(TargetFacts::default());
         }
-        self.count("GetBucketPolicy");
+        self.called("GetBucketPolicy");
         let policy = c.bucket_policy(target).await?;
-        self.count("GetBucketOwnershipControls");
+        self.called("GetBucketOwnershipControls");
         let ownership = c.bucket_ownership(target).await?;
         let acl = if ownership.as_deref() == Some(BUCKET_OWNER_ENFORCED) {
             None
         } else {
-            self.count("GetBucketAcl");
+            self.called("GetBucketAcl");
             Some(c.acl_grants_log_delivery(target).await?)
         };
         Ok(TargetFacts {
@@ -186,7 +186,7 @@ impl<C: BucketReader + LogTargetReader + BucketLoggingWriter> Kind for BucketRun
     }
 
     async fn list(&self, token: Option<String>) -> Result<Page<String>, AwsError> {
-        self.count("ListBuckets");
+        self.called("ListBuckets");
         self.kind
             .client
             .list_buckets(&self.kind.policy.region, None, token.as_deref(), PAGE)
@@ -203,7 +203,7 @@ impl<C: BucketReader + LogTargetReader + BucketLoggingWriter> Kind for BucketRun
         let c = &self.kind.client;
         let mut want = policy.want(&name, None);
         if want == BucketWant::NeedsTags {
-            self.count("GetBucketTagging");
+            self.called("GetBucketTagging");
             let tags = match c.bucket_tags(&name).await {
                 Ok(t) => t,
                 Err(e) if gone(&e) => return Decided::Done(ItemResult::bare(&name, Outcome::Gone)),
@@ -215,7 +215,7 @@ impl<C: BucketReader + LogTargetReader + BucketLoggingWriter> Kind for BucketRun
             BucketWant::Wants { desired, rule } => (desired, rule),
             _ => return Decided::Plan(unmanaged(&name)),
         };
-        self.count("GetBucketLogging");
+        self.called("GetBucketLogging");
         let logging = match c.bucket_logging(&name).await {
             Ok(l) => l,
             Err(e) if gone(&e) => return Decided::Done(ItemResult::bare(&name, Outcome::Gone)),
@@ -243,7 +243,7 @@ impl<C: BucketReader + LogTargetReader + BucketLoggingWriter> Kind for BucketRun
         mut r: ItemResult<BucketLogging>,
     ) -> ItemResult<BucketLogging> {
         r.attempts += 1;
-        self.count("PutBucketLogging");
+        self.called("PutBucketLogging");
         match self
             .kind
             .client
