@@ -113,7 +113,7 @@ async fn the_adapter_reads_and_sets_what_the_enforcer_needs_on_moto() {
         .list_buckets("eu-west-1", None, None, 1000)
         .await
         .unwrap();
-    assert_eq!(eu_only.items, [eu.clone()]);
+    assert_eq!(eu_only.items, std::slice::from_ref(&eu));
     let by_prefix = adapter
         .list_buckets("us-east-1", Some(&logs), None, 1000)
         .await
