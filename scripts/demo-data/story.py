@@ -154,12 +154,24 @@ def fold(key, items):
     return f"{n}× {line}"
 
 
+# The enforcer's last line's key: a repeat that changes nothing (a sweep run again, an event
+# delivered again) and an ignored event fold into it.
+ENFORCER = {"key": None, "what": None}
+
+
 def enforcer_items(record, names):
     response = record.get("response") or {}
     trig = response.get("trigger") or {}
     run = response.get("run")
     if run is None:
-        yield ("x", {"line": f"{trig.get('operation')} of {trig.get('name')}: {trig.get('kind')}"})
+        text = f"{trig.get('operation')} of {trig.get('name')}: {trig.get('kind')}"
+        if ENFORCER["key"]:
+            yield (ENFORCER["key"], {"line": text, "again": text})
+        else:
+            yield ("x", {"line": text})
+        return
+    if run.get("kind") == "bucket":
+        yield from bucket_items(record, trig, run)
         return
     by = OrderedDict()
     for c in run.get("containers", []):
@@ -174,7 +186,58 @@ def enforcer_items(record, names):
     if run.get("dry_run"):
         head += " [dry run]"
     extra = [f"{len(by.get('in_sync', []))} in sync"] if by.get("in_sync") else []
-    yield (f"e{record['_i']}", {"line": head + ("; " + "; ".join(parts + extra) if parts or extra else ""), "record": record})
+    yield enforcer_line(record, what, head + ("; " + "; ".join(parts + extra) if parts or extra else ""), fixed, "run again: nothing changed")
+
+
+def enforcer_line(record, what, line, fixed, again):
+    """A line, or, for a repeat of the line before that changed nothing, its fold."""
+    if fixed == 0 and ENFORCER["what"] == what and ENFORCER["key"]:
+        return (ENFORCER["key"], {"line": line, "record": record, "again": again})
+    ENFORCER["key"], ENFORCER["what"] = f"e{record['_i']}", what
+    return (ENFORCER["key"], {"line": line, "record": record})
+
+
+def bucket_items(record, trig, run):
+    """An S3 run: what the event or sweep did, the targets that do not take the logs, the S3
+    calls the run made (moto keeps no call log: they come from the run's report)."""
+    items = run.get("items", [])
+    show = lambda l: "off" if l is None else f"s3://{l.get('bucket')}/{l.get('prefix')}"
+    fixed = run.get("drift_fixed", 0)
+    calls = run.get("calls") or {}
+    n_calls = sum(calls.values())
+    if trig.get("kind") == "bucket":
+        by = (trig.get("by") or "").rsplit("/", 1)[-1]
+        what = f"S3 {trig.get('event')} of {trig.get('name')} by {by}"
+        i = items[0] if items else {}
+        outcome = i.get("outcome", "in_sync")
+        if outcome == "changed":
+            text = f"put back {show(i.get('logging_before'))} -> {show(i.get('desired'))}"
+        elif outcome == "started":
+            text = f"started logging to {show(i.get('desired'))}"
+        else:
+            text = outcome.replace("_", " ")
+        yield enforcer_line(record, what, f"{what}: {text} ({n_calls} S3 calls)", fixed, "delivered again: in sync, nothing changed")
+        return
+    by = OrderedDict()
+    for i in items:
+        by.setdefault(i.get("outcome"), []).append(i.get("name"))
+    parts = [f"{label} {', '.join(by[o])}" for o, label in (("started", "started logging on"), ("stopped", "stopped logging on"), ("changed", "changed logging of"), ("failed", "FAILED on")) if by.get(o)]
+    for key, p in (run.get("misconfigured_targets") or {}).items():
+        target, code = key.split("#", 1)
+        parts.append(f"{target} does not take the logs of {', '.join(p.get('resources', []))} ({code.replace('_', ' ')})")
+    told = (response_of(record).get("notification") or {}).get("outcome") == "published"
+    line = (f"S3 sweep: {plural(run.get('checked', 0), 'bucket')} checked, drift on {run.get('drift_found', 0)}, fixed {fixed}; "
+            + "; ".join(parts) + f"; {n_calls} S3 calls ({ops_of(calls)})")
+    again = "run again: nothing changed" + ("" if told else ", the target not told again")
+    yield enforcer_line(record, "S3 sweep", line, fixed, again)
+
+
+def response_of(record):
+    return record.get("response") or {}
+
+
+def ops_of(counts):
+    return ", ".join(op if n == 1 else f"{op} ×{n}" for op, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 def prioritizer_items(record, names):
@@ -341,6 +404,7 @@ def record_calls(record, calls):
 
 def step(work, function, calls_path):
     state = load_state(work)
+    ENFORCER["key"] = ENFORCER["what"] = None
     TOLD.update(state.get("told", []))
     records = load_jsonl(os.path.join(work, "record.jsonl"))
     new = records[state["records_seen"]:]
@@ -372,9 +436,9 @@ def step(work, function, calls_path):
             print(f"  {function}: {line}")
         else:
             print(("      " if group[0].get("indent") else "    ") + line)
-    for c in step_calls:
-        if c.get("operation") == "Publish" and c.get("status") == 200:
-            print(f"    -> notified: {c.get('params', {}).get('Subject', '')}")
+    subjects = [c.get("params", {}).get("Subject", "") for c in step_calls if c.get("operation") == "Publish" and c.get("status") == 200]
+    if subjects:
+        print(f"    -> notified: {' | '.join(subjects)}")
     state["records_seen"] = len(records)
     if step_calls:
         state["last_seq"] = max(c.get("seq", 0) for c in step_calls)
@@ -407,6 +471,7 @@ DETAIL_TYPES = {
     "MediaConvert Job State Change": "job state change",
     "MediaStore Container State Change": "container change",
     "AWS Service Event via CloudTrail": "batch job event",
+    "AWS API Call via CloudTrail": "S3 bucket call",
     "MediaPackage HarvestJob Notification": "harvest notification",
     "MediaPackageV2 HarvestJob Notification": "harvest notification",
 }

@@ -3,8 +3,10 @@
 //! Endpoint overrides: `AWS_ENDPOINT_URL` and the per-service variables
 //! (`AWS_ENDPOINT_URL_ELASTIC_TRANSCODER`, `AWS_ENDPOINT_URL_S3_CONTROL`, `AWS_ENDPOINT_URL_MEDIAPACKAGE`,
 //! `AWS_ENDPOINT_URL_MEDIAPACKAGEV2`, `AWS_ENDPOINT_URL_MEDIASTORE`, `AWS_ENDPOINT_URL_MEDIACONVERT`, `AWS_ENDPOINT_URL_DYNAMODB`,
-//! `AWS_ENDPOINT_URL_SNS`)
+//! `AWS_ENDPOINT_URL_SNS`, `AWS_ENDPOINT_URL_S3`)
 //! are honoured, so the same binary talks to the local emulator.
+//! S3 addresses a bucket in the host name (`bucket.s3.…`) by default; under an endpoint override
+//! (a local server such as moto) it uses path-style addressing (`http://127.0.0.1:port/bucket`).
 //! S3 Control's endpoint rules put the account id into the host name (`123456789012.127.0.0.1`), which
 //! cannot resolve for a local override, so under an override S3 Control uses the URL as given.
 
@@ -22,6 +24,8 @@ use crate::aws::MediaPackageAdapter;
 use crate::aws::MediaPackageV2Adapter;
 #[cfg(feature = "mediastore")]
 use crate::aws::MediaStoreAdapter;
+#[cfg(feature = "s3")]
+use crate::aws::S3Adapter;
 #[cfg(feature = "s3control")]
 use crate::aws::S3ControlAdapter;
 #[cfg(feature = "transcoder")]
@@ -48,6 +52,8 @@ pub struct Clients {
     pub mediaconvert: aws_sdk_mediaconvert::Client,
     #[cfg(feature = "sns")]
     pub sns: aws_sdk_sns::Client,
+    #[cfg(feature = "s3")]
+    pub s3: aws_sdk_s3::Client,
     #[cfg_attr(not(feature = "s3control"), allow(dead_code))]
     account_id: Option<String>,
 }
@@ -109,6 +115,20 @@ pub fn s3control_override(env: &Env) -> Option<String> {
         .map(str::to_string)
 }
 
+/// The endpoint override in force for S3, as aws-config would find it in the environment.
+pub fn s3_override(env: &Env) -> Option<String> {
+    if env
+        .get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+        .and_then(crate::config::parse_bool)
+        .unwrap_or(false)
+    {
+        return None;
+    }
+    env.get("AWS_ENDPOINT_URL_S3")
+        .or_else(|| env.get("AWS_ENDPOINT_URL"))
+        .map(str::to_string)
+}
+
 impl Clients {
     /// Loads the shared AWS configuration (region, credentials, endpoints) once and builds the clients.
     pub async fn load(settings: &ClientSettings) -> Self {
@@ -133,7 +153,10 @@ impl Clients {
     }
 
     /// Builds the clients from an already loaded configuration.
-    #[cfg_attr(not(feature = "s3control"), allow(unused_variables))]
+    #[cfg_attr(
+        not(any(feature = "s3control", feature = "s3")),
+        allow(unused_variables)
+    )]
     pub fn from_sdk_config(sdk: &SdkConfig, settings: &ClientSettings, env: &Env) -> Self {
         #[cfg(feature = "s3control")]
         let s3control = {
@@ -164,8 +187,19 @@ impl Clients {
                     .retry_classifier(SnsThrottled)
                     .build(),
             ),
+            #[cfg(feature = "s3")]
+            s3: aws_sdk_s3::Client::from_conf(
+                aws_sdk_s3::config::Builder::from(sdk)
+                    .force_path_style(s3_override(env).is_some())
+                    .build(),
+            ),
             account_id: settings.account_id.clone(),
         }
+    }
+
+    #[cfg(feature = "s3")]
+    pub fn s3(&self) -> S3Adapter {
+        S3Adapter::new(self.s3.clone())
     }
 
     #[cfg(feature = "transcoder")]
@@ -251,6 +285,18 @@ impl Clients {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn s3_override_prefers_the_service_variable() {
+        assert_eq!(s3_override(&Env::default()), None);
+        let env = Env::from_pairs([
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:1"),
+            ("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:3"),
+        ]);
+        assert_eq!(s3_override(&env).as_deref(), Some("http://127.0.0.1:3"));
+        let env = Env::from_pairs([("AWS_ENDPOINT_URL", "http://127.0.0.1:1")]);
+        assert_eq!(s3_override(&env).as_deref(), Some("http://127.0.0.1:1"));
+    }
 
     #[test]
     fn s3control_override_prefers_the_service_variable() {

@@ -310,6 +310,53 @@ pub trait NoticeLedger: Send + Sync {
     ) -> ApiResult<bool>;
 }
 
+/// S3: the account's buckets of one Region, a page at a time (names), and what an access-logging
+/// decision reads of a bucket: its tags and its logging.
+#[async_trait]
+pub trait BucketReader: Send + Sync {
+    /// ListBuckets with `bucket-region` = `region`, optionally names starting with `prefix`;
+    /// `max_buckets` 1–10000.
+    async fn list_buckets(
+        &self,
+        region: &str,
+        prefix: Option<&str>,
+        continuation_token: Option<&str>,
+        max_buckets: i32,
+    ) -> ApiResult<crate::model::Page<String>>;
+    /// GetBucketTagging (a bucket without tags: empty).
+    async fn bucket_tags(
+        &self,
+        bucket: &str,
+    ) -> ApiResult<std::collections::BTreeMap<String, String>>;
+    /// GetBucketLogging: where its access logs go, or `None` (off).
+    async fn bucket_logging(
+        &self,
+        bucket: &str,
+    ) -> ApiResult<crate::policy::bucket_logging::BucketLogging>;
+}
+
+/// S3: what decides whether a bucket takes access logs: its bucket policy, its object
+/// ownership, and whether its ACL grants the log delivery group WRITE and READ_ACP.
+#[async_trait]
+pub trait LogTargetReader: Send + Sync {
+    /// GetBucketPolicy (none: `None`).
+    async fn bucket_policy(&self, bucket: &str) -> ApiResult<Option<String>>;
+    /// GetBucketOwnershipControls (none set: `None`).
+    async fn bucket_ownership(&self, bucket: &str) -> ApiResult<Option<String>>;
+    /// GetBucketAcl: the log delivery group has WRITE and READ_ACP (or FULL_CONTROL).
+    async fn acl_grants_log_delivery(&self, bucket: &str) -> ApiResult<bool>;
+}
+
+/// S3: set (or, with `None`, turn off) a bucket's access logging (PutBucketLogging).
+#[async_trait]
+pub trait BucketLoggingWriter: Send + Sync {
+    async fn put_bucket_logging(
+        &self,
+        bucket: &str,
+        target: Option<&crate::policy::bucket_logging::LogTarget>,
+    ) -> ApiResult<()>;
+}
+
 /// A job as a recovery reads it to make a copy: its id and metadata, and the service's own
 /// description of it (`blueprint`: the SDK's job), which the same adapter makes into CreateJob.
 #[derive(Debug, Clone)]
@@ -514,4 +561,17 @@ pub mod iam {
     ];
     /// CreateHarvestJob passes the harvest role to MediaPackage.
     pub const HARVEST_JOB_CREATOR: &[&str] = &["mediapackage:CreateHarvestJob", "iam:PassRole"];
+    /// ListBuckets, GetBucketTagging, GetBucketLogging.
+    pub const BUCKET_READER: &[&str] = &[
+        "s3:ListAllMyBuckets",
+        "s3:GetBucketTagging",
+        "s3:GetBucketLogging",
+    ];
+    /// GetBucketPolicy, GetBucketOwnershipControls, GetBucketAcl (of log targets).
+    pub const LOG_TARGET_READER: &[&str] = &[
+        "s3:GetBucketPolicy",
+        "s3:GetBucketOwnershipControls",
+        "s3:GetBucketAcl",
+    ];
+    pub const BUCKET_LOGGING_WRITER: &[&str] = &["s3:PutBucketLogging"];
 }

@@ -1,119 +1,17 @@
-//! Fetch, plan, act. Generic over the container traits so tests use fakes.
+//! MediaStore containers, the enforcer's first kind: list (ListContainers), find
+//! (DescribeContainer, waiting once for a CREATING container), decide (the pure policy in
+//! [`mediaops::policy::logging`]) and change (StartAccessLogging / StopAccessLogging, retrying
+//! ContainerInUseException with backoff), run by the one engine ([`crate::engine`]).
 
-use mediaops::bulk::Bulk;
+use async_trait::async_trait;
 use mediaops::error::AwsErrorKind;
-use mediaops::model::Container;
-use mediaops::policy::logging::{plan, ContainerPlan, LoggingAction, LoggingPolicy};
+use mediaops::model::{Container, Page};
+use mediaops::policy::logging::{plan_one, LoggingAction, LoggingPlan, LoggingPolicy};
 use mediaops::ports::{AccessLogging, ContainerReader};
 use mediaops::{AwsError, Budget};
-use serde::Serialize;
 
+use crate::engine::{self, Decided, ItemResult, Kind, Outcome, Run, RunReport};
 use crate::EnforcerSettings;
-
-/// Pages read at most per sweep (100 containers each: far beyond MediaStore's per-account limit).
-const MAX_PAGES: u32 = 100;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    Started,
-    Stopped,
-    WouldStart,
-    WouldStop,
-    InSync,
-    /// A change past this run's cap: the next run makes it.
-    Deferred,
-    /// CREATING: the next sweep handles it.
-    NotReady,
-    /// DELETING, removed, or a status this code does not change.
-    Skipped,
-    /// The container disappeared (ContainerNotFoundException): nothing to do.
-    Gone,
-    Failed,
-    /// Not started: the invocation's time ran short.
-    NotAttempted,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ContainerResult {
-    pub name: String,
-    pub status: Option<String>,
-    pub logging_before: Option<bool>,
-    pub desired: Option<bool>,
-    pub rule: Option<String>,
-    pub outcome: Outcome,
-    /// Start/stop calls made (retries of ContainerInUseException included).
-    pub attempts: u32,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    pub retryable: bool,
-}
-
-impl ContainerResult {
-    fn bare(name: &str, outcome: Outcome) -> Self {
-        Self {
-            name: name.into(),
-            status: None,
-            logging_before: None,
-            desired: None,
-            rule: None,
-            outcome,
-            attempts: 0,
-            error: None,
-            retryable: false,
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct RunReport {
-    pub mode: &'static str,
-    pub dry_run: bool,
-    pub pages_read: u32,
-    pub checked: u32,
-    pub drift_found: u32,
-    pub drift_fixed: u32,
-    pub deferred: u32,
-    pub failed: u32,
-    pub retryable_failures: u32,
-    /// Changes not started because the invocation's time ran short.
-    pub not_attempted: u32,
-    pub containers: Vec<ContainerResult>,
-}
-
-impl RunReport {
-    fn new(mode: &'static str, dry_run: bool) -> Self {
-        Self {
-            mode,
-            dry_run,
-            pages_read: 0,
-            checked: 0,
-            drift_found: 0,
-            drift_fixed: 0,
-            deferred: 0,
-            failed: 0,
-            retryable_failures: 0,
-            not_attempted: 0,
-            containers: Vec::new(),
-        }
-    }
-
-    fn push(&mut self, r: ContainerResult) {
-        match r.outcome {
-            Outcome::Started | Outcome::Stopped => self.drift_fixed += 1,
-            Outcome::Deferred => self.deferred += 1,
-            Outcome::NotAttempted => self.not_attempted += 1,
-            Outcome::Failed => {
-                self.failed += 1;
-                if r.retryable {
-                    self.retryable_failures += 1;
-                }
-            }
-            _ => {}
-        }
-        self.containers.push(r);
-    }
-}
 
 pub struct Enforcer<C> {
     pub client: C,
@@ -139,57 +37,29 @@ impl<C: ContainerReader + AccessLogging> Enforcer<C> {
 
     /// Every container, every page. Fails only if the listing itself fails.
     pub async fn sweep(&self, budget: Budget) -> Result<RunReport, AwsError> {
-        let mut report = RunReport::new("sweep", self.dry_run);
-        let mut containers: Vec<Container> = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let page = self
-                .client
-                .list_containers(token.as_deref(), Some(100))
-                .await?;
-            report.pages_read += 1;
-            containers.extend(page.items);
-            token = page.next_token;
-            if token.is_none() || report.pages_read >= MAX_PAGES {
-                break;
-            }
-        }
-        let plans = plan(&self.policy, &containers);
-        report.checked = plans.len() as u32;
-        report.drift_found = plans.iter().map(|p| p.drifts() as u32).sum();
-        for r in self.apply_all(plans, budget).await {
-            report.push(r);
-        }
-        Ok(report)
+        self.report(self.sweep_run(budget).await)
     }
 
     /// One container, on its state-change event. Waits once for a CREATING container.
     pub async fn enforce(&self, name: &str, budget: Budget) -> Result<RunReport, AwsError> {
-        let mut report = RunReport::new("event", self.dry_run);
-        let mut container = match self.describe(name).await? {
-            Some(c) => c,
-            None => {
-                report.push(ContainerResult::bare(name, Outcome::Gone));
-                return Ok(report);
-            }
-        };
-        if container.status == "CREATING" && !self.settings.creating_wait.is_zero() {
-            tokio::time::sleep(self.settings.creating_wait).await;
-            container = match self.describe(name).await? {
-                Some(c) => c,
-                None => {
-                    report.push(ContainerResult::bare(name, Outcome::Gone));
-                    return Ok(report);
-                }
-            };
+        self.report(self.enforce_run(name, budget).await?)
+    }
+
+    /// The engine's sweep over the containers.
+    pub async fn sweep_run(&self, budget: Budget) -> Run<bool> {
+        engine::sweep(self, budget, self.dry_run, self.policy.max_changes).await
+    }
+
+    /// The engine's run over one container.
+    pub async fn enforce_run(&self, name: &str, budget: Budget) -> Result<Run<bool>, AwsError> {
+        engine::one(self, name, budget, self.dry_run, self.policy.max_changes).await
+    }
+
+    fn report(&self, mut run: Run<bool>) -> Result<RunReport, AwsError> {
+        match run.listing_error.take() {
+            Some(e) => Err(e),
+            None => Ok(run.into()),
         }
-        let plans = plan(&self.policy, std::slice::from_ref(&container));
-        report.checked = 1;
-        report.drift_found = plans.iter().map(|p| p.drifts() as u32).sum();
-        for r in self.apply_all(plans, budget).await {
-            report.push(r);
-        }
-        Ok(report)
     }
 
     async fn describe(&self, name: &str) -> Result<Option<Container>, AwsError> {
@@ -199,72 +69,49 @@ impl<C: ContainerReader + AccessLogging> Enforcer<C> {
             Err(e) => Err(e),
         }
     }
+}
 
-    /// Applies the plans through the bulk engine, one change at a time (MediaStore refuses
-    /// changes to a container in use); what time leaves no room for is reported not attempted.
-    async fn apply_all(&self, plans: Vec<ContainerPlan>, budget: Budget) -> Vec<ContainerResult> {
-        Bulk::new(1, budget)
-            .run(
-                plans,
-                |p| async move { self.apply(&p).await },
-                |p, _| match self.settle(&p) {
-                    Ok(r) => r,
-                    Err((mut r, _)) => {
-                        r.outcome = Outcome::NotAttempted;
-                        r
-                    }
-                },
-            )
+#[async_trait]
+impl<C: ContainerReader + AccessLogging> Kind for Enforcer<C> {
+    type Logging = bool;
+    type Listed = Container;
+    const NOUN: &'static str = "container";
+    /// MediaStore allows 100 containers an account: the report holds every one.
+    const KEEP_ALL: bool = true;
+
+    fn name(c: &Container) -> String {
+        c.name.clone()
+    }
+
+    async fn list(&self, token: Option<String>) -> Result<Page<Container>, AwsError> {
+        self.client
+            .list_containers(token.as_deref(), Some(100))
             .await
     }
 
-    /// The result of a plan that needs no call (in sync, not ready, skipped, deferred, dry
-    /// run), or the pending result and whether to start (true) or stop logging.
-    fn settle(&self, p: &ContainerPlan) -> Result<ContainerResult, (ContainerResult, bool)> {
-        let mut r = ContainerResult {
-            name: p.name.clone(),
-            status: Some(p.status.clone()),
-            logging_before: Some(p.logging),
-            desired: Some(p.desired),
-            rule: Some(p.rule.clone()),
-            outcome: Outcome::InSync,
-            attempts: 0,
-            error: None,
-            retryable: false,
+    async fn find(&self, name: &str) -> Result<Option<Container>, AwsError> {
+        let Some(container) = self.describe(name).await? else {
+            return Ok(None);
         };
-        let start = match p.action {
-            LoggingAction::InSync => return Ok(r),
-            LoggingAction::NotReady => {
-                r.outcome = Outcome::NotReady;
-                return Ok(r);
-            }
-            LoggingAction::Skip => {
-                r.outcome = Outcome::Skipped;
-                return Ok(r);
-            }
-            LoggingAction::Start => true,
-            LoggingAction::Stop => false,
-        };
-        if p.deferred {
-            r.outcome = Outcome::Deferred;
-            return Ok(r);
+        if container.status == "CREATING" && !self.settings.creating_wait.is_zero() {
+            tokio::time::sleep(self.settings.creating_wait).await;
+            return self.describe(name).await;
         }
-        if self.dry_run {
-            r.outcome = if start {
-                Outcome::WouldStart
-            } else {
-                Outcome::WouldStop
-            };
-            return Ok(r);
-        }
-        Err((r, start))
+        Ok(Some(container))
     }
 
-    async fn apply(&self, p: &ContainerPlan) -> ContainerResult {
-        let (mut r, start) = match self.settle(p) {
-            Ok(r) => return r,
-            Err(pending) => pending,
-        };
+    async fn decide(&self, c: Container) -> Decided<bool> {
+        Decided::Plan(plan_one(&self.policy, &c).into())
+    }
+
+    /// One change at a time (MediaStore refuses changes to a container in use), retrying
+    /// ContainerInUseException with exponential backoff.
+    fn concurrency(&self) -> (usize, usize) {
+        (1, 1)
+    }
+
+    async fn change(&self, p: &LoggingPlan<bool>, mut r: ItemResult<bool>) -> ItemResult<bool> {
+        let start = p.action == LoggingAction::Start;
         loop {
             r.attempts += 1;
             let result = if start {
@@ -305,6 +152,42 @@ impl<C: ContainerReader + AccessLogging> Enforcer<C> {
                     return r;
                 }
             }
+        }
+    }
+
+    fn log(&self, c: &ItemResult<bool>, dry_run: bool) {
+        let fields = (
+            c.name.as_str(),
+            c.status.as_deref(),
+            c.logging_before,
+            c.desired,
+            c.rule.as_deref(),
+            c.attempts,
+        );
+        match c.outcome {
+            Outcome::InSync => tracing::debug!(
+                container = fields.0,
+                status = fields.1,
+                logging = fields.2,
+                rule = fields.4,
+                "in sync"
+            ),
+            Outcome::Failed => tracing::warn!(
+                container = fields.0,
+                status = fields.1,
+                logging_before = fields.2,
+                desired = fields.3,
+                rule = fields.4,
+                attempts = fields.5,
+                retryable = c.retryable,
+                error = c.error.as_deref(),
+                outcome = "failed",
+                "access logging decision"
+            ),
+            outcome => tracing::info!(
+                container = fields.0, status = fields.1, logging_before = fields.2, desired = fields.3, rule = fields.4,
+                attempts = fields.5, outcome = ?outcome, dry_run, "access logging decision"
+            ),
         }
     }
 }

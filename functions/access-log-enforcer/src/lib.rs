@@ -1,16 +1,26 @@
-//! `access-log-enforcer`: keeps MediaStore access logging where policy wants it.
+//! `access-log-enforcer`: keeps access logging where policy wants it, on two kinds of resource
+//! run by one engine ([`engine`]): MediaStore containers ([`enforcer`]) and S3 buckets
+//! ([`buckets`]).
 //!
-//! A schedule sweeps every container (all ListContainers pages); a `MediaStore Container State
-//! Change` event enforces one container at once. The pure policy in
+//! MediaStore: a schedule sweeps every container (all ListContainers pages); a `MediaStore
+//! Container State Change` event enforces one container at once. The pure policy in
 //! [`mediaops::policy::logging`] says which containers should log; only ACTIVE containers that
 //! differ are changed (StartAccessLogging / StopAccessLogging), at most `ENFORCER_MAX_CHANGES` per run.
+//!
+//! S3: a schedule (`{"action": "sweep", "kind": "s3"}`) sweeps the Region's buckets; a CloudTrail
+//! `CreateBucket` / `PutBucketLogging` / `PutBucketTagging` / `DeleteBucketTagging` event enforces
+//! one bucket at once. The rules in `ENFORCER_S3_RULES` ([`mediaops::policy::bucket_logging`])
+//! say which buckets log where; a target S3 would not deliver to is reported with what to fix.
 
+pub mod buckets;
 pub mod enforcer;
+pub mod engine;
 pub mod handler;
 
 use std::time::Duration;
 
-use mediaops::policy::logging::LoggingPolicy;
+use mediaops::policy::bucket_logging::{parse_bucket_rules, BucketLoggingPolicy};
+use mediaops::policy::logging::{self, parse_rules, LoggingPolicy};
 use mediaops::{CommonConfig, ConfigError, Env};
 
 pub const FUNCTION: &str = "access-log-enforcer";
@@ -21,6 +31,10 @@ pub const CAPABILITIES: &[&[&str]] = &[
     mediaops::ports::iam::ACCESS_LOGGING,
     mediaops::ports::iam::PUBLISHER,
     mediaops::ports::iam::DEAD_LETTER_QUEUE,
+    mediaops::ports::iam::BUCKET_READER,
+    mediaops::ports::iam::LOG_TARGET_READER,
+    mediaops::ports::iam::BUCKET_LOGGING_WRITER,
+    mediaops::ports::iam::NOTICE_LEDGER,
 ];
 
 #[derive(Debug, Clone, PartialEq)]
@@ -28,6 +42,13 @@ pub struct Config {
     pub common: CommonConfig,
     pub policy: LoggingPolicy,
     pub settings: EnforcerSettings,
+    /// `ENFORCER_S3_RULES`: the S3 kind's policy; `None`: the S3 kind is off.
+    pub s3: Option<BucketLoggingPolicy>,
+    /// `ENFORCER_S3_CONCURRENCY`: S3 calls in flight at once in a bucket run.
+    pub s3_concurrency: usize,
+    /// `NOTICE_TABLE`: remembers which misconfigured log targets were announced, so each is
+    /// announced once. Required when notifications are on and `ENFORCER_S3_RULES` is set.
+    pub notice_table: Option<String>,
 }
 
 /// How the enforcer handles containers that are busy or still being created.
@@ -55,9 +76,20 @@ impl Default for EnforcerSettings {
 impl Config {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let d = EnforcerSettings::default();
+        let common = CommonConfig::from_env(env)?;
+        let region = env.get("AWS_REGION").unwrap_or("us-east-1").to_string();
+        let s3 = bucket_policy(env, common.clients.account_id.as_deref(), &region)?;
+        let s3_concurrency = env.int_in("ENFORCER_S3_CONCURRENCY", 8usize, 1..=64)?;
+        let notice_table = mediaops::config::notice_table(
+            env,
+            common.notification_topic.is_some() && s3.is_some(),
+        )?;
         Ok(Self {
-            common: CommonConfig::from_env(env)?,
-            policy: LoggingPolicy::from_env(env)?,
+            common,
+            s3,
+            s3_concurrency,
+            notice_table,
+            policy: container_policy(env)?,
             settings: EnforcerSettings {
                 in_use_retries: env.int_in("ENFORCER_IN_USE_RETRIES", d.in_use_retries, 0..=10)?,
                 in_use_backoff: Duration::from_millis(env.int_in(
@@ -73,6 +105,51 @@ impl Config {
             },
         })
     }
+}
+
+/// `ENFORCER_RULES`, `ENFORCER_DEFAULT` and `ENFORCER_MAX_CHANGES`: the MediaStore kind's policy.
+pub fn container_policy(env: &Env) -> Result<LoggingPolicy, ConfigError> {
+    let d = LoggingPolicy::default();
+    let rules = match env.get("ENFORCER_RULES") {
+        None => Vec::new(),
+        Some(text) => parse_rules(text).map_err(|bad| {
+            ConfigError::new("ENFORCER_RULES", Some(&bad), logging::RULES_EXPECTED)
+        })?,
+    };
+    let default_on = env.one_of("ENFORCER_DEFAULT", "on", &["on", "off"])? == "on";
+    Ok(LoggingPolicy {
+        rules,
+        default_on,
+        max_changes: env.int_in("ENFORCER_MAX_CHANGES", d.max_changes, 0..=1000)?,
+    })
+}
+
+/// `ENFORCER_S3_RULES` (JSON; unset or empty: the S3 kind is off), with the account
+/// (`MEDIAOPS_ACCOUNT_ID`) and Region the function runs in.
+pub fn bucket_policy(
+    env: &Env,
+    account: Option<&str>,
+    region: &str,
+) -> Result<Option<BucketLoggingPolicy>, ConfigError> {
+    let Some(text) = env.get("ENFORCER_S3_RULES") else {
+        return Ok(None);
+    };
+    let rules = parse_bucket_rules(text)?;
+    if rules.is_empty() {
+        return Ok(None);
+    }
+    let account = account.ok_or_else(|| {
+        ConfigError::new(
+            "MEDIAOPS_ACCOUNT_ID",
+            None,
+            "a 12-digit AWS account id (with ENFORCER_S3_RULES set: a log target must be a bucket of this account, and its policy names it)",
+        )
+    })?;
+    Ok(Some(BucketLoggingPolicy {
+        rules,
+        account: account.to_string(),
+        region: region.to_string(),
+    }))
 }
 
 #[cfg(test)]
@@ -99,6 +176,83 @@ mod tests {
         ] {
             let err = Config::from_env(&Env::from_pairs([(var, value)])).unwrap_err();
             assert_eq!(err.var, var);
+        }
+    }
+
+    #[test]
+    fn the_s3_kind_is_on_with_rules_and_then_needs_the_account_and_with_notices_the_ledger() {
+        let c = Config::from_env(&Env::default()).unwrap();
+        assert_eq!((c.s3.is_none(), c.s3_concurrency), (true, 8));
+        let rules = r#"[{"match": "vod-*", "target": "media-logs"}]"#;
+        let err = Config::from_env(&Env::from_pairs([("ENFORCER_S3_RULES", rules)])).unwrap_err();
+        assert_eq!(err.var, "MEDIAOPS_ACCOUNT_ID");
+        let on = [
+            ("ENFORCER_S3_RULES", rules),
+            ("MEDIAOPS_ACCOUNT_ID", "123456789012"),
+            ("AWS_REGION", "eu-west-1"),
+        ];
+        let c = Config::from_env(&Env::from_pairs(on)).unwrap();
+        assert_eq!(c.s3.unwrap().region, "eu-west-1");
+        let topic = (
+            "NOTIFICATION_TOPIC_ARN",
+            "arn:aws:sns:eu-west-1:123456789012:ops",
+        );
+        let err = Config::from_env(&Env::from_pairs(on.into_iter().chain([topic]))).unwrap_err();
+        assert_eq!(err.var, "NOTICE_TABLE");
+        // MediaStore alone announces every run's changes: no ledger needed.
+        assert!(Config::from_env(&Env::from_pairs([topic])).is_ok());
+        let err =
+            Config::from_env(&Env::from_pairs([("ENFORCER_S3_CONCURRENCY", "0")])).unwrap_err();
+        assert_eq!(err.var, "ENFORCER_S3_CONCURRENCY");
+    }
+
+    #[test]
+    fn settings_need_the_account_only_when_rules_are_set() {
+        let env = Env::from_pairs([(
+            "ENFORCER_S3_RULES",
+            r#"[{"match": "vod-*", "target": "media-logs"}]"#,
+        )]);
+        let e = bucket_policy(&env, None, "us-east-1").unwrap_err();
+        assert_eq!(e.var, "MEDIAOPS_ACCOUNT_ID");
+        let p = bucket_policy(&env, Some("123456789012"), "us-east-1")
+            .unwrap()
+            .unwrap();
+        assert_eq!((p.rules.len(), p.region.as_str()), (1, "us-east-1"));
+        assert_eq!(
+            bucket_policy(&Env::default(), None, "us-east-1").unwrap(),
+            None
+        );
+        let empty = Env::from_pairs([("ENFORCER_S3_RULES", "[]")]);
+        assert_eq!(bucket_policy(&empty, None, "us-east-1").unwrap(), None);
+    }
+
+    #[test]
+    fn settings_and_their_errors() {
+        let env = Env::from_pairs([
+            ("ENFORCER_RULES", "exclude:scratch-*, include:*"),
+            ("ENFORCER_DEFAULT", "OFF"),
+            ("ENFORCER_MAX_CHANGES", "5"),
+        ]);
+        let p = container_policy(&env).unwrap();
+        assert_eq!(p.rules.len(), 2);
+        assert!(!p.default_on);
+        assert_eq!(p.max_changes, 5);
+        assert_eq!(
+            container_policy(&Env::default()).unwrap(),
+            LoggingPolicy::default()
+        );
+        for (var, value) in [
+            ("ENFORCER_RULES", "scratch-*"),
+            ("ENFORCER_RULES", "maybe:scratch-*"),
+            ("ENFORCER_RULES", "exclude:"),
+            ("ENFORCER_RULES", "exclude:bad name"),
+            ("ENFORCER_DEFAULT", "sometimes"),
+            ("ENFORCER_MAX_CHANGES", "-1"),
+            ("ENFORCER_MAX_CHANGES", "1001"),
+        ] {
+            let err = container_policy(&Env::from_pairs([(var, value)])).unwrap_err();
+            assert_eq!(err.var, var, "{value}");
+            assert!(err.to_string().contains("expected"));
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Cold start: read and validate the configuration, build the clients, then serve invocations.
 
+use access_log_enforcer::buckets::Buckets;
 use access_log_enforcer::enforcer::Enforcer;
 use access_log_enforcer::{handler, Config};
 use lambda_runtime::{service_fn, LambdaEvent};
@@ -21,7 +22,23 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         dry_run = config.common.dry_run,
         "access-log-enforcer configured"
     );
+    if let Some(s3) = &config.s3 {
+        tracing::info!(
+            s3_rules = ?s3.rules.iter().map(|r| r.describe()).collect::<Vec<_>>(),
+            region = s3.region,
+            "S3 kind on"
+        );
+    }
     let clients = Clients::load(&config.common.clients).await;
+    let buckets = config.s3.clone().map(|policy| {
+        Buckets::new(
+            clients.s3(),
+            policy,
+            config.s3_concurrency,
+            config.policy.max_changes,
+            config.common.dry_run,
+        )
+    });
     let enforcer = Enforcer::new(
         clients.mediastore(),
         config.policy,
@@ -32,14 +49,22 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         config.common.metrics_namespace,
         config.common.deadline_reserve,
     );
-    let notifier = clients.notifier(
+    let notices = clients.notices(
         config.common.notification_topic.as_deref(),
+        config.notice_table.as_deref(),
         &namespace,
         access_log_enforcer::FUNCTION,
     );
-    notifier.log_config();
+    notices.notifier.log_config();
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
-        handler::handle(&enforcer, &notifier, &namespace, reserve, event)
+        handler::handle(
+            &enforcer,
+            buckets.as_ref(),
+            &notices,
+            &namespace,
+            reserve,
+            event,
+        )
     }))
     .await
 }

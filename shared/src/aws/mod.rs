@@ -14,6 +14,8 @@ pub mod mediapackagev2;
 mod mediastore;
 #[cfg(feature = "dynamodb")]
 mod resubmit_ledger;
+#[cfg(feature = "s3")]
+mod s3;
 #[cfg(feature = "s3control")]
 mod s3control;
 mod sdk;
@@ -32,6 +34,8 @@ pub use mediapackage::MediaPackageAdapter;
 pub use mediapackagev2::MediaPackageV2Adapter;
 #[cfg(feature = "mediastore")]
 pub use mediastore::MediaStoreAdapter;
+#[cfg(feature = "s3")]
+pub use s3::S3Adapter;
 #[cfg(feature = "s3control")]
 pub use s3control::S3ControlAdapter;
 #[cfg(feature = "sns")]

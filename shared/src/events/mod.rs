@@ -6,6 +6,7 @@ pub mod mediapackage;
 pub mod mediapackagev2;
 pub mod mediastore;
 pub mod s3batch;
+pub mod s3bucket;
 pub mod transcoder;
 
 /// The id an event carries (EventBridge `id`), for logs and errors.

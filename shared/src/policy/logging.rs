@@ -7,8 +7,6 @@
 use serde::Serialize;
 
 use super::glob::glob_match;
-use crate::config::Env;
-use crate::error::ConfigError;
 use crate::model::Container;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,7 +44,7 @@ impl Default for LoggingPolicy {
     }
 }
 
-const RULES_EXPECTED: &str =
+pub const RULES_EXPECTED: &str =
     "comma-separated include:PATTERN or exclude:PATTERN entries, patterns of letters, digits, '_', '-', '*' and '?'";
 
 /// Parses `include:vod-*,exclude:scratch-*` into rules.
@@ -79,22 +77,6 @@ pub fn parse_rules(text: &str) -> Result<Vec<LoggingRule>, String> {
 }
 
 impl LoggingPolicy {
-    /// Reads `ENFORCER_RULES`, `ENFORCER_DEFAULT` and `ENFORCER_MAX_CHANGES`.
-    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let d = Self::default();
-        let rules = match env.get("ENFORCER_RULES") {
-            None => Vec::new(),
-            Some(text) => parse_rules(text)
-                .map_err(|bad| ConfigError::new("ENFORCER_RULES", Some(&bad), RULES_EXPECTED))?,
-        };
-        let default_on = env.one_of("ENFORCER_DEFAULT", "on", &["on", "off"])? == "on";
-        Ok(Self {
-            rules,
-            default_on,
-            max_changes: env.int_in("ENFORCER_MAX_CHANGES", d.max_changes, 0..=1000)?,
-        })
-    }
-
     /// Whether `name` should log, and the rule that says so (`default` when none matched).
     pub fn desired(&self, name: &str) -> (bool, String) {
         match self.rules.iter().find(|r| glob_match(&r.pattern, name)) {
@@ -118,6 +100,12 @@ pub enum LoggingAction {
     NotReady,
     /// DELETING (or a status this code does not know): left alone.
     Skip,
+    /// Logging is on, but set otherwise than policy wants (an S3 bucket logging to another
+    /// target or prefix): set it as policy wants.
+    Change,
+    /// A change policy wants that cannot be made until something else is fixed (an S3 log
+    /// target that does not accept the logs): reported with what to fix, not attempted.
+    Blocked,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -140,6 +128,100 @@ impl ContainerPlan {
     pub fn is_change(&self) -> bool {
         matches!(self.action, LoggingAction::Start | LoggingAction::Stop)
     }
+}
+
+// ---------------------------------------------------------------- every kind of resource
+//
+// The enforcer keeps access logging on more than one kind of resource (MediaStore containers,
+// S3 buckets). What a kind's logging is differs (a container's on/off, a bucket's target and
+// prefix); the plan, the cap and the outcomes are the same for every kind.
+
+/// A kind's access logging setting: a container's on/off (`bool`), a bucket's target
+/// ([`super::bucket_logging::BucketLogging`]).
+pub trait LoggingSetting:
+    Clone + PartialEq + std::fmt::Debug + Serialize + Send + Sync + 'static
+{
+    /// Logging is on.
+    fn is_on(&self) -> bool;
+    /// In words, for logs and notices (`on`, `off`, `s3://logs/s3-access/vod/`).
+    fn describe(&self) -> String;
+}
+
+impl LoggingSetting for bool {
+    fn is_on(&self) -> bool {
+        *self
+    }
+    fn describe(&self) -> String {
+        if *self { "on" } else { "off" }.to_string()
+    }
+}
+
+/// The plan for one resource of any kind: what its logging is, what policy wants, the rule that
+/// says so, and what to do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LoggingPlan<L> {
+    pub name: String,
+    pub status: String,
+    pub logging: L,
+    pub desired: L,
+    pub rule: String,
+    pub action: LoggingAction,
+    /// A change beyond this run's cap: reported, made by a later run.
+    pub deferred: bool,
+    /// Why the change cannot be made, and what to fix ([`LoggingAction::Blocked`]), or what
+    /// keeps logs from arriving although the setting is as policy wants.
+    pub problem: Option<String>,
+    /// The problem's key (`<target>#<code>`): what one fix mends, told once.
+    pub problem_key: Option<String>,
+}
+
+impl<L: LoggingSetting> LoggingPlan<L> {
+    /// Its logging differs from policy on a resource policy manages.
+    pub fn drifts(&self) -> bool {
+        self.logging != self.desired && self.action != LoggingAction::Skip
+    }
+
+    /// A call is to be made (start, stop, change), unless deferred.
+    pub fn is_change(&self) -> bool {
+        matches!(
+            self.action,
+            LoggingAction::Start | LoggingAction::Stop | LoggingAction::Change
+        )
+    }
+}
+
+impl From<ContainerPlan> for LoggingPlan<bool> {
+    fn from(p: ContainerPlan) -> Self {
+        Self {
+            name: p.name,
+            status: p.status,
+            logging: p.logging,
+            desired: p.desired,
+            rule: p.rule,
+            action: p.action,
+            deferred: p.deferred,
+            problem: None,
+            problem_key: None,
+        }
+    }
+}
+
+/// Defers the changes past `max_changes` (counting `already` made earlier in the run), in order.
+/// Returns the changes left to make in the run.
+pub fn cap_changes<L: LoggingSetting>(
+    plans: &mut [LoggingPlan<L>],
+    already: u32,
+    max_changes: u32,
+) -> u32 {
+    let mut changes = already;
+    for p in plans.iter_mut().filter(|p| p.is_change()) {
+        if changes >= max_changes {
+            p.deferred = true;
+        } else {
+            changes += 1;
+        }
+    }
+    changes
 }
 
 /// The plan for one container (no cap).
@@ -280,32 +362,48 @@ mod tests {
     }
 
     #[test]
-    fn settings_and_their_errors() {
-        let env = Env::from_pairs([
-            ("ENFORCER_RULES", "exclude:scratch-*, include:*"),
-            ("ENFORCER_DEFAULT", "OFF"),
-            ("ENFORCER_MAX_CHANGES", "5"),
-        ]);
-        let p = LoggingPolicy::from_env(&env).unwrap();
-        assert_eq!(p.rules.len(), 2);
-        assert!(!p.default_on);
-        assert_eq!(p.max_changes, 5);
+    fn every_kind_plans_the_same_way_and_the_cap_counts_across_pages() {
+        let policy = LoggingPolicy {
+            rules: parse_rules("exclude:scratch-*").unwrap(),
+            ..LoggingPolicy::default()
+        };
+        let page = |names: &[&str]| -> Vec<LoggingPlan<bool>> {
+            names
+                .iter()
+                .map(|n| plan_one(&policy, &c(n, "ACTIVE", n.starts_with("scratch"))).into())
+                .collect()
+        };
+        let mut first = page(&["a", "b", "ok-1"]);
+        first[2].action = LoggingAction::InSync;
+        let made = cap_changes(&mut first, 0, 3);
+        assert_eq!(made, 2);
+        assert!(first.iter().all(|p| !p.deferred));
+        let mut second = page(&["scratch-1", "c"]);
+        assert_eq!(cap_changes(&mut second, made, 3), 3);
         assert_eq!(
-            LoggingPolicy::from_env(&Env::default()).unwrap(),
-            LoggingPolicy::default()
+            second.iter().map(|p| p.deferred).collect::<Vec<_>>(),
+            [false, true],
+            "the cap counts the changes of earlier pages"
         );
-        for (var, value) in [
-            ("ENFORCER_RULES", "scratch-*"),
-            ("ENFORCER_RULES", "maybe:scratch-*"),
-            ("ENFORCER_RULES", "exclude:"),
-            ("ENFORCER_RULES", "exclude:bad name"),
-            ("ENFORCER_DEFAULT", "sometimes"),
-            ("ENFORCER_MAX_CHANGES", "-1"),
-            ("ENFORCER_MAX_CHANGES", "1001"),
-        ] {
-            let err = LoggingPolicy::from_env(&Env::from_pairs([(var, value)])).unwrap_err();
-            assert_eq!(err.var, var, "{value}");
-            assert!(err.to_string().contains("expected"));
-        }
+        let skip = LoggingPlan {
+            action: LoggingAction::Skip,
+            ..second[1].clone()
+        };
+        assert!(!skip.drifts() && !skip.is_change());
+        assert!(second[0].drifts() && second[0].is_change());
+        let change = LoggingPlan {
+            action: LoggingAction::Change,
+            ..second[0].clone()
+        };
+        assert!(change.is_change());
+        let blocked = LoggingPlan {
+            action: LoggingAction::Blocked,
+            ..second[0].clone()
+        };
+        assert!(blocked.drifts() && !blocked.is_change());
+        assert_eq!(
+            (true.describe(), false.describe()),
+            ("on".into(), "off".into())
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! Pure decision functions: no I/O, exhaustively unit-tested.
 
 pub mod breaker;
+pub mod bucket_logging;
 pub mod glob;
 pub mod guard_rules;
 pub mod harvest;

@@ -2,6 +2,7 @@
 //! DynamoDB Local with a table per test for the guards' window store.
 
 pub mod dynamo;
+pub mod moto;
 pub mod shapes;
 
 use std::time::Duration;

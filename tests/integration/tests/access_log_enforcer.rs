@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use access_log_enforcer::enforcer::{Enforcer, Outcome};
+use access_log_enforcer::enforcer::Enforcer;
+use access_log_enforcer::engine::Outcome;
 use access_log_enforcer::EnforcerSettings;
 use mediaops::policy::logging::{parse_rules, LoggingPolicy};
 use mediaops::Budget;

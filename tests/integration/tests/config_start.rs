@@ -24,7 +24,7 @@ const COMMON: [(&str, &str, &str); 7] = [
     ),
 ];
 
-const SPECIFIC: [(&str, &str, &str, &str); 34] = [
+const SPECIFIC: [(&str, &str, &str, &str); 37] = [
     (
         "batch-prioritizer",
         "NOTICE_TABLE",
@@ -135,6 +135,24 @@ const SPECIFIC: [(&str, &str, &str, &str); 34] = [
         "ENFORCER_CREATING_WAIT_MS",
         "20001",
         "from 0 to 20000",
+    ),
+    (
+        "access-log-enforcer",
+        "ENFORCER_S3_RULES",
+        "scratch-*",
+        "a JSON array of rules",
+    ),
+    (
+        "access-log-enforcer",
+        "ENFORCER_S3_RULES",
+        r#"[{"match": "vod-*", "target": "Not_A_Bucket"}]"#,
+        r#"ENFORCER_S3_RULES[0].target="Not_A_Bucket": expected an S3 bucket name"#,
+    ),
+    (
+        "access-log-enforcer",
+        "ENFORCER_S3_CONCURRENCY",
+        "65",
+        "from 1 to 64",
     ),
     (
         "batch-prioritizer",
@@ -380,6 +398,7 @@ async fn a_mistyped_setting_warns_at_cold_start_naming_the_one_it_meant() {
             .env("GUARD_TABLE", "mediaops-guard")
             // The test harness's own variable (inherited), blank: a blank variable is unset.
             .env("MEDIAOPS_DYNAMODB_URL", "")
+            .env("MEDIAOPS_MOTO_URL", "")
             .env(typo, "20");
         let f = FunctionProcess::spawn(&binary, opts).await.unwrap();
         f.cold_start(Duration::from_secs(20))

@@ -168,6 +168,20 @@ proptest! {
     }
 
     #[test]
+    fn s3_bucket_cloudtrail_events_and_s3_schedules(v in prop_oneof![
+        any_json(),
+        mutate(file("functions/access-log-enforcer/events/bucket-created.json")),
+        mutate(file("functions/access-log-enforcer/events/bucket-logging-changed.json")),
+        mutate(file("functions/access-log-enforcer/events/schedule-s3.json")),
+    ]) {
+        match access_log_enforcer::handler::trigger(v) {
+            Err(e) => prop_assert!(!e.is_empty()),
+            Ok(access_log_enforcer::handler::Trigger::Bucket { name, .. }) => prop_assert!(!name.is_empty()),
+            Ok(_) => {}
+        }
+    }
+
+    #[test]
     fn batch_job_events_and_schedules(v in prop_oneof![
         any_json(),
         mutate(file("functions/batch-prioritizer/events/job-created.json")),

@@ -596,7 +596,7 @@ fn the_key_policy_covers_every_publisher_the_template_wires() {
                 .count();
         }
     }
-    assert_eq!(rule_dlqs, 4, "the four EventBridge rules keep dead letters");
+    assert_eq!(rule_dlqs, 5, "the five EventBridge rules keep dead letters");
     assert!(allows("Service: events.amazonaws.com"));
     // Every function publishes or sends dead letters with its own role, on the stack key only.
     for (id, f) in resources_of(&t, "AWS::Serverless::Function") {

@@ -1,0 +1,184 @@
+//! S3 buckets through the AWS SDK: listing, tags, access logging, and what a log target's
+//! policy, ownership and ACL say.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use aws_sdk_s3 as s3;
+
+use crate::error::classify;
+use crate::model::Page;
+use crate::policy::bucket_logging::{BucketLogging, LogTarget, LOG_DELIVERY_GROUP};
+use crate::ports::{ApiResult, BucketLoggingWriter, BucketReader, LogTargetReader};
+use crate::AwsError;
+
+const SERVICE: &str = "s3";
+
+/// S3 through the AWS SDK.
+#[derive(Debug, Clone)]
+pub struct S3Adapter {
+    client: s3::Client,
+}
+
+impl S3Adapter {
+    pub fn new(client: s3::Client) -> Self {
+        Self { client }
+    }
+}
+
+/// `Ok(None)` when the service answered with `code` (the documented "there is none" answer).
+fn none_if<T>(r: Result<T, AwsError>, code: &str) -> ApiResult<Option<T>> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.code_is(code) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+#[async_trait]
+impl BucketReader for S3Adapter {
+    async fn list_buckets(
+        &self,
+        region: &str,
+        prefix: Option<&str>,
+        continuation_token: Option<&str>,
+        max_buckets: i32,
+    ) -> ApiResult<Page<String>> {
+        let out = self
+            .client
+            .list_buckets()
+            .bucket_region(region)
+            .set_prefix(prefix.map(str::to_string))
+            .set_continuation_token(continuation_token.map(str::to_string))
+            .max_buckets(max_buckets)
+            .send()
+            .await
+            .map_err(|e| classify(SERVICE, "ListBuckets", &e))?;
+        Ok(Page {
+            items: out
+                .buckets()
+                .iter()
+                .filter_map(|b| b.name().map(str::to_string))
+                .collect(),
+            next_token: out
+                .continuation_token()
+                .filter(|t| !t.is_empty())
+                .map(str::to_string),
+        })
+    }
+
+    async fn bucket_tags(&self, bucket: &str) -> ApiResult<BTreeMap<String, String>> {
+        let r = self
+            .client
+            .get_bucket_tagging()
+            .bucket(bucket)
+            .send()
+            .await
+            .map_err(|e| classify(SERVICE, "GetBucketTagging", &e));
+        Ok(none_if(r, "NoSuchTagSet")?
+            .map(|out| {
+                out.tag_set()
+                    .iter()
+                    .map(|t| (t.key().to_string(), t.value().to_string()))
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    async fn bucket_logging(&self, bucket: &str) -> ApiResult<BucketLogging> {
+        let out = self
+            .client
+            .get_bucket_logging()
+            .bucket(bucket)
+            .send()
+            .await
+            .map_err(|e| classify(SERVICE, "GetBucketLogging", &e))?;
+        Ok(out.logging_enabled().map(|l| LogTarget {
+            bucket: l.target_bucket().to_string(),
+            prefix: l.target_prefix().to_string(),
+        }))
+    }
+}
+
+#[async_trait]
+impl LogTargetReader for S3Adapter {
+    async fn bucket_policy(&self, bucket: &str) -> ApiResult<Option<String>> {
+        let r = self
+            .client
+            .get_bucket_policy()
+            .bucket(bucket)
+            .send()
+            .await
+            .map_err(|e| classify(SERVICE, "GetBucketPolicy", &e));
+        Ok(none_if(r, "NoSuchBucketPolicy")?.and_then(|o| o.policy().map(str::to_string)))
+    }
+
+    async fn bucket_ownership(&self, bucket: &str) -> ApiResult<Option<String>> {
+        let r = self
+            .client
+            .get_bucket_ownership_controls()
+            .bucket(bucket)
+            .send()
+            .await
+            .map_err(|e| classify(SERVICE, "GetBucketOwnershipControls", &e));
+        Ok(none_if(r, "OwnershipControlsNotFoundError")?.and_then(|o| {
+            o.ownership_controls()?
+                .rules()
+                .first()
+                .map(|r| r.object_ownership().as_str().to_string())
+        }))
+    }
+
+    async fn acl_grants_log_delivery(&self, bucket: &str) -> ApiResult<bool> {
+        let out = self
+            .client
+            .get_bucket_acl()
+            .bucket(bucket)
+            .send()
+            .await
+            .map_err(|e| classify(SERVICE, "GetBucketAcl", &e))?;
+        let has = |wanted: &str| {
+            out.grants().iter().any(|g| {
+                g.grantee().and_then(|x| x.uri()) == Some(LOG_DELIVERY_GROUP)
+                    && g.permission()
+                        .is_some_and(|p| p.as_str() == wanted || p.as_str() == "FULL_CONTROL")
+            })
+        };
+        Ok(has("WRITE") && has("READ_ACP"))
+    }
+}
+
+#[async_trait]
+impl BucketLoggingWriter for S3Adapter {
+    async fn put_bucket_logging(&self, bucket: &str, target: Option<&LogTarget>) -> ApiResult<()> {
+        let enabled = match target {
+            None => None,
+            Some(t) => Some(
+                s3::types::LoggingEnabled::builder()
+                    .target_bucket(&t.bucket)
+                    .target_prefix(&t.prefix)
+                    .build()
+                    .map_err(|e| AwsError {
+                        service: SERVICE,
+                        operation: "PutBucketLogging",
+                        kind: crate::AwsErrorKind::Rejected,
+                        status: None,
+                        code: None,
+                        message: e.to_string(),
+                    })?,
+            ),
+        };
+        self.client
+            .put_bucket_logging()
+            .bucket(bucket)
+            .bucket_logging_status(
+                s3::types::BucketLoggingStatus::builder()
+                    .set_logging_enabled(enabled)
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| classify(SERVICE, "PutBucketLogging", &e))?;
+        Ok(())
+    }
+}
