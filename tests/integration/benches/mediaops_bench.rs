@@ -336,6 +336,7 @@ async fn guard_burst(n: usize, concurrency: usize, rules: usize) -> Burst {
                             id: format!("burst-{i}"),
                             observed: Observed::Error(ErrorClass::Pipeline),
                             code: Some(2000),
+                            policy: None,
                         },
                         job_id: Some(format!("burst-{i}")),
                     };
