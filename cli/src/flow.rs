@@ -333,8 +333,10 @@ async fn long_run(
     }
     let (a, stopped) = result?;
     let elapsed = render::duration(started.elapsed());
+    // Items an invocation did not get to are taken up by the next: not a count of the run.
     let summary = totals
         .iter()
+        .filter(|(k, _)| k.as_str() != "not_attempted")
         .map(|(k, v)| format!("{k} {v}"))
         .collect::<Vec<_>>()
         .join(", ");

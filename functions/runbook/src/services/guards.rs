@@ -229,10 +229,12 @@ async fn line(cx: &Cx<'_>, row: Row, now: i64) -> Result<Value, Error> {
         .filter(|e| in_window(e.at_ms) && counted_after.is_none_or(|c| e.at_ms > c))
         .filter(|e| matches!(e.observed, Observed::Error(_)))
         .collect();
+    // (+ 0.0: an empty sum is -0.0.)
     let weighted: f64 = counted
         .iter()
         .map(|e| e.policy.as_ref().map_or(1.0, |p| p.weight))
-        .sum();
+        .sum::<f64>()
+        + 0.0;
     v["errors"] = json!(counted.len());
     v["weighted_errors"] = json!(weighted);
     v["threshold"] = json!(threshold);
