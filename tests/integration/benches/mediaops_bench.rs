@@ -44,7 +44,10 @@ const RULES: &str = r#"[{"description_prefix": "urgent:", "priority": 1000}, {"o
 fn bootstrap(function: &str) -> PathBuf {
     match std::env::var("BENCH_BINARIES") {
         Ok(dir) if !dir.is_empty() => root().join(dir).join(function),
-        _ => root().join("target/lambda").join(function).join("bootstrap"),
+        _ => root()
+            .join("target/lambda")
+            .join(function)
+            .join("bootstrap"),
     }
 }
 
