@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Turns what the demo's function binaries really returned into a short story.
 
-`scripts/demo` runs every function under the Runtime API stub with `mediaops-invoke --record`,
-which appends one JSON line per invocation (function, event, response or error, start and end
+`scripts/demo` runs every function under the Runtime API stub with `mediaops-invoke --record`
+(the runbook behind its Invoke API, `--serve`, driven by `mediaops` commands), which appends one
+JSON line per invocation (function, event, response or error, start and end
 time). After each step the demo dumps the emulator's call log; this script then prints, from those
 two records alone, one or two plain lines per decision (consecutive alike decisions folded into
 one line), and at the end a table of every step (function | events | outcome | AWS calls, the
@@ -328,25 +329,50 @@ def scheduler_items(record, names):
 SCHEDULED = {}
 
 
+RESOURCE_PARAMS = ("pipeline_id", "queue", "job_id", "container", "id", "channel_group")
+RENAMED = {"help": "actions", "guard.overview": "overview"}
+
+
+def command_of(event):
+    """The `mediaops` command of a runbook request, as the operator typed it (its resource, and
+    --confirm / --dry-run when given)."""
+    action = event.get("action") or "?"
+    words = RENAMED.get(action) or " ".join(w.replace("_", "-") for w in action.split("."))
+    out = ["mediaops", words]
+    if action != "jobs.list":
+        for p in RESOURCE_PARAMS:
+            if isinstance(event.get(p), str):
+                out.append(event[p])
+                break
+    if action == "batch.create":
+        out.append("--json @request.json")
+    if event.get("confirm") is True:
+        out.append("--confirm")
+    if event.get("dry_run") is True:
+        out.append("--dry-run")
+    return " ".join(out)
+
+
 def runbook_items(record, names):
     event = record.get("event") or {}
     action = event.get("action")
+    cmd = command_of(event)
     if "error_type" in record:
         message = record.get("error_message", "")
         message = message.split("; valid actions")[0]
-        yield (f"r{record['_i']}", {"line": f"{action}: refused, {record['error_type']}: {message}", "record": record})
+        yield (f"r{record['_i']}", {"line": f"{cmd}: refused, {record['error_type']}: {message}", "record": record})
         return
     r = record.get("response") or {}
     res = r.get("result") or {}
     if action in ("pipeline.status", "queue.status"):
         guard = res.get("guard") or {}
-        line = f"{action} {res.get('name')}: {res.get('status')}; " + (guard.get("summary") or "no guard record")
+        line = f"{cmd}: {res.get('name')} {res.get('status')}; " + (guard.get("summary") or "no guard record")
     elif action in ("pipeline.drain", "queue.drain") and not r.get("executed"):
-        line = f"{action} without confirm: plan only, nothing changed: " + "; ".join(r.get("plan", []))
+        line = f"{cmd}: plan only, nothing changed, no prompt without a terminal: " + "; ".join(r.get("plan", []))
     elif action in ("pipeline.drain", "queue.drain"):
         target = res.get("pipeline_id") or res.get("queue")
         line = (
-            f"{action} {names.get(target, target)} confirmed: cancelled {res.get('cancelled')}, "
+            f"{cmd}: {names.get(target, target)} cancelled {res.get('cancelled')}, "
             f"{res.get('left_running')} already running (left to finish), "
             f"{((res.get('jobs') or {}).get('counts') or {}).get('failed', 0)} failed"
         )
@@ -355,32 +381,31 @@ def runbook_items(record, names):
         skipped = ", ".join(f"{n} {k}" for k, n in (res.get("skipped") or {}).items())
         if not r.get("confirmed"):
             line = (
-                f"{action} without confirm: plan only: {res.get('would_resubmit')} failed jobs of the guard's burst to resubmit"
+                f"{cmd}: plan only: {res.get('would_resubmit')} failed jobs of the guard's burst to resubmit"
                 f"{'; skipped ' + skipped if skipped else ''}; {names.get(target, target)} is {res.get(target and 'queue_status' if res.get('queue') else 'pipeline_status')}: the copies wait until it is resumed"
             )
         else:
             line = (
-                f"{action} {names.get(target, target)} confirmed: resubmitted {res.get('resubmitted')}, each once "
+                f"{cmd}: resubmitted {res.get('resubmitted')}, each once "
                 f"(marked mediaops:resubmit-of, recorded in the guard table; tags not carried)"
             )
     elif action in ("pipeline.resume", "queue.resume", "pipeline.pause", "queue.pause"):
-        target = res.get("pipeline_id") or res.get("queue")
-        line = f"{action} {names.get(target, target)}: now {res.get('status')}; guard record {res.get('guard_record', 'untouched')}"
+        line = f"{cmd}: now {res.get('status')}; guard record {res.get('guard_record', 'untouched')}"
     elif action == "jobs.list":
         req = r.get("request") or {}
-        line = f"jobs.list: {res.get('count')} {req.get('order', '')} {req.get('status', '')} jobs listed".replace("  ", " ")
+        line = f"{cmd} --status {req.get('status', '')}: {res.get('count')} {req.get('order', '')} jobs listed".replace("  ", " ")
     elif action == "batch.confirm":
         job = res.get("job_id")
-        line = f"batch.confirm {names.get(job, job)}: {res.get('status_before')} → {res.get('status')}"
+        line = f"mediaops batch confirm {names.get(job, job)}: {res.get('status_before')} → {res.get('status')}"
     elif action == "logging.status":
-        line = f"logging.status: {res.get('containers')} containers, logging on {res.get('logging_on')}, off {res.get('logging_off')}"
+        line = f"{cmd}: {res.get('containers')} containers, logging on {res.get('logging_on')}, off {res.get('logging_off')}"
     elif action == "batch.create":
         line = (
-            f"batch.create {res.get('operation')}: job {res.get('job_id')} {res.get('status')}, priority {res.get('priority')} "
+            f"{cmd}: {res.get('operation')} job {res.get('job_id')} {res.get('status')}, priority {res.get('priority')} "
             f"(token {res.get('client_request_token')})"
         )
     else:
-        line = f"{action}: executed={r.get('executed')}"
+        line = f"{cmd}: executed={r.get('executed')}"
     # The same batch.create twice is one job: one line, "2×".
     key = f"create-{res.get('job_id')}" if action == "batch.create" else f"r{record['_i']}"
     yield (key, {"line": line, "record": record})

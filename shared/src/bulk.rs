@@ -10,8 +10,10 @@
 
 use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
-use futures_util::stream::{self, StreamExt};
+use futures_util::stream::{self, FuturesUnordered, StreamExt};
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -110,18 +112,24 @@ impl Bulk {
     }
 
     /// Acts on a listing while reading it, for actions that take items out of it (a drain
-    /// cancels SUBMITTED jobs, which then leave the SUBMITTED listing): reads one page, acts on
-    /// the page's items that `pick` selects (bounded concurrency, the budget checked before each
-    /// page and each item), then reads the same page again, since what was acted on has left it
-    /// and later items have moved up; a page with nothing new to act on is followed by the next.
-    /// So every invocation makes progress from its first page, and no job is missed whether the
-    /// service's page tokens are offsets (pages shift) or positions; a pass that moved past
-    /// items it passed over is followed by one more from the start, until a pass acts on
-    /// nothing. Ends when the listing shows nothing more, the budget runs out, [`MAX_FAILURES`] items fail, or a listing call
-    /// fails. `act` returns `(outcome, detail)` per item; each goes into `out`.
+    /// cancels SUBMITTED jobs, which then leave the SUBMITTED listing). Items stream from the
+    /// listing to the actions: up to `concurrency` items are in flight at once, and the next
+    /// page is read while they run (one page ahead: a read starts as soon as fewer than
+    /// `concurrency` picked items wait for a slot), so neither the listing nor a page's slowest
+    /// item holds the others up. Each pass follows the page tokens from the first page; a page
+    /// with nothing new to act on is simply passed. Since acting shifts an offset-token listing
+    /// under the pass (and someone else may too), a pass that found something, or during which
+    /// items finished, is followed by one more from the start once nothing is in flight, until
+    /// a pass finds nothing new with nothing moving: so every invocation makes progress from
+    /// its first page, and no job is missed whether the service's page tokens are offsets
+    /// (pages shift) or positions. Ends when the listing shows nothing more, the budget runs
+    /// out (no read and no item starts after it; picked items not started are `not_attempted`),
+    /// [`MAX_FAILURES`] items fail, or a listing call fails (what was done stands). `act`
+    /// returns `(outcome, detail)` per item (`not_attempted` when it could not start in time);
+    /// each goes into `out`.
     ///
-    /// Memory stays flat in the listing's length: a page at a time, the failed ids (at most
-    /// [`MAX_FAILURES`]) and the last [`RECENT`] ids acted on.
+    /// Memory stays flat in the listing's length: a page and a round of items ahead, the failed
+    /// ids (at most [`MAX_FAILURES`]) and the last [`RECENT`] ids acted on.
     pub async fn until_listed_out<T, L, LF, P, A, AF>(
         &self,
         mut list: L,
@@ -136,81 +144,178 @@ impl Bulk {
         A: Fn(String) -> AF,
         AF: Future<Output = (&'static str, Value)>,
     {
-        let mut token: Option<String> = None;
-        // This pass over the listing moved past a page (`advanced`) and acted on something.
-        let (mut advanced, mut acted) = (false, false);
+        let act = &act;
+        let run = |id: String| async move {
+            let (outcome, detail) = act(id.clone()).await;
+            (id, outcome, detail)
+        };
+        let mut flow = Flow::new(self.concurrency);
+        let mut reading = std::pin::pin!(None::<LF>);
+        let mut in_flight = FuturesUnordered::new();
+        // This pass: its next token, whether it reached the listing's end, found anything new,
+        // or saw items finish while it read (an offset listing may have shifted under it).
+        let (mut token, mut at_end, mut found, mut shifted) = (None::<String>, false, false, false);
         let mut failed: HashSet<String> = HashSet::new();
+        let mut known: HashSet<String> = HashSet::new();
         let mut recent: VecDeque<String> = VecDeque::new();
         let mut recent_set: HashSet<String> = HashSet::new();
-        let act = &act;
         loop {
-            if self.budget.exhausted() {
-                return Listed::TimeRanShort;
+            while flow.stop.is_none() && in_flight.len() < self.concurrency {
+                let Some(id) = flow.queue.pop_front() else {
+                    break;
+                };
+                if self.budget.exhausted() {
+                    flow.queue.push_front(id);
+                    flow.stop = Some(Listed::TimeRanShort);
+                    break;
+                }
+                in_flight.push(run(id));
             }
-            let page = match list(token.clone()).await {
-                Ok(p) => p,
-                Err(e) => return Listed::ListFailed(e),
-            };
-            let fresh: Vec<String> = page
-                .items
-                .iter()
-                .filter_map(|item| match pick(item) {
-                    Pick::Act(id) => Some(id),
-                    Pick::Pass => None,
-                })
-                .filter(|id| !failed.contains(id) && !recent_set.contains(id))
-                .collect();
-            if fresh.is_empty() {
-                match page.next_token {
-                    Some(next) => {
-                        token = Some(next);
-                        advanced = true;
-                        continue;
-                    }
-                    // Past the items passed over, something may have moved up behind us (one of
-                    // them cancelled by someone else shifts an offset listing): one more pass
-                    // from the start, until a pass acts on nothing.
-                    None if advanced && acted => {
-                        (token, advanced, acted) = (None, false, false);
-                        continue;
-                    }
-                    None => return Listed::Done,
+            if flow.stop.is_none() && reading.is_none() && !at_end && flow.wants_page() {
+                if self.budget.exhausted() {
+                    flow.stop = Some(Listed::TimeRanShort);
+                } else {
+                    reading.set(Some(list(token.clone())));
                 }
             }
-            acted = true;
-            let results = self
-                .run(
-                    fresh,
-                    |id| async move {
-                        let (outcome, detail) = act(id.clone()).await;
-                        (id, outcome, detail)
-                    },
-                    |id, skip| (id, "not_attempted", json!({ "reason": skip.reason() })),
-                )
-                .await;
-            let mut stopped = false;
-            for (id, outcome, detail) in results {
-                out.add(&id, outcome, detail);
-                stopped |= outcome == "not_attempted";
-                if outcome == "failed" {
-                    failed.insert(id);
-                } else {
-                    recent_set.insert(id.clone());
-                    recent.push_back(id);
-                    if recent.len() > RECENT {
-                        if let Some(old) = recent.pop_front() {
-                            recent_set.remove(&old);
+            if flow.stop.is_some() {
+                flow.abandon(&mut known, out);
+            }
+            if reading.is_none() && in_flight.is_empty() && flow.queue.is_empty() {
+                if let Some(stop) = flow.stop.take() {
+                    return stop;
+                }
+                if at_end {
+                    if !found && !shifted {
+                        return Listed::Done;
+                    }
+                    (token, at_end, found, shifted) = (None, false, false, false);
+                }
+                continue;
+            }
+            tokio::select! {
+                page = OptionFuture(reading.as_mut()), if reading.is_some() => {
+                    reading.set(None);
+                    match page {
+                        Err(e) => flow.stop = Some(Listed::ListFailed(e)),
+                        Ok(page) => {
+                            for item in &page.items {
+                                let Pick::Act(id) = pick(item) else { continue };
+                                if failed.contains(&id) || recent_set.contains(&id) || known.contains(&id) {
+                                    continue;
+                                }
+                                found = true;
+                                known.insert(id.clone());
+                                flow.queue.push_back(id);
+                            }
+                            match page.next_token {
+                                Some(next) => token = Some(next),
+                                None => at_end = true,
+                            }
+                        }
+                    }
+                }
+                Some((id, outcome, detail)) = in_flight.next(), if !in_flight.is_empty() => {
+                    known.remove(&id);
+                    shifted |= !at_end;
+                    out.add(&id, outcome, detail);
+                    match outcome {
+                        "not_attempted" => {
+                            flow.stop.get_or_insert(Listed::TimeRanShort);
+                        }
+                        "failed" => {
+                            failed.insert(id);
+                            if failed.len() >= MAX_FAILURES {
+                                flow.stop.get_or_insert(Listed::TooManyFailures);
+                            }
+                        }
+                        _ => {
+                            recent_set.insert(id.clone());
+                            recent.push_back(id);
+                            if recent.len() > RECENT {
+                                if let Some(old) = recent.pop_front() {
+                                    recent_set.remove(&old);
+                                }
+                            }
                         }
                     }
                 }
             }
-            if stopped {
-                return Listed::TimeRanShort;
+        }
+    }
+}
+
+/// What a streaming bulk action holds between its listing and its actions: the items picked
+/// and not started yet, and why it is stopping (once it is).
+struct Flow<I> {
+    queue: VecDeque<I>,
+    concurrency: usize,
+    stop: Option<Listed>,
+}
+
+impl<I> Flow<I> {
+    fn new(concurrency: usize) -> Self {
+        Self {
+            queue: VecDeque::new(),
+            concurrency,
+            stop: None,
+        }
+    }
+
+    /// Read the next page now: fewer picked items wait than can start at once (so one page is
+    /// read ahead of the actions, and no more).
+    fn wants_page(&self) -> bool {
+        self.queue.len() < self.concurrency
+    }
+
+    /// Stopping: the picked items that will not start now. When time ran short they are
+    /// accounted `not_attempted` (the verdict says so); otherwise they stay in the listing for
+    /// the next run and are not accounted.
+    fn abandon(&mut self, known: &mut HashSet<String>, out: &mut Outcomes)
+    where
+        I: Named,
+    {
+        let ran_short = matches!(self.stop, Some(Listed::TimeRanShort));
+        for item in self.queue.drain(..) {
+            known.remove(item.name());
+            if ran_short {
+                out.add(
+                    item.name(),
+                    "not_attempted",
+                    json!({ "reason": Skip::TimeRanShort.reason() }),
+                );
             }
-            if failed.len() >= MAX_FAILURES {
-                return Listed::TooManyFailures;
-            }
-            // Read the same page again: what was acted on has left it.
+        }
+    }
+}
+
+/// An item a streaming action holds, by the id its report names it with.
+trait Named {
+    fn name(&self) -> &str;
+}
+
+impl Named for String {
+    fn name(&self) -> &str {
+        self
+    }
+}
+
+impl<I> Named for (String, I) {
+    fn name(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A pinned optional future as a future (polled only while it is `Some`: `select!`'s guard).
+struct OptionFuture<'a, F>(Pin<&'a mut Option<F>>);
+
+impl<F: Future> Future for OptionFuture<'_, F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        match self.0.as_mut().as_pin_mut() {
+            Some(f) => f.poll(cx),
+            None => Poll::Pending,
         }
     }
 }
@@ -229,12 +334,16 @@ pub enum Walk<I> {
 
 impl Bulk {
     /// Acts on a listing that does not shrink as it is acted on (a recovery resubmits ERROR
-    /// jobs, which stay ERROR): page by page, follows the tokens, acts on the items `pick`
-    /// selects (bounded concurrency, the budget checked before each page and item) and accounts
-    /// for the ones it skips. At most `cap` items are acted on in all (the rest are accounted
-    /// `over_limit` on the page that reaches it, and reading stops there). Ends when the listing
-    /// ends or `pick` says [`Walk::Stop`], the budget runs out, [`MAX_FAILURES`] items fail, or
-    /// a listing call fails. Memory holds one page.
+    /// jobs, which stay ERROR): follows the page tokens, acts on the items `pick` selects and
+    /// accounts for the ones it skips. Items stream across pages: up to `concurrency` in flight
+    /// at once, the next page read while they run (one page ahead, as
+    /// [`Bulk::until_listed_out`]), so a paced action runs at its rate ceiling instead of
+    /// waiting for each page's read and each page's slowest item. `pick` sees each page as it
+    /// arrives, before the next is read. At most `cap` items are acted on in all (the rest are
+    /// accounted `over_limit` on the page that reaches it, and reading stops there). Ends when
+    /// the listing ends or `pick` says [`Walk::Stop`], the budget runs out (no read and no item
+    /// starts after it; picked items not started are `not_attempted`), [`MAX_FAILURES`] items
+    /// fail, or a listing call fails. Memory holds a page and a round of items ahead.
     pub async fn over_listing<T, I, L, LF, P, A, AF>(
         &self,
         mut list: L,
@@ -250,62 +359,101 @@ impl Bulk {
         AF: Future<Output = (&'static str, Value)>,
     {
         let cap = self.cap.unwrap_or(usize::MAX);
-        let each = Bulk { cap: None, ..*self };
-        let (mut token, mut acted, mut failures) = (None, 0usize, 0usize);
         let act = &act;
+        let run = |(id, i): (String, I)| async move {
+            let (outcome, detail) = act(i).await;
+            (id, outcome, detail)
+        };
+        let mut flow = Flow::new(self.concurrency);
+        let mut reading = std::pin::pin!(None::<LF>);
+        let mut in_flight = FuturesUnordered::new();
+        let mut known: HashSet<String> = HashSet::new();
+        let (mut token, mut listed_out, mut capped) = (None::<String>, false, false);
+        let (mut taken, mut failures) = (0usize, 0usize);
         loop {
-            if self.budget.exhausted() {
-                return Listed::TimeRanShort;
+            while flow.stop.is_none() && in_flight.len() < self.concurrency {
+                let Some(item) = flow.queue.pop_front() else {
+                    break;
+                };
+                if self.budget.exhausted() {
+                    flow.queue.push_front(item);
+                    flow.stop = Some(Listed::TimeRanShort);
+                    break;
+                }
+                in_flight.push(run(item));
             }
-            let page = match list(token.take()).await {
-                Ok(p) => p,
-                Err(e) => return Listed::ListFailed(e),
-            };
-            let (mut batch, mut stop, mut capped) = (Vec::new(), false, false);
-            for item in &page.items {
-                match pick(item) {
-                    Walk::Act(id, i) if acted + batch.len() < cap => batch.push((id, i)),
-                    Walk::Act(id, _) => {
-                        capped = true;
-                        out.add(&id, "over_limit", json!({ "reason": "the request's limit was reached; repeat it to continue" }));
-                    }
-                    Walk::Skip(id, outcome, detail) => out.add(&id, outcome, detail),
-                    Walk::Ignore => {}
-                    Walk::Stop => {
-                        stop = true;
-                        break;
-                    }
+            if flow.stop.is_none() && reading.is_none() && !listed_out && flow.wants_page() {
+                if self.budget.exhausted() {
+                    flow.stop = Some(Listed::TimeRanShort);
+                } else {
+                    reading.set(Some(list(token.take())));
                 }
             }
-            acted += batch.len();
-            let results = each
-                .run(
-                    batch,
-                    |(id, i)| async move {
-                        let (outcome, detail) = act(i).await;
-                        (id, outcome, detail)
-                    },
-                    |(id, _), skip| (id, "not_attempted", json!({ "reason": skip.reason() })),
-                )
-                .await;
-            let mut ran_short = false;
-            for (id, outcome, detail) in results {
-                ran_short |= outcome == "not_attempted";
-                failures += usize::from(outcome == "failed");
-                out.add(&id, outcome, detail);
+            if flow.stop.is_some() {
+                flow.abandon(&mut known, out);
             }
-            if ran_short {
-                return Listed::TimeRanShort;
+            if reading.is_none() && in_flight.is_empty() && flow.queue.is_empty() {
+                if let Some(stop) = flow.stop.take() {
+                    return stop;
+                }
+                if listed_out {
+                    return if capped {
+                        Listed::LimitReached
+                    } else {
+                        Listed::Done
+                    };
+                }
+                continue;
             }
-            if failures >= MAX_FAILURES {
-                return Listed::TooManyFailures;
-            }
-            if capped {
-                return Listed::LimitReached;
-            }
-            match page.next_token {
-                Some(next) if !stop => token = Some(next),
-                _ => return Listed::Done,
+            tokio::select! {
+                page = OptionFuture(reading.as_mut()), if reading.is_some() => {
+                    reading.set(None);
+                    match page {
+                        Err(e) => flow.stop = Some(Listed::ListFailed(e)),
+                        Ok(page) => {
+                            let mut stop = false;
+                            for item in &page.items {
+                                match pick(item) {
+                                    Walk::Act(id, i) if taken < cap => {
+                                        taken += 1;
+                                        known.insert(id.clone());
+                                        flow.queue.push_back((id, i));
+                                    }
+                                    Walk::Act(id, _) => {
+                                        capped = true;
+                                        out.add(&id, "over_limit", json!({ "reason": "the request's limit was reached; repeat it to continue" }));
+                                    }
+                                    Walk::Skip(id, outcome, detail) => out.add(&id, outcome, detail),
+                                    Walk::Ignore => {}
+                                    Walk::Stop => {
+                                        stop = true;
+                                        break;
+                                    }
+                                }
+                            }
+                            match page.next_token {
+                                Some(next) if !stop && !capped => token = Some(next),
+                                _ => listed_out = true,
+                            }
+                        }
+                    }
+                }
+                Some((id, outcome, detail)) = in_flight.next(), if !in_flight.is_empty() => {
+                    known.remove(&id);
+                    out.add(&id, outcome, detail);
+                    match outcome {
+                        "not_attempted" => {
+                            flow.stop.get_or_insert(Listed::TimeRanShort);
+                        }
+                        "failed" => {
+                            failures += 1;
+                            if failures >= MAX_FAILURES {
+                                flow.stop.get_or_insert(Listed::TooManyFailures);
+                            }
+                        }
+                        _ => {}
+                    }
+                }
             }
         }
     }
@@ -634,8 +782,11 @@ mod tests {
         assert!(matches!(ended, Listed::Done), "{ended:?}");
         assert_eq!(q.left(), 0, "every job cancelled");
         assert_eq!(out.count_of("cancelled"), 1000, "each once");
-        // One read per page of work plus the final empty read: no full listing first.
-        assert_eq!(q.lists.load(Ordering::SeqCst), 51);
+        // No full listing first, and no more reads than about one per page of work: the pages
+        // are read one ahead of the CancelJob calls (the page-at-a-time engine read 51), a few
+        // more as the offset listing shifts under a pass, and the final pass that finds nothing.
+        let reads = q.lists.load(Ordering::SeqCst);
+        assert!((51..=60).contains(&reads), "{reads} reads");
         // Bounded whatever N: 20 shown, the rest counted.
         assert_eq!(out.sample.len(), SAMPLE_SHOWN);
         assert_eq!(out.sample_not_shown, 1000 - SAMPLE_SHOWN as u64);
@@ -702,12 +853,15 @@ mod tests {
             )
             .await;
         assert!(matches!(ended, Listed::TooManyFailures), "{ended:?}");
-        assert_eq!(out.count_of("failed"), MAX_FAILURES as u64);
-        assert_eq!(out.failures.len(), FAILURES_SHOWN);
-        assert_eq!(
-            out.failures_not_shown,
-            (MAX_FAILURES - FAILURES_SHOWN) as u64
+        // Nothing starts after the 100th failure; the calls already in flight (at most
+        // concurrency - 1 others) end and are accounted.
+        let failed = out.count_of("failed");
+        assert!(
+            (MAX_FAILURES as u64..MAX_FAILURES as u64 + 4).contains(&failed),
+            "{failed}"
         );
+        assert_eq!(out.failures.len(), FAILURES_SHOWN);
+        assert_eq!(out.failures_not_shown, failed - FAILURES_SHOWN as u64);
     }
 
     #[tokio::test]
@@ -816,12 +970,11 @@ mod tests {
             )
             .await;
         assert!(matches!(ended, Listed::ListFailed(_)), "{ended:?}");
-        assert_eq!(
-            out.count_of("cancelled"),
-            40,
-            "two pages done before the failure"
-        );
-        assert_eq!(q.left(), 60);
+        // The third read failed: what the first two pages gave was cancelled and stands (the
+        // items of the second not yet started are left for the next run), nothing after it.
+        let cancelled = out.count_of("cancelled");
+        assert!((20..=40).contains(&cancelled), "{cancelled}");
+        assert_eq!(q.left() as u64, 100 - cancelled);
         assert!(ended.describe().contains("the listing failed"));
     }
 

@@ -216,6 +216,19 @@ pub trait QueueControl: Send + Sync {
     async fn update_queue_status(&self, name: &str, status: QueueStatus) -> ApiResult<Queue>;
 }
 
+/// MediaConvert: the account's queues in the region, a page at a time (with their status and
+/// job counts).
+#[async_trait]
+pub trait QueueLister: Send + Sync {
+    async fn list_queues(&self, token: Option<&str>) -> ApiResult<Page<Queue>>;
+}
+
+/// Elastic Transcoder: the account's pipelines in the region, a page at a time.
+#[async_trait]
+pub trait PipelineLister: Send + Sync {
+    async fn list_pipelines(&self, token: Option<&str>) -> ApiResult<Page<Pipeline>>;
+}
+
 /// MediaConvert: list jobs, optionally of one queue and in one status, newest first when
 /// `descending`; `max_results` 1–20.
 #[async_trait]
@@ -521,6 +534,10 @@ pub mod iam {
     pub const HARVEST_JOB_LISTER_V2: &[&str] = &["mediapackagev2:ListHarvestJobs"];
     pub const HARVEST_JOB_CANCELLER_V2: &[&str] = &["mediapackagev2:CancelHarvestJob"];
     pub const QUEUE_CONTROL: &[&str] = &["mediaconvert:GetQueue", "mediaconvert:UpdateQueue"];
+    pub const QUEUE_LISTER: &[&str] = &["mediaconvert:ListQueues"];
+    pub const PIPELINE_LISTER: &[&str] = &["elastictranscoder:ListPipelines"];
+    /// Read the guards' window (a Query), as the guards count it.
+    pub const WINDOW_READER: &[&str] = &["dynamodb:Query", "kms:Decrypt"];
     pub const MEDIACONVERT_JOB_LISTER: &[&str] = &["mediaconvert:ListJobs"];
     pub const MEDIACONVERT_JOB_CANCELLER: &[&str] = &["mediaconvert:CancelJob"];
     /// Record with a conditional PutItem, count with a Query.

@@ -30,7 +30,122 @@ pub struct ActionSpec {
     pub mutates: bool,
     /// Whether it changes something irreversibly: without `"confirm": true` it only plans.
     pub destructive: bool,
+    /// Its parameters one by one, for command lines (`mediaops`, which makes a command of each
+    /// action and a flag of each parameter); a test holds them to what the parser takes.
+    pub args: &'static [Param],
 }
+
+/// What a parameter's value is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A string.
+    Text,
+    /// `true` / `false` (a flag on a command line: given means true).
+    Flag,
+    /// A whole number.
+    Int,
+    /// A number (`0.5`).
+    Number,
+    /// An RFC 3339 time (a command line also takes a duration ago: `2h`, `90m`, `3d`).
+    Time,
+    /// A list of strings.
+    List,
+    /// A list of whole numbers.
+    IntList,
+    /// Any JSON value (an object: `batch.create`'s `operation`, `manifest`, `report`).
+    Json,
+}
+
+/// One parameter of an action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Param {
+    /// Its field in the request (`pipeline_id`).
+    pub name: &'static str,
+    pub kind: Kind,
+    /// The request is refused without it.
+    pub required: bool,
+    /// Given first on a command line, without a flag (the resource the action is about:
+    /// `mediaops queue drain vod-premium`).
+    pub positional: bool,
+    /// The name an operator types to confirm the destructive action (a queue's name, a job's
+    /// id): at most one per action.
+    pub target: bool,
+    /// In a few words.
+    pub help: &'static str,
+}
+
+impl Param {
+    /// An optional parameter.
+    pub const fn opt(name: &'static str, kind: Kind, help: &'static str) -> Self {
+        Self {
+            name,
+            kind,
+            required: false,
+            positional: false,
+            target: false,
+            help,
+        }
+    }
+
+    /// A required parameter.
+    pub const fn req(name: &'static str, kind: Kind, help: &'static str) -> Self {
+        Self {
+            required: true,
+            ..Self::opt(name, kind, help)
+        }
+    }
+
+    /// The resource the action is about: required, given first, typed to confirm.
+    pub const fn id(name: &'static str, help: &'static str) -> Self {
+        Self {
+            positional: true,
+            target: true,
+            ..Self::req(name, Kind::Text, help)
+        }
+    }
+
+    /// Given first on a command line, without a flag.
+    pub const fn first(self) -> Self {
+        Self {
+            positional: true,
+            ..self
+        }
+    }
+
+    /// The name typed to confirm the action.
+    pub const fn target(self) -> Self {
+        Self {
+            target: true,
+            ..self
+        }
+    }
+}
+
+/// The pace parameters of drains and recoveries.
+pub const CONCURRENCY: Param = Param::opt("concurrency", Kind::Int, "calls in flight at once");
+pub const RATE: Param = Param::opt("rate", Kind::Number, "calls a second at most");
+pub const LIMIT: Param = Param::opt("limit", Kind::Int, "items in this response at most");
+pub const PAGE_TOKEN: Param = Param::opt(
+    "page_token",
+    Kind::Text,
+    "continue where the last response stopped (its next_page_token)",
+);
+pub const ORDER: Param = Param::opt("order", Kind::Text, "newest (default) or oldest first");
+/// The recoveries' range and selection.
+pub const SINCE: Param = Param::opt(
+    "since",
+    Kind::Time,
+    "failed since (default: the guard's burst)",
+);
+pub const UNTIL: Param = Param::opt("until", Kind::Time, "failed until (default: now)");
+pub const CODES: Param = Param::opt("codes", Kind::IntList, "error codes (instead of classes)");
+pub const RECOVER_LIMIT: Param =
+    Param::opt("limit", Kind::Int, "resubmissions in this run at most");
+pub const MAX_GENERATIONS: Param = Param::opt(
+    "max_generations",
+    Kind::Int,
+    "resubmit copies of copies up to this generation (1-3)",
+);
 
 /// One service's actions, end to end: their specs, their parameters parsed into the service's
 /// own type, and each run (the plan, and with `cx.execute` the change) into the report.

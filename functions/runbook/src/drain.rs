@@ -5,21 +5,82 @@
 //! one routine, [`drain_resource`].
 
 use async_trait::async_trait;
-use mediaops::bulk::{Bulk, Listed, Outcomes, Pick};
+use mediaops::bulk::{Bulk, Listed, Outcomes, Pick, Skip};
 use mediaops::error::AwsErrorKind;
 use mediaops::model::Page;
+use mediaops::pace::Pacer;
 use mediaops::{AwsError, Budget, Error};
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use mediaops::bulk::ITEM_RECORD;
-use mediaops::notify::notices::Subject;
+use mediaops::notify::notices::{runbook_step, Subject};
 use mediaops::services::Profile;
 
 use crate::action::Cx;
 use crate::report::Report;
 
-/// CancelJob calls in flight at once during a drain.
-const DRAIN_CONCURRENCY: usize = 4;
+/// CancelJob calls in flight at once during a drain, by default and at most.
+pub const DRAIN_CONCURRENCY: usize = 4;
+pub const MAX_DRAIN_CONCURRENCY: usize = 32;
+/// The CancelJob ceiling a drain may be given (calls a second).
+const MAX_DRAIN_RATE: f64 = 1000.0;
+/// CancelJob attempts after the SDK's own, when the service still throttles.
+const THROTTLED_RETRIES: u32 = 4;
+
+/// How fast a drain cancels: `concurrency` CancelJob calls in flight at once (1-32, default 4)
+/// and, when given, at most `rate` a second (0.1-1000; by default no ceiling until the service
+/// throttles). One pace engine for the whole run: a CancelJob still throttled after the SDK's
+/// retries halves the rate reached and tries again.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct DrainPace {
+    pub concurrency: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate: Option<f64>,
+}
+
+impl Eq for DrainPace {}
+
+impl Default for DrainPace {
+    fn default() -> Self {
+        Self {
+            concurrency: DRAIN_CONCURRENCY,
+            rate: None,
+        }
+    }
+}
+
+/// A drain's `concurrency` and `rate` parameters, as given.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct PaceParams {
+    #[serde(default)]
+    pub(crate) concurrency: Option<usize>,
+    #[serde(default)]
+    pub(crate) rate: Option<f64>,
+}
+
+impl PaceParams {
+    /// The pace, checked; the error names the field and its range.
+    pub(crate) fn pace(&self) -> Result<DrainPace, String> {
+        let concurrency = self.concurrency.unwrap_or(DRAIN_CONCURRENCY);
+        if !(1..=MAX_DRAIN_CONCURRENCY).contains(&concurrency) {
+            return Err(format!(
+                "concurrency {concurrency} is not a number from 1 to {MAX_DRAIN_CONCURRENCY} (CancelJob calls in flight at once)"
+            ));
+        }
+        if let Some(rate) = self.rate {
+            if !(0.1..=MAX_DRAIN_RATE).contains(&rate) {
+                return Err(format!(
+                    "rate {rate} is not a number from 0.1 to {MAX_DRAIN_RATE} (CancelJob calls a second)"
+                ));
+            }
+        }
+        Ok(DrainPace {
+            concurrency,
+            rate: self.rate,
+        })
+    }
+}
 
 /// How one kind of resource is drained and reported.
 pub(crate) struct DrainSpec<'a> {
@@ -43,6 +104,7 @@ pub(crate) struct DrainSpec<'a> {
     pub(crate) known_counts: Option<(u64, u64)>,
     /// The result's fields naming the resource and its status.
     pub(crate) fields: (&'a str, &'a str),
+    pub(crate) pace: DrainPace,
 }
 
 /// One page of a resource's jobs in one status: `Some(id)` for a job of this resource, `None`
@@ -191,8 +253,14 @@ pub(crate) async fn drain_resource(
 fn subject(spec: &DrainSpec<'_>, cx: &Cx<'_>) -> Subject {
     let (kind, target, id) = (spec.kind, &spec.target, spec.id);
     let mut next = vec![format!(
-        r#"When the cause is fixed, resume it: runbook {{"action": "{}.resume", "{}": "{id}"}}"#,
-        kind.name, kind.id_property
+        "When the cause is fixed, resume it: {}",
+        runbook_step(
+            &format!(
+                r#"{{"action": "{}.resume", "{}": "{id}"}}"#,
+                kind.name, kind.id_property
+            ),
+            Some(kind.id_property)
+        )
     )];
     if cx.execute {
         next.push(format!(
@@ -218,14 +286,36 @@ async fn cancel_as_listed(
 ) -> Result<Map<String, Value>, Error> {
     let (q_word, run_word) = (spec.queued_word, spec.running_word);
     let mut result = Map::new();
-    let bulk = Bulk::new(DRAIN_CONCURRENCY, budget);
+    let bulk = Bulk::new(spec.pace.concurrency, budget);
+    let pacer = Pacer::optional(spec.pace.rate);
+    let pacer = &pacer;
     let mut out = Outcomes::new(r.action);
     let pick = |j: &Option<String>| j.clone().map_or(Pick::Pass, Pick::Act);
-    let act = |job: String| async move { cancel_outcome(d.cancel(job).await) };
+    let act = |job: String| async move {
+        let mut tries = 0;
+        loop {
+            if !pacer.wait(budget).await {
+                return (
+                    "not_attempted",
+                    json!({ "reason": Skip::TimeRanShort.reason() }),
+                );
+            }
+            match d.cancel(job.clone()).await {
+                Err(e) if e.kind == AwsErrorKind::Throttling && tries < THROTTLED_RETRIES => {
+                    tries += 1;
+                    pacer.slow_down();
+                    tracing::warn!(job, tries, rate = pacer.rate(), error = %e, "CancelJob throttled: slowing down");
+                }
+                r => return cancel_outcome(r),
+            }
+        }
+    };
     let queued = |t: Option<String>| d.page(false, t);
     let running = |t: Option<String>| d.page(true, t);
     r.plan.push(format!(
-        "cancel the {q_word} jobs page by page as they are listed, until none is left or time runs short"
+        "cancel the {q_word} jobs as they are listed, {} at once{}, until none is left or time runs short",
+        spec.pace.concurrency,
+        spec.pace.rate.map(|r| format!(" and at most {r} a second")).unwrap_or_default()
     ));
     let mut ended = bulk.until_listed_out(&queued, pick, act, &mut out).await;
     if spec.include_running {

@@ -7,7 +7,7 @@ use std::future::Future;
 use mediaops::guard::decision::quiet_reason;
 use mediaops::model::guard::{PauseRecord, PauseState, WindowCounts};
 use mediaops::model::ms_to_rfc3339;
-use mediaops::ports::{PauseAdmin, ResubmitLedger};
+use mediaops::ports::{PauseAdmin, ResubmitLedger, WindowStore};
 use mediaops::services::Profile;
 use mediaops::{AwsError, Error};
 use serde_json::{json, Value};
@@ -15,10 +15,11 @@ use serde_json::{json, Value};
 use crate::action::Cx;
 use crate::report::Report;
 
-/// The guard table (`GUARD_TABLE`): pause records and the resubmission ledger. Optional: a
-/// runbook without it reports the records unavailable and refuses recoveries.
-pub trait GuardStore: PauseAdmin + ResubmitLedger {}
-impl<T> GuardStore for T where T: PauseAdmin + ResubmitLedger {}
+/// The guard table (`GUARD_TABLE`): pause records, the resubmission ledger, and the guards'
+/// windows (read only: `guard.overview`). Optional: a runbook without it reports the records
+/// unavailable and refuses recoveries.
+pub trait GuardStore: PauseAdmin + ResubmitLedger + WindowStore {}
+impl<T> GuardStore for T where T: PauseAdmin + ResubmitLedger + WindowStore {}
 
 /// The guard table, when the runbook has one.
 pub fn guard_store<'a>(cx: &Cx<'a>) -> Option<&'a dyn GuardStore> {

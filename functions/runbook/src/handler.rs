@@ -25,22 +25,37 @@ pub struct App {
 }
 
 pub async fn handle(app: &App, event: LambdaEvent<Value>) -> Result<Report, Error> {
+    let budget = Budget::from_deadline_ms(event.context.deadline, app.deadline_reserve);
+    let (outcome, metrics) = answer(app, event.payload, &event.context.request_id, budget).await;
+    metrics.emit();
+    outcome
+}
+
+/// One request end to end, as the function answers it: parsed, run (a `DRY_RUN` runbook changes
+/// nothing), announced, judged by the bulk verdict and logged; with its metrics record, which the
+/// caller emits (the function prints it as EMF; `mediaops --local` does not).
+pub async fn answer(
+    app: &App,
+    payload: Value,
+    request_id: &str,
+    budget: Budget,
+) -> (Result<Report, Error>, Metrics) {
     let (rb, notifier, namespace) = (&app.runbook, &app.notifier, app.namespace.as_str());
-    let request_id = event.context.request_id.clone();
-    let event_deadline = event.context.deadline;
-    let mut request = rb.parse(event.payload).map_err(|e| {
-        let e = mediaops::error::clip(e);
-        tracing::warn!(request_id, error = e, "invalid runbook request");
-        Error::BadRequest(e)
-    })?;
+    let mut request = match rb.parse(payload) {
+        Ok(r) => r,
+        Err(e) => {
+            let e = mediaops::error::clip(e);
+            tracing::warn!(request_id, error = e, "invalid runbook request");
+            return (Err(Error::BadRequest(e)), Metrics::new(namespace, FUNCTION));
+        }
+    };
     // A function deployed with DRY_RUN=true never changes anything, whatever the request says.
     request.dry_run |= app.dry_run;
     let action = request.name();
-    let budget = Budget::from_deadline_ms(event_deadline, app.deadline_reserve);
-    let mut ran = rb.run_for(&request, budget, &request_id).await;
+    let mut ran = rb.run_for(&request, budget, request_id).await;
     // Told before the verdict: a drain that ran short still cancelled what it cancelled.
     if let Ok(r) = &mut ran {
-        if let Some(n) = notice(&request, r, &request_id) {
+        if let Some(n) = notice(&request, r, request_id) {
             r.notification = Some(notifier.send(&n).await);
         }
     }
@@ -55,7 +70,7 @@ pub async fn handle(app: &App, event: LambdaEvent<Value>) -> Result<Report, Erro
     });
     let mut m = Metrics::new(namespace, FUNCTION);
     m.property("action", action)
-        .property("request_id", &request_id);
+        .property("request_id", request_id);
     match &outcome {
         Ok(r) => {
             tracing::info!(
@@ -70,13 +85,12 @@ pub async fn handle(app: &App, event: LambdaEvent<Value>) -> Result<Report, Erro
             m.count("RunbookActions", 1.0).count("RunbookFailures", 1.0);
         }
     }
-    m.emit();
-    outcome
+    (outcome, m)
 }
 
 /// A bulk result's counts in one line for a verdict ("cancelled 41200, failed 3"), without its
 /// failures and sample (those are in the log and the report).
-fn summary(result: &Value) -> String {
+pub fn summary(result: &Value) -> String {
     let counts = result
         .pointer("/jobs/counts")
         .and_then(Value::as_object)
@@ -89,6 +103,30 @@ fn summary(result: &Value) -> String {
         .unwrap_or_default();
     let listing = result["listing"].as_str().unwrap_or("");
     format!("{counts}; {listing}")
+}
+
+/// The counts a bulk verdict's message carries ([`summary`]'s "cancelled 41200, failed 3"), read
+/// back: how a caller that only sees the error (a `mediaops.Deadline` invocation) learns what
+/// the run did. Empty when the message has none.
+pub fn verdict_counts(message: &str) -> std::collections::BTreeMap<String, u64> {
+    // "<action>: time ran short: <counts>; <listing>; <n> not attempted (...)", or "<action>: <n>
+    // failed and can be retried (<named>); <counts>; <listing> (...)": the first piece between
+    // semicolons (after its last ": ") that is nothing but "<outcome> <n>" pairs.
+    let pairs = |piece: &str| -> Option<std::collections::BTreeMap<String, u64>> {
+        piece
+            .split(", ")
+            .map(|pair| {
+                let (k, v) = pair.split_once(' ')?;
+                let word = !k.is_empty() && k.chars().all(|c| c.is_ascii_lowercase() || c == '_');
+                word.then_some((k.to_string(), v.parse().ok()?))
+            })
+            .collect()
+    };
+    message
+        .split(';')
+        .map(|piece| piece.rsplit(": ").next().unwrap_or(piece).trim())
+        .find_map(pairs)
+        .unwrap_or_default()
 }
 
 /// The notice of a destructive action an operator carried out (or, in dry run, confirmed).
@@ -109,4 +147,51 @@ fn notice(req: &Request, r: &Report, request_id: &str) -> Option<Notice> {
         subject,
     };
     Some(action_notice(done, chrono::Utc::now()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mediaops::bulk::Tally;
+    use serde_json::json;
+
+    /// What the verdict says of a run is what a caller reading the message gets back.
+    #[test]
+    fn a_verdicts_counts_read_back() {
+        let result = json!({ "jobs": { "counts": { "cancelled": 41200, "failed": 3, "not_attempted": 12 } },
+                             "listing": "stopped at the time budget: repeat the request to continue" });
+        let short = Tally {
+            not_attempted: 12,
+            ..Default::default()
+        };
+        let e = verdict("queue.drain", &summary(&result), &short, RETRY_BY_OPERATOR).unwrap_err();
+        let want: std::collections::BTreeMap<String, u64> =
+            [("cancelled", 41200), ("failed", 3), ("not_attempted", 12)]
+                .map(|(k, v)| (k.to_string(), v))
+                .into();
+        assert_eq!(verdict_counts(&e.to_string()), want, "{e}");
+        let listing = Tally {
+            ran_short: true,
+            ..Default::default()
+        };
+        let e = verdict(
+            "pipeline.recover",
+            &summary(&result),
+            &listing,
+            RETRY_BY_OPERATOR,
+        )
+        .unwrap_err();
+        assert_eq!(verdict_counts(&e.to_string()), want, "{e}");
+        let failed = Tally {
+            retryable_failed: vec!["j1 (503; throttled)".into()],
+            ..Default::default()
+        };
+        let e = verdict("queue.drain", &summary(&result), &failed, RETRY_BY_OPERATOR).unwrap_err();
+        assert_eq!(e.error_type(), "mediaops.Incomplete");
+        assert_eq!(verdict_counts(&e.to_string()), want, "{e}");
+        assert!(verdict_counts("queue \"x\": no such MediaConvert queue").is_empty());
+        let none = json!({ "listing": "done" });
+        let e = verdict("queue.drain", &summary(&none), &short, RETRY_BY_OPERATOR).unwrap_err();
+        assert!(verdict_counts(&e.to_string()).is_empty(), "{e}");
+    }
 }

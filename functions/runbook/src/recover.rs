@@ -9,7 +9,7 @@ use std::future::Future;
 use chrono::{DateTime, Utc};
 use mediaops::bulk::{Bulk, Listed, Outcomes, ITEM_RECORD};
 use mediaops::model::{ms_to_rfc3339, Page};
-use mediaops::notify::notices::Subject;
+use mediaops::notify::notices::{runbook_step, Subject};
 use mediaops::pace::Pacer;
 use mediaops::policy::recovery::{
     check_range, default_classes, default_range, FailedJob, Selection, Which,
@@ -365,13 +365,15 @@ fn report_json(
     }
     if execute && done > 0 {
         next.push(format!(
-            "the copies carry \"{MARKER}\": list them with mediaconvert.jobs.list / jobs.list (each copy's id is in the runbook's log, one \"bulk item\" record per job)"
+            "the copies carry \"{MARKER}\": list them with {} (each copy's id is in the runbook's log, one \"bulk item\" record per job)",
+            list_step(spec)
         ));
     }
     if spec.paused {
         next.push(format!(
             "resume the {} when its cause is fixed: {}",
-            spec.kind.name, spec.resume
+            spec.kind.name,
+            runbook_step(&spec.resume, Some(spec.kind.id_property))
         ));
     }
     v["next"] = json!(next);
@@ -383,7 +385,7 @@ fn subject(spec: &RecoverSpec<'_>, result: &Value, request_id: &str) -> Subject 
     let target = &spec.target;
     let mut next = vec![format!(
         "The copies carry \"{MARKER}\" = <original job id> in their metadata: {} shows them; each copy's id is in the runbook's log (fields.message = \"{ITEM_RECORD}\", span.requestId = \"{request_id}\").",
-        spec.list_action
+        list_step(spec)
     )];
     if let Some(resume) = result["next"].as_array().and_then(|n| {
         n.iter()
@@ -404,6 +406,22 @@ fn subject(spec: &RecoverSpec<'_>, result: &Value, request_id: &str) -> Subject 
         ),
         next,
     }
+}
+
+/// The listing that shows a resource's jobs (and so the copies), as a next step.
+fn list_step(spec: &RecoverSpec<'_>) -> String {
+    let field = if spec.list_action == "mediaconvert.jobs.list" {
+        "queue"
+    } else {
+        "pipeline_id"
+    };
+    runbook_step(
+        &format!(
+            r#"{{"action": "{}", "{field}": "{}", "limit": 20}}"#,
+            spec.list_action, spec.id
+        ),
+        None,
+    )
 }
 
 /// Listing pages a copy search reads at most (newest first, back to the claim's time).

@@ -14,6 +14,7 @@ pub static HELP: ActionSpec = ActionSpec {
     does: "the actions",
     mutates: false,
     destructive: false,
+    args: &[],
 };
 
 /// A parsed request.
@@ -257,6 +258,80 @@ mod tests {
         assert!(n >= 23, "{n} request files");
     }
 
+    /// The parameters a command line is made from are the ones the parser takes: every one is
+    /// known to it, the required ones are refused when missing (the message naming them), the
+    /// optional ones are not, each is in the table's words, and a destructive action names the
+    /// one an operator types to confirm it.
+    #[test]
+    fn every_actions_parameters_are_the_ones_its_parser_takes() {
+        use crate::action::{Kind, Param};
+        let sample = |p: &Param| match p.kind {
+            Kind::Text => json!("x"),
+            Kind::Flag => json!(true),
+            Kind::Int => json!(1),
+            Kind::Number => json!(1.0),
+            Kind::Time => json!("2026-11-30T14:00:00Z"),
+            Kind::List => json!(["x"]),
+            Kind::IntList => json!([1040]),
+            Kind::Json => json!({}),
+        };
+        let request = |spec: &ActionSpec, without: Option<&str>| {
+            let mut m: Map<String, Value> = spec
+                .args
+                .iter()
+                .filter(|p| Some(p.name) != without)
+                .map(|p| (p.name.to_string(), sample(p)))
+                .collect();
+            m.insert("action".into(), json!(spec.name));
+            Value::Object(m)
+        };
+        let mut n = 0;
+        for spec in ALL.iter().flat_map(|s| s.actions()) {
+            if let Err(e) = parse(request(spec, None)) {
+                assert!(!e.contains("unknown field"), "{}: {e}", spec.name);
+            }
+            for p in spec.args {
+                n += 1;
+                match parse(request(spec, Some(p.name))) {
+                    Err(e) if p.required => {
+                        assert!(e.contains(p.name), "{} without {}: {e}", spec.name, p.name)
+                    }
+                    Ok(_) if p.required => panic!("{} without {} was taken", spec.name, p.name),
+                    Err(e) => assert!(
+                        !e.contains(&format!("missing field `{}`", p.name)),
+                        "{}: {e}",
+                        spec.name
+                    ),
+                    Ok(_) => {}
+                }
+                assert!(
+                    spec.params.contains(&format!("`{}`", p.name))
+                        || spec.params.contains("the same as"),
+                    "{}: {} is not in the table's words {:?}",
+                    spec.name,
+                    p.name,
+                    spec.params
+                );
+            }
+            let targets = spec.args.iter().filter(|p| p.target).count();
+            assert!(targets <= 1, "{}", spec.name);
+            if spec.destructive {
+                assert_eq!(
+                    targets, 1,
+                    "{}: what does an operator type to confirm it?",
+                    spec.name
+                );
+            }
+            let first = spec.args.iter().take_while(|p| p.positional).count();
+            assert!(
+                spec.args[first..].iter().all(|p| !p.positional),
+                "{}: positional parameters come first",
+                spec.name
+            );
+        }
+        assert!(n > 60, "{n} parameters");
+    }
+
     #[test]
     fn valid_requests_for_every_action() {
         let cases = [
@@ -293,6 +368,7 @@ mod tests {
             json!({ "action": "harvest.v2.describe", "channel_group": "live", "channel": "sports", "origin_endpoint": "hls", "name": "n" }),
             json!({ "action": "harvest.v2.list", "channel_group": "live", "channel": "sports", "status": "QUEUED", "limit": 5 }),
             serde_json::from_str(include_str!("../requests/harvest-v2-cancel.json")).unwrap(),
+            json!({ "action": "guard.overview" }),
             json!({ "action": "help" }),
         ];
         let mut seen = std::collections::BTreeSet::new();

@@ -4,7 +4,7 @@
 # The 5th error reaches the threshold: one claim wins and the queue is PAUSED (GetQueue,
 # UpdateQueue); the 6th is answered already_paused without any MediaConvert call. live-news gets
 # two settings errors (1040, job-class): recorded, left alone. Then the role is fixed and an
-# operator closes the loop with the runbook: queue.recover shows the plan (the 6 failed jobs of
+# operator closes the loop with mediaops: `mediaops queue recover` shows the plan (the 6 failed jobs of
 # the guard's burst), then, confirmed, resubmits each once (GetJob, CreateJob with the job's own
 # settings, role and metadata plus mediaops:resubmit-of, recorded in the guard table), and
 # queue.resume lets the queue run again.
@@ -37,9 +37,8 @@ PY
 run queue-guard \
   "$work"/mc-role-{1,2,3,4,5,6}.json \
   "$work"/mc-settings-{1,2}.json
-confirmed_recover="$work/queue-recover-confirmed.json"
-sed 's/ }$/, "confirm": true }/' functions/runbook/requests/queue-recover.json >"$confirmed_recover"
-echo '{ "action": "queue.resume", "queue": "vod-premium" }' >"$work/queue-resume.json"
-run runbook \
-  functions/runbook/requests/queue-recover.json "$confirmed_recover" \
-  "$work/queue-resume.json"
+# The operator follows the notice's next steps with `mediaops`.
+ops queue recover vod-premium
+ops queue recover vod-premium --confirm
+ops queue resume vod-premium
+ops_told

@@ -20,7 +20,7 @@ use aws_sdk_dynamodb as ddb;
 use ddb::types::AttributeValue;
 
 use crate::error::{classify, AwsError};
-use crate::model::guard::{ErrorClass, Observed, PauseRecord, PauseState, WindowEvent};
+use crate::model::guard::{ErrorClass, Observed, PauseRecord, PauseState, Stamp, WindowEvent};
 use crate::policy::breaker::CLAIM_LEASE_MS;
 use crate::ports::{ApiResult, NoticeLedger, PauseAdmin, PauseStore, WindowStore};
 
@@ -91,6 +91,18 @@ fn event_from_item(item: &HashMap<String, AttributeValue>) -> Option<WindowEvent
         id: get_s(item, "job").unwrap_or(id_in_key).to_string(),
         observed: parse_observed(get_s(item, "obs")?)?,
         code: get_n(item, "code").and_then(|c| u32::try_from(c).ok()),
+        policy: stamp_from_item(item),
+    })
+}
+
+/// The policy an event was recorded under (items written before it was kept have none).
+fn stamp_from_item(item: &HashMap<String, AttributeValue>) -> Option<Stamp> {
+    let num = |k: &str| item.get(k)?.as_n().ok()?.parse::<f64>().ok();
+    Some(Stamp {
+        window_minutes: get_n(item, "win")?,
+        threshold: num("thr")?,
+        weight: num("w")?,
+        rule: get_s(item, "rule").unwrap_or("default").to_string(),
     })
 }
 
@@ -220,6 +232,13 @@ impl WindowStore for DynamoWindowStore {
         if let Some(code) = event.code {
             req = req.item("code", n(code as i64));
         }
+        if let Some(p) = &event.policy {
+            req = req
+                .item("win", n(p.window_minutes))
+                .item("thr", AttributeValue::N(p.threshold.to_string()))
+                .item("w", AttributeValue::N(p.weight.to_string()))
+                .item("rule", s(p.rule.clone()));
+        }
         self.written("PutItem", req.send().await)
     }
 
@@ -238,11 +257,15 @@ impl WindowStore for DynamoWindowStore {
                 .expression_attribute_names("#job", "job")
                 .expression_attribute_names("#obs", "obs")
                 .expression_attribute_names("#code", "code")
+                .expression_attribute_names("#win", "win")
+                .expression_attribute_names("#thr", "thr")
+                .expression_attribute_names("#w", "w")
+                .expression_attribute_names("#rule", "rule")
                 .expression_attribute_values(":pk", s(key))
                 .expression_attribute_values(":from", s(event_prefix(from_ms)))
                 // Every id at `to_ms` sorts below the next millisecond's bare prefix.
                 .expression_attribute_values(":to", s(event_prefix(to_ms.saturating_add(1))))
-                .projection_expression("#sk, #job, #obs, #code")
+                .projection_expression("#sk, #job, #obs, #code, #win, #thr, #w, #rule")
                 .set_exclusive_start_key(start.take())
                 .send()
                 .await

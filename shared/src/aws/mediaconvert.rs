@@ -5,7 +5,7 @@ use crate::error::classify;
 use crate::model::{MediaConvertJob, Page, Queue, QueueStatus};
 use crate::ports::{
     ApiResult, JobCopy, JobResubmitter, MediaConvertJobCanceller, MediaConvertJobLister,
-    QueueControl,
+    QueueControl, QueueLister,
 };
 
 const SERVICE: &str = "mediaconvert";
@@ -83,6 +83,24 @@ impl QueueControl for MediaConvertAdapter {
             .await
             .map_err(|e| classify(SERVICE, "UpdateQueue", &e))?;
         Ok(queue(out.queue(), name))
+    }
+}
+
+#[async_trait]
+impl QueueLister for MediaConvertAdapter {
+    async fn list_queues(&self, token: Option<&str>) -> ApiResult<Page<Queue>> {
+        let out = self
+            .client
+            .list_queues()
+            .max_results(20)
+            .set_next_token(token.map(str::to_string))
+            .send()
+            .await
+            .map_err(|e| classify(SERVICE, "ListQueues", &e))?;
+        Ok(Page {
+            items: out.queues().iter().map(|q| queue(Some(q), "")).collect(),
+            next_token: out.next_token().map(str::to_string),
+        })
     }
 }
 

@@ -6,8 +6,8 @@ use crate::model::{
     error_code_from_detail, Page, Pipeline, PipelineStatus, TranscodeJob, TranscodeJobStatus,
 };
 use crate::ports::{
-    ApiResult, JobCopy, JobResubmitter, PipelineControl, PipelineJobLister, StatusJobLister,
-    TranscodeJobCanceller, TranscodeJobDetails,
+    ApiResult, JobCopy, JobResubmitter, PipelineControl, PipelineJobLister, PipelineLister,
+    StatusJobLister, TranscodeJobCanceller, TranscodeJobDetails,
 };
 
 const SERVICE: &str = "elastictranscoder";
@@ -104,6 +104,27 @@ impl PipelineControl for TranscoderAdapter {
             .await
             .map_err(|e| classify(SERVICE, "UpdatePipelineStatus", &e))?;
         Ok(pipeline(out.pipeline(), id))
+    }
+}
+
+#[async_trait]
+impl PipelineLister for TranscoderAdapter {
+    async fn list_pipelines(&self, token: Option<&str>) -> ApiResult<Page<Pipeline>> {
+        let out = self
+            .client
+            .list_pipelines()
+            .set_page_token(token.map(str::to_string))
+            .send()
+            .await
+            .map_err(|e| classify(SERVICE, "ListPipelines", &e))?;
+        Ok(Page {
+            items: out
+                .pipelines()
+                .iter()
+                .map(|p| pipeline(Some(p), ""))
+                .collect(),
+            next_token: out.next_page_token().map(str::to_string),
+        })
     }
 }
 

@@ -20,7 +20,7 @@ pub use config::GuardConfig;
 pub use decision::{Decision, ResourceClassErrors};
 
 use crate::error::AwsError;
-use crate::model::guard::{ErrorClass, GuardEvent, Observed, PauseRecord, PauseState};
+use crate::model::guard::{ErrorClass, GuardEvent, Observed, PauseRecord, PauseState, Stamp};
 use crate::model::ms_to_rfc3339;
 use crate::notify::notices::pause_notice;
 use crate::notify::{send_once, Notifier, Sent};
@@ -137,9 +137,21 @@ where
         }
         let key = self.kind().key(&ev.resource_id);
         d.store_calls += 1;
+        // Recorded with the policy it falls under, so the window can be read as the guard reads
+        // it (the runbook's guard.overview).
+        let mut event = ev.event.clone();
+        event.policy = Some(Stamp {
+            window_minutes: p.window_ms / 60_000,
+            threshold: p.threshold,
+            weight: match ev.event.observed {
+                Observed::Error(class) => p.weight(class),
+                Observed::Completed => 0.0,
+            },
+            rule: rule.label(),
+        });
         d.duplicate = !self
             .store
-            .record_event(&key, &ev.event, p.event_expiry_s(ev.event.at_ms))
+            .record_event(&key, &event, p.event_expiry_s(ev.event.at_ms))
             .await?;
         if !p.can_trip(ev.event.observed) {
             let reason = self.recorded_only(ev.event.observed, d.dup());
@@ -687,6 +699,7 @@ mod tests {
                 id: job.into(),
                 observed: Observed::Error(class),
                 code: Some(2000),
+                policy: None,
             },
             job_id: Some(job.into()),
         }

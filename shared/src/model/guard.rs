@@ -47,7 +47,7 @@ pub enum Observed {
 }
 
 /// One event in the window store: a job's error or completion at the time it happened.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct WindowEvent {
     /// When it happened (epoch ms): the notification's timestamp.
     pub at_ms: i64,
@@ -55,6 +55,22 @@ pub struct WindowEvent {
     pub id: String,
     pub observed: Observed,
     pub code: Option<u32>,
+    /// The policy the guard recorded it under (so a reader of the table, the runbook's
+    /// `guard.overview`, can weigh a window as the guard does); `None` for events recorded
+    /// before it was kept, and on events not yet recorded.
+    pub policy: Option<Stamp>,
+}
+
+/// The guard's policy for one resource, as it stood when an event was recorded: its window,
+/// its threshold, the event's weight and the rule that gave them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Stamp {
+    pub window_minutes: i64,
+    pub threshold: f64,
+    /// This event's weight (its class's weight under the policy).
+    pub weight: f64,
+    /// `rule 1 "archive-*"` or `default`.
+    pub rule: String,
 }
 
 /// Where a pause record stands.

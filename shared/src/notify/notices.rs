@@ -9,6 +9,53 @@ use crate::guard::decision::Decision;
 use crate::policy::breaker::Action;
 use crate::services::Profile;
 
+/// A runbook request as a notice's next step names it: the `mediaops` command first, the JSON
+/// request after it, for whoever invokes the runbook otherwise (`aws lambda invoke`, a console
+/// test event, Step Functions):
+/// `mediaops pipeline status 2222222222222-promo1 (runbook {"action": "pipeline.status", ...})`.
+/// `request` is the request's JSON as the notice shows it; `positional` names the parameter the
+/// command takes without a flag (the resource it is about), the others become flags
+/// (`max_generations` → `--max-generations`, `true` → the bare flag).
+pub fn runbook_step(request: &str, positional: Option<&str>) -> String {
+    format!(
+        "{} (runbook {request})",
+        mediaops_command(request, positional)
+    )
+}
+
+/// The `mediaops` command of a runbook request (see [`runbook_step`]); the request itself when
+/// it is not one.
+pub fn mediaops_command(request: &str, positional: Option<&str>) -> String {
+    let Ok(Value::Object(mut m)) = serde_json::from_str::<Value>(request) else {
+        return format!("runbook {request}");
+    };
+    let Some(Value::String(action)) = m.remove("action") else {
+        return format!("runbook {request}");
+    };
+    let mut out = vec!["mediaops".to_string()];
+    out.extend(action.split('.').map(|w| w.replace('_', "-")));
+    let word = |v: &Value| match v {
+        Value::String(s) if !s.is_empty() && !s.contains([' ', '\'', '"']) => s.clone(),
+        Value::String(s) => format!("'{s}'"),
+        other => other.to_string(),
+    };
+    if let Some(v) = positional.and_then(|p| m.remove(p)) {
+        out.push(word(&v));
+    }
+    for (k, v) in m {
+        let flag = k.replace('_', "-");
+        match v {
+            Value::Bool(true) => out.push(format!("--{flag}")),
+            Value::Bool(false) => out.push(format!("--{flag}=false")),
+            v => {
+                out.push(format!("--{flag}"));
+                out.push(word(&v));
+            }
+        }
+    }
+    out.join(" ")
+}
+
 /// The notice of a pause, or in dry run of the pause the guard would have made: what, why (the
 /// window's counts, the threshold, the trigger), when, and how to follow up with the runbook.
 pub fn pause_notice(kind: &Profile, function: &str, d: &Decision, at_ms: i64) -> Notice {
@@ -26,7 +73,10 @@ pub fn pause_notice(kind: &Profile, function: &str, d: &Decision, at_ms: i64) ->
         None => format!("{name} {id} ({})", kind.service),
     };
     let request = |action: &str, extra: &str| {
-        format!(r#"runbook {{"action": "{name}.{action}", "{key}": "{id}"{extra}}}"#)
+        runbook_step(
+            &format!(r#"{{"action": "{name}.{action}", "{key}": "{id}"{extra}}}"#),
+            Some(key),
+        )
     };
     let what = if dry_run {
         vec![format!(
@@ -70,7 +120,7 @@ pub fn pause_notice(kind: &Profile, function: &str, d: &Decision, at_ms: i64) ->
             d.event_time.as_deref().unwrap_or("?")
         ));
     }
-    let errors = format!("runbook {}", kind.errors_request(id));
+    let errors = runbook_step(&kind.errors_request(id), None);
     let next = if dry_run {
         vec![
             format!("See the errors: {errors}"),
@@ -81,12 +131,12 @@ pub fn pause_notice(kind: &Profile, function: &str, d: &Decision, at_ms: i64) ->
             format!("Why, any time: {}", request("status", "")),
             format!("See the errors: {errors}"),
             format!(
-                "After fixing the cause, resubmit what the outage failed, once: {} (the plan; add \"confirm\": true to do it); then resume: {}",
+                "After fixing the cause, resubmit what the outage failed, once: {} shows the plan, --confirm (\"confirm\": true) does it; then resume: {}",
                 request("recover", ""),
                 request("resume", "")
             ),
             format!(
-                "Or cancel its queued jobs first (shows the plan without confirm): {}",
+                "Or cancel its queued jobs first (the plan without --confirm): {}",
                 request("drain", "")
             ),
         ]

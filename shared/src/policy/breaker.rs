@@ -745,6 +745,7 @@ mod tests {
             id: id.into(),
             observed,
             code: None,
+            policy: None,
         }
     }
     const T0: i64 = 1_800_000_000_000;

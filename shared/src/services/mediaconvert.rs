@@ -146,6 +146,7 @@ pub fn read_event(
                 id: job_id.clone().unwrap_or_else(|| format!("eb-{event_id}")),
                 observed,
                 code: d.code(),
+                policy: None,
             },
             job_id,
         },

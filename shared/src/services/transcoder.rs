@@ -111,6 +111,7 @@ pub fn read_notification(message_id: &str, at_ms: i64, message: &str, completion
                     .unwrap_or_else(|| format!("sns-{message_id}")),
                 observed,
                 code: n.error_code(),
+                policy: None,
             },
             job_id,
         },

@@ -38,6 +38,19 @@ use serde_json::{json, Value};
 const PID: &str = "2222222222222-promo1";
 const RULES: &str = r#"[{"description_prefix": "urgent:", "priority": 1000}, {"operation": "S3InitiateRestoreObject", "priority": 500}]"#;
 
+/// A function's binary: its release bootstrap (`target/lambda/<fn>/bootstrap`, from
+/// `scripts/package`), or with `BENCH_BINARIES=DIR` the workspace build's `DIR/<fn>` (a bench
+/// that measures API calls at a service's pace on a machine without room for a release build).
+fn bootstrap(function: &str) -> PathBuf {
+    match std::env::var("BENCH_BINARIES") {
+        Ok(dir) if !dir.is_empty() => root().join(dir).join(function),
+        _ => root()
+            .join("target/lambda")
+            .join(function)
+            .join("bootstrap"),
+    }
+}
+
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -336,6 +349,7 @@ async fn guard_burst(n: usize, concurrency: usize, rules: usize) -> Burst {
                             id: format!("burst-{i}"),
                             observed: Observed::Error(ErrorClass::Pipeline),
                             code: Some(2000),
+                            policy: None,
                         },
                         job_id: Some(format!("burst-{i}")),
                     };
@@ -455,10 +469,7 @@ async fn scale_run(
     latency_ms: Option<u64>,
 ) -> Scale {
     let env = world(seed, latency_ms).await;
-    let bootstrap = root()
-        .join("target/lambda")
-        .join(function)
-        .join("bootstrap");
+    let bootstrap = bootstrap(function);
     let mut opts = SpawnOptions::new(function).envs(env.function_env());
     for (k, v) in extra {
         opts = opts.env(k, *v);
@@ -535,7 +546,7 @@ async fn recover_run(jobs: usize, concurrency: usize) -> Recovered {
         .unwrap();
     env.control.clear_calls().await.unwrap();
     let proxy = DdbFaultProxy::start(env.store.as_ref().unwrap().local.url()).await;
-    let bootstrap = root().join("target/lambda/runbook/bootstrap");
+    let bootstrap = bootstrap("runbook");
     let mut opts = SpawnOptions::new("runbook")
         .envs(env.function_env())
         .env("AWS_ENDPOINT_URL_DYNAMODB", proxy.url());
@@ -574,6 +585,26 @@ async fn recover_run(jobs: usize, concurrency: usize) -> Recovered {
         service_calls_per_job: calls.len() as f64 / jobs as f64,
         store_calls_per_job: proxy.calls().len() as f64 / jobs as f64,
         copies,
+    }
+}
+
+/// A queue drain at a service's pace (every call 20 ms) at today's default concurrency (4) and
+/// at 16, side by side: the rows of the outage-scale table.
+async fn drain_pace_rows(jobs: usize, line: &mut impl FnMut(String)) {
+    for concurrency in [4, 16] {
+        let r = scale_run(
+            "runbook",
+            json!({ "mediaconvert_queues": [ { "name": "vod-backlog" } ],
+                    "mediaconvert_job_bulk": [ { "queue": "vod-backlog", "count": jobs, "status": "SUBMITTED", "first_created_ago_s": 86400.0, "step_ms": 500 } ] }),
+            &[],
+            json!({ "action": "queue.drain", "queue": "vod-backlog", "confirm": true, "concurrency": concurrency }),
+            Some(20),
+        )
+        .await;
+        line(r.row(
+            &format!("queue.drain (MediaConvert), 20 ms per call, concurrency {concurrency}"),
+            jobs,
+        ));
     }
 }
 
@@ -656,6 +687,15 @@ async fn main() {
         let _ = std::fs::write(root().join("target/bench/results-burst.md"), report);
         return;
     }
+    // `scripts/bench --only drain`: the drain at a service's pace, concurrency 4 and 16.
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("drain") {
+        line("| run | jobs | invocations | wall time s | jobs per second | peak RSS MiB | largest response bytes |".into());
+        line("|---|---|---|---|---|---|---|".into());
+        drain_pace_rows(if quick { 2_000 } else { 100_000 }, &mut line).await;
+        let _ = std::fs::create_dir_all(root().join("target/bench"));
+        let _ = std::fs::write(root().join("target/bench/results-drain.md"), report);
+        return;
+    }
     // `scripts/bench --only recover`: the recovery table alone.
     if std::env::var("BENCH_ONLY").as_deref() == Ok("recover") {
         recover_table(quick, &mut line).await;
@@ -677,7 +717,7 @@ async fn main() {
     let env = TestEnv::with_store().await;
     let mut sizes = Vec::new();
     for s in subjects() {
-        let bootstrap = root().join("target/lambda").join(s.name).join("bootstrap");
+        let bootstrap = bootstrap(s.name);
         assert!(
             bootstrap.exists(),
             "{} missing: run scripts/package first",
@@ -816,17 +856,7 @@ async fn main() {
             line(r.row(what, n));
         }
     }
-    // At a service's pace: 20 ms per call (the drain then runs at its concurrency of 4).
-    let r = scale_run(
-        "runbook",
-        json!({ "mediaconvert_queues": [ { "name": "vod-backlog" } ],
-                "mediaconvert_job_bulk": [ { "queue": "vod-backlog", "count": small, "status": "SUBMITTED", "first_created_ago_s": 86400.0, "step_ms": 500 } ] }),
-        &[],
-        json!({ "action": "queue.drain", "queue": "vod-backlog", "confirm": true }),
-        Some(20),
-    )
-    .await;
-    line(r.row("queue.drain (MediaConvert), 20 ms per call", small));
+    drain_pace_rows(big, &mut line).await;
     for n in [small, big] {
         let r = scale_run(
             "batch-prioritizer",

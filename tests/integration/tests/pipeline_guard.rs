@@ -211,6 +211,7 @@ fn error_event(job: &str, at_ms: i64) -> GuardEvent {
             id: job.into(),
             observed: Observed::Error(ErrorClass::Pipeline),
             code: Some(2000),
+            policy: None,
         },
         job_id: Some(job.into()),
     }
@@ -382,6 +383,7 @@ async fn old_error_jobs_and_yesterdays_events_are_not_counted() {
             id: format!("old-{i}"),
             observed: Observed::Error(ErrorClass::Pipeline),
             code: Some(2000),
+            policy: None,
         };
         assert!(store
             .record_event(&format!("pipeline#{PID}"), &e, yesterday / 1000)

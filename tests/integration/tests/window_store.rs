@@ -24,6 +24,7 @@ fn ev(at_ms: i64, id: &str) -> WindowEvent {
         id: id.into(),
         observed: Observed::Error(ErrorClass::Pipeline),
         code: Some(2000),
+        policy: None,
     }
 }
 

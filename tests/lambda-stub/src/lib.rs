@@ -17,6 +17,8 @@
 //!   seconds"), and the execution environment is replaced: the process is killed and started
 //!   again, so the next invocation is a cold start.
 
+pub mod invoke_api;
+
 use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -501,6 +503,11 @@ impl FunctionProcess {
         })
     }
 
+    /// The deadline each invocation gets (the function's timeout).
+    pub fn deadline(&self) -> Duration {
+        self.opts.deadline
+    }
+
     /// The process id of the current execution environment.
     pub fn pid(&self) -> Option<u32> {
         lock(&self.child).pid
@@ -626,7 +633,8 @@ impl FunctionProcess {
                     forget(&id);
                     return r.map_err(|_| StubError::Io("stub dropped the invocation".into()));
                 }
-                _ = exited.wait_for(|s| s.is_some()) => {
+                // (The watch's guard is dropped inside: the invocation's future stays Send.)
+                _ = async { exited.wait_for(|s| s.is_some()).await.is_ok() } => {
                     forget(&id);
                     return Err(self.exit_error());
                 }

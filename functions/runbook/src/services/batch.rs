@@ -11,7 +11,9 @@ use mediaops::Error;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use crate::action::{check, ident, limit, params, ActionSpec, Cx, Service};
+use crate::action::{
+    check, ident, limit, params, ActionSpec, Cx, Kind, Param, Service, LIMIT, PAGE_TOKEN,
+};
 use crate::report::{collect_limited, Report};
 
 /// What the batch actions need of S3 Control.
@@ -33,6 +35,7 @@ const ACTIONS: &[ActionSpec] = &[
         does: "ListJobs",
         mutates: false,
         destructive: false,
+        args: &[Param::opt("statuses", Kind::List, "job statuses (Active, Suspended, …)"), LIMIT, PAGE_TOKEN],
     },
     ActionSpec {
         name: "batch.describe",
@@ -40,6 +43,7 @@ const ACTIONS: &[ActionSpec] = &[
         does: "DescribeJob",
         mutates: false,
         destructive: false,
+        args: &[Param::id("job_id", "the S3 Batch Operations job id")],
     },
     ActionSpec {
         name: "batch.create",
@@ -47,6 +51,7 @@ const ACTIONS: &[ActionSpec] = &[
         does: "CreateJob, then DescribeJob: start S3 Batch Operations work safely (below); with `confirmation_required: false` (the job starts at once) it needs `\"confirm\": true`",
         mutates: true,
         destructive: false,
+        args: &[Param::req("operation", Kind::Json, "the operation ({\"type\": \"S3InitiateRestoreObject\", …})"), Param::req("manifest", Kind::Json, "the CSV manifest ({\"object_arn\", \"etag\", …})"), Param::req("report", Kind::Json, "the completion report ({\"enabled\": false} or its bucket)"), Param::req("priority", Kind::Int, "0-2147483647"), Param::req("role_arn", Kind::Text, "the role S3 Batch Operations assumes"), Param::opt("description", Kind::Text, "what the job is for"), Param::opt("confirmation_required", Kind::Flag, "hold the job until batch.confirm (default true)"), Param::opt("client_request_token", Kind::Text, "idempotency token (default: derived from the request)")],
     },
     ActionSpec {
         name: "batch.set_priority",
@@ -54,6 +59,7 @@ const ACTIONS: &[ActionSpec] = &[
         does: "UpdateJobPriority",
         mutates: true,
         destructive: false,
+        args: &[Param::id("job_id", "the S3 Batch Operations job id"), Param::req("priority", Kind::Int, "0-2147483647")],
     },
     ActionSpec {
         name: "batch.confirm",
@@ -61,6 +67,7 @@ const ACTIONS: &[ActionSpec] = &[
         does: "UpdateJobStatus Ready (only a Suspended job; otherwise the service's JobStatusException comes back as the error)",
         mutates: true,
         destructive: false,
+        args: &[Param::id("job_id", "the S3 Batch Operations job id")],
     },
     ActionSpec {
         name: "batch.cancel",
@@ -68,6 +75,7 @@ const ACTIONS: &[ActionSpec] = &[
         does: "UpdateJobStatus Cancelled with the reason",
         mutates: true,
         destructive: true,
+        args: &[Param::id("job_id", "the S3 Batch Operations job id"), Param::req("reason", Kind::Text, "why (recorded with the job)")],
     },
 ];
 

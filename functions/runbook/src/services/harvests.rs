@@ -10,7 +10,9 @@ use mediaops::Error;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use crate::action::{check, ident, limit, params, ActionSpec, Cx, Service};
+use crate::action::{
+    check, ident, limit, params, ActionSpec, Cx, Kind, Param, Service, LIMIT, PAGE_TOKEN,
+};
 use crate::report::{collect_limited, Report};
 
 /// What the harvest actions need of MediaPackage (v1).
@@ -26,6 +28,7 @@ const ACTIONS: &[ActionSpec] = &[
         does: "CreateHarvestJob; `already_exists` if that id exists; MediaPackage's refusal (e.g. outside the startover window) comes back as the error",
         mutates: true,
         destructive: false,
+        args: &[Param::id("id", "the new harvest job's id"), Param::req("origin_endpoint_id", Kind::Text, "the origin endpoint"), Param::req("start_time", Kind::Time, "the clip's start"), Param::req("end_time", Kind::Time, "the clip's end (at most 24 hours after)"), Param::req("bucket_name", Kind::Text, "the S3 bucket"), Param::req("manifest_key", Kind::Text, "the manifest's key"), Param::req("role_arn", Kind::Text, "the role MediaPackage writes with")],
     },
     ActionSpec {
         name: "harvest.describe",
@@ -33,6 +36,7 @@ const ACTIONS: &[ActionSpec] = &[
         does: "DescribeHarvestJob",
         mutates: false,
         destructive: false,
+        args: &[Param::id("id", "the harvest job id")],
     },
     ActionSpec {
         name: "harvest.list",
@@ -40,6 +44,7 @@ const ACTIONS: &[ActionSpec] = &[
         does: "ListHarvestJobs",
         mutates: false,
         destructive: false,
+        args: &[Param::opt("channel_id", Kind::Text, "the channel"), Param::opt("status", Kind::Text, "IN_PROGRESS, SUCCEEDED or FAILED"), LIMIT, PAGE_TOKEN],
     },
 ];
 

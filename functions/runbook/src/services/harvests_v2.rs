@@ -14,7 +14,9 @@ use mediaops::Error;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use crate::action::{check, ident, limit, params, ActionSpec, Cx, Service};
+use crate::action::{
+    check, ident, limit, params, ActionSpec, Cx, Kind, Param, Service, LIMIT, PAGE_TOKEN,
+};
 use crate::report::{collect_limited, Report};
 
 /// What the v2 harvest actions need of MediaPackage v2.
@@ -36,6 +38,7 @@ const ACTIONS: &[ActionSpec] = &[
         does: "CreateHarvestJob (v2) with a client token derived from the request; `already_exists` if the name is taken in the channel; the service's refusal (with its reason, e.g. `ValidationException:TOO_MANY_IN_PROGRESS_HARVEST_JOBS`) comes back as the error",
         mutates: true,
         destructive: false,
+        args: &[Param::req("channel_group", Kind::Text, "the channel group").first(), Param::req("channel", Kind::Text, "the channel"), Param::req("origin_endpoint", Kind::Text, "the origin endpoint"), Param::req("name", Kind::Text, "the new harvest job's name"), Param::req("start_time", Kind::Time, "the clip's start"), Param::req("end_time", Kind::Time, "the clip's end"), Param::req("bucket_name", Kind::Text, "the S3 bucket"), Param::req("destination_path", Kind::Text, "the key prefix"), Param::req("manifests", Kind::Json, "{\"hls\": [...], \"low_latency_hls\": [...], \"dash\": [...]}")],
     },
     ActionSpec {
         name: "harvest.v2.describe",
@@ -43,6 +46,7 @@ const ACTIONS: &[ActionSpec] = &[
         does: "GetHarvestJob (v2)",
         mutates: false,
         destructive: false,
+        args: &[Param::req("channel_group", Kind::Text, "the channel group").first(), Param::req("channel", Kind::Text, "the channel"), Param::req("origin_endpoint", Kind::Text, "the origin endpoint"), Param::req("name", Kind::Text, "the harvest job's name")],
     },
     ActionSpec {
         name: "harvest.v2.list",
@@ -50,6 +54,7 @@ const ACTIONS: &[ActionSpec] = &[
         does: "ListHarvestJobs (v2)",
         mutates: false,
         destructive: false,
+        args: &[Param::req("channel_group", Kind::Text, "the channel group").first(), Param::opt("channel", Kind::Text, "the channel"), Param::opt("origin_endpoint", Kind::Text, "the origin endpoint"), Param::opt("status", Kind::Text, "QUEUED, IN_PROGRESS, CANCELLED, COMPLETED or FAILED"), LIMIT, PAGE_TOKEN],
     },
     ActionSpec {
         name: "harvest.v2.cancel",
@@ -57,6 +62,7 @@ const ACTIONS: &[ActionSpec] = &[
         does: "GetHarvestJob, then CancelHarvestJob with the ETag read (or given); a finished job is `not_cancellable`, nothing is called",
         mutates: true,
         destructive: true,
+        args: &[Param::req("channel_group", Kind::Text, "the channel group").first(), Param::req("channel", Kind::Text, "the channel"), Param::req("origin_endpoint", Kind::Text, "the origin endpoint"), Param::req("name", Kind::Text, "the harvest job's name").target(), Param::opt("etag", Kind::Text, "cancel only if the job is still as read (its ETag)")],
     },
 ];
 

@@ -2,13 +2,13 @@
 
 use async_trait::async_trait;
 use mediaops::model::Container;
-use mediaops::notify::notices::Subject;
+use mediaops::notify::notices::{runbook_step, Subject};
 use mediaops::ports::{AccessLogging, ContainerReader};
 use mediaops::Error;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use crate::action::{check, ident, params, ActionSpec, Cx, Empty, Service};
+use crate::action::{check, ident, params, ActionSpec, Cx, Empty, Param, Service};
 use crate::report::{collect_limited, Report, MAX_PAGES};
 
 /// What the logging actions need of MediaStore.
@@ -24,6 +24,7 @@ const ACTIONS: &[ActionSpec] = &[
         does: "every container (all pages) with its access logging",
         mutates: false,
         destructive: false,
+        args: &[],
     },
     ActionSpec {
         name: "logging.start",
@@ -31,6 +32,7 @@ const ACTIONS: &[ActionSpec] = &[
         does: "StartAccessLogging (nothing if already so)",
         mutates: true,
         destructive: false,
+        args: &[Param::id("container", "the MediaStore container")],
     },
     ActionSpec {
         name: "logging.stop",
@@ -38,6 +40,7 @@ const ACTIONS: &[ActionSpec] = &[
         does: "StopAccessLogging (nothing if already so)",
         mutates: true,
         destructive: true,
+        args: &[Param::id("container", "the MediaStore container")],
     },
 ];
 
@@ -153,7 +156,13 @@ impl Service for Logging {
                     would: format!("would stop access logging on {target}"),
                     target,
                     next: vec![
-                        format!(r#"Start it again: runbook {{"action": "logging.start", "container": "{container}"}}"#),
+                        format!(
+                            "Start it again: {}",
+                            runbook_step(
+                                &format!(r#"{{"action": "logging.start", "container": "{container}"}}"#),
+                                Some("container")
+                            )
+                        ),
                         "access-log-enforcer restores logging at its next sweep unless EnforcerRules excludes this container.".into(),
                     ],
                 });

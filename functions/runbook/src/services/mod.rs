@@ -3,6 +3,7 @@
 
 pub mod batch;
 pub mod batch_create;
+pub mod guards;
 pub mod harvests;
 pub mod harvests_v2;
 pub mod logging;
@@ -15,6 +16,7 @@ use crate::action::Registered;
 pub static ALL: &[&dyn Registered] = &[
     &pipelines::Pipelines,
     &queues::Queues,
+    &guards::Guards,
     &batch::Batch,
     &logging::Logging,
     &harvests::Harvests,

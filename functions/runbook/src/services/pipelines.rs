@@ -5,26 +5,40 @@ use async_trait::async_trait;
 use mediaops::model::{Page, PipelineStatus, TranscodeJob, TranscodeJobStatus};
 use mediaops::policy::recovery::{FailedJob, MARKER};
 use mediaops::ports::{
-    PipelineControl, PipelineJobLister, Resubmitter, StatusJobLister, TranscodeJobCanceller,
+    PipelineControl, PipelineJobLister, PipelineLister, Resubmitter, StatusJobLister,
+    TranscodeJobCanceller,
 };
 use mediaops::services::transcoder::{is_pipeline_id, PROFILE};
 use mediaops::{AwsError, AwsErrorKind, Error};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use crate::action::{check, limit, params, take_str, ActionSpec, Cx, Order, Service};
-use crate::drain::{drain_resource, DrainSpec, Drained, JobPage};
+use crate::action::{
+    check, limit, params, take_str, ActionSpec, Cx, Kind, Order, Param, Service, CODES,
+    CONCURRENCY, LIMIT, MAX_GENERATIONS, ORDER, PAGE_TOKEN, RATE, RECOVER_LIMIT, SINCE, UNTIL,
+};
+use crate::drain::{drain_resource, DrainPace, DrainSpec, Drained, JobPage, PaceParams};
 use crate::guarded::{guard_status, set_status};
 use crate::recover::{find_copy, recover_resource, RecoverRequest, RecoverSpec};
 use crate::report::{collect_limited, ms_iso, Report};
 
 /// What the pipeline actions need of Elastic Transcoder.
 pub trait TranscoderClient:
-    PipelineControl + PipelineJobLister + StatusJobLister + TranscodeJobCanceller + Resubmitter
+    PipelineControl
+    + PipelineLister
+    + PipelineJobLister
+    + StatusJobLister
+    + TranscodeJobCanceller
+    + Resubmitter
 {
 }
 impl<T> TranscoderClient for T where
-    T: PipelineControl + PipelineJobLister + StatusJobLister + TranscodeJobCanceller + Resubmitter
+    T: PipelineControl
+        + PipelineLister
+        + PipelineJobLister
+        + StatusJobLister
+        + TranscodeJobCanceller
+        + Resubmitter
 {
 }
 
@@ -37,6 +51,7 @@ const ACTIONS: &[ActionSpec] = &[
         does: "ReadPipeline, and the guard's pause record (`result.guard`: state, summary such as `paused by pipeline-guard at …: 5 pipeline-class errors within 10 min (weighted 5, threshold 5; policy: default)`, counts, trigger job)",
         mutates: false,
         destructive: false,
+        args: &[Param::id("pipeline_id", "the pipeline id (1111111111111-abcde1)")],
     },
     ActionSpec {
         name: "pipeline.pause",
@@ -44,6 +59,7 @@ const ACTIONS: &[ActionSpec] = &[
         does: "UpdatePipelineStatus Paused (nothing if already so)",
         mutates: true,
         destructive: false,
+        args: &[Param::id("pipeline_id", "the pipeline id")],
     },
     ActionSpec {
         name: "pipeline.resume",
@@ -51,13 +67,15 @@ const ACTIONS: &[ActionSpec] = &[
         does: "UpdatePipelineStatus Active (nothing if already so); also clears the guard's pause record (`result.guard_record`: `cleared`, `none`, `would clear`) so the next burst pauses again",
         mutates: true,
         destructive: false,
+        args: &[Param::id("pipeline_id", "the pipeline id")],
     },
     ActionSpec {
         name: "pipeline.drain",
-        params: "`pipeline_id`",
+        params: "`pipeline_id`, `concurrency` (1–32, default 4), `rate` (CancelJob calls a second, 0.1–1000; default none)",
         does: "pause first (so queued jobs stop starting), then cancel the pipeline's Submitted jobs **as it lists them**, page by page, until none is left or the time budget runs out (repeat the request to continue); Progressing jobs finish (Elastic Transcoder cannot cancel them: `include_progressing` is refused). Result: `cancelled`, `left_running`, `listing` (how it ended), `jobs` (the bounded report below)",
         mutates: true,
         destructive: true,
+        args: &[Param::id("pipeline_id", "the pipeline id"), CONCURRENCY, RATE],
     },
     ActionSpec {
         name: "pipeline.recover",
@@ -65,6 +83,7 @@ const ACTIONS: &[ActionSpec] = &[
         does: "the same for an Elastic Transcoder pipeline",
         mutates: true,
         destructive: true,
+        args: &[Param::id("pipeline_id", "the pipeline id"), SINCE, UNTIL, Param::opt("classes", Kind::List, "pipeline, service, job"), CODES, RECOVER_LIMIT, MAX_GENERATIONS, CONCURRENCY, RATE],
     },
     ActionSpec {
         name: "jobs.list",
@@ -72,6 +91,7 @@ const ACTIONS: &[ActionSpec] = &[
         does: "ListJobsByStatus / ListJobsByPipeline; returns `next_page_token` to continue exactly where the limit stopped",
         mutates: false,
         destructive: false,
+        args: &[Param::opt("status", Kind::Text, "Submitted, Progressing, Complete, Canceled or Error"), Param::opt("pipeline_id", Kind::Text, "the pipeline id (instead of status)"), ORDER, LIMIT, PAGE_TOKEN],
     },
 ];
 
@@ -89,7 +109,11 @@ pub enum PipelineAction {
     #[serde(rename = "pipeline.resume")]
     Resume { pipeline_id: String },
     #[serde(rename = "pipeline.drain")]
-    Drain { pipeline_id: String },
+    Drain {
+        pipeline_id: String,
+        #[serde(flatten)]
+        pace: DrainPace,
+    },
     #[serde(rename = "pipeline.recover")]
     Recover {
         pipeline_id: String,
@@ -112,6 +136,16 @@ pub(crate) const PIPELINE_ID_FORM: &str = "an Elastic Transcoder pipeline id (13
 #[serde(deny_unknown_fields)]
 struct PipelineParams {
     pipeline_id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PipelineDrainParams {
+    pipeline_id: String,
+    #[serde(default)]
+    concurrency: Option<usize>,
+    #[serde(default)]
+    rate: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -172,8 +206,16 @@ impl Service for Pipelines {
                 if map.contains_key("include_progressing") {
                     return Err("include_progressing: Elastic Transcoder cannot cancel a Progressing job (CancelJob takes Submitted jobs only), so pipeline.drain cancels Submitted jobs and lets running ones finish".into());
                 }
+                let p: PipelineDrainParams =
+                    params(a, map, "{pipeline_id, concurrency?: 1-32, rate?: 0.1-1000}")?;
+                let pace = PaceParams {
+                    concurrency: p.concurrency,
+                    rate: p.rate,
+                }
+                .pace()?;
                 PipelineAction::Drain {
-                    pipeline_id: one(map)?,
+                    pipeline_id: pipeline(p.pipeline_id)?,
+                    pace,
                 }
             }
             "pipeline.recover" => {
@@ -240,7 +282,9 @@ impl Service for Pipelines {
                 })
                 .await
             }
-            PipelineAction::Drain { pipeline_id } => drain(et, cx, pipeline_id, r).await,
+            PipelineAction::Drain { pipeline_id, pace } => {
+                drain(et, cx, pipeline_id, *pace, r).await
+            }
             PipelineAction::Recover {
                 pipeline_id,
                 recover,
@@ -324,6 +368,7 @@ async fn drain(
     et: &dyn TranscoderClient,
     cx: &Cx<'_>,
     pipeline_id: &str,
+    pace: DrainPace,
     r: &mut Report,
 ) -> Result<(), Error> {
     let p = et.read_pipeline(pipeline_id).await?;
@@ -341,6 +386,7 @@ async fn drain(
         include_running: false,
         known_counts: None,
         fields: ("pipeline_id", "pipeline_status"),
+        pace,
     };
     drain_resource(spec, &PipelineDrain { et, pipeline_id }, cx, r).await
 }

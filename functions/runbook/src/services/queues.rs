@@ -4,25 +4,30 @@
 use async_trait::async_trait;
 use mediaops::model::{queue_name, MediaConvertJob, QueueStatus, MEDIACONVERT_JOB_STATUSES};
 use mediaops::policy::recovery::{FailedJob, MARKER};
-use mediaops::ports::{MediaConvertJobCanceller, MediaConvertJobLister, QueueControl, Resubmitter};
+use mediaops::ports::{
+    MediaConvertJobCanceller, MediaConvertJobLister, QueueControl, QueueLister, Resubmitter,
+};
 use mediaops::services::mediaconvert::{is_queue_name, PROFILE};
 use mediaops::{AwsError, AwsErrorKind, Error};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use crate::action::{check, limit, params, take_str, ActionSpec, Cx, Order, Service};
-use crate::drain::{drain_resource, DrainSpec, Drained, JobPage};
+use crate::action::{
+    check, limit, params, take_str, ActionSpec, Cx, Kind, Order, Param, Service, CODES,
+    CONCURRENCY, LIMIT, MAX_GENERATIONS, ORDER, PAGE_TOKEN, RATE, RECOVER_LIMIT, SINCE, UNTIL,
+};
+use crate::drain::{drain_resource, DrainPace, DrainSpec, Drained, JobPage, PaceParams};
 use crate::guarded::{guard_status, set_status};
 use crate::recover::{find_copy, recover_resource, RecoverRequest, RecoverSpec};
 use crate::report::{collect_limited, ms_iso, Report};
 
 /// What the queue actions need of MediaConvert (every adapter and fake with these has it).
 pub trait MediaConvertClient:
-    QueueControl + MediaConvertJobLister + MediaConvertJobCanceller + Resubmitter
+    QueueControl + QueueLister + MediaConvertJobLister + MediaConvertJobCanceller + Resubmitter
 {
 }
 impl<T> MediaConvertClient for T where
-    T: QueueControl + MediaConvertJobLister + MediaConvertJobCanceller + Resubmitter
+    T: QueueControl + QueueLister + MediaConvertJobLister + MediaConvertJobCanceller + Resubmitter
 {
 }
 
@@ -35,6 +40,7 @@ const ACTIONS: &[ActionSpec] = &[
         does: "GetQueue (status, type, job counts), and queue-guard's pause record (`result.guard`)",
         mutates: false,
         destructive: false,
+        args: &[Param::id("queue", "the queue's name or ARN")],
     },
     ActionSpec {
         name: "queue.pause",
@@ -42,6 +48,7 @@ const ACTIONS: &[ActionSpec] = &[
         does: "UpdateQueue PAUSED (nothing if already so)",
         mutates: true,
         destructive: false,
+        args: &[Param::id("queue", "the queue's name or ARN")],
     },
     ActionSpec {
         name: "queue.resume",
@@ -49,13 +56,15 @@ const ACTIONS: &[ActionSpec] = &[
         does: "UpdateQueue ACTIVE (nothing if already so); also clears the guard's pause record so the next burst pauses again",
         mutates: true,
         destructive: false,
+        args: &[Param::id("queue", "the queue's name or ARN")],
     },
     ActionSpec {
         name: "queue.drain",
-        params: "`queue`, `include_progressing` (default `false`)",
+        params: "`queue`, `include_progressing` (default `false`), `concurrency` (1–32, default 4), `rate` (CancelJob calls a second, 0.1–1000; default none)",
         does: "pause first (SUBMITTED jobs stay SUBMITTED), then cancel the SUBMITTED jobs as it lists them, page by page (bounded concurrency, time budget); PROGRESSING jobs finish unless `include_progressing: true`, which cancels them after the SUBMITTED ones. The plan counts from GetQueue (no listing of a big backlog to count it). Result: `cancelled`, `left_running`, `submitted_now` / `progressing_now` (GetQueue after the drain), `listing`, `jobs`",
         mutates: true,
         destructive: true,
+        args: &[Param::id("queue", "the queue's name or ARN"), Param::opt("include_progressing", Kind::Flag, "also cancel PROGRESSING jobs"), CONCURRENCY, RATE],
     },
     ActionSpec {
         name: "queue.recover",
@@ -63,6 +72,7 @@ const ACTIONS: &[ActionSpec] = &[
         does: "resubmit, exactly once, the queue's jobs an outage failed (see \"Recovery\" below)",
         mutates: true,
         destructive: true,
+        args: &[Param::id("queue", "the queue's name or ARN"), SINCE, UNTIL, Param::opt("classes", Kind::List, "queue, service, job"), CODES, RECOVER_LIMIT, MAX_GENERATIONS, CONCURRENCY, RATE],
     },
     ActionSpec {
         name: "mediaconvert.jobs.list",
@@ -70,6 +80,7 @@ const ACTIONS: &[ActionSpec] = &[
         does: "ListJobs; `next_page_token` continues exactly where the limit stopped",
         mutates: false,
         destructive: false,
+        args: &[Param::opt("queue", Kind::Text, "the queue's name or ARN"), Param::opt("status", Kind::Text, "SUBMITTED, PROGRESSING, COMPLETE, CANCELED or ERROR"), ORDER, LIMIT, PAGE_TOKEN],
     },
 ];
 
@@ -91,6 +102,8 @@ pub enum QueueAction {
         queue: String,
         /// Also cancel PROGRESSING jobs (MediaConvert can; the default lets running jobs finish).
         include_progressing: bool,
+        #[serde(flatten)]
+        pace: DrainPace,
     },
     #[serde(rename = "queue.recover")]
     Recover {
@@ -120,6 +133,10 @@ struct QueueDrainParams {
     queue: String,
     #[serde(default)]
     include_progressing: Option<bool>,
+    #[serde(default)]
+    concurrency: Option<usize>,
+    #[serde(default)]
+    rate: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -177,10 +194,20 @@ impl Service for Queues {
             "queue.pause" => QueueAction::Pause { queue: one(map)? },
             "queue.resume" => QueueAction::Resume { queue: one(map)? },
             "queue.drain" => {
-                let p: QueueDrainParams = params(a, map, "{queue, include_progressing?: false}")?;
+                let p: QueueDrainParams = params(
+                    a,
+                    map,
+                    "{queue, include_progressing?: false, concurrency?: 1-32, rate?: 0.1-1000}",
+                )?;
+                let pace = PaceParams {
+                    concurrency: p.concurrency,
+                    rate: p.rate,
+                }
+                .pace()?;
                 QueueAction::Drain {
                     queue: queue(&p.queue)?,
                     include_progressing: p.include_progressing.unwrap_or(false),
+                    pace,
                 }
             }
             "queue.recover" => {
@@ -248,7 +275,8 @@ impl Service for Queues {
             QueueAction::Drain {
                 queue,
                 include_progressing,
-            } => drain_queue(mc, cx, queue, *include_progressing, r).await,
+                pace,
+            } => drain_queue(mc, cx, queue, (*include_progressing, *pace), r).await,
             QueueAction::JobsList {
                 queue,
                 status,
@@ -324,7 +352,7 @@ async fn drain_queue(
     mc: &dyn MediaConvertClient,
     cx: &Cx<'_>,
     queue: &str,
-    include_progressing: bool,
+    (include_progressing, pace): (bool, DrainPace),
     r: &mut Report,
 ) -> Result<(), Error> {
     let q = mc.get_queue(queue).await?;
@@ -344,6 +372,7 @@ async fn drain_queue(
         include_running: include_progressing,
         known_counts: count(q.submitted_jobs).zip(count(q.progressing_jobs)),
         fields: ("queue", "queue_status"),
+        pace,
     };
     drain_resource(spec, &QueueDrain { mc, queue }, cx, r).await?;
     if cx.execute {

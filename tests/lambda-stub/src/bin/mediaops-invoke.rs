@@ -1,23 +1,80 @@
 //! `mediaops-invoke [--env K=V]... [--name NAME] [--record FILE] BINARY EVENT.json...`
+//! `mediaops-invoke --serve PORT [--timeout SECONDS] [--env K=V]... [--name NAME] [--record FILE] BINARY`
 //!
 //! Runs a built Lambda function binary under the local Runtime API stub, feeds it each event file
 //! in turn (one warm process, like Lambda), and prints each response or error as JSON, with the
 //! function's log and metric lines indented beneath. With `--record FILE` it also appends one JSON
 //! line per invocation (function, event file, response or error) to FILE, which `scripts/demo`
 //! turns into its story. Used by `scripts/demo`.
+//!
+//! With `--serve PORT` it serves Lambda's Invoke API on `127.0.0.1:PORT` (`0`: a free port) for
+//! the function instead (named `--name`, default the binary's name; each invocation's deadline
+//! `--timeout` seconds, default 300 as the stack gives the runbook), prints its URL (the value of
+//! `AWS_ENDPOINT_URL_LAMBDA`) on the first line, and serves until it is stopped (SIGINT, SIGTERM):
+//! `mediaops --function runbook …` and `aws lambda invoke` then reach the binary as a deployed
+//! function. The function's log goes to stderr.
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use mediaops_lambda_stub::invoke_api::InvokeApi;
 use mediaops_lambda_stub::{FunctionProcess, Outcome, SpawnOptions};
 use serde_json::{json, Value};
 
 fn usage() -> ! {
     eprintln!(
-        "usage: mediaops-invoke [--env K=V]... [--name NAME] [--record FILE] BINARY EVENT.json..."
+        "usage: mediaops-invoke [--env K=V]... [--name NAME] [--record FILE] BINARY EVENT.json...\n       mediaops-invoke --serve PORT [--timeout SECONDS] [--env K=V]... [--name NAME] [--record FILE] BINARY"
     );
     std::process::exit(2)
+}
+
+/// `--serve`: the Invoke API in front of the binary until stopped.
+async fn serve(binary: PathBuf, opts: SpawnOptions, port: u16, record: Option<PathBuf>) {
+    let name = opts.function_name.clone();
+    let function = match FunctionProcess::spawn(&binary, opts).await {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("cannot start {}: {e}", binary.display());
+            std::process::exit(1);
+        }
+    };
+    if let Err(e) = function.cold_start(Duration::from_secs(20)).await {
+        eprintln!("{name} did not start: {e}\n{}", function.stderr());
+        std::process::exit(1);
+    }
+    let api = match InvokeApi::start(vec![(name.clone(), function)], port, record).await {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("cannot serve the Invoke API on port {port}: {e}");
+            std::process::exit(1);
+        }
+    };
+    println!("{}", api.url());
+    let _ = std::io::stdout().flush();
+    eprintln!(
+        "# serving Lambda's Invoke API for {name} at {} (stop: Ctrl-C or SIGTERM)",
+        api.url()
+    );
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let mut seen = 0;
+    loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => break,
+            _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => break,
+            _ = tokio::time::sleep(Duration::from_millis(200)) => {
+                // The function's log, as it comes.
+                if let Some(f) = api.function(&name) {
+                    let err = f.stderr();
+                    if err.len() > seen {
+                        eprint!("{}", &err[seen..]);
+                        seen = err.len();
+                    }
+                }
+            }
+        }
+    }
+    drop(api);
 }
 
 fn epoch_ms() -> u128 {
@@ -34,8 +91,23 @@ async fn main() {
     let mut name = None;
     let mut record: Option<PathBuf> = None;
     let mut positional = Vec::new();
+    let mut serve_port: Option<u16> = None;
+    let mut timeout_s: u64 = 300;
     while let Some(a) = args.next() {
         match a.as_str() {
+            "--serve" => {
+                serve_port = Some(
+                    args.next()
+                        .and_then(|p| p.parse().ok())
+                        .unwrap_or_else(|| usage()),
+                )
+            }
+            "--timeout" => {
+                timeout_s = args
+                    .next()
+                    .and_then(|p| p.parse().ok())
+                    .unwrap_or_else(|| usage())
+            }
             "--env" => {
                 let kv = args.next().unwrap_or_else(|| usage());
                 let (k, v) = kv.split_once('=').unwrap_or_else(|| usage());
@@ -47,7 +119,7 @@ async fn main() {
             _ => positional.push(a),
         }
     }
-    if positional.len() < 2 {
+    if positional.is_empty() || (serve_port.is_none() && positional.len() < 2) {
         usage();
     }
     let binary = PathBuf::from(&positional[0]);
@@ -57,7 +129,15 @@ async fn main() {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "function".into())
     });
-    let opts = SpawnOptions::new(&name).envs(envs);
+    let mut opts = SpawnOptions::new(&name).envs(envs);
+    if let Some(port) = serve_port {
+        if positional.len() != 1 {
+            usage();
+        }
+        opts.deadline = Duration::from_secs(timeout_s.max(1));
+        serve(binary, opts, port, record).await;
+        return;
+    }
     let function = match FunctionProcess::spawn(&binary, opts).await {
         Ok(f) => f,
         Err(e) => {

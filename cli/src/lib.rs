@@ -1,0 +1,146 @@
+//! `mediaops`, the operators' command line: every runbook action is a command, made from the
+//! runbook's own table ([`commands`]); it runs on the deployed runbook through Lambda's Invoke
+//! API or, with `--local`, in this process ([`target`]); destructive actions show their plan and
+//! ask, drains and recoveries are carried to their end with a progress bar ([`flow`]); people
+//! get tables and one-line verdicts, scripts `--output json` and the exit codes ([`Exit`]).
+
+pub mod commands;
+pub mod flow;
+pub mod overview;
+pub mod render;
+pub mod target;
+
+use std::ffi::OsString;
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::error::ErrorKind;
+
+/// How a command ended, as its exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Done (or the plan, or the dry run, that was asked for).
+    Done = 0,
+    /// A service failed: AWS, Lambda, or the function otherwise (`mediaops.Aws.*`, …).
+    Service = 1,
+    /// The command line is wrong, or says nowhere to run.
+    Usage = 2,
+    /// The runbook refused the request (`mediaops.BadRequest`: the message names the field), or
+    /// the operator did not confirm at the prompt.
+    Refused = 3,
+    /// Not finished: `mediaops.Incomplete` (retryable failures left), or a long run stopped
+    /// before its end (Ctrl-C, `--max-invocations`, no progress); repeating it continues.
+    Incomplete = 4,
+}
+
+/// Why the command line could not do what it was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("{0}")]
+    Usage(String),
+    #[error("{0}")]
+    Service(String),
+}
+
+impl CliError {
+    fn exit(&self) -> Exit {
+        match self {
+            CliError::Usage(_) => Exit::Usage,
+            CliError::Service(_) => Exit::Service,
+        }
+    }
+}
+
+/// The command line (`std::env::args_os`).
+pub fn main() -> ExitCode {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("mediaops: cannot start: {e}");
+            return ExitCode::from(Exit::Service as u8);
+        }
+    };
+    let exit = rt.block_on(run(std::env::args_os().collect()));
+    ExitCode::from(exit as u8)
+}
+
+/// Runs one command line.
+pub async fn run(args: Vec<OsString>) -> Exit {
+    let matches = match commands::cli().try_get_matches_from(args) {
+        Ok(m) => m,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                ErrorKind::DisplayHelp
+                | ErrorKind::DisplayVersion
+                | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => Exit::Done,
+                _ => Exit::Usage,
+            };
+        }
+    };
+    if let Some(("completions", m)) = matches.subcommand() {
+        if let Some(shell) = m.get_one::<clap_complete::Shell>("shell") {
+            clap_complete::generate(
+                *shell,
+                &mut commands::cli(),
+                "mediaops",
+                &mut std::io::stdout(),
+            );
+        }
+        return Exit::Done;
+    }
+    // The runbook's own log (with --local) only when asked for: the verdicts are the output.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("error"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+    let json = matches.get_one::<String>("output").map(String::as_str) == Some("json");
+    let opts = flow::Options {
+        json,
+        max_invocations: matches
+            .get_one::<u32>("max_invocations")
+            .copied()
+            .unwrap_or(100),
+        interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
+        progress: !json && std::io::stderr().is_terminal(),
+    };
+    let Some((spec, leaf)) = commands::chosen(&matches) else {
+        eprintln!("mediaops: no such command (mediaops --help lists them)");
+        return Exit::Usage;
+    };
+    let (req, confirm) = match commands::request(spec, leaf, chrono::Utc::now()) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("mediaops: {e}");
+            return e.exit();
+        }
+    };
+    let get = |k: &str| matches.get_one::<String>(k).map(String::as_str);
+    let sdk = target::sdk_config(get("profile"), get("region")).await;
+    let target = if matches.get_flag("local") {
+        let slice = matches.get_one::<u64>("slice").copied().unwrap_or(20);
+        target::local(&sdk, Duration::from_secs(slice)).await
+    } else {
+        target::lambda(&sdk, get("function"), get("stack")).await
+    };
+    let target = match target {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("mediaops: {e}");
+            return e.exit();
+        }
+    };
+    match flow::run_action(&target, spec, req, confirm, opts).await {
+        Ok(exit) => exit,
+        Err(e) => {
+            eprintln!("mediaops: {e}");
+            e.exit()
+        }
+    }
+}
