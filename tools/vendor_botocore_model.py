@@ -10,12 +10,16 @@ runs this script, so run it with the pinned venv (`scripts/tools botocore`):
       CreateQueue GetQueue ListQueues UpdateQueue CreateJob GetJob ListJobs CancelJob \\
       CreateJobTemplate GetJobTemplate CreatePreset GetPreset \\
       > tests/integration/models/mediaconvert-2017-08-29.json
+
+A service botocore no longer ships (Elastic Transcoder, removed after 1.42.17) is read from a file
+instead, with the text `_source` gives it:
+
+  git -C <botocore clone> show 1.42.17:botocore/data/elastictranscoder/2012-09-25/service-2.json > et.json
+  python3 tools/vendor_botocore_model.py --from et.json --source "…" elastictranscoder \\
+      CreateJob ReadJob ... > tests/integration/models/elastictranscoder-2012-09-25.json
 """
 import json
 import sys
-
-import botocore
-import botocore.loaders
 
 
 def strip(value):
@@ -27,12 +31,28 @@ def strip(value):
 
 
 def main(argv):
-    if len(argv) < 3:
+    argv = list(argv)
+    from_file = source = None
+    while len(argv) > 1 and argv[1] in ("--from", "--source"):
+        if len(argv) < 3:
+            print(__doc__, file=sys.stderr)
+            return 2
+        if argv[1] == "--from":
+            from_file = argv[2]
+        else:
+            source = argv[2]
+        del argv[1:3]
+    if len(argv) < 3 or (from_file is None) != (source is None):
         print(__doc__, file=sys.stderr)
         return 2
     service, operations = argv[1], argv[2:]
-    loader = botocore.loaders.Loader()
-    model = loader.load_service_model(service, "service-2")
+    if from_file is not None:
+        with open(from_file, encoding="utf-8") as f:
+            model = json.load(f)
+    else:
+        import botocore.loaders
+
+        model = botocore.loaders.Loader().load_service_model(service, "service-2")
     api_version = model["metadata"]["apiVersion"]
     shapes = model["shapes"]
     keep = set()
@@ -57,10 +77,13 @@ def main(argv):
                 reach(o[part]["shape"])
         for err in o.get("errors", []):
             reach(err["shape"])
+    if source is None:
+        import botocore
+
+        source = f"botocore {botocore.__version__} (PyPI) botocore/data/{service}/{api_version}/service-2.json"
     out = {
         "_source": (
-            f"botocore {botocore.__version__} (PyPI) botocore/data/{service}/{api_version}/service-2.json, "
-            "trimmed by tools/vendor_botocore_model.py to the operations the emulator serves "
+            f"{source}, trimmed by tools/vendor_botocore_model.py to the operations the emulator serves "
             "(documentation removed)"
         ),
         "metadata": strip(model["metadata"]),

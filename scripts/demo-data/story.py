@@ -385,9 +385,12 @@ def runbook_items(record, names):
                 f"{'; skipped ' + skipped if skipped else ''}; {names.get(target, target)} is {res.get(target and 'queue_status' if res.get('queue') else 'pipeline_status')}: the copies wait until it is resumed"
             )
         else:
+            # What the report says the copies did not carry (GetJob never returns tags).
+            lost = ", ".join(res.get("not_carried") or {})
             line = (
                 f"{cmd}: resubmitted {res.get('resubmitted')}, each once "
-                f"(marked mediaops:resubmit-of, recorded in the guard table; tags not carried)"
+                f"(marked mediaops:resubmit-of, recorded in the guard table"
+                f"{'; ' + lost + ' not carried' if lost else ''})"
             )
     elif action in ("pipeline.resume", "queue.resume", "pipeline.pause", "queue.pause"):
         line = f"{cmd}: now {res.get('status')}; guard record {res.get('guard_record', 'untouched')}"

@@ -370,84 +370,20 @@ pub trait BucketLoggingWriter: Send + Sync {
     ) -> ApiResult<()>;
 }
 
-/// A job as a recovery reads it to make a copy: its id and metadata, and the service's own
-/// description of it (`blueprint`: the SDK's job), which the same adapter makes into CreateJob.
-#[derive(Debug, Clone)]
-pub struct JobCopy<B> {
-    pub id: String,
-    pub metadata: std::collections::BTreeMap<String, String>,
-    pub blueprint: B,
-}
-
-/// A service whose failed jobs can be submitted again: read a job (MediaConvert GetJob, Elastic
-/// Transcoder ReadJob) and create the same job with other metadata (CreateJob). One trait for
-/// every service: a recovery is the same story whatever the service.
+/// A service whose failed jobs can be submitted again: read a job as the service describes it
+/// (MediaConvert GetJob, Elastic Transcoder ReadJob) and create a job from a request (CreateJob),
+/// both as JSON on the wire, every member kept: a copy made through the SDK's typed model would
+/// keep only what that model knows. One trait for every service: which members a copy carries is
+/// the recovery's decision ([`crate::policy::copy`]), the same story whatever the service.
 #[async_trait]
 pub trait JobResubmitter: Send + Sync {
-    type Blueprint: Send + Sync;
-    /// The job as CreateJob would need it; `None` when the service keeps no record of it.
-    async fn read_job_copy(&self, id: &str) -> ApiResult<Option<JobCopy<Self::Blueprint>>>;
-    /// Creates the job `blueprint` describes with `metadata` instead of its own; `token` is the
-    /// idempotency token (MediaConvert: the same token within a minute returns the first job;
-    /// Elastic Transcoder has none). Returns the new job's id.
-    async fn create_job_copy(
-        &self,
-        blueprint: &Self::Blueprint,
-        metadata: &std::collections::BTreeMap<String, String>,
-        token: &str,
-    ) -> ApiResult<String>;
-}
-
-/// A blueprint of any service, as [`Resubmitter`] carries it.
-pub type AnyBlueprint = Box<dyn std::any::Any + Send + Sync>;
-
-/// [`JobResubmitter`] with its blueprint out of sight, so one recovery takes any service's
-/// client (`&dyn Resubmitter`); every `JobResubmitter` is one.
-#[async_trait]
-pub trait Resubmitter: Send + Sync {
-    async fn read_copy(&self, id: &str) -> ApiResult<Option<JobCopy<AnyBlueprint>>>;
-    /// Creates the copy of a blueprint this resubmitter read.
-    async fn create_copy(
-        &self,
-        blueprint: &AnyBlueprint,
-        metadata: &std::collections::BTreeMap<String, String>,
-        token: &str,
-    ) -> ApiResult<String>;
-}
-
-#[async_trait]
-impl<R> Resubmitter for R
-where
-    R: JobResubmitter,
-    R::Blueprint: 'static,
-{
-    async fn read_copy(&self, id: &str) -> ApiResult<Option<JobCopy<AnyBlueprint>>> {
-        Ok(self.read_job_copy(id).await?.map(|c| JobCopy {
-            id: c.id,
-            metadata: c.metadata,
-            blueprint: Box::new(c.blueprint) as AnyBlueprint,
-        }))
-    }
-
-    async fn create_copy(
-        &self,
-        blueprint: &AnyBlueprint,
-        metadata: &std::collections::BTreeMap<String, String>,
-        token: &str,
-    ) -> ApiResult<String> {
-        // Only a blueprint this resubmitter read comes back to it.
-        let Some(b) = blueprint.downcast_ref::<R::Blueprint>() else {
-            return Err(AwsError {
-                service: "mediaops",
-                operation: "CreateJob",
-                kind: crate::error::AwsErrorKind::Rejected,
-                status: None,
-                code: None,
-                message: "a job read by another service's client".into(),
-            });
-        };
-        self.create_job_copy(b, metadata, token).await
-    }
+    /// The job's document as the service answered it (GetJob's `job`, ReadJob's `Job`): every
+    /// member, numbers as written; `None` when the service keeps no record of it.
+    async fn read_job_document(&self, id: &str) -> ApiResult<Option<serde_json::Value>>;
+    /// CreateJob with `request` as its body, as given (the idempotency token inside it, if the
+    /// service has one: MediaConvert's returns the first job for a minute; Elastic Transcoder has
+    /// none). Returns the new job's id.
+    async fn create_job_document(&self, request: &serde_json::Value) -> ApiResult<String>;
 }
 
 /// The resubmissions done exactly once: one entry per original job (`sk = resubmit#<id>`),

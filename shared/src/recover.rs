@@ -9,10 +9,14 @@
 //!    a job; an entry already `done` is `already_resubmitted`; a fresh claim of another run is
 //!    `in_progress` (retryable); a claim older than the lease was abandoned by a run that stopped
 //!    and is taken over (conditionally: one taker).
-//! 2. **read**: GetJob / ReadJob (`record_gone` when the service no longer keeps it).
-//! 3. **create**: CreateJob of the same job, its metadata marked `mediaops:resubmit-of`, with a
-//!    token derived from the job (MediaConvert returns the first copy for a minute), paced by the
-//!    calls-per-second ceiling; throttling after the SDK's retries slows the pace and retries.
+//! 2. **read**: GetJob / ReadJob, the job's JSON as the service answered it (`record_gone` when
+//!    the service no longer keeps it).
+//! 3. **create**: CreateJob of the same job ([`crate::policy::copy::copy_request`]: every member
+//!    of the job's JSON that CreateJob takes, as it is), its metadata marked
+//!    `mediaops:resubmit-of`, with a token derived from the job (MediaConvert returns the first
+//!    copy for a minute), paced by the calls-per-second ceiling; throttling after the SDK's
+//!    retries slows the pace and retries. What the copy does not carry is said per job
+//!    (`not_carried`) and for the run ([`NotCarriedTally`]).
 //! 4. **finish**: the entry becomes `done` with the copy's id.
 //!
 //! Crash windows: stopped after the claim, before the create: a later run takes the claim over
@@ -27,6 +31,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 use serde_json::{json, Value};
 
@@ -34,10 +39,11 @@ use crate::bulk::{Bulk, Listed, Outcomes, Walk};
 use crate::model::guard::LedgerEntry;
 use crate::model::Page;
 use crate::pace::Pacer;
+use crate::policy::copy::{copy_request, job_metadata, never_carried, NotCarried};
 use crate::policy::recovery::{
     choose, client_token, copy_metadata, held, Choice, FailedJob, Held, Selection,
 };
-use crate::ports::{AnyBlueprint, ApiResult, ResubmitLedger, Resubmitter};
+use crate::ports::{ApiResult, JobResubmitter, ResubmitLedger};
 use crate::services::Profile;
 use crate::{AwsError, AwsErrorKind};
 
@@ -54,7 +60,7 @@ pub struct Recovery<'a> {
     /// The guard table key of the resource (`queue#<name>`, `pipeline#<id>`).
     pub key: String,
     pub selection: Selection,
-    pub resubmitter: &'a dyn Resubmitter,
+    pub resubmitter: &'a dyn JobResubmitter,
     pub ledger: &'a dyn ResubmitLedger,
     /// The CreateJob ceiling, shared by the run's concurrent items.
     pub pacer: &'a Pacer,
@@ -69,6 +75,35 @@ pub struct Recovery<'a> {
     pub denied_hint: &'static str,
     /// At most this many copies made (or found) in this run; the listing ends there.
     pub limit: Option<usize>,
+    /// What the run's copies (or, in the plan, the copies to make) do not carry.
+    pub not_carried: NotCarriedTally,
+}
+
+/// What a run's copies do not carry: per member, why and of how many jobs.
+#[derive(Debug, Default)]
+pub struct NotCarriedTally(Mutex<BTreeMap<String, (String, u64)>>);
+
+impl NotCarriedTally {
+    /// Counts one job's; returns their members' names (the job's report).
+    pub fn add(&self, list: &[NotCarried]) -> Value {
+        let mut all = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        for n in list {
+            all.entry(n.member.clone())
+                .or_insert_with(|| (n.why.clone(), 0))
+                .1 += 1;
+        }
+        json!(list.iter().map(|n| n.member.as_str()).collect::<Vec<_>>())
+    }
+
+    /// `{member: {"why", "jobs"}}`.
+    pub fn to_json(&self) -> Value {
+        let all = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        Value::Object(
+            all.iter()
+                .map(|(m, (why, jobs))| (m.clone(), json!({ "why": why, "jobs": jobs })))
+                .collect(),
+        )
+    }
 }
 
 fn now_ms() -> i64 {
@@ -173,7 +208,9 @@ impl Recovery<'_> {
                     let (outcome, detail) = if self.execute {
                         self.resubmit(&id, generation, find_copy).await
                     } else {
-                        ("would_resubmit", Value::Null)
+                        // What no copy carries; a confirmed run reads each job and says its own.
+                        let names = self.not_carried.add(&never_carried(self.kind.copy));
+                        ("would_resubmit", json!({ "not_carried": names }))
                     };
                     // A copy made but not recorded counts: it exists.
                     let copied = matches!(outcome, "resubmitted" | "would_resubmit")
@@ -222,8 +259,8 @@ impl Recovery<'_> {
                 }
             }
         }
-        let copy = match self.resubmitter.read_copy(id).await {
-            Ok(Some(c)) => c,
+        let job = match self.resubmitter.read_job_document(id).await {
+            Ok(Some(j)) => j,
             Ok(None) => {
                 self.release(id, &claim_id).await;
                 return (
@@ -236,14 +273,16 @@ impl Recovery<'_> {
                 return failure(&e, "reading the job");
             }
         };
-        let Some(metadata) = copy_metadata(&copy.metadata, id, generation) else {
+        let rules = self.kind.copy;
+        let Some(metadata) = copy_metadata(&job_metadata(rules, &job), id, generation) else {
             self.release(id, &claim_id).await;
             return (
                 "metadata_full",
                 json!({ "reason": "no room for the marker in its metadata" }),
             );
         };
-        let new_id = match self.create(&copy.blueprint, &metadata, id).await {
+        let (request, not_carried) = copy_request(rules, &job, &metadata, &client_token(id));
+        let new_id = match self.create(&request, id).await {
             Created::Id(n) => n,
             Created::NotAttempted => {
                 self.release(id, &claim_id).await;
@@ -263,7 +302,9 @@ impl Recovery<'_> {
                 return f;
             }
         };
-        self.finish(id, &claim_id, &new_id, generation, false).await
+        let mut done = self.finish(id, &claim_id, &new_id, generation, false).await;
+        done.1["not_carried"] = self.not_carried.add(&not_carried);
+        done
     }
 
     /// The claim is someone's: done, in progress, or abandoned (then taken over; if the copy was
@@ -313,29 +354,24 @@ impl Recovery<'_> {
         // The run that left the claim may have created the copy: its marker says.
         match find_copy(id.to_string(), at_ms - 60_000).await {
             Err(e) => Some(failure(&e, "looking for a copy an interrupted run made")),
-            Ok(Some(found)) => Some(self.finish(id, claim_id, &found, 0, true).await),
+            Ok(Some(found)) => {
+                let mut done = self.finish(id, claim_id, &found, 0, true).await;
+                // The run that made it read the job; what no copy carries is known here.
+                done.1["not_carried"] = self.not_carried.add(&never_carried(self.kind.copy));
+                Some(done)
+            }
             Ok(None) => None,
         }
     }
 
     /// CreateJob, paced; throttling after the SDK's retries slows the pace and tries again.
-    async fn create(
-        &self,
-        blueprint: &AnyBlueprint,
-        metadata: &BTreeMap<String, String>,
-        original: &str,
-    ) -> Created {
-        let token = client_token(original);
+    async fn create(&self, request: &Value, original: &str) -> Created {
         let mut tries = 0;
         loop {
             if !self.pacer.wait(self.bulk.budget).await {
                 return Created::NotAttempted;
             }
-            match self
-                .resubmitter
-                .create_copy(blueprint, metadata, &token)
-                .await
-            {
+            match self.resubmitter.create_job_document(request).await {
                 Ok(id) => return Created::Id(id),
                 Err(e) if e.kind == AwsErrorKind::Throttling && tries < THROTTLED_RETRIES => {
                     tries += 1;
@@ -404,6 +440,8 @@ mod tests {
     struct Service {
         jobs: Mutex<BTreeMap<String, BTreeMap<String, String>>>,
         created: Mutex<Vec<(String, BTreeMap<String, String>)>>,
+        /// The CreateJob requests of the copies.
+        requests: Mutex<Vec<Value>>,
         /// Tokens seen: a repeat returns the first copy (MediaConvert's minute).
         tokens: Mutex<HashMap<String, String>>,
         /// The next creates: throttled this many times.
@@ -433,28 +471,17 @@ mod tests {
 
     #[async_trait]
     impl JobResubmitter for Service {
-        type Blueprint = String;
-        async fn read_job_copy(
-            &self,
-            id: &str,
-        ) -> ApiResult<Option<crate::ports::JobCopy<String>>> {
-            Ok(self
-                .jobs
-                .lock()
-                .unwrap()
-                .get(id)
-                .map(|m| crate::ports::JobCopy {
-                    id: id.into(),
-                    metadata: m.clone(),
-                    blueprint: id.into(),
-                }))
+        async fn read_job_document(&self, id: &str) -> ApiResult<Option<Value>> {
+            Ok(self.jobs.lock().unwrap().get(id).map(|m| {
+                json!({
+                    "id": id, "status": "ERROR", "errorCode": 1432,
+                    "role": "arn:aws:iam::123456789012:role/r",
+                    "settings": { "gopSize": 90, "hopDestinations": [] },
+                    "userMetadata": m,
+                })
+            }))
         }
-        async fn create_job_copy(
-            &self,
-            _b: &String,
-            metadata: &BTreeMap<String, String>,
-            token: &str,
-        ) -> ApiResult<String> {
+        async fn create_job_document(&self, request: &Value) -> ApiResult<String> {
             tokio::task::yield_now().await;
             if take(&self.throttle) {
                 return Err(err(AwsErrorKind::Throttling));
@@ -462,6 +489,9 @@ mod tests {
             if take(&self.deny) {
                 return Err(err(AwsErrorKind::AccessDenied));
             }
+            let token = request["clientRequestToken"].as_str().unwrap_or_default();
+            let metadata: BTreeMap<String, String> =
+                serde_json::from_value(request["userMetadata"].clone()).unwrap();
             if self.honour_tokens {
                 if let Some(id) = self.tokens.lock().unwrap().get(token) {
                     return Ok(id.clone());
@@ -470,6 +500,7 @@ mod tests {
             let mut created = self.created.lock().unwrap();
             let id = format!("copy-{}", created.len());
             created.push((id.clone(), metadata.clone()));
+            self.requests.lock().unwrap().push(request.clone());
             self.tokens.lock().unwrap().insert(token.into(), id.clone());
             self.jobs
                 .lock()
@@ -695,6 +726,7 @@ mod tests {
             bulk: Bulk::new(4, Budget::unlimited()),
             denied_hint: "",
             limit,
+            not_carried: NotCarriedTally::default(),
         };
         let mut out = Outcomes::new("queue.recover");
         let listed = r
@@ -741,6 +773,32 @@ mod tests {
         }
         let (_, m) = svc.created.lock().unwrap()[0].clone();
         assert!(m.contains_key("title"), "the job's own metadata is kept");
+        // The request is the job's document as CreateJob takes it: its members as they were,
+        // the service's own left behind, the copy's own token.
+        let req = svc.requests.lock().unwrap()[0].clone();
+        let original = m[MARKER].clone();
+        assert_eq!(
+            req["settings"],
+            json!({ "gopSize": 90, "hopDestinations": [] })
+        );
+        assert!(req["settings"]["gopSize"].is_u64());
+        assert_eq!(req["clientRequestToken"], json!(client_token(&original)));
+        for own in ["id", "status", "errorCode"] {
+            assert!(req.get(own).is_none(), "{own}");
+        }
+        // Each copy (and each planned copy) names what it does not carry.
+        let first = |o: &Outcomes, outcome: &str| {
+            o.sample
+                .iter()
+                .find(|i| i["outcome"] == outcome)
+                .cloned()
+                .unwrap_or_default()
+        };
+        assert_eq!(first(&done, "resubmitted")["not_carried"], json!(["tags"]));
+        assert_eq!(
+            first(&plan, "would_resubmit")["not_carried"],
+            json!(["tags"])
+        );
         // Again: nothing more; and the plan says why.
         let again = run(&svc, &ledger, true, DEFAULT_LEASE_MS, "r2").await;
         assert_eq!(again.count_of("already_resubmitted"), 7);

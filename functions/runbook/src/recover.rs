@@ -11,12 +11,13 @@ use mediaops::bulk::{Bulk, Listed, Outcomes, ITEM_RECORD};
 use mediaops::model::{ms_to_rfc3339, Page};
 use mediaops::notify::notices::{runbook_step, Subject};
 use mediaops::pace::Pacer;
+use mediaops::policy::copy::{never_carried, CopyRules};
 use mediaops::policy::recovery::{
     check_range, default_classes, default_range, FailedJob, Selection, Which,
     DEFAULT_MAX_GENERATIONS, MARKER, MAX_GENERATIONS,
 };
-use mediaops::ports::{ApiResult, Resubmitter};
-use mediaops::recover::Recovery;
+use mediaops::ports::{ApiResult, JobResubmitter};
+use mediaops::recover::{NotCarriedTally, Recovery};
 use mediaops::services::Profile;
 use mediaops::Error;
 use serde::{Deserialize, Serialize};
@@ -183,8 +184,6 @@ pub(crate) struct RecoverSpec<'a> {
     pub(crate) resume: String,
     /// Said of a CreateJob refused for want of permission (the role it passes).
     pub(crate) denied_hint: &'static str,
-    /// What the copies do not carry.
-    pub(crate) not_carried: &'static str,
     /// The resource in a notice's words (`MediaConvert queue vod-premium`).
     pub(crate) target: String,
     /// The list action that shows the copies (`mediaconvert.jobs.list`).
@@ -250,7 +249,7 @@ fn which_json(w: &Which, kind: &Profile) -> Value {
 pub(crate) async fn recover_resource<LF, FF, FFut>(
     (spec, req): (RecoverSpec<'_>, &RecoverRequest),
     cx: &Cx<'_>,
-    resubmitter: &dyn Resubmitter,
+    resubmitter: &dyn JobResubmitter,
     r: &mut Report,
     list: impl FnMut(Option<String>) -> LF,
     find_copy: FF,
@@ -279,9 +278,10 @@ where
         "resubmit those of {} not resubmitted before (max_generations {}), each once: claim it in the guard table, read it, create the same job with \"{MARKER}\" in its metadata, record the copy",
         which_json(&sel.which, spec.kind), sel.max_generations
     ));
+    r.plan.push(copied(spec.kind.copy));
     r.plan.push(format!(
-        "at most {} CreateJob calls at once and {} a second; {}",
-        req.concurrency, req.rate, spec.not_carried
+        "at most {} CreateJob calls at once and {} a second",
+        req.concurrency, req.rate
     ));
     if spec.paused {
         r.plan.push(format!(
@@ -304,12 +304,15 @@ where
         bulk,
         denied_hint: spec.denied_hint,
         limit: req.limit.map(|l| l as usize),
+        not_carried: NotCarriedTally::default(),
     };
     let mut out = Outcomes::new(r.action);
     let listed = recovery.run(list, find_copy, &mut out).await;
     r.executed = execute && out.count_of("resubmitted") > 0;
     r.tally = out.tally(listed.ran_short());
     r.result = report_json(&spec, &sel, from, &out, &listed, execute);
+    r.result["copied"] = json!(copied(spec.kind.copy));
+    r.result["not_carried"] = recovery.not_carried.to_json();
     r.subject = Some(subject(&spec, &r.result, cx.request_id));
     if let Listed::ListFailed(e) = listed {
         if out.total() == 0 {
@@ -319,6 +322,27 @@ where
         r.tally.retryable_failed.push(format!("the listing ({e})"));
     }
     Ok(())
+}
+
+/// How a copy is made, and what no copy carries, in words (the plan's and the result's).
+fn copied(rules: &CopyRules) -> String {
+    let token = rules
+        .token
+        .map(|t| format!(" and {t} (the copy's own)"))
+        .unwrap_or_default();
+    let never: Vec<String> = never_carried(rules)
+        .iter()
+        .map(|n| format!("{} ({})", n.member, n.why))
+        .collect();
+    let never = if never.is_empty() {
+        String::new()
+    } else {
+        format!("; never carried: {}", never.join("; "))
+    };
+    format!(
+        "each copy is made from the job's JSON as {} returned it: every member CreateJob takes goes as it was (numbers, empty lists and members the SDK's typed model lacks as written), but {} (the original's pairs and \"{MARKER}\"){token}; a member mediaops's model does not know is not sent and is named per job in not_carried{never}",
+        rules.read_op, rules.metadata
+    )
 }
 
 fn report_json(
@@ -351,7 +375,6 @@ fn report_json(
         "jobs": out.to_json(),
         "skipped": skipped,
         "listing": listed.describe(),
-        "not_carried": spec.not_carried,
     });
     let (done, word) = if execute {
         (out.count_of("resubmitted"), "resubmitted")

@@ -4,8 +4,8 @@ use aws_sdk_mediaconvert as mc;
 use crate::error::classify;
 use crate::model::{MediaConvertJob, Page, Queue, QueueStatus};
 use crate::ports::{
-    ApiResult, JobCopy, JobResubmitter, MediaConvertJobCanceller, MediaConvertJobLister,
-    QueueControl, QueueLister,
+    ApiResult, JobResubmitter, MediaConvertJobCanceller, MediaConvertJobLister, QueueControl,
+    QueueLister,
 };
 
 const SERVICE: &str = "mediaconvert";
@@ -152,62 +152,20 @@ impl MediaConvertJobCanceller for MediaConvertAdapter {
     }
 }
 
-/// GetJob, then CreateJob of everything GetJob returns that CreateJob takes: settings, role,
-/// queue, job template, priority, acceleration, billing tags source, hop destinations, status
-/// update interval, simulated reserved queue, and the engine version it asked for. Tags are not
-/// carried: GetJob does not return them.
+/// GetJob and CreateJob as the service's JSON ([`super::mediaconvert_raw`]): the job's document
+/// whole, and a copy's request as the recovery made it, members the SDK lacks included.
 #[async_trait]
 impl JobResubmitter for MediaConvertAdapter {
-    type Blueprint = mc::types::Job;
-
-    async fn read_job_copy(&self, id: &str) -> ApiResult<Option<JobCopy<mc::types::Job>>> {
-        let out = crate::ports::absent_if_not_found(
-            self.client
-                .get_job()
-                .id(id)
-                .send()
-                .await
-                .map_err(|e| classify(SERVICE, "GetJob", &e)),
-        )?;
-        Ok(out.as_ref().and_then(|o| o.job()).map(|j| JobCopy {
-            id: j.id().unwrap_or(id).to_string(),
-            metadata: job(j).user_metadata,
-            blueprint: j.clone(),
-        }))
+    async fn read_job_document(&self, id: &str) -> ApiResult<Option<serde_json::Value>> {
+        crate::ports::absent_if_not_found(
+            super::mediaconvert_raw::get_job_raw(&self.client, id).await,
+        )
     }
 
-    async fn create_job_copy(
-        &self,
-        j: &mc::types::Job,
-        metadata: &std::collections::BTreeMap<String, String>,
-        token: &str,
-    ) -> ApiResult<String> {
-        let out = self
-            .client
-            .create_job()
-            .set_settings(j.settings().cloned())
-            .set_role(j.role().map(str::to_string))
-            .set_queue(j.queue().map(str::to_string))
-            .set_job_template(j.job_template().map(str::to_string))
-            .set_priority(j.priority())
-            .set_acceleration_settings(j.acceleration_settings().cloned())
-            .set_billing_tags_source(j.billing_tags_source().cloned())
-            .set_hop_destinations(Some(j.hop_destinations().to_vec()).filter(|h| !h.is_empty()))
-            .set_status_update_interval(j.status_update_interval().cloned())
-            .set_simulate_reserved_queue(j.simulate_reserved_queue().cloned())
-            .set_job_engine_version(j.job_engine_version_requested().map(str::to_string))
-            .set_user_metadata(Some(
-                metadata
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect(),
-            ))
-            .client_request_token(token)
-            .send()
-            .await
-            .map_err(|e| classify(SERVICE, "CreateJob", &e))?;
-        out.job()
-            .and_then(|j| j.id())
+    async fn create_job_document(&self, request: &serde_json::Value) -> ApiResult<String> {
+        let job = super::mediaconvert_raw::create_job_raw(&self.client, request).await?;
+        job.get("id")
+            .and_then(serde_json::Value::as_str)
             .map(str::to_string)
             .ok_or_else(|| super::sdk::no_job_id(SERVICE))
     }

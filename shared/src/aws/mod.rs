@@ -12,6 +12,7 @@ mod mediapackage;
 pub mod mediapackagev2;
 #[cfg(feature = "mediastore")]
 mod mediastore;
+pub mod raw;
 #[cfg(feature = "dynamodb")]
 mod resubmit_ledger;
 #[cfg(feature = "s3")]
@@ -23,6 +24,7 @@ mod sdk;
 mod sns;
 #[cfg(feature = "transcoder")]
 mod transcoder;
+pub mod transcoder_raw;
 
 #[cfg(feature = "dynamodb")]
 pub use dynamodb::DynamoWindowStore;

@@ -6,8 +6,8 @@ use crate::model::{
     error_code_from_detail, Page, Pipeline, PipelineStatus, TranscodeJob, TranscodeJobStatus,
 };
 use crate::ports::{
-    ApiResult, JobCopy, JobResubmitter, PipelineControl, PipelineJobLister, PipelineLister,
-    StatusJobLister, TranscodeJobCanceller, TranscodeJobDetails,
+    ApiResult, JobResubmitter, PipelineControl, PipelineJobLister, PipelineLister, StatusJobLister,
+    TranscodeJobCanceller, TranscodeJobDetails,
 };
 
 const SERVICE: &str = "elastictranscoder";
@@ -206,94 +206,21 @@ impl TranscodeJobCanceller for TranscoderAdapter {
     }
 }
 
-/// A job's outputs as CreateJob takes them: every member ReadJob returns that CreateJobOutput
-/// has (the status, size and timing members are the run's, not the job's), except the
-/// deprecated `Composition` (clips are the inputs' `TimeSpan`, which is copied).
-fn output_spec(o: &et::types::JobOutput) -> et::types::CreateJobOutput {
-    et::types::CreateJobOutput::builder()
-        .set_key(o.key().map(str::to_string))
-        .set_thumbnail_pattern(o.thumbnail_pattern().map(str::to_string))
-        .set_thumbnail_encryption(o.thumbnail_encryption().cloned())
-        .set_rotate(o.rotate().map(str::to_string))
-        .set_preset_id(o.preset_id().map(str::to_string))
-        .set_segment_duration(o.segment_duration().map(str::to_string))
-        .set_watermarks(Some(o.watermarks().to_vec()).filter(|w| !w.is_empty()))
-        .set_album_art(o.album_art().cloned())
-        .set_captions(o.captions().cloned())
-        .set_encryption(o.encryption().cloned())
-        .build()
-}
-
-fn playlist_spec(p: &et::types::Playlist) -> et::types::CreateJobPlaylist {
-    et::types::CreateJobPlaylist::builder()
-        .set_name(p.name().map(str::to_string))
-        .set_format(p.format().map(str::to_string))
-        .set_output_keys(Some(p.output_keys().to_vec()).filter(|k| !k.is_empty()))
-        .set_hls_content_protection(p.hls_content_protection().cloned())
-        .set_play_ready_drm(p.play_ready_drm().cloned())
-        .build()
-}
-
-/// ReadJob, then CreateJob of the same pipeline, inputs, outputs, key prefix and playlists.
-/// Elastic Transcoder has no idempotency token: the ledger alone makes it once.
+/// ReadJob and CreateJob as the service's JSON ([`super::transcoder_raw`]): the job's document
+/// whole, and a copy's request as the recovery made it. Elastic Transcoder has no idempotency
+/// token: the ledger alone makes a copy once.
 #[async_trait]
 impl JobResubmitter for TranscoderAdapter {
-    type Blueprint = et::types::Job;
-
-    async fn read_job_copy(&self, id: &str) -> ApiResult<Option<JobCopy<et::types::Job>>> {
-        let out = crate::ports::absent_if_not_found(
-            self.client
-                .read_job()
-                .id(id)
-                .send()
-                .await
-                .map_err(|e| classify(SERVICE, "ReadJob", &e)),
-        )?;
-        Ok(out.as_ref().and_then(|o| o.job()).map(|j| JobCopy {
-            id: j.id().unwrap_or(id).to_string(),
-            metadata: job(j).user_metadata,
-            blueprint: j.clone(),
-        }))
+    async fn read_job_document(&self, id: &str) -> ApiResult<Option<serde_json::Value>> {
+        crate::ports::absent_if_not_found(
+            super::transcoder_raw::read_job_raw(&self.client, id).await,
+        )
     }
 
-    async fn create_job_copy(
-        &self,
-        j: &et::types::Job,
-        metadata: &std::collections::BTreeMap<String, String>,
-        _token: &str,
-    ) -> ApiResult<String> {
-        // One input given as `Input` comes back as both `Input` and `Inputs`: send `Inputs`.
-        let inputs: Vec<et::types::JobInput> = if j.inputs().is_empty() {
-            j.input().cloned().into_iter().collect()
-        } else {
-            j.inputs().to_vec()
-        };
-        let mut outputs: Vec<&et::types::JobOutput> = j.outputs().iter().collect();
-        if outputs.is_empty() {
-            outputs.extend(j.output());
-        }
-        let out = self
-            .client
-            .create_job()
-            .set_pipeline_id(j.pipeline_id().map(str::to_string))
-            .set_inputs(Some(inputs))
-            .set_outputs(Some(outputs.into_iter().map(output_spec).collect()))
-            .set_output_key_prefix(j.output_key_prefix().map(str::to_string))
-            .set_playlists(
-                Some(j.playlists().iter().map(playlist_spec).collect::<Vec<_>>())
-                    .filter(|p| !p.is_empty()),
-            )
-            .set_user_metadata(Some(
-                metadata
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect(),
-            ))
-            .send()
-            .await
-            .map_err(|e| classify(SERVICE, "CreateJob", &e))?;
-        out.job()
-            .and_then(|j| j.id())
+    async fn create_job_document(&self, request: &serde_json::Value) -> ApiResult<String> {
+        let job = super::transcoder_raw::create_job_raw(&self.client, request).await?;
+        job.get("Id")
+            .and_then(serde_json::Value::as_str)
             .map(str::to_string)
             .ok_or_else(|| super::sdk::no_job_id(SERVICE))
     }

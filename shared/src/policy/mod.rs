@@ -2,6 +2,7 @@
 
 pub mod breaker;
 pub mod bucket_logging;
+pub mod copy;
 pub mod glob;
 pub mod guard_rules;
 pub mod harvest;

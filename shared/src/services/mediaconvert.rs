@@ -10,6 +10,7 @@ use super::{Events, Profile, Read};
 use crate::events::mediaconvert::{JobStateChange, DETAIL_TYPE, SOURCE};
 use crate::model::guard::{FailureClass, GuardEvent, Observed, WindowEvent};
 use crate::model::{queue_name, QueueStatus};
+use crate::policy::copy::{Carried, CopyRules, Members};
 use crate::ports::{absent_if_not_found, ApiResult, PauseTarget, QueueControl};
 
 pub static PROFILE: Profile = Profile {
@@ -30,6 +31,66 @@ pub static PROFILE: Profile = Profile {
         detail_type: DETAIL_TYPE,
         read: read_event,
     },
+    copy: &COPY,
+};
+
+/// A MediaConvert job copied from GetJob's `job` (botocore 1.44.8's model, vendored in
+/// `tests/integration/models/`; `tests/integration/tests/mediaconvert_raw.rs` holds these lists to
+/// it): every member of the `Job` shape that `CreateJobRequest` has goes, under its name
+/// (`jobEngineVersionRequested` is CreateJob's `jobEngineVersion`), `settings` whole; the `Job`
+/// members CreateJob lacks are the service's account of the run; `tags` CreateJob takes and GetJob
+/// never returns.
+pub static COPY: CopyRules = CopyRules {
+    read_op: "GetJob",
+    model: "mediaops's MediaConvert model (botocore 1.44.8)",
+    members: Members {
+        carried: &[
+            Carried::same("accelerationSettings"),
+            Carried::same("billingTagsSource"),
+            Carried::same("elementalInferenceSettings"),
+            Carried::same("hopDestinations"),
+            Carried {
+                job: "jobEngineVersionRequested",
+                create: "jobEngineVersion",
+                each: None,
+            },
+            Carried::same("jobTemplate"),
+            Carried::same("priority"),
+            Carried::same("queue"),
+            Carried::same("role"),
+            Carried::same("settings"),
+            Carried::same("simulateReservedQueue"),
+            Carried::same("statusUpdateInterval"),
+        ],
+        services_own: &[
+            "accelerationStatus",
+            "arn",
+            "createdAt",
+            "currentPhase",
+            "elementalInferenceConfiguration",
+            "errorCode",
+            "errorMessage",
+            "id",
+            "jobEngineVersionUsed",
+            "jobPercentComplete",
+            "lastShareDetails",
+            "messages",
+            "outputGroupDetails",
+            "queueTransitions",
+            "retryCount",
+            "shareStatus",
+            "status",
+            "timing",
+            "warnings",
+        ],
+    },
+    metadata: "userMetadata",
+    token: Some("clientRequestToken"),
+    never_returned: &[(
+        "tags",
+        "CreateJob takes tags and GetJob never returns them: the copy has none; tag it yourself if billing needs them",
+    )],
+    first_of: &[],
 };
 
 /// Statuses a job state change may carry that cannot trip the breaker.

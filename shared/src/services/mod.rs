@@ -9,6 +9,7 @@ use aws_lambda_events::eventbridge::EventBridgeEvent;
 use serde_json::Value;
 
 use crate::model::guard::{ErrorClass, FailureClass, GuardEvent};
+use crate::policy::copy::CopyRules;
 
 pub mod mediaconvert;
 pub mod transcoder;
@@ -41,6 +42,8 @@ pub struct Profile {
     pub errors_request: &'static str,
     /// How its job events reach the guard.
     pub events: Events,
+    /// How a recovery copies one of its jobs from the service's JSON of it.
+    pub copy: &'static CopyRules,
 }
 
 /// How a kind's job events arrive, and how one becomes what the guard decides on.

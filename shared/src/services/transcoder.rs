@@ -8,6 +8,7 @@ use super::{Events, Profile, Read};
 use crate::events::transcoder::{parse_notification, JobState};
 use crate::model::guard::{FailureClass, GuardEvent, Observed, WindowEvent};
 use crate::model::PipelineStatus;
+use crate::policy::copy::{Carried, CopyRules, Members};
 use crate::ports::{ApiResult, PauseTarget, PipelineControl};
 
 pub static PROFILE: Profile = Profile {
@@ -24,6 +25,88 @@ pub static PROFILE: Profile = Profile {
     paused: "Paused",
     errors_request: r#"{"action": "jobs.list", "pipeline_id": "{id}", "limit": 20}"#,
     events: Events::Sns(read_notification),
+    copy: &COPY,
+};
+
+/// An Elastic Transcoder job copied from ReadJob's `Job` (botocore's last model of the service,
+/// 1.42.17, vendored in `tests/integration/models/`; `tests/integration/tests/recover_lossless.rs`
+/// holds these lists to it): every member of `Job` that `CreateJobRequest` has goes, under its
+/// name; `Inputs` and `JobInput` are the same shapes on both sides, outputs and playlists keep the
+/// members `CreateJobOutput` and `CreateJobPlaylist` have (the rest is the run's: status, sizes,
+/// durations). ReadJob repeats the first input and output as `Input` and `Output`; CreateJob takes
+/// one form or the other (the API reference: do not use both), so the lists go.
+pub static COPY: CopyRules = CopyRules {
+    read_op: "ReadJob",
+    model: "mediaops's Elastic Transcoder model (botocore 1.42.17, the last with the service)",
+    members: Members {
+        carried: &[
+            Carried::same("Input"),
+            Carried::same("Inputs"),
+            Carried {
+                job: "Output",
+                create: "Output",
+                each: Some(&OUTPUT),
+            },
+            Carried::same("OutputKeyPrefix"),
+            Carried {
+                job: "Outputs",
+                create: "Outputs",
+                each: Some(&OUTPUT),
+            },
+            Carried::same("PipelineId"),
+            Carried {
+                job: "Playlists",
+                create: "Playlists",
+                each: Some(&PLAYLIST),
+            },
+        ],
+        services_own: &["Arn", "Id", "Status", "Timing"],
+    },
+    metadata: "UserMetadata",
+    token: None,
+    never_returned: &[],
+    first_of: &[("Input", "Inputs"), ("Output", "Outputs")],
+};
+
+/// A `JobOutput` as a `CreateJobOutput`.
+pub static OUTPUT: Members = Members {
+    carried: &[
+        Carried::same("AlbumArt"),
+        Carried::same("Captions"),
+        Carried::same("Composition"),
+        Carried::same("Encryption"),
+        Carried::same("Key"),
+        Carried::same("PresetId"),
+        Carried::same("Rotate"),
+        Carried::same("SegmentDuration"),
+        Carried::same("ThumbnailEncryption"),
+        Carried::same("ThumbnailPattern"),
+        Carried::same("Watermarks"),
+    ],
+    services_own: &[
+        "AppliedColorSpaceConversion",
+        "Duration",
+        "DurationMillis",
+        "FileSize",
+        "FrameRate",
+        "Height",
+        "Id",
+        "Status",
+        "StatusDetail",
+        "Width",
+    ],
+};
+
+/// A `Playlist` as a `CreateJobPlaylist`.
+pub static PLAYLIST: Members = Members {
+    carried: &[
+        Carried::same("Format"),
+        Carried::same("HlsContentProtection"),
+        Carried::same("Name"),
+        Carried::same("OutputKeys"),
+        Carried::same("PlayReadyDrm"),
+    ],
+    services_own: &["Status", "StatusDetail"],
 };
 
 /// The class of one Elastic Transcoder error code (developer guide, "Errors During Job

@@ -13,9 +13,9 @@ use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterce
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
-use mediaops::aws::mediaconvert_raw::{
-    create_job_raw, create_request_from_job, get_job_raw, ReplaceRequestBody, COPIED_MEMBERS,
-};
+use mediaops::aws::mediaconvert_raw::{create_job_raw, get_job_raw, ReplaceRequestBody};
+use mediaops::policy::copy::{copy_request, job_metadata};
+use mediaops::services::mediaconvert::COPY;
 use mediaops::AwsErrorKind;
 use mediaops_integration_tests::dynamo::root;
 use mediaops_integration_tests::shapes::Model;
@@ -55,42 +55,9 @@ fn fault(operation: &str, status: u16, code: &str, count: Option<u32>) -> FaultR
     }
 }
 
-#[test]
-fn the_copied_members_are_those_the_model_gives_both_get_job_and_create_job() {
-    let model: Value = serde_json::from_str(
-        &std::fs::read_to_string(
-            root().join("tests/integration/models/mediaconvert-2017-08-29.json"),
-        )
-        .unwrap(),
-    )
-    .unwrap();
-    let wires = |shape: &str| -> BTreeSet<String> {
-        model["shapes"][shape]["members"]
-            .as_object()
-            .unwrap()
-            .iter()
-            .map(|(name, m)| m["locationName"].as_str().unwrap_or(name).to_string())
-            .collect()
-    };
-    let (create, job) = (wires("CreateJobRequest"), wires("Job"));
-    let want: BTreeSet<(String, String)> = create
-        .iter()
-        .filter(|w| *w != "clientRequestToken")
-        .filter_map(|w| {
-            let in_job = if w == "jobEngineVersion" {
-                "jobEngineVersionRequested"
-            } else {
-                w.as_str()
-            };
-            job.contains(in_job)
-                .then(|| (in_job.to_string(), w.clone()))
-        })
-        .collect();
-    let have: BTreeSet<(String, String)> = COPIED_MEMBERS
-        .iter()
-        .map(|(a, b)| (a.to_string(), b.to_string()))
-        .collect();
-    assert_eq!(have, want, "COPIED_MEMBERS follows the vendored model");
+/// The CreateJob request of a copy of `job`, as a recovery makes it (`metadata` its own).
+fn create_request_from_job(job: &Value) -> Value {
+    copy_request(&COPY, job, &job_metadata(&COPY, job), "t").0
 }
 
 #[tokio::test]
@@ -112,9 +79,21 @@ async fn a_job_the_sdk_cannot_hold_goes_get_job_to_create_job_whole() {
     model().assert_output("GetJob", &json!({ "job": original }));
 
     // The copy: the original's request with the changes a resubmission makes, and nothing else.
-    let mut body = create_request_from_job(&original);
-    body["userMetadata"]["mediaops:resubmit-of"] = json!(id);
-    body["clientRequestToken"] = json!(format!("mediaops-resubmit-{id}"));
+    let mut metadata = job_metadata(&COPY, &original);
+    metadata.insert("mediaops:resubmit-of".into(), id.clone());
+    let (body, not_carried) = copy_request(
+        &COPY,
+        &original,
+        &metadata,
+        &format!("mediaops-resubmit-{id}"),
+    );
+    assert_eq!(
+        not_carried
+            .iter()
+            .map(|n| n.member.as_str())
+            .collect::<Vec<_>>(),
+        ["tags"]
+    );
     let copy = create_job_raw(mc, &body).await.unwrap();
     assert_ne!(copy["id"], original["id"]);
     let (_, stored) = raw(
@@ -128,10 +107,7 @@ async fn a_job_the_sdk_cannot_hold_goes_get_job_to_create_job_whole() {
         stored["job"], copy,
         "create_job_raw answers the job created"
     );
-    for (member, _) in COPIED_MEMBERS {
-        if member == "userMetadata" {
-            continue;
-        }
+    for member in COPY.members.carried.iter().map(|c| c.job) {
         assert_eq!(
             serde_json::to_string(&copy[member]).unwrap(),
             serde_json::to_string(&original[member]).unwrap(),

@@ -1,16 +1,18 @@
 //! Real MediaConvert job settings (`tests/integration/testdata/mediaconvert`, from public AWS
 //! sources) and a job using every member `aws-sdk-mediaconvert` lacks, against the emulator:
 //! through raw HTTP (GetJob's JSON compared member by member with what was sent, and with the
-//! vendored botocore model), through the production adapter's typed GetJob → CreateJob copy
+//! vendored botocore model), through a typed GetJob → CreateJob copy in `aws-sdk-mediaconvert`
 //! (which keeps the public samples whole and loses exactly what `tools/mediaconvert_drift.py`
-//! lists), through boto3 (botocore validates each client-side against its own model), and what
+//! lists: why the production adapter copies the JSON instead, and loses nothing), through boto3 (botocore validates each client-side against its own model), and what
 //! the emulator refuses as MediaConvert does.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_mediaconvert::error::ProvideErrorMetadata;
 use aws_sdk_mediaconvert::types::JobSettings;
+use mediaops::policy::copy::{copy_request, job_metadata};
 use mediaops::ports::JobResubmitter;
+use mediaops::services::mediaconvert::COPY;
 use mediaops_integration_tests::dynamo::root;
 use mediaops_integration_tests::shapes::Model;
 use mediaops_integration_tests::TestEnv;
@@ -495,6 +497,32 @@ fn request_part(job: &Value) -> Value {
     j
 }
 
+/// A copy through the SDK's typed model (what the adapter did before it copied the JSON):
+/// typed GetJob, then a typed CreateJob of every member GetJob returns that CreateJob takes.
+async fn typed_copy(mc: &aws_sdk_mediaconvert::Client, id: &str, token: &str) -> String {
+    let got = mc.get_job().id(id).send().await.unwrap();
+    let j = got.job().unwrap();
+    let out = mc
+        .create_job()
+        .set_settings(j.settings().cloned())
+        .set_role(j.role().map(str::to_string))
+        .set_queue(j.queue().map(str::to_string))
+        .set_job_template(j.job_template().map(str::to_string))
+        .set_priority(j.priority())
+        .set_acceleration_settings(j.acceleration_settings().cloned())
+        .set_billing_tags_source(j.billing_tags_source().cloned())
+        .set_hop_destinations(Some(j.hop_destinations().to_vec()).filter(|h| !h.is_empty()))
+        .set_status_update_interval(j.status_update_interval().cloned())
+        .set_simulate_reserved_queue(j.simulate_reserved_queue().cloned())
+        .set_job_engine_version(j.job_engine_version_requested().map(str::to_string))
+        .set_user_metadata(j.user_metadata().cloned())
+        .client_request_token(token)
+        .send()
+        .await
+        .unwrap();
+    out.job().unwrap().id().unwrap().to_string()
+}
+
 #[tokio::test]
 async fn a_typed_sdk_copy_keeps_the_public_samples_whole_and_loses_exactly_what_the_drift_tool_lists(
 ) {
@@ -521,16 +549,21 @@ async fn a_typed_sdk_copy_keeps_the_public_samples_whole_and_loses_exactly_what_
         let (status, created) = raw(&env, "POST", "/jobs", Some(&sent)).await;
         assert_eq!(status, 201, "{name}: {created}");
         let id = created["job"]["id"].as_str().unwrap();
-        // The production path: the adapter's typed GetJob, then its typed CreateJob.
-        let copy = adapter.read_job_copy(id).await.unwrap().unwrap();
-        let metadata: BTreeMap<String, String> = copy.metadata.clone();
-        let copy_id = adapter
-            .create_job_copy(&copy.blueprint, &metadata, &format!("samples-copy-{i}"))
-            .await
-            .unwrap();
+        let copy_id = typed_copy(&env.clients.mediaconvert, id, &format!("samples-copy-{i}")).await;
+        // The production adapter's copy: the JSON GetJob answered, as a recovery makes it.
+        let doc = adapter.read_job_document(id).await.unwrap().unwrap();
+        let metadata: BTreeMap<String, String> = job_metadata(&COPY, &doc);
+        let (request, _) = copy_request(&COPY, &doc, &metadata, &format!("samples-raw-{i}"));
+        let raw_id = adapter.create_job_document(&request).await.unwrap();
+        let (_, raw_copy) = raw(&env, "GET", &format!("/jobs/{raw_id}"), None).await;
         let (_, original) = raw(&env, "GET", &format!("/jobs/{id}"), None).await;
         let (_, copied) = raw(&env, "GET", &format!("/jobs/{copy_id}"), None).await;
         let (original, copied) = (request_part(&original["job"]), request_part(&copied["job"]));
+        assert_eq!(
+            serde_json::to_string(&request_part(&raw_copy["job"])).unwrap(),
+            serde_json::to_string(&original).unwrap(),
+            "{name}: the adapter's copy is the original, byte for byte"
+        );
         let lost: Vec<(String, String, String)> = {
             let have: BTreeSet<String> = m
                 .members_present("Job", &copied)

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use mediaops::model::{Page, PipelineStatus, TranscodeJob, TranscodeJobStatus};
 use mediaops::policy::recovery::{FailedJob, MARKER};
 use mediaops::ports::{
-    PipelineControl, PipelineJobLister, PipelineLister, Resubmitter, StatusJobLister,
+    JobResubmitter, PipelineControl, PipelineJobLister, PipelineLister, StatusJobLister,
     TranscodeJobCanceller,
 };
 use mediaops::services::transcoder::{is_pipeline_id, PROFILE};
@@ -29,7 +29,7 @@ pub trait TranscoderClient:
     + PipelineJobLister
     + StatusJobLister
     + TranscodeJobCanceller
-    + Resubmitter
+    + JobResubmitter
 {
 }
 impl<T> TranscoderClient for T where
@@ -38,7 +38,7 @@ impl<T> TranscoderClient for T where
         + PipelineJobLister
         + StatusJobLister
         + TranscodeJobCanceller
-        + Resubmitter
+        + JobResubmitter
 {
 }
 
@@ -415,7 +415,6 @@ async fn recover_pipeline(
         status: p.status.clone(),
         resume: format!(r#"{{"action": "pipeline.resume", "pipeline_id": "{pipeline_id}"}}"#),
         denied_hint: "",
-        not_carried: "every CreateJob member is carried (inputs, outputs, key prefix, playlists, metadata) but the deprecated Composition",
         target: format!("Elastic Transcoder pipeline {pipeline_id}"),
         list_action: "jobs.list",
     };

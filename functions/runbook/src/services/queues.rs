@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use mediaops::model::{queue_name, MediaConvertJob, QueueStatus, MEDIACONVERT_JOB_STATUSES};
 use mediaops::policy::recovery::{FailedJob, MARKER};
 use mediaops::ports::{
-    MediaConvertJobCanceller, MediaConvertJobLister, QueueControl, QueueLister, Resubmitter,
+    JobResubmitter, MediaConvertJobCanceller, MediaConvertJobLister, QueueControl, QueueLister,
 };
 use mediaops::services::mediaconvert::{is_queue_name, PROFILE};
 use mediaops::{AwsError, AwsErrorKind, Error};
@@ -23,11 +23,15 @@ use crate::report::{collect_limited, ms_iso, Report};
 
 /// What the queue actions need of MediaConvert (every adapter and fake with these has it).
 pub trait MediaConvertClient:
-    QueueControl + QueueLister + MediaConvertJobLister + MediaConvertJobCanceller + Resubmitter
+    QueueControl + QueueLister + MediaConvertJobLister + MediaConvertJobCanceller + JobResubmitter
 {
 }
 impl<T> MediaConvertClient for T where
-    T: QueueControl + QueueLister + MediaConvertJobLister + MediaConvertJobCanceller + Resubmitter
+    T: QueueControl
+        + QueueLister
+        + MediaConvertJobLister
+        + MediaConvertJobCanceller
+        + JobResubmitter
 {
 }
 
@@ -417,7 +421,6 @@ async fn recover_queue(
         status: q.status,
         resume: format!(r#"{{"action": "queue.resume", "queue": "{queue}"}}"#),
         denied_hint: "the runbook may pass to MediaConvert only the job roles in the MediaConvertJobRoleArns parameter: add this job's role there",
-        not_carried: "tags are not carried (GetJob does not return them); everything else CreateJob takes is",
         target: format!("MediaConvert queue {queue}"),
         list_action: "mediaconvert.jobs.list",
     };
