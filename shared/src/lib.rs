@@ -13,6 +13,7 @@ pub mod budget;
 pub mod bulk;
 pub mod clients;
 pub mod config;
+pub mod enforce;
 pub mod error;
 pub mod events;
 pub mod guard;

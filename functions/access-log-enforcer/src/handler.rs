@@ -7,9 +7,9 @@ use lambda_runtime::LambdaEvent;
 use mediaops::bulk::{verdict, Tally, RETRY_BY_LAMBDA};
 use mediaops::events::mediastore::{ContainerStateChange, DETAIL_TYPE};
 use mediaops::events::s3bucket::{self, BucketApiCall};
-use mediaops::notify::{Notice, Notices, Sent};
+use mediaops::notify::logging::{buckets_notice, containers_notice, RunCause};
+use mediaops::notify::{Notices, Sent};
 use mediaops::policy::bucket_logging::BucketLogging;
-use mediaops::policy::logging::LoggingSetting;
 use mediaops::ports::{
     AccessLogging, BucketLoggingWriter, BucketReader, ContainerReader, LogTargetReader,
 };
@@ -21,8 +21,7 @@ use std::time::Duration;
 
 use crate::buckets::Buckets;
 use crate::enforcer::Enforcer;
-use crate::engine::{ContainerResult, Outcome, RunReport};
-use crate::engine::{ItemResult, Run};
+use crate::engine::{Run, RunReport};
 use crate::FUNCTION;
 
 /// What the invocation asks for.
@@ -133,106 +132,25 @@ pub struct Report {
     pub notification: Option<Sent>,
 }
 
-/// One notice for a run that changed (or in dry run would change) access logging: every
-/// container it changed, with the rule that decided, and what it could not change. `None` when
-/// the run changed nothing.
-pub fn run_notice(
-    run: &RunReport,
-    trigger: &Trigger,
-    at: chrono::DateTime<chrono::Utc>,
-) -> Option<Notice> {
-    let changed: Vec<&ContainerResult> = run
-        .containers
-        .iter()
-        .filter(|c| {
-            matches!(
-                c.outcome,
-                Outcome::Started | Outcome::Stopped | Outcome::WouldStart | Outcome::WouldStop
-            )
-        })
-        .collect();
-    if changed.is_empty() {
-        return None;
-    }
-    let line = |c: &ContainerResult| {
-        let verb = match c.outcome {
-            Outcome::Started => "started access logging on",
-            Outcome::Stopped => "stopped access logging on",
-            Outcome::WouldStart => "would start access logging on",
-            _ => "would stop access logging on",
-        };
-        format!(
-            "{verb} {} (rule {})",
-            c.name,
-            c.rule.as_deref().unwrap_or("default")
-        )
-    };
-    let names: Vec<&str> = changed.iter().map(|c| c.name.as_str()).collect();
-    let n = changed.len();
-    let what_run = match trigger {
+/// What started the run, in its notice's words.
+fn cause(trigger: &Trigger) -> RunCause {
+    match trigger {
         Trigger::Container { name, operation } => {
-            format!("the {operation} event of container {name}")
+            RunCause::new(format!("the {operation} event of container {name}"))
         }
-        _ => "the scheduled sweep".to_string(),
-    };
-    let mut what: Vec<String> = changed.iter().map(|c| line(c)).collect();
-    for c in run
-        .containers
-        .iter()
-        .filter(|c| c.outcome == Outcome::Failed)
-    {
-        what.push(format!(
-            "could not change {}: {}",
-            c.name,
-            c.error.as_deref().unwrap_or("failed")
-        ));
+        Trigger::Bucket {
+            name,
+            event,
+            by,
+            at,
+        } => RunCause {
+            what: format!("the {event} event of bucket {name}"),
+            // A logging set by hand against policy is put back: the notice says by whom.
+            by_hand: (event == "PutBucketLogging")
+                .then(|| (by.clone(), at.clone().unwrap_or_default())),
+        },
+        _ => RunCause::new("the scheduled sweep"),
     }
-    if run.deferred > 0 {
-        what.push(format!(
-            "{} more changes wait for the next run (ENFORCER_MAX_CHANGES)",
-            run.deferred
-        ));
-    }
-    let verb = if run.dry_run {
-        "would change"
-    } else {
-        "changed"
-    };
-    let headline = if n == 1 {
-        format!("{verb} access logging on MediaStore container {}", names[0])
-    } else {
-        format!("{verb} access logging on {n} MediaStore containers")
-    };
-    Some(Notice {
-        kind: "access_logging.changed".into(),
-        function: FUNCTION.into(),
-        resource: format!("MediaStore containers {}", names.join(", ")),
-        dry_run: run.dry_run,
-        headline,
-        what,
-        why: vec![
-            format!(
-                "{what_run} checked {} containers: {} differed from the access-logging policy (ENFORCER_RULES, first matching rule wins; others ENFORCER_DEFAULT).",
-                run.checked, run.drift_found
-            ),
-        ],
-        at,
-        next: vec![
-            r#"The picture now: runbook {"action": "logging.status"}"#.to_string(),
-            "To keep a container as it was, add an include:/exclude: rule for it to EnforcerRules; a change by hand is undone at the next sweep.".to_string(),
-        ],
-        details: serde_json::json!({
-            "mode": run.mode,
-            "checked": run.checked,
-            "drift_found": run.drift_found,
-            "drift_fixed": run.drift_fixed,
-            "failed": run.failed,
-            "deferred": run.deferred,
-            "changes": changed.iter().map(|c| serde_json::json!({
-                "container": c.name, "outcome": c.outcome, "rule": c.rule, "logging_before": c.logging_before, "desired": c.desired,
-            })).collect::<Vec<_>>(),
-        }),
-    })
 }
 
 /// How long a misconfigured log target stays announced: a target still broken a month later
@@ -327,7 +245,8 @@ async fn handle_containers(
         .property("request_id", request_id);
     m.emit();
     // Told before the verdict: a run that changed something and then ran short still says so.
-    let notification = match run_notice(&run, &trigger, chrono::Utc::now()) {
+    let notification = match containers_notice(FUNCTION, &run, &cause(&trigger), chrono::Utc::now())
+    {
         Some(n) => Some(notices.notifier.send(&n).await),
         None => None,
     };
@@ -434,7 +353,7 @@ where
             tracing::info!(key, "misconfigured log target already announced");
         }
     }
-    let notification = match bucket_notice(&run, &trigger, &new_problems, now) {
+    let notification = match buckets_notice(FUNCTION, &run, &cause(&trigger), &new_problems, now) {
         Some(n) => Some(notices.notifier.send(&n).await),
         None => None,
     };
@@ -461,189 +380,6 @@ where
         run: Some(KindRun::Buckets(Box::new(run))),
         notification,
     })
-}
-
-/// Lines a bucket notice lists at most (the rest are counted; every one is in the log).
-const NOTICE_LINES: usize = 50;
-
-/// `a, b, c` and, past `n`, `and N more`.
-fn some_names<'a>(names: impl Iterator<Item = &'a str>, total: usize, n: usize) -> String {
-    let shown: Vec<&str> = names.take(n).collect();
-    let mut s = shown.join(", ");
-    if total > shown.len() {
-        s.push_str(&format!(" and {} more", total - shown.len()));
-    }
-    s
-}
-
-/// The one notice of a bucket run that changed (or in dry run would change) logging, or found a
-/// misconfigured target not announced before (`new_problems`: their keys). `None` otherwise.
-pub fn bucket_notice(
-    run: &Run<BucketLogging>,
-    trigger: &Trigger,
-    new_problems: &[String],
-    at: chrono::DateTime<chrono::Utc>,
-) -> Option<Notice> {
-    let changed: Vec<&ItemResult<BucketLogging>> = run.changed().collect();
-    // Every change counts, though the report keeps (and the notice lists) only some.
-    let n_changed = (run.changes() as usize).max(changed.len());
-    let problems: Vec<(&String, &crate::engine::ProblemSummary)> = run
-        .misconfigured_targets
-        .iter()
-        .filter(|(k, _)| new_problems.contains(k))
-        .collect();
-    if n_changed == 0 && problems.is_empty() {
-        return None;
-    }
-    let show = |l: &Option<BucketLogging>| l.as_ref().map_or("?".into(), |l| l.describe());
-    let by_hand = match trigger {
-        Trigger::Bucket { event, by, at, .. } if event == "PutBucketLogging" => {
-            Some((by.clone(), at.clone().unwrap_or_default()))
-        }
-        _ => None,
-    };
-    let mut what: Vec<String> = Vec::new();
-    for c in changed.iter().take(NOTICE_LINES) {
-        let verb = match c.outcome {
-            Outcome::Started => "started access logging on",
-            Outcome::Stopped => "stopped access logging on",
-            Outcome::Changed => "changed access logging of",
-            Outcome::WouldStart => "would start access logging on",
-            Outcome::WouldStop => "would stop access logging on",
-            _ => "would change access logging of",
-        };
-        let rule = c.rule.as_deref().unwrap_or("?");
-        match &by_hand {
-            Some((by, when)) => what.push(format!(
-                "{}'s access logging was set to {} by {by} at {when}, against policy; {} to {} ({rule})",
-                c.name, show(&c.logging_before), if run.dry_run { "would put it back" } else { "put it back" }, show(&c.desired)
-            )),
-            None => what.push(format!(
-                "{verb} {}: {} -> {} ({rule})",
-                c.name, show(&c.logging_before), show(&c.desired)
-            )),
-        }
-    }
-    if changed.len() > NOTICE_LINES {
-        what.push(format!(
-            "and {} more changes (each is an \"access logging decision\" record in the log)",
-            changed.len() - NOTICE_LINES
-        ));
-    }
-    for (_, p) in &problems {
-        what.push(format!(
-            "{} {} cannot log as policy wants: {}",
-            plural(p.count as usize, "bucket"),
-            some_names(p.resources.iter().map(String::as_str), p.count as usize, 10),
-            p.problem
-        ));
-    }
-    for c in run
-        .items
-        .iter()
-        .filter(|c| c.outcome == Outcome::Failed)
-        .take(10)
-    {
-        what.push(format!(
-            "could not change {}: {}",
-            c.name,
-            c.error.as_deref().unwrap_or("failed")
-        ));
-    }
-    if run.deferred > 0 {
-        what.push(format!(
-            "{} more changes wait for the next run (ENFORCER_MAX_CHANGES)",
-            run.deferred
-        ));
-    }
-    let names: Vec<&str> = changed
-        .iter()
-        .map(|c| c.name.as_str())
-        .chain(
-            problems
-                .iter()
-                .flat_map(|(_, p)| p.resources.iter().map(String::as_str)),
-        )
-        .collect();
-    let total = changed.len()
-        + problems
-            .iter()
-            .map(|(_, p)| p.count as usize)
-            .sum::<usize>();
-    let verb = if run.dry_run {
-        "would change"
-    } else {
-        "changed"
-    };
-    let one = changed.first().map(|c| c.name.as_str());
-    let headline = match (n_changed, &by_hand, problems.len()) {
-        (1, Some(_), _) if one.is_some() => format!(
-            "{} access logging of S3 bucket {} (changed by hand)",
-            if run.dry_run {
-                "would put back"
-            } else {
-                "put back"
-            },
-            one.unwrap_or("?")
-        ),
-        (1, None, _) if one.is_some() => {
-            format!("{verb} access logging on S3 bucket {}", one.unwrap_or("?"))
-        }
-        (0, _, 1) => format!(
-            "S3 log target {} does not take the logs of {}",
-            problems[0].0.split('#').next().unwrap_or("?"),
-            plural(problems[0].1.count as usize, "bucket")
-        ),
-        (0, _, n) => format!("{n} S3 log targets do not take the logs of their buckets"),
-        (n, _, _) => format!("{verb} access logging on {}", plural(n, "S3 bucket")),
-    };
-    let what_run = match trigger {
-        Trigger::Bucket { name, event, .. } => format!("the {event} event of bucket {name}"),
-        _ => "the scheduled sweep".to_string(),
-    };
-    let kind = if changed.is_empty() {
-        "access_logging.target_misconfigured"
-    } else {
-        "access_logging.changed"
-    };
-    Some(Notice {
-        kind: kind.into(),
-        function: FUNCTION.into(),
-        resource: format!("S3 buckets {}", some_names(names.iter().copied(), total, 10)),
-        dry_run: run.dry_run,
-        headline,
-        what,
-        why: vec![format!(
-            "{what_run} checked {}: {} differed from the access-logging policy (ENFORCER_S3_RULES, first matching rule wins; buckets no rule matches are left alone); {} cannot log until their target is fixed (each target is told once).",
-            plural(run.checked as usize, "bucket"), run.drift_found, run.misconfigured
-        )],
-        at,
-        next: vec![
-            "Fix each target as said above (its bucket policy, in the same account and Region): the next sweep sets the logging; nothing is retried before.".to_string(),
-            "To keep a bucket as it is, add a rule for it to EnforcerS3Rules; a change by hand is put back at its CloudTrail event and at the next sweep.".to_string(),
-            "Every bucket's decision: CloudWatch Logs Insights on the function's log group, filter fields.message = \"access logging decision\" and fields.resource_kind = \"bucket\"".to_string(),
-        ],
-        details: serde_json::json!({
-            "kind": "bucket",
-            "mode": run.mode,
-            "checked": run.checked,
-            "drift_found": run.drift_found,
-            "drift_fixed": run.drift_fixed,
-            "failed": run.failed,
-            "deferred": run.deferred,
-            "misconfigured": run.misconfigured,
-            "changes": changed.iter().take(NOTICE_LINES).map(|c| serde_json::json!({
-                "bucket": c.name, "outcome": c.outcome, "rule": c.rule, "logging_before": c.logging_before, "desired": c.desired,
-            })).collect::<Vec<_>>(),
-            "misconfigured_targets": problems.iter().map(|(k, p)| serde_json::json!({
-                "key": k, "problem": p.problem, "buckets": p.resources, "count": p.count,
-            })).collect::<Vec<_>>(),
-        }),
-    })
-}
-
-fn plural(n: usize, word: &str) -> String {
-    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
 
 #[cfg(test)]
@@ -784,114 +520,29 @@ mod tests {
             .contains("malformed"));
     }
 
-    fn bucket_run(dry_run: bool) -> Run<BucketLogging> {
-        use mediaops::policy::bucket_logging::LogTarget;
-        let mut run = Run::new("bucket", "sweep", dry_run);
-        let t = |p: &str| {
-            Some(LogTarget {
-                bucket: "media-logs".into(),
-                prefix: p.into(),
-            })
-        };
-        let changed = ItemResult {
-            logging_before: Some(None),
-            desired: Some(t("s3-access/vod-kids/")),
-            rule: Some("rule 2 \"vod-*\" -> media-logs/s3-access/{bucket}/".into()),
-            ..ItemResult::bare(
-                "vod-kids",
-                if dry_run {
-                    Outcome::WouldStart
-                } else {
-                    Outcome::Started
-                },
-            )
-        };
-        run.checked = 3;
-        run.drift_found = 2;
-        if dry_run {
-            run.would_fix = 1;
-        } else {
-            run.drift_fixed = 1;
-        }
-        run.items.push(changed);
-        run.misconfigured_targets.insert(
-            "partner-logs#target_does_not_let_s3_write".into(),
-            crate::engine::ProblemSummary {
-                problem: "add the statement".into(),
-                resources: vec!["partner-a".into()],
-                count: 1,
-            },
-        );
-        run.misconfigured = 1;
-        run
-    }
-
     #[test]
-    fn a_bucket_run_tells_its_changes_and_only_new_bad_targets_in_one_notice() {
-        let at = chrono::DateTime::from_timestamp(1_795_461_376, 0).unwrap();
-        let run = bucket_run(false);
-        let n = bucket_notice(
-            &run,
-            &Trigger::BucketSweep,
-            &["partner-logs#target_does_not_let_s3_write".into()],
-            at,
-        )
-        .unwrap();
-        assert_eq!(n.headline, "changed access logging on S3 bucket vod-kids");
-        assert_eq!(n.kind, "access_logging.changed");
-        assert!(
-            n.what[0].starts_with(
-                "started access logging on vod-kids: off -> s3://media-logs/s3-access/vod-kids/"
-            ),
-            "{:?}",
-            n.what
-        );
-        assert!(
-            n.what[1].contains("1 bucket partner-a cannot log as policy wants: add the statement"),
-            "{:?}",
-            n.what
-        );
-        assert_eq!(n.resource, "S3 buckets vod-kids, partner-a");
-        // The target was told before: not again.
-        let n = bucket_notice(&run, &Trigger::BucketSweep, &[], at).unwrap();
-        assert_eq!(n.what.len(), 1);
-        // Nothing changed, nothing new: no notice; only a new bad target: a notice of its own kind.
-        let mut quiet = bucket_run(false);
-        quiet.items.clear();
-        quiet.drift_fixed = 0;
-        assert!(bucket_notice(&quiet, &Trigger::BucketSweep, &[], at).is_none());
-        let n = bucket_notice(
-            &quiet,
-            &Trigger::BucketSweep,
-            &["partner-logs#target_does_not_let_s3_write".into()],
-            at,
-        )
-        .unwrap();
-        assert_eq!(n.kind, "access_logging.target_misconfigured");
-        assert_eq!(
-            n.headline,
-            "S3 log target partner-logs does not take the logs of 1 bucket"
-        );
-        // A change by hand, put back.
-        let mut hand = bucket_run(false);
-        hand.items[0].outcome = Outcome::Changed;
-        let by = Trigger::Bucket {
+    fn a_notice_says_what_started_the_run_and_who_changed_a_bucket_by_hand() {
+        assert_eq!(cause(&Trigger::Sweep), RunCause::new("the scheduled sweep"));
+        let c = cause(&Trigger::Container {
             name: "vod-kids".into(),
-            event: "PutBucketLogging".into(),
+            operation: "CREATE".into(),
+        });
+        assert_eq!(c.what, "the CREATE event of container vod-kids");
+        let bucket = |event: &str| Trigger::Bucket {
+            name: "vod-kids".into(),
+            event: event.into(),
             by: "arn:aws:iam::123456789012:user/bob".into(),
             at: Some("2026-12-01T10:00:00Z".into()),
         };
-        let n = bucket_notice(&hand, &by, &[], at).unwrap();
         assert_eq!(
-            n.headline,
-            "put back access logging of S3 bucket vod-kids (changed by hand)"
+            cause(&bucket("PutBucketLogging")).by_hand,
+            Some((
+                "arn:aws:iam::123456789012:user/bob".into(),
+                "2026-12-01T10:00:00Z".into()
+            ))
         );
-        assert!(n.what[0].contains("by arn:aws:iam::123456789012:user/bob at 2026-12-01T10:00:00Z, against policy; put it back to s3://media-logs/s3-access/vod-kids/ (rule 2"), "{:?}", n.what);
-        let dry = bucket_notice(&bucket_run(true), &Trigger::BucketSweep, &[], at).unwrap();
-        assert!(
-            dry.dry_run && dry.headline.starts_with("would change"),
-            "{}",
-            dry.headline
-        );
+        let created = cause(&bucket("CreateBucket"));
+        assert_eq!(created.what, "the CreateBucket event of bucket vod-kids");
+        assert_eq!(created.by_hand, None);
     }
 }

@@ -14,7 +14,8 @@
 
 pub mod buckets;
 pub mod enforcer;
-pub mod engine;
+/// The engine (in `mediaops::enforce`, beside the other engines).
+pub use mediaops::enforce as engine;
 pub mod handler;
 
 use std::time::Duration;
@@ -104,6 +105,30 @@ impl Config {
                 )?),
             },
         })
+    }
+}
+
+impl mediaops::start::Configured for Config {
+    fn common(&self) -> &CommonConfig {
+        &self.common
+    }
+
+    fn log(&self, function: &'static str) {
+        tracing::info!(
+            function,
+            rules = ?self.policy.rules.iter().map(|r| r.describe()).collect::<Vec<_>>(),
+            default_on = self.policy.default_on,
+            max_changes = self.policy.max_changes,
+            dry_run = self.common.dry_run,
+            "access-log-enforcer configured"
+        );
+        if let Some(s3) = &self.s3 {
+            tracing::info!(
+                s3_rules = ?s3.rules.iter().map(|r| r.describe()).collect::<Vec<_>>(),
+                region = s3.region,
+                "S3 kind on"
+            );
+        }
     }
 }
 

@@ -1,4 +1,4 @@
-//! The enforcer's one engine, for every kind of resource whose access logging it keeps
+//! access-log-enforcer's one engine, for every kind of resource whose access logging it keeps
 //! (MediaStore containers, S3 buckets): list page by page, read what each decision needs and
 //! decide with the kind's pure policy (bounded concurrency, the bulk engine), cap the changes of
 //! the run, change what differs (or, in dry run, say what would change), account for every
@@ -7,11 +7,11 @@
 
 use std::collections::BTreeMap;
 
+use crate::bulk::Bulk;
+use crate::model::Page;
+use crate::policy::logging::{cap_changes, LoggingAction, LoggingPlan, LoggingSetting};
+use crate::{AwsError, Budget};
 use async_trait::async_trait;
-use mediaops::bulk::Bulk;
-use mediaops::model::Page;
-use mediaops::policy::logging::{cap_changes, LoggingAction, LoggingPlan, LoggingSetting};
-use mediaops::{AwsError, Budget};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
