@@ -240,17 +240,23 @@ impl Clients {
         )
     }
 
-    /// [`Clients::notifier`] plus the notice ledger in `table` (`NOTICE_TABLE`), if any.
+    /// [`Clients::notifier`] of the common settings (its configuration logged) plus the notice
+    /// ledger in `table` (`NOTICE_TABLE`), if any.
     #[cfg(all(feature = "sns", feature = "dynamodb"))]
     pub fn notices(
         &self,
-        topic: Option<&str>,
+        common: &crate::CommonConfig,
         table: Option<&str>,
-        namespace: &str,
         function: &'static str,
     ) -> crate::notify::Notices {
+        let notifier = self.notifier(
+            common.notification_topic.as_deref(),
+            &common.metrics_namespace,
+            function,
+        );
+        notifier.log_config();
         crate::notify::Notices {
-            notifier: self.notifier(topic, namespace, function),
+            notifier,
             ledger: table.map(|t| {
                 std::sync::Arc::new(self.window_store(t))
                     as std::sync::Arc<dyn crate::ports::NoticeLedger>

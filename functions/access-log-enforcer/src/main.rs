@@ -27,13 +27,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
                 config.settings,
                 common.dry_run,
             );
-            let notices = clients.notices(
-                common.notification_topic.as_deref(),
-                config.notice_table.as_deref(),
-                &common.metrics_namespace,
-                FUNCTION,
-            );
-            notices.notifier.log_config();
+            let notices = clients.notices(&common, config.notice_table.as_deref(), FUNCTION);
             Ok((
                 enforcer,
                 buckets,

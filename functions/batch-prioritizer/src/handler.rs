@@ -5,7 +5,7 @@ use aws_lambda_events::eventbridge::EventBridgeEvent;
 use lambda_runtime::LambdaEvent;
 use mediaops::bulk::{verdict, Tally, RETRY_BY_LAMBDA};
 use mediaops::events::s3batch::{BatchJobServiceEvent, DETAIL_TYPE};
-use mediaops::notify::{Notice, Notices, Sent};
+use mediaops::notify::{batch, Notice, Notices, Sent};
 use mediaops::policy::priority::RUNNABLE;
 use mediaops::ports::{BatchJobPriority, BatchJobReader, BatchJobStatusChanger};
 use mediaops::telemetry::Metrics;
@@ -85,73 +85,22 @@ pub struct Report {
 /// A waiting job is announced once: the ledger keeps its notice this long.
 pub const WAITING_NOTICE_WINDOW_MS: i64 = 90 * 24 * 60 * 60_000;
 
-/// The notice of a job waiting for confirmation past the threshold, or of an auto-confirmation.
+/// The notice of a job waiting for confirmation past the threshold, or of an auto-confirmation;
+/// none for the other outcomes.
 pub fn confirmation_notice(
     c: &ConfirmResult,
     dry_run: bool,
     at: chrono::DateTime<chrono::Utc>,
 ) -> Option<Notice> {
-    let k = &c.check;
-    let job = k.job_id.as_str();
-    let label = match (&k.description, &k.operation) {
-        (Some(d), Some(o)) => format!("\"{d}\" ({o})"),
-        (Some(d), None) => format!("\"{d}\""),
-        (None, Some(o)) => format!("({o})"),
-        (None, None) => String::new(),
-    };
-    let hours = k.waiting_minutes as f64 / 60.0;
-    let (kind, headline, what, why, next) = match c.outcome {
-        ConfirmOutcome::Waiting if k.overdue => (
-            "batch.awaiting_confirmation",
-            format!("S3 Batch job {job} waits for confirmation ({hours:.1} h)"),
-            vec![format!(
-                "Job {job} {label} was created with confirmation required and has been Suspended for {} min; it will not run until someone confirms it.",
-                k.waiting_minutes
-            )],
-            vec![format!(
-                "It has waited longer than PRIORITY_SUSPENDED_ALERT_MINUTES, and no auto-confirm rule matches it. This notice is sent once per job."
-            )],
-            vec![
-                format!(r#"Look at it: runbook {{"action": "batch.describe", "job_id": "{job}"}}"#),
-                format!(r#"Run it: runbook {{"action": "batch.confirm", "job_id": "{job}"}}"#),
-                format!(r#"Or drop it: runbook {{"action": "batch.cancel", "job_id": "{job}", "confirm": true}}"#),
-            ],
-        ),
-        ConfirmOutcome::Confirmed | ConfirmOutcome::WouldConfirm => (
-            "batch.auto_confirmed",
-            if dry_run {
-                format!("would auto-confirm S3 Batch job {job}")
-            } else {
-                format!("auto-confirmed S3 Batch job {job}")
-            },
-            vec![format!(
-                "Job {job} {label} {} Suspended to Ready after waiting {} min: it runs now.",
-                if dry_run { "would have moved from" } else { "moved from" },
-                k.waiting_minutes
-            )],
-            vec![format!(
-                "It matches the auto-confirm rule {} (PRIORITY_AUTO_CONFIRM_RULES).",
-                k.auto_confirm.as_deref().unwrap_or("?")
-            )],
-            vec![
-                format!(r#"Follow it: runbook {{"action": "batch.describe", "job_id": "{job}"}}"#),
-                format!(r#"Stop it: runbook {{"action": "batch.cancel", "job_id": "{job}", "confirm": true}}"#),
-            ],
-        ),
+    let confirmed = match c.outcome {
+        ConfirmOutcome::Waiting if c.check.overdue => false,
+        ConfirmOutcome::Confirmed | ConfirmOutcome::WouldConfirm => true,
         _ => return None,
     };
-    Some(Notice {
-        kind: kind.into(),
-        function: FUNCTION.into(),
-        resource: format!("S3 Batch Operations job {job}"),
-        dry_run,
-        headline,
-        what,
-        why,
-        at,
-        next,
-        details: serde_json::to_value(c).unwrap_or_default(),
-    })
+    let details = serde_json::to_value(c).unwrap_or_default();
+    Some(batch::confirmation_notice(
+        FUNCTION, &c.check, confirmed, dry_run, details, at,
+    ))
 }
 
 /// Sends the run's notices: each overdue waiting job once (the ledger), every auto-confirmation.

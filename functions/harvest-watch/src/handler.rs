@@ -5,7 +5,8 @@ use aws_lambda_events::eventbridge::EventBridgeEvent;
 use lambda_runtime::LambdaEvent;
 use mediaops::events::mediapackage::{HarvestJobNotification, DETAIL_TYPE};
 use mediaops::events::mediapackagev2::{HarvestJobNotificationV2, DETAIL_TYPE as DETAIL_TYPE_V2};
-use mediaops::notify::{Notice, Notices, Sent};
+use mediaops::notify::harvest::{give_up_notice, ClipFacts};
+use mediaops::notify::{Notices, Sent};
 use mediaops::policy::harvest::{parse_time, HarvestApi};
 use mediaops::ports::{
     HarvestJobCreator, HarvestJobCreatorV2, HarvestJobDetails, HarvestJobDetailsV2,
@@ -121,28 +122,6 @@ pub struct Report {
     pub notification: Option<Sent>,
 }
 
-/// What a notice and the logs say of a failed clip, whichever API it is from.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ClipFacts {
-    pub api: HarvestApi,
-    pub id: String,
-    /// The v1 endpoint id, or the v2 `group/channel/endpoint`.
-    pub endpoint: String,
-    /// How the notice names the job: `harvest job X (endpoint Y)`, `MediaPackage v2 harvest job g/c/e/X`.
-    pub resource: String,
-    /// The job as the notice's first line names it.
-    pub described: String,
-    pub start_time: String,
-    pub end_time: String,
-    /// Where the clip should have been written.
-    pub destination: String,
-    pub failure: Option<String>,
-    /// The runbook requests to see the job and to cut the clip by hand.
-    pub describe: String,
-    pub create_by_hand: String,
-    pub details: Value,
-}
-
 impl From<&FailedHarvest> for ClipFacts {
     fn from(h: &FailedHarvest) -> Self {
         let d = &h.destination;
@@ -222,64 +201,6 @@ impl From<&FailedHarvestV2> for ClipFacts {
                 "manifests": h.manifests,
             }),
         }
-    }
-}
-
-/// The notice of a harvest the watcher gave up on: which clip (endpoint, window, destination),
-/// why, and how to cut it by hand if it still matters.
-pub fn give_up_notice(
-    c: &ClipFacts,
-    outcome: &RetryOutcome,
-    dry_run: bool,
-    at: chrono::DateTime<chrono::Utc>,
-) -> Notice {
-    let (label, why) = match outcome {
-        RetryOutcome::Exhausted { attempts } => (
-            "exhausted",
-            format!("The retries are used up: this was attempt {attempts} of HARVEST_MAX_RETRIES."),
-        ),
-        RetryOutcome::AgedOut { reason } => (
-            "aged out",
-            format!("The clip can no longer be harvested: {reason}."),
-        ),
-        RetryOutcome::EndpointGone => (
-            "endpoint gone",
-            format!("The origin endpoint {} no longer exists.", c.endpoint),
-        ),
-        RetryOutcome::Rejected { id, reason } => (
-            "rejected",
-            format!("MediaPackage refused the replacement {id}: {reason}."),
-        ),
-        other => ("gave up", format!("{other:?}")),
-    };
-    let mut why_lines = vec![why];
-    if let Some(f) = &c.failure {
-        why_lines.push(format!("MediaPackage's failure message: {f}"));
-    }
-    let mut details = c.details.clone();
-    details["outcome"] = serde_json::json!(outcome);
-    details["failure"] = serde_json::json!(c.failure);
-    details["api"] = serde_json::json!(c.api);
-    Notice {
-        kind: "harvest.gave_up".into(),
-        function: FUNCTION.into(),
-        resource: c.resource.clone(),
-        dry_run,
-        headline: format!("gave up on harvest {} ({label})", c.id),
-        what: vec![format!(
-            "{} failed and {FUNCTION} will not retry it: the clip {} to {} is not in {}.",
-            c.described, c.start_time, c.end_time, c.destination
-        )],
-        why: why_lines,
-        at,
-        next: vec![
-            format!("See the job: {}", c.describe),
-            format!(
-                "If the window is still inside the endpoint's startover window, cut it by hand: {}",
-                c.create_by_hand
-            ),
-        ],
-        details,
     }
 }
 
@@ -405,7 +326,7 @@ async fn on_outcome(
             HarvestApi::V2 => m.count("HarvestV2GaveUp", 1.0),
         };
         let now = chrono::Utc::now();
-        let notice = give_up_notice(clip, &outcome, dry_run, now);
+        let notice = give_up_notice(FUNCTION, clip, &outcome, dry_run, now);
         let key = match clip.api {
             HarvestApi::V1 => format!("harvest#{}", clip.id),
             HarvestApi::V2 => format!("harvestv2#{}/{}", clip.endpoint, clip.id),

@@ -5,10 +5,11 @@ use chrono::{DateTime, Utc};
 use mediaops::error::AwsErrorKind;
 use mediaops::model::{NewHarvestJob, S3Destination};
 use mediaops::ops::{create_harvest_idempotent, HarvestCreate};
+/// What one retry came to (in `mediaops::policy::harvest`, where the notices read it).
+pub use mediaops::policy::harvest::RetryOutcome;
 use mediaops::policy::harvest::{check_window, parse_time, retry_plan, HarvestApi, RetryPlan};
 use mediaops::ports::{HarvestJobCreator, HarvestJobDetails, OriginEndpointDetails};
 use mediaops::AwsError;
-use serde::Serialize;
 
 /// A failed harvest job, as the event describes it, with every field a retry needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,51 +22,6 @@ pub struct FailedHarvest {
     pub start_time: String,
     pub end_time: String,
     pub destination: S3Destination,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "outcome", rename_all = "snake_case")]
-pub enum RetryOutcome {
-    Created {
-        id: String,
-        attempt: u32,
-    },
-    /// The replacement exists already (a duplicate delivery, or a retried invocation).
-    AlreadyExists {
-        id: String,
-        attempt: u32,
-    },
-    WouldCreate {
-        id: String,
-        attempt: u32,
-    },
-    /// Given up: the retries are used up.
-    Exhausted {
-        attempts: u32,
-    },
-    /// Given up: the window is no longer inside the endpoint's startover window (or never can be).
-    AgedOut {
-        reason: String,
-    },
-    /// Given up: the origin endpoint no longer exists.
-    EndpointGone,
-    /// MediaPackage refused the replacement (422) for another reason.
-    Rejected {
-        id: String,
-        reason: String,
-    },
-}
-
-impl RetryOutcome {
-    pub fn gave_up(&self) -> bool {
-        matches!(
-            self,
-            Self::Exhausted { .. }
-                | Self::AgedOut { .. }
-                | Self::EndpointGone
-                | Self::Rejected { .. }
-        )
-    }
 }
 
 /// The watcher of both APIs: `v1` the MediaPackage client, `v2` the MediaPackage v2 client.

@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::notices::runbook_step;
 use super::Notice;
 use crate::enforce::{ContainerResult, ItemResult, Outcome, ProblemSummary, Run, RunReport};
 use crate::policy::bucket_logging::BucketLogging;
@@ -108,7 +109,7 @@ pub fn containers_notice(
         ],
         at,
         next: vec![
-            r#"The picture now: runbook {"action": "logging.status"}"#.to_string(),
+            format!("The picture now: {}", runbook_step(r#"{"action": "logging.status"}"#, None)),
             "To keep a container as it was, add an include:/exclude: rule for it to EnforcerRules; a change by hand is undone at the next sweep.".to_string(),
         ],
         details: serde_json::json!({

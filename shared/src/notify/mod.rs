@@ -8,6 +8,8 @@
 //! and never fails the action it reports: a failed Publish (after the SDK's retries) is logged
 //! and counted (`NotificationFailures`), and the caller carries on.
 
+pub mod batch;
+pub mod harvest;
 pub mod logging;
 pub mod notices;
 

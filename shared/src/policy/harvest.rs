@@ -148,6 +148,52 @@ pub enum RetryPlan {
     Exhausted { attempts: u32 },
 }
 
+/// What retrying one failed harvest came to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum RetryOutcome {
+    Created {
+        id: String,
+        attempt: u32,
+    },
+    /// The replacement exists already (a duplicate delivery, or a retried invocation).
+    AlreadyExists {
+        id: String,
+        attempt: u32,
+    },
+    WouldCreate {
+        id: String,
+        attempt: u32,
+    },
+    /// Given up: the retries are used up.
+    Exhausted {
+        attempts: u32,
+    },
+    /// Given up: the window is no longer inside the endpoint's startover window (or never can be).
+    AgedOut {
+        reason: String,
+    },
+    /// Given up: the origin endpoint no longer exists.
+    EndpointGone,
+    /// MediaPackage refused the replacement (422) for another reason.
+    Rejected {
+        id: String,
+        reason: String,
+    },
+}
+
+impl RetryOutcome {
+    pub fn gave_up(&self) -> bool {
+        matches!(
+            self,
+            Self::Exhausted { .. }
+                | Self::AgedOut { .. }
+                | Self::EndpointGone
+                | Self::Rejected { .. }
+        )
+    }
+}
+
 /// The replacement for failed job `id` (a v1 id or a v2 name): `<original>-r1`, `-r2`, …, at most
 /// `max_retries`, within the API's name limit.
 pub fn retry_plan(api: HarvestApi, id: &str, max_retries: u32) -> RetryPlan {
