@@ -135,12 +135,9 @@ impl From<&FailedHarvest> for ClipFacts {
             end_time: h.end_time.clone(),
             destination: format!("s3://{}/{}", d.bucket_name, d.manifest_key),
             failure: None,
-            describe: format!(
-                r#"runbook {{"action": "harvest.describe", "id": "{}"}}"#,
-                h.id
-            ),
+            describe: format!(r#"{{"action": "harvest.describe", "id": "{}"}}"#, h.id),
             create_by_hand: format!(
-                r#"runbook {{"action": "harvest.create", "id": "{}-manual", "origin_endpoint_id": "{}", "start_time": "{}", "end_time": "{}", "bucket_name": "{}", "manifest_key": "{}", "role_arn": "{}"}}"#,
+                r#"{{"action": "harvest.create", "id": "{}-manual", "origin_endpoint_id": "{}", "start_time": "{}", "end_time": "{}", "bucket_name": "{}", "manifest_key": "{}", "role_arn": "{}"}}"#,
                 h.id,
                 h.origin_endpoint_id,
                 h.start_time,
@@ -175,11 +172,11 @@ impl From<&FailedHarvestV2> for ClipFacts {
             destination: format!("s3://{}/{}", d.bucket_name, d.destination_path),
             failure: h.message.clone(),
             describe: format!(
-                r#"runbook {{"action": "harvest.v2.describe", "channel_group": "{}", "channel": "{}", "origin_endpoint": "{}", "name": "{}"}}"#,
+                r#"{{"action": "harvest.v2.describe", "channel_group": "{}", "channel": "{}", "origin_endpoint": "{}", "name": "{}"}}"#,
                 p.channel_group, p.channel, p.endpoint, h.name
             ),
             create_by_hand: format!(
-                r#"runbook {{"action": "harvest.v2.create", "channel_group": "{}", "channel": "{}", "origin_endpoint": "{}", "name": "{}-manual", "start_time": "{}", "end_time": "{}", "bucket_name": "{}", "destination_path": "{}", "manifests": {}}}"#,
+                r#"{{"action": "harvest.v2.create", "channel_group": "{}", "channel": "{}", "origin_endpoint": "{}", "name": "{}-manual", "start_time": "{}", "end_time": "{}", "bucket_name": "{}", "destination_path": "{}", "manifests": {}}}"#,
                 p.channel_group,
                 p.channel,
                 p.endpoint,

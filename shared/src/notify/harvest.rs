@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use super::notices::runbook_step;
 use super::Notice;
 use crate::policy::harvest::{HarvestApi, RetryOutcome};
 
@@ -23,7 +24,7 @@ pub struct ClipFacts {
     /// Where the clip should have been written.
     pub destination: String,
     pub failure: Option<String>,
-    /// The runbook requests to see the job and to cut the clip by hand.
+    /// The runbook requests (JSON) to see the job and to cut the clip by hand.
     pub describe: String,
     pub create_by_hand: String,
     pub details: Value,
@@ -57,6 +58,11 @@ pub fn give_up_notice(
         ),
         other => ("gave up", format!("{other:?}")),
     };
+    // The parameter a `mediaops harvest` command takes first.
+    let positional = match c.api {
+        HarvestApi::V1 => "id",
+        HarvestApi::V2 => "channel_group",
+    };
     let mut why_lines = vec![why];
     if let Some(f) = &c.failure {
         why_lines.push(format!("MediaPackage's failure message: {f}"));
@@ -78,12 +84,81 @@ pub fn give_up_notice(
         why: why_lines,
         at,
         next: vec![
-            format!("See the job: {}", c.describe),
+            format!(
+                "See the job: {}",
+                runbook_step(&c.describe, Some(positional))
+            ),
             format!(
                 "If the window is still inside the endpoint's startover window, cut it by hand: {}",
-                c.create_by_hand
+                runbook_step(&c.create_by_hand, Some(positional))
             ),
         ],
         details,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn clip(api: HarvestApi) -> ClipFacts {
+        ClipFacts {
+            api,
+            id: "clip-1".into(),
+            endpoint: "live-hls".into(),
+            resource: "harvest job clip-1 (endpoint live-hls)".into(),
+            described: "harvest job clip-1".into(),
+            start_time: "2026-12-01T10:00:00Z".into(),
+            end_time: "2026-12-01T10:05:00Z".into(),
+            destination: "s3://vod/clips/clip-1.m3u8".into(),
+            failure: Some("startover window".into()),
+            describe: r#"{"action": "harvest.describe", "id": "clip-1"}"#.into(),
+            create_by_hand: r#"{"action": "harvest.create", "id": "clip-1-manual"}"#.into(),
+            details: json!({}),
+        }
+    }
+
+    #[test]
+    fn a_give_up_says_why_and_names_the_commands_first() {
+        let at = DateTime::from_timestamp(1_795_461_376, 0).unwrap_or_default();
+        let n = give_up_notice(
+            "harvest-watch",
+            &clip(HarvestApi::V1),
+            &RetryOutcome::Exhausted { attempts: 3 },
+            false,
+            at,
+        );
+        assert_eq!(n.kind, "harvest.gave_up");
+        assert_eq!(n.headline, "gave up on harvest clip-1 (exhausted)");
+        assert!(
+            n.what[0].contains("harvest-watch will not retry it"),
+            "{:?}",
+            n.what
+        );
+        assert!(n.why[0].contains("attempt 3"), "{:?}", n.why);
+        assert_eq!(n.why[1], "MediaPackage's failure message: startover window");
+        assert_eq!(
+            n.next[0],
+            r#"See the job: mediaops harvest describe clip-1 (runbook {"action": "harvest.describe", "id": "clip-1"})"#
+        );
+        assert!(
+            n.next[1].ends_with(r#"cut it by hand: mediaops harvest create clip-1-manual (runbook {"action": "harvest.create", "id": "clip-1-manual"})"#),
+            "{}",
+            n.next[1]
+        );
+        assert_eq!(n.details["outcome"]["outcome"], "exhausted");
+        let gone = give_up_notice(
+            "harvest-watch",
+            &clip(HarvestApi::V2),
+            &RetryOutcome::EndpointGone,
+            true,
+            at,
+        );
+        assert!(gone.dry_run);
+        assert_eq!(
+            gone.why[0],
+            "The origin endpoint live-hls no longer exists."
+        );
     }
 }
