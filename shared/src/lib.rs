@@ -20,6 +20,7 @@ pub mod guard;
 pub mod model;
 pub mod notify;
 pub mod ops;
+pub mod origin;
 pub mod pace;
 pub mod policy;
 pub mod ports;

@@ -52,6 +52,30 @@ pub struct Config {
     pub notice_table: Option<String>,
 }
 
+impl mediaops::start::Configured for Config {
+    fn common(&self) -> &CommonConfig {
+        &self.common
+    }
+
+    fn log(&self, function: &'static str) {
+        tracing::info!(
+            function,
+            rules = ?self.policy.rules.iter().map(|r| r.describe()).collect::<Vec<_>>(),
+            default_on = self.policy.default_on,
+            max_changes = self.policy.max_changes,
+            dry_run = self.common.dry_run,
+            "access-log-enforcer configured"
+        );
+        if let Some(s3) = &self.s3 {
+            tracing::info!(
+                s3_rules = ?s3.rules.iter().map(|r| r.describe()).collect::<Vec<_>>(),
+                region = s3.region,
+                "S3 kind on"
+            );
+        }
+    }
+}
+
 /// How the enforcer handles containers that are busy or still being created.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EnforcerSettings {
@@ -105,30 +129,6 @@ impl Config {
                 )?),
             },
         })
-    }
-}
-
-impl mediaops::start::Configured for Config {
-    fn common(&self) -> &CommonConfig {
-        &self.common
-    }
-
-    fn log(&self, function: &'static str) {
-        tracing::info!(
-            function,
-            rules = ?self.policy.rules.iter().map(|r| r.describe()).collect::<Vec<_>>(),
-            default_on = self.policy.default_on,
-            max_changes = self.policy.max_changes,
-            dry_run = self.common.dry_run,
-            "access-log-enforcer configured"
-        );
-        if let Some(s3) = &self.s3 {
-            tracing::info!(
-                s3_rules = ?s3.rules.iter().map(|r| r.describe()).collect::<Vec<_>>(),
-                region = s3.region,
-                "S3 kind on"
-            );
-        }
     }
 }
 

@@ -8,7 +8,7 @@ use runbook::{ports, Config, FUNCTION};
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     serve(
-        FUNCTION,
+        mediaops::start::Function::requests(FUNCTION),
         Config::from_env,
         |config, clients| {
             let guard = config

@@ -225,6 +225,19 @@ impl TestEnv {
         }
     }
 
+    /// A MediaConvert queue's status in the emulator (panics when there is no such queue).
+    pub async fn queue_status(&self, name: &str) -> String {
+        let state = self.control.state().await.expect("emulator state");
+        state["mediaconvert"]["queues"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|q| q["name"] == name)
+            .and_then(|q| q["status"].as_str())
+            .map(str::to_string)
+            .unwrap_or_else(|| panic!("no queue {name}"))
+    }
+
     /// Calls logged for one service's operation.
     pub async fn calls_to(&self, operation: &str) -> Vec<mediaops_emulator::CallRecord> {
         self.control
@@ -287,6 +300,38 @@ pub mod fixtures {
             })
             .collect();
         json!({ "Records": records })
+    }
+
+    /// `v` with every string's account and region ids replaced as `pairs` say (`(from, to)`):
+    /// a fixture of one account moved to another, or a documented example moved home.
+    pub fn moved(v: &Value, pairs: &[(&str, &str)]) -> Value {
+        match v {
+            Value::String(s) => Value::String(
+                pairs
+                    .iter()
+                    .fold(s.clone(), |s, (from, to)| s.replace(from, to)),
+            ),
+            Value::Array(a) => Value::Array(a.iter().map(|x| moved(x, pairs)).collect()),
+            Value::Object(o) => Value::Object(
+                o.iter()
+                    .map(|(k, x)| (k.clone(), moved(x, pairs)))
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+
+    /// A documented example (accounts 111122223333 and 739874020183, us-west-2) moved to the
+    /// tests' account and us-east-1, where the functions under test are deployed.
+    pub fn at_home(v: &Value) -> Value {
+        moved(
+            v,
+            &[
+                ("111122223333", crate::ACCOUNT),
+                ("739874020183", crate::ACCOUNT),
+                ("us-west-2", "us-east-1"),
+            ],
+        )
     }
 
     /// A `MediaConvert Job State Change` EventBridge event, as the service emits it.

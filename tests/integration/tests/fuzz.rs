@@ -134,6 +134,28 @@ fn file(path: &str) -> Value {
 proptest! {
     #![proptest_config(Config { cases: cases(), ..Config::default() })]
 
+    /// The origin check never panics, and governs an event only when every place the event
+    /// names is the deployment's own account and region.
+    #[test]
+    fn origins_are_judged_without_panics_and_only_home_is_governed(v in prop_oneof![
+        any_json(),
+        mutate(file("functions/queue-guard/events/job-error.json")),
+        mutate(file("functions/harvest-watch/events/harvest-v2-documented.json")),
+        mutate(file("functions/pipeline-guard/events/sns-error.json")),
+        mutate(file("functions/access-log-enforcer/events/bucket-created.json")),
+    ]) {
+        use mediaops::origin::{claims, judge, Governance, Origin, Place};
+        let home = Place { account: "123456789012".into(), region: "us-east-1".into() };
+        let claimed = claims(&v);
+        if let Origin::Governed(p) = judge(Some(&Governance::own(&home)), &claimed) {
+            prop_assert_eq!(&p, &home);
+            for c in &claimed {
+                prop_assert!(c.account.as_deref().is_none_or(|a| a == home.account), "{:?}", c);
+                prop_assert!(c.region.as_deref().is_none_or(|r| r == home.region), "{:?}", c);
+            }
+        }
+    }
+
     #[test]
     fn transcoder_messages_never_panic(msg in prop_oneof![".{0,200}", any_json().prop_map(|v| v.to_string())]) {
         let _ = parse_notification(&msg);

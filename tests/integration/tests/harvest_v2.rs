@@ -46,8 +46,9 @@ async fn documented_world(env: &TestEnv) {
 
 /// The documented FAILED event for job `name`, its 3-minute window moved to end `ended_min` minutes ago
 /// (the documented times are from 2024, long out of any startover window).
+/// Moved to the tests' account and region: the documented example is another account's.
 fn documented(name: &str, ended_min: i64) -> Value {
-    let mut e = file(DOCUMENTED);
+    let mut e = mediaops_integration_tests::fixtures::at_home(&file(DOCUMENTED));
     let end = Utc::now()
         .duration_trunc(chrono::Duration::minutes(1))
         .unwrap()

@@ -298,7 +298,10 @@ async fn protected_queues_dry_run_duplicates_and_unknown_statuses() {
     let complete = mc_event("live-news", "1795400006002-ok0002", "COMPLETE", None, t0);
     assert_eq!(ok(f.invoke(&complete).await.unwrap())["outcome"], "ignored");
     let (t, m) = err(f
-        .invoke(&json!({ "detail-type": "Object Created", "source": "aws.s3", "detail": {} }))
+        .invoke(
+            &json!({ "detail-type": "Object Created", "source": "aws.s3", "account": "123456789012",
+            "region": "us-east-1", "detail": {} }),
+        )
         .await
         .unwrap());
     assert_eq!(t, "mediaops.BadEvent");
