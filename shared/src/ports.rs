@@ -491,11 +491,13 @@ pub mod iam {
     pub const MEDIACONVERT_JOB_CANCELLER: &[&str] = &["mediaconvert:CancelJob"];
     /// Record with a conditional PutItem, count with a Query.
     pub const WINDOW_STORE: &[&str] = &["dynamodb:PutItem", "dynamodb:Query", "kms:Decrypt"];
-    /// Read (GetItem), claim and finish (conditional PutItem), release (conditional DeleteItem).
+    /// Read (GetItem), claim and finish (conditional PutItem), release (conditional DeleteItem),
+    /// a job's last hop (PutItem, GetItem) and a hop counted on a trip (conditional UpdateItem).
     pub const PAUSE_STORE: &[&str] = &[
         "dynamodb:GetItem",
         "dynamodb:PutItem",
         "dynamodb:DeleteItem",
+        "dynamodb:UpdateItem",
         "kms:Decrypt",
     ];
     /// Read and clear (unconditional PutItem).

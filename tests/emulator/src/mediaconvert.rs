@@ -995,7 +995,7 @@ fn check_hops(
                 "the queue it hopped into before"
             };
             return Err(bad(format!(
-                "{member}: a job cannot hop to {what} ({name}; an omitted queue is Default)"
+                "{member}: a job cannot hop to {what} ({name}); an omitted queue is Default"
             )));
         }
         from = Some(name);
