@@ -296,6 +296,19 @@ pub trait PauseStore: Send + Sync {
     async fn finish_pause(&self, key: &str, record: &PauseRecord) -> ApiResult<bool>;
     /// Deletes the record if it still holds `claim_id` (the pause call failed: let a retry claim).
     async fn release_pause(&self, key: &str, claim_id: &str) -> ApiResult<()>;
+    /// A job hopped into resource `key` from `from` (MediaConvert queue hopping) at `at_ms`:
+    /// remembers where the job is now (a later hop wins; kept for `expires_at_s`), and when the
+    /// resource's record is a trip (paused, found paused or not active) counts the hop on it.
+    /// True when it was counted on a trip.
+    async fn record_hop(
+        &self,
+        key: &str,
+        from: Option<&str>,
+        job_id: &str,
+        (at_ms, expires_at_s): (i64, i64),
+    ) -> ApiResult<bool>;
+    /// The key of the resource a job last hopped into, when a hop of it was recorded.
+    async fn hopped_into(&self, job_id: &str) -> ApiResult<Option<String>>;
 }
 
 /// The runbook's view of the pause records: read one, and clear it when resuming.
@@ -478,11 +491,13 @@ pub mod iam {
     pub const MEDIACONVERT_JOB_CANCELLER: &[&str] = &["mediaconvert:CancelJob"];
     /// Record with a conditional PutItem, count with a Query.
     pub const WINDOW_STORE: &[&str] = &["dynamodb:PutItem", "dynamodb:Query", "kms:Decrypt"];
-    /// Read (GetItem), claim and finish (conditional PutItem), release (conditional DeleteItem).
+    /// Read (GetItem), claim and finish (conditional PutItem), release (conditional DeleteItem),
+    /// a job's last hop (PutItem, GetItem) and a hop counted on a trip (conditional UpdateItem).
     pub const PAUSE_STORE: &[&str] = &[
         "dynamodb:GetItem",
         "dynamodb:PutItem",
         "dynamodb:DeleteItem",
+        "dynamodb:UpdateItem",
         "kms:Decrypt",
     ];
     /// Read and clear (unconditional PutItem).

@@ -46,6 +46,8 @@ fn guard_json(kind: &Profile, record: Option<&PauseRecord>, now_ms: i64) -> Valu
             "rule": r.rule,
             "resource_status": r.resource_status,
             "age_minutes": (now_ms - r.at_ms) / 60_000,
+            // Jobs that hopped into it since the trip (MediaConvert queue hopping), by source.
+            "hops_in": r.hops_in,
         }),
     }
 }
@@ -108,6 +110,7 @@ async fn clear_guard_record(
         resource_status: Some("Active".into()),
         reason: "resumed through the runbook".into(),
         rule: None,
+        hops_in: Default::default(),
     };
     g.clear_pause(&key, &cleared).await?;
     Ok("cleared")

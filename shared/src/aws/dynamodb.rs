@@ -6,6 +6,8 @@
 //! | event | `pipeline#<id>` | `e#<event time ms, 13 digits>#<job id>` | `job`, `obs`, `code`, `expires_at` (TTL) |
 //! | pause record | `pipeline#<id>` | `state` | `state`, `at_ms`, `claim_id`, `record` (JSON), `expires_at` |
 //! | notice | `pipeline#<id>` | `notice#<action>` | `at_ms`, `expires_at` |
+//! | hops into a tripped resource | (on the pause record's item) | `state` | `hops_in` (count), `hop_from:<queue>` (count per source), added atomically; a new record resets them |
+//! | a job's last hop | `hop#<job id>` | `queue` | `into` (the resource's key), `at_ms`, `expires_at` |
 //! | resubmission ([`super::resubmit_ledger`]) | `queue#<name>` | `resubmit#<original job id>` | `state`, `claim_id`, `at_ms`, `request_id`, `new_job_id`, `expires_at` |
 //!
 //! Events are written once (`attribute_not_exists`), so a redelivered notification changes
@@ -31,6 +33,10 @@ pub const SORT_KEY: &str = "sk";
 /// The TTL attribute (epoch seconds).
 pub const TTL_ATTRIBUTE: &str = "expires_at";
 const STATE_SK: &str = "state";
+/// The pause record item's count of hops into the tripped resource, and the prefix of its
+/// per-source counts.
+const HOPS_IN: &str = "hops_in";
+const HOP_FROM: &str = "hop_from:";
 /// Pause records are kept this long after they were written (history for `pipeline.status`).
 const RECORD_RETENTION_S: i64 = 30 * 86_400;
 
@@ -197,7 +203,14 @@ impl DynamoWindowStore {
             return Ok(None);
         };
         match get_s(item, "record").map(serde_json::from_str::<PauseRecord>) {
-            Some(Ok(r)) => Ok(Some(r)),
+            Some(Ok(mut r)) => {
+                r.hops_in.jobs = get_n(item, HOPS_IN).unwrap_or(0).max(0) as u64;
+                for (k, _) in item.iter().filter(|(k, _)| k.starts_with(HOP_FROM)) {
+                    let n = get_n(item, k).unwrap_or(0).max(0) as u64;
+                    r.hops_in.from.insert(k[HOP_FROM.len()..].to_string(), n);
+                }
+                Ok(Some(r))
+            }
             other => {
                 // An unreadable record must not silence the guard: treat it as absent.
                 tracing::warn!(key, table = self.table, error = ?other.map(|r| r.err()), "unreadable pause record ignored");
@@ -380,6 +393,81 @@ impl PauseStore for DynamoWindowStore {
             .await;
         // Not ours any more (our lease ran out): the new holder's to finish.
         self.written("DeleteItem", res).map(|_| ())
+    }
+
+    async fn record_hop(
+        &self,
+        key: &str,
+        from: Option<&str>,
+        job_id: &str,
+        (at_ms, expires_at_s): (i64, i64),
+    ) -> ApiResult<bool> {
+        self.put_hop(key, job_id, at_ms, expires_at_s).await?;
+        // Counted only on a trip's record; EventBridge may deliver an event twice, and a
+        // redelivered hop counts twice (the runbook's listing is the exact count).
+        let res = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, s(key))
+            .key(SORT_KEY, s(STATE_SK))
+            .update_expression("ADD #hops :one, #from :one")
+            .condition_expression("#state IN (:paused, :found, :inactive)")
+            .expression_attribute_names("#hops", HOPS_IN)
+            .expression_attribute_names("#from", format!("{HOP_FROM}{}", from.unwrap_or("unknown")))
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":paused", s(PauseState::Paused.as_str()))
+            .expression_attribute_values(":found", s(PauseState::FoundPaused.as_str()))
+            .expression_attribute_values(":inactive", s(PauseState::NotActive.as_str()))
+            .send()
+            .await;
+        self.written("UpdateItem", res)
+    }
+
+    async fn hopped_into(&self, job_id: &str) -> ApiResult<Option<String>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, s(format!("hop#{job_id}")))
+            .key(SORT_KEY, s("queue"))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| self.fail("GetItem", &e))?;
+        Ok(out
+            .item()
+            .and_then(|i| get_s(i, "into"))
+            .map(str::to_string))
+    }
+}
+
+impl DynamoWindowStore {
+    /// Remembers the job's last hop (an older hop delivered late changes nothing).
+    async fn put_hop(
+        &self,
+        key: &str,
+        job_id: &str,
+        at_ms: i64,
+        expires_at_s: i64,
+    ) -> ApiResult<()> {
+        let res = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item(PARTITION_KEY, s(format!("hop#{job_id}")))
+            .item(SORT_KEY, s("queue"))
+            .item("into", s(key))
+            .item("at_ms", n(at_ms))
+            .item(TTL_ATTRIBUTE, n(expires_at_s))
+            .condition_expression("attribute_not_exists(#pk) OR #at <= :at")
+            .expression_attribute_names("#pk", PARTITION_KEY)
+            .expression_attribute_names("#at", "at_ms")
+            .expression_attribute_values(":at", n(at_ms))
+            .send()
+            .await;
+        self.written("PutItem", res).map(|_| ())
     }
 }
 

@@ -45,6 +45,12 @@ pub(crate) fn job(j: &mc::types::Job) -> MediaConvertJob {
     MediaConvertJob {
         id: j.id().unwrap_or_default().to_string(),
         queue_arn: j.queue().map(str::to_string),
+        hopped_to: j
+            .queue_transitions()
+            .last()
+            .and_then(|t| t.destination_queue())
+            .map(str::to_string),
+        hops: u32::try_from(j.queue_transitions().len()).unwrap_or(u32::MAX),
         status: j
             .status()
             .map(|s| s.as_str().to_string())

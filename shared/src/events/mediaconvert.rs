@@ -1,7 +1,8 @@
 //! MediaConvert `MediaConvert Job State Change` events (EventBridge `detail`, delivery durable):
 //! `timestamp` (epoch ms), `accountId`, `queue` (ARN), `jobId`, `status` (INPUT_INFORMATION,
 //! PROGRESSING, STATUS_UPDATE, COMPLETE, CANCELED, ERROR, NEW_WARNING, QUEUE_HOP), `userMetadata`;
-//! ERROR adds `errorCode` and `errorMessage`. Every field is optional; numbers may arrive as
+//! ERROR adds `errorCode` and `errorMessage`; QUEUE_HOP adds `previousQueue` (`queue` is the
+//! queue the job hopped into), `priority` and `previousPriority`. Every field is optional; numbers may arrive as
 //! strings; unknown fields (outputGroupDetails, warnings, …) are ignored.
 
 use std::collections::BTreeMap;
@@ -21,6 +22,9 @@ pub struct JobStateChange {
     pub account_id: Option<String>,
     #[serde(default, deserialize_with = "lenient_string")]
     pub queue: Option<String>,
+    /// QUEUE_HOP: the queue the job hopped out of (`queue` is the one it hopped into).
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub previous_queue: Option<String>,
     #[serde(default, deserialize_with = "lenient_string")]
     pub job_id: Option<String>,
     #[serde(default, deserialize_with = "lenient_string")]

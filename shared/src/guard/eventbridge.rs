@@ -10,6 +10,7 @@ use serde_json::Value;
 use super::decision::log_ignored;
 use super::{Decision, Guard};
 use crate::error::Error;
+use crate::model::guard::GuardEvent;
 use crate::ports::{NoticeLedger, PauseStore, PauseTarget, WindowStore};
 use crate::services::{Read, ReadEvent};
 use crate::telemetry::Metrics;
@@ -26,6 +27,15 @@ pub enum EventReport {
     },
     /// An ERROR event missing what a decision needs (its resource).
     Malformed { event_id: String, reason: String },
+    /// A job hopped into `queue` (from `from`); `into_paused`: counted on the guard's pause
+    /// record of it (the guard had paused it).
+    Hopped {
+        event_id: String,
+        queue: String,
+        from: Option<String>,
+        job_id: Option<String>,
+        into_paused: bool,
+    },
     Decided {
         event_id: String,
         decision: Box<Decision>,
@@ -49,8 +59,10 @@ where
         .map_err(|reason| Error::bad_event(&event_id, reason))?;
     let read = read(&event_id, &e, guard.rules.any_ratio())
         .map_err(|reason| Error::bad_event(&event_id, reason))?;
+    let mut hops_into_paused = 0.0;
     let (report, decided) = match read {
-        Read::Decide { event: ev, .. } => {
+        Read::Decide { event: mut ev, .. } => {
+            charge_where_it_hopped(guard, &mut ev).await?;
             let claim_id = format!("{request_id}/{event_id}");
             let decision = guard
                 .decide_and_report(&event_id, &ev, &claim_id, 0, namespace)
@@ -76,6 +88,40 @@ where
             };
             (report, false)
         }
+        Read::Hop {
+            into,
+            from,
+            job_id,
+            at_ms,
+        } => {
+            let key = guard.kind().key(&into);
+            let job = job_id.clone().unwrap_or_else(|| format!("eb-{event_id}"));
+            let expires = at_ms / 1000 + HOP_RETENTION_S;
+            let into_paused = guard
+                .store
+                .record_hop(&key, from.as_deref(), &job, (at_ms, expires))
+                .await?;
+            if into_paused {
+                hops_into_paused = 1.0;
+                tracing::warn!(
+                    event_id,
+                    job,
+                    queue = into,
+                    from,
+                    "a job hopped into a queue the guard paused"
+                );
+            } else {
+                tracing::info!(event_id, job, queue = into, from, "job hopped");
+            }
+            let report = EventReport::Hopped {
+                event_id,
+                queue: into,
+                from,
+                job_id,
+                into_paused,
+            };
+            (report, false)
+        }
         Read::Malformed { reason, job_id, .. } => {
             tracing::warn!(event_id, job_id, reason, "malformed job state change");
             (EventReport::Malformed { event_id, reason }, false)
@@ -85,10 +131,45 @@ where
     };
     let mut m = Metrics::new(namespace, guard.function);
     m.count("JobStateChanges", 1.0)
-        .count("ErrorEvents", if decided { 1.0 } else { 0.0 });
+        .count("ErrorEvents", if decided { 1.0 } else { 0.0 })
+        .count("HopsIntoPaused", hops_into_paused);
     m.property("request_id", &request_id);
     m.emit();
     Ok(report)
+}
+
+/// How long the guard remembers where a job hopped (a job waits at most 1,440 minutes a hop and
+/// then runs): a week.
+const HOP_RETENTION_S: i64 = 7 * 86_400;
+
+/// A job event is charged to the queue the job was in: the one the guard last saw it hop into,
+/// when it saw a hop (an event's `queue` may name the queue it was submitted to). A lost
+/// QUEUE_HOP event leaves the event's own queue.
+async fn charge_where_it_hopped<S, T>(guard: &Guard<S, T>, ev: &mut GuardEvent) -> Result<(), Error>
+where
+    S: WindowStore + PauseStore + NoticeLedger,
+    T: PauseTarget,
+{
+    let Some(job) = ev.job_id.as_deref() else {
+        return Ok(());
+    };
+    let Some(key) = guard.store.hopped_into(job).await? else {
+        return Ok(());
+    };
+    let prefix = format!("{}#", guard.kind().name);
+    if let Some(id) = key.strip_prefix(&prefix) {
+        if id != ev.resource_id {
+            tracing::info!(
+                job,
+                from = ev.resource_id,
+                to = id,
+                "charged to the queue the job hopped into"
+            );
+            ev.resource_id = id.to_string();
+            ev.resource_arn = None;
+        }
+    }
+    Ok(())
 }
 
 /// Reads the envelope: an error means the payload is not an event of this detail type and

@@ -340,6 +340,7 @@ where
                 d.rule
             ),
             rule: Some(d.rule.clone()),
+            hops_in: Default::default(),
         }
     }
 
@@ -645,6 +646,30 @@ mod tests {
             }
             Ok(())
         }
+        async fn record_hop(
+            &self,
+            key: &str,
+            from: Option<&str>,
+            _: &str,
+            _: (i64, i64),
+        ) -> ApiResult<bool> {
+            self.calls.lock().unwrap().push("record_hop");
+            let mut m = self.records.lock().unwrap();
+            match m.get_mut(key) {
+                Some(r) if r.state == PauseState::Paused => {
+                    r.hops_in.jobs += 1;
+                    *r.hops_in
+                        .from
+                        .entry(from.unwrap_or("unknown").into())
+                        .or_default() += 1;
+                    Ok(true)
+                }
+                _ => Ok(false),
+            }
+        }
+        async fn hopped_into(&self, _: &str) -> ApiResult<Option<String>> {
+            Ok(None)
+        }
     }
 
     #[async_trait]
@@ -827,6 +852,7 @@ mod tests {
             resource_status: None,
             reason: String::new(),
             rule: None,
+            hops_in: Default::default(),
         };
         // Read sees nothing, claim fails: simulate by inserting after the count.
         f.records

@@ -110,6 +110,14 @@ where
                 log_ignored(&message_id, &state, job_id.as_deref(), unknown, true);
                 RecordOutcome::Ignored { message_id, state }
             }
+            // No SNS kind hops (Elastic Transcoder pipelines have no hopping): logged, ignored.
+            Read::Hop { into, job_id, .. } => {
+                log_ignored(&message_id, "QUEUE_HOP", job_id.as_deref(), true, true);
+                RecordOutcome::Ignored {
+                    message_id,
+                    state: format!("hop into {into}"),
+                }
+            }
             Read::Malformed {
                 reason,
                 job_id,

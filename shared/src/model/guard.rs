@@ -130,6 +130,24 @@ pub struct PauseRecord {
     /// The `GUARD_RULES` rule the breaker tripped under (`rule 1 "archive-*"`, `default`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule: Option<String>,
+    /// Jobs that hopped into the resource since the trip (MediaConvert queue hopping), as the
+    /// store counts them beside the record (never written with it).
+    #[serde(default, skip_serializing)]
+    pub hops_in: HopsIn,
+}
+
+/// Hops into a paused resource counted on its pause record: how many, and from where.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HopsIn {
+    pub jobs: u64,
+    /// By the resource the job hopped out of (`unknown` when the event did not say).
+    pub from: std::collections::BTreeMap<String, u64>,
+}
+
+impl HopsIn {
+    pub fn is_empty(&self) -> bool {
+        self.jobs == 0
+    }
 }
 
 /// A resubmission's entry in the ledger (`sk = resubmit#<original>` in the guard table).

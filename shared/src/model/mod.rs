@@ -491,13 +491,36 @@ pub const MEDIACONVERT_JOB_STATUSES: [&str; 5] =
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MediaConvertJob {
     pub id: String,
+    /// The queue it was submitted to (a hop never changes it).
     pub queue_arn: Option<String>,
+    /// The queue it is in now, when it hopped: the destination of its last `queueTransitions`
+    /// entry (`None`: it never hopped, so it is in `queue_arn`).
+    pub hopped_to: Option<String>,
+    /// How many times it hopped.
+    pub hops: u32,
     pub status: String,
     pub error_code: Option<i32>,
     pub error_message: Option<String>,
     pub submitted_ms: Option<i64>,
     pub finished_ms: Option<i64>,
     pub user_metadata: std::collections::BTreeMap<String, String>,
+}
+
+impl MediaConvertJob {
+    /// The name of the queue the job is in now: where its last hop took it, else where it was
+    /// submitted. A job that failed, finished or started stays in the queue it was in then (hops
+    /// happen only to SUBMITTED jobs), so this is also the queue it failed in.
+    pub fn current_queue(&self) -> Option<&str> {
+        self.hopped_to
+            .as_deref()
+            .or(self.queue_arn.as_deref())
+            .map(queue_name)
+    }
+
+    /// The name of the queue it was submitted to.
+    pub fn submission_queue(&self) -> Option<&str> {
+        self.queue_arn.as_deref().map(queue_name)
+    }
 }
 
 /// A queue's name from its name or ARN (`arn:aws:mediaconvert:…:queues/<name>`).

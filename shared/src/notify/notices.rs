@@ -141,6 +141,14 @@ pub fn pause_notice(kind: &Profile, function: &str, d: &Decision, at_ms: i64) ->
             ),
         ]
     };
+    let mut next = next;
+    if kind.name == "queue" && !dry_run {
+        // MediaConvert queue hopping: other queues' jobs keep moving in while it is paused.
+        next.push(format!(
+            "Jobs submitted to other queues with this one as a hop destination keep hopping into it while it is paused; the guard counts them on its pause record (\"hops_in\" in {}), and a drain cancels them with the rest.",
+            request("status", "")
+        ));
+    }
     Notice {
         kind: format!("{name}.paused"),
         function: function.to_string(),

@@ -875,6 +875,7 @@ mod tests {
             resource_status: None,
             reason: String::new(),
             rule: None,
+            hops_in: Default::default(),
         };
         use PauseState::*;
         let cases = [

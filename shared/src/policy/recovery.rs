@@ -462,6 +462,7 @@ mod tests {
             resource_status: None,
             reason: String::new(),
             rule: None,
+            hops_in: Default::default(),
         };
         assert_eq!(
             default_range(Some(&record), 102 * H),

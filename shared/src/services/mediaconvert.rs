@@ -9,9 +9,11 @@ use serde_json::Value;
 use super::{Events, Profile, Read};
 use crate::events::mediaconvert::{JobStateChange, DETAIL_TYPE, SOURCE};
 use crate::model::guard::{FailureClass, GuardEvent, Observed, WindowEvent};
-use crate::model::{queue_name, QueueStatus};
+use crate::model::{queue_name, MediaConvertJob, Page, QueueStatus};
 use crate::policy::copy::{Carried, CopyRules, Members};
-use crate::ports::{absent_if_not_found, ApiResult, PauseTarget, QueueControl};
+use crate::ports::{
+    absent_if_not_found, ApiResult, MediaConvertJobLister, PauseTarget, QueueControl,
+};
 
 pub static PROFILE: Profile = Profile {
     name: "queue",
@@ -151,8 +153,10 @@ fn refuse_match(pattern: &str) -> Option<&'static str> {
 }
 
 /// One `MediaConvert Job State Change`: an ERROR (or, with a ratio, a COMPLETE) becomes an event
-/// at `detail.timestamp` against the queue it names; each job counts once (an event without a
-/// job id, once by its event id).
+/// at `detail.timestamp` against the queue it names (the guard then charges it to the queue the
+/// job last hopped into, when it saw that hop); each job counts once (an event without a job id,
+/// once by its event id). A QUEUE_HOP is a [`Read::Hop`]: `detail.queue` the queue the job
+/// hopped into, `detail.previousQueue` the one it left.
 pub fn read_event(
     event_id: &str,
     e: &EventBridgeEvent<Value>,
@@ -162,7 +166,27 @@ pub fn read_event(
         .map_err(|err| format!("malformed {DETAIL_TYPE} event: {err}"))?;
     let status = d.status.as_deref().map(str::to_ascii_uppercase);
     let job_id = d.job_id.clone().filter(|j| !j.is_empty());
+    let at_ms = d
+        .timestamp
+        .or_else(|| e.time.map(|t| t.timestamp_millis()))
+        .unwrap_or_else(|| chrono::Utc::now().timestamp_millis());
     let observed = match status.as_deref() {
+        Some("QUEUE_HOP") => {
+            let into = d.queue.as_deref().map(queue_name).filter(|q| !q.is_empty());
+            let Some(into) = into else {
+                return Ok(Read::Malformed {
+                    reason: "QUEUE_HOP event without detail.queue".into(),
+                    job_id: d.job_id,
+                    error: false,
+                });
+            };
+            return Ok(Read::Hop {
+                into: into.to_string(),
+                from: d.previous_queue.as_deref().map(queue_name).map(str::to_string),
+                job_id,
+                at_ms,
+            });
+        }
         Some("ERROR") => Observed::Error(PROFILE.error_class(d.code())),
         Some("COMPLETE") if completions => Observed::Completed,
         Some(s) if OTHER_STATUSES.contains(&s) => {
@@ -193,10 +217,6 @@ pub fn read_event(
             error,
         });
     };
-    let at_ms = d
-        .timestamp
-        .or_else(|| e.time.map(|t| t.timestamp_millis()))
-        .unwrap_or_else(|| chrono::Utc::now().timestamp_millis());
     Ok(Read::Decide {
         event: GuardEvent {
             resource_id: queue.to_string(),
@@ -213,6 +233,48 @@ pub fn read_event(
         },
         error,
     })
+}
+
+/// Whether a job is in queue `queue` now (by name): it hopped there last, or was submitted there
+/// and never hopped out.
+pub fn in_queue(job: &MediaConvertJob, queue: &str) -> bool {
+    job.current_queue() == Some(queue_name(queue))
+}
+
+/// One page of **the jobs in queue `queue` now** in `status` (any status when `None`), oldest
+/// first unless `descending`: `Some(job)` for a job in the queue, `None` for another queue's (the
+/// page's token continues either way). Every action that means "a queue's jobs" reads them here:
+/// `queue.drain` (the jobs it cancels), `queue.recover` (the failed jobs it resubmits),
+/// `queue.status` (its counts) and `mediaconvert.jobs.list` with a queue.
+///
+/// Why ListJobs without its `queue` filter: that filter lists jobs by the queue they were
+/// **submitted** to (user guide, `job-queue-hopping-history.md`), so a job that hopped from Q1
+/// into Q2 is listed for Q1 and never for Q2. The listing here is ListJobs filtered by status
+/// only, each job placed by its last `queueTransitions` entry ([`in_queue`]).
+///
+/// - Cost: every job of that status in the account (the region's endpoint) is read, 20 a
+///   ListJobs call: 100,000 SUBMITTED jobs are 5,000 calls, the same as a queue-filtered listing
+///   of a 100,000-job queue; a small queue in a busy account pays for the account's backlog in
+///   that status (recoveries read ERROR jobs newest first and stop at `since`, so only the
+///   window's failures).
+/// - The alternative, the guard table's record of `QUEUE_HOP` events (a Query per 1 MB of
+///   records, tens of calls for 50,000 hops), is cheaper, but EventBridge delivery is best effort
+///   and the guard may be down or throttled: a lost event is a job a drain never cancels and a
+///   recovery never resubmits, with nothing to say it was missed; and the guard sees only the
+///   queues its rule routes. ListJobs is the service's own account, complete by construction; a
+///   lost page is an error the caller sees and retries. So the listing decides, and the guard's
+///   hop record (on the pause record) is shown only as what it saw.
+pub async fn jobs_in_queue(
+    lister: &dyn MediaConvertJobLister,
+    queue: &str,
+    status: Option<&str>,
+    descending: bool,
+    token: Option<&str>,
+) -> ApiResult<Page<Option<MediaConvertJob>>> {
+    let page = lister
+        .list_mediaconvert_jobs(None, status, descending, Some(20), token)
+        .await?;
+    Ok(page.map(|j| in_queue(&j, queue).then_some(j)))
 }
 
 /// A MediaConvert queue as a [`PauseTarget`] (GetQueue, UpdateQueue PAUSED).
@@ -239,6 +301,63 @@ mod tests {
     use super::*;
     use crate::model::guard::ErrorClass;
     use serde_json::json;
+
+    fn job(queue: &str, hopped_to: Option<&str>) -> MediaConvertJob {
+        MediaConvertJob {
+            id: "1".into(),
+            queue_arn: Some(format!(
+                "arn:aws:mediaconvert:us-east-1:123456789012:queues/{queue}"
+            )),
+            hopped_to: hopped_to
+                .map(|q| format!("arn:aws:mediaconvert:us-east-1:123456789012:queues/{q}")),
+            hops: u32::from(hopped_to.is_some()),
+            status: "SUBMITTED".into(),
+            error_code: None,
+            error_message: None,
+            submitted_ms: None,
+            finished_ms: None,
+            user_metadata: Default::default(),
+        }
+    }
+
+    #[test]
+    fn a_job_is_in_the_queue_it_hopped_into_last_else_the_one_it_was_submitted_to() {
+        let stayed = job("reserved", None);
+        let hopped = job("reserved", Some("ondemand"));
+        assert!(in_queue(&stayed, "reserved"));
+        assert!(!in_queue(&stayed, "ondemand"));
+        assert!(in_queue(&hopped, "ondemand"));
+        assert!(in_queue(
+            &hopped,
+            "arn:aws:mediaconvert:us-east-1:123456789012:queues/ondemand"
+        ));
+        assert!(!in_queue(&hopped, "reserved"));
+        assert_eq!(hopped.submission_queue(), Some("reserved"));
+    }
+
+    #[test]
+    fn a_queue_hop_names_the_queue_it_hopped_into_and_the_one_it_left() {
+        let arn = |q: &str| format!("arn:aws:mediaconvert:us-east-1:123456789012:queues/{q}");
+        let e = event(json!({
+            "status": "QUEUE_HOP", "jobId": "j1", "timestamp": 5,
+            "queue": arn("on-demand"), "previousQueue": arn("reserved"),
+            "priority": -10, "previousPriority": 7,
+        }));
+        assert_eq!(
+            read_event("x", &e, false),
+            Ok(Read::Hop {
+                into: "on-demand".into(),
+                from: Some("reserved".into()),
+                job_id: Some("j1".into()),
+                at_ms: 5,
+            })
+        );
+        let e = event(json!({ "status": "QUEUE_HOP", "jobId": "j1" }));
+        assert!(matches!(
+            read_event("x", &e, false),
+            Ok(Read::Malformed { error: false, .. })
+        ));
+    }
 
     fn event(detail: Value) -> EventBridgeEvent<Value> {
         serde_json::from_value(json!({
@@ -281,7 +400,10 @@ mod tests {
 
     #[test]
     fn statuses_queues_and_times() {
-        for s in OTHER_STATUSES.iter().filter(|s| **s != "COMPLETE") {
+        for s in OTHER_STATUSES
+            .iter()
+            .filter(|s| !["COMPLETE", "QUEUE_HOP"].contains(*s))
+        {
             let e = event(json!({ "status": s, "queue": "q" }));
             assert!(
                 matches!(

@@ -80,6 +80,14 @@ pub enum Read {
         unknown: bool,
         job_id: Option<String>,
     },
+    /// A job moved from one resource into another (MediaConvert's `QUEUE_HOP`): `into` is the
+    /// resource it is in now, `from` the one it left.
+    Hop {
+        into: String,
+        from: Option<String>,
+        job_id: Option<String>,
+        at_ms: i64,
+    },
     /// An error event missing what a decision needs (its resource).
     Malformed {
         reason: String,

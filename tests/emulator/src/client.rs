@@ -112,6 +112,19 @@ impl ControlClient {
             .map(|_| ())
     }
 
+    /// MediaConvert: SUBMITTED jobs (those in `ids`, else every one with a hop to come) have
+    /// waited `minutes` longer; the hops then due are made. Returns how many jobs moved.
+    pub async fn advance_mediaconvert(&self, minutes: f64, ids: Option<&[String]>) -> Result<u64> {
+        let v: Value = self
+            .call(
+                "POST",
+                "/_emulator/mediaconvert/advance",
+                Some(&serde_json::json!({ "minutes": minutes, "ids": ids })),
+            )
+            .await?;
+        Ok(v["advanced"].as_u64().unwrap_or(0))
+    }
+
     pub async fn add_fault(&self, rule: &FaultRule) -> Result<()> {
         self.call::<Value>("POST", "/_emulator/faults", Some(rule))
             .await

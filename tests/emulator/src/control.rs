@@ -739,6 +739,16 @@ pub fn summary(state: &State) -> Value {
     })
 }
 
+/// `POST /_emulator/mediaconvert/advance`: SUBMITTED jobs (those named, else every one with a hop
+/// to come) have waited `minutes` longer.
+#[derive(Debug, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Advance {
+    pub minutes: f64,
+    #[serde(default)]
+    pub ids: Option<Vec<String>>,
+}
+
 fn reply(status: u16, v: Value) -> Resp {
     json_response(status, &v, "application/json")
 }
@@ -858,6 +868,15 @@ pub fn handle(req: &Req, state: &State) -> Resp {
             Err(r) => *r,
         },
         (&Method::GET, "/_emulator/state") => reply(200, summary(state)),
+        (&Method::POST, "/_emulator/mediaconvert/advance") => match parse::<Advance>(req) {
+            Ok(a) if a.minutes.is_finite() && a.minutes >= 0.0 => {
+                let n =
+                    crate::mediaconvert::advance(&mut state.world(), a.ids.as_deref(), a.minutes);
+                reply(200, json!({ "advanced": n }))
+            }
+            Ok(_) => bad("minutes: a number of minutes, 0 or more"),
+            Err(r) => *r,
+        },
         (&Method::GET, "/_emulator/sns/messages") => {
             reply(200, crate::sns::messages(&state.world()))
         }

@@ -166,6 +166,64 @@ pub struct Job {
     pub start_ms: Option<i64>,
     pub finish_ms: Option<i64>,
     pub seq: u64,
+    /// The queues it hopped into, in order, and when (`queueTransitions`); `queue` stays the
+    /// queue it was submitted to.
+    pub transitions: Vec<Transition>,
+    /// When it entered the queue it is in now (creation, or its last hop): its wait there counts
+    /// from this (the control API's `advance` moves it back).
+    pub entered_ms: i64,
+}
+
+/// One hop: from a queue into another, at a time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transition {
+    pub source: String,
+    pub destination: String,
+    pub at_ms: i64,
+}
+
+/// One of a job's `hopDestinations`: where it goes and after how long in the queue before it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hop {
+    pub wait_ms: i64,
+    pub queue: String,
+}
+
+impl Job {
+    /// The queue the job is in now: the destination of its last hop, else its submission queue.
+    pub fn current_queue(&self) -> &str {
+        self.transitions
+            .last()
+            .map_or(self.queue.as_str(), |t| t.destination.as_str())
+    }
+
+    /// Its hop destinations as given (checked at CreateJob): an omitted queue is `Default`.
+    pub fn hops(&self) -> Vec<Hop> {
+        let list = self
+            .request
+            .get("hopDestinations")
+            .and_then(Value::as_array);
+        list.into_iter()
+            .flatten()
+            .map(|h| Hop {
+                wait_ms: h.get("waitMinutes").and_then(Value::as_i64).unwrap_or(0) * 60_000,
+                queue: h
+                    .get("queue")
+                    .and_then(Value::as_str)
+                    .map_or_else(|| "Default".to_string(), |q| queue_name(q).to_string()),
+            })
+            .collect()
+    }
+
+    /// When its next hop is due: a SUBMITTED job with a destination left.
+    fn hop_due(&self) -> Option<i64> {
+        if self.status != "SUBMITTED" {
+            return None;
+        }
+        self.hops()
+            .get(self.transitions.len())
+            .map(|h| self.entered_ms + h.wait_ms)
+    }
 }
 
 /// A job template or a preset: its create request as given.
@@ -193,6 +251,11 @@ pub struct MediaConvert {
     pub job_templates: BTreeMap<String, Stored>,
     pub presets: BTreeMap<String, Stored>,
     by_queue_status: HashMap<(String, String), BTreeSet<Position>>,
+    /// Every queue's jobs per status (ListJobs by status alone: how a client finds the jobs that
+    /// hopped into a queue, since the queue filter lists by submission queue).
+    by_status: HashMap<String, BTreeSet<Position>>,
+    /// SUBMITTED jobs with a hop to come, by when it is due.
+    hops_due: BTreeSet<(i64, String)>,
     /// Client request tokens: the job each created and when.
     tokens: HashMap<String, (String, i64)>,
 }
@@ -206,7 +269,63 @@ impl MediaConvert {
             .entry((job.queue.clone(), job.status.clone()))
             .or_default()
             .insert((job.created_ms, job.seq, job.id.clone()));
+        self.by_status
+            .entry(job.status.clone())
+            .or_default()
+            .insert((job.created_ms, job.seq, job.id.clone()));
+        if let Some(due) = job.hop_due() {
+            self.hops_due.insert((due, job.id.clone()));
+        }
         self.jobs.insert(job.id.clone(), job);
+    }
+
+    /// Makes every hop due by `now`, in the order they fell due: a SUBMITTED job that has waited
+    /// its next destination's `waitMinutes` in its queue moves there (paused or not), its
+    /// `queue` unchanged, a transition added. Jobs do not start by themselves here, so every
+    /// SUBMITTED job is one its queue has not started.
+    pub fn apply_hops(&mut self, now: i64) {
+        while let Some((due, id)) = self.hops_due.first().cloned() {
+            if due > now {
+                break;
+            }
+            self.hops_due.remove(&(due, id.clone()));
+            let Some(mut job) = self.jobs.remove(&id) else {
+                continue;
+            };
+            self.unindex(&job);
+            if let Some(hop) = job.hops().get(job.transitions.len()) {
+                job.transitions.push(Transition {
+                    source: job.current_queue().to_string(),
+                    destination: hop.queue.clone(),
+                    at_ms: due,
+                });
+                job.entered_ms = due;
+            }
+            self.insert_job(job);
+        }
+    }
+
+    /// Moves the wait of SUBMITTED jobs (those named, else all) on by `ms`, as if they had been
+    /// waiting that much longer, then makes the hops now due. Returns how many jobs it moved.
+    pub fn advance_waits(&mut self, ids: Option<&[String]>, ms: i64, now: i64) -> usize {
+        let chosen: Vec<String> = match ids {
+            Some(ids) => ids.to_vec(),
+            None => self.hops_due.iter().map(|(_, id)| id.clone()).collect(),
+        };
+        let mut n = 0;
+        for id in chosen {
+            let Some(mut job) = self.jobs.remove(&id) else {
+                continue;
+            };
+            self.unindex(&job);
+            if job.status == "SUBMITTED" {
+                job.entered_ms -= ms;
+                n += 1;
+            }
+            self.insert_job(job);
+        }
+        self.apply_hops(now);
+        n
     }
 
     fn unindex(&mut self, job: &Job) {
@@ -215,6 +334,12 @@ impl MediaConvert {
             .get_mut(&(job.queue.clone(), job.status.clone()))
         {
             set.remove(&(job.created_ms, job.seq, job.id.clone()));
+        }
+        if let Some(set) = self.by_status.get_mut(&job.status) {
+            set.remove(&(job.created_ms, job.seq, job.id.clone()));
+        }
+        if let Some(due) = job.hop_due() {
+            self.hops_due.remove(&(due, job.id.clone()));
         }
     }
 
@@ -257,8 +382,13 @@ impl MediaConvert {
             v.truncate(max);
             (v, more)
         };
-        if let (Some(q), Some(s)) = (queue, status) {
-            let Some(set) = self.by_queue_status.get(&(q.to_string(), s.to_string())) else {
+        let indexed = match (queue, status) {
+            (Some(q), Some(s)) => Some(self.by_queue_status.get(&(q.to_string(), s.to_string()))),
+            (None, Some(s)) => Some(self.by_status.get(s)),
+            _ => None,
+        };
+        if let Some(set) = indexed {
+            let Some(set) = set else {
                 return (Vec::new(), false);
             };
             return if desc {
@@ -303,6 +433,8 @@ impl Default for MediaConvert {
             job_templates: BTreeMap::new(),
             presets: BTreeMap::new(),
             by_queue_status: HashMap::new(),
+            by_status: HashMap::new(),
+            hops_due: BTreeSet::new(),
             tokens: HashMap::new(),
         }
     }
@@ -496,6 +628,20 @@ pub fn job_json(j: &Job, scope: &Scope) -> Value {
         timing.insert("finishTime".into(), json!(secs(t)));
     }
     v.insert("timing".into(), Value::Object(timing));
+    if !j.transitions.is_empty() {
+        let t: Vec<Value> = j
+            .transitions
+            .iter()
+            .map(|t| {
+                json!({
+                    "sourceQueue": scope.arn("queues", &t.source),
+                    "destinationQueue": scope.arn("queues", &t.destination),
+                    "timestamp": secs(t.at_ms),
+                })
+            })
+            .collect();
+        v.insert("queueTransitions".into(), Value::Array(t));
+    }
     v.insert("accelerationStatus".into(), json!(acceleration_status(j)));
     v.insert("messages".into(), json!({ "info": [], "warning": [] }));
     if j.status == "PROGRESSING" {
@@ -583,6 +729,7 @@ pub fn handle(call: &Call, req: &Req, world: &mut World, state: &State) -> Resul
     let mc = &mut world.mediaconvert;
     let id = call.resource.clone().unwrap_or_default();
     let now = now_ms();
+    mc.apply_hops(now);
     let scope = Scope::of(req);
     let ok = |status: u16, v: Value| Ok(json_response(status, &v, "application/json"));
     match call.operation {
@@ -822,7 +969,9 @@ fn existing_queue(
     }
 }
 
-/// Hop destinations: each an existing queue of this account and region, none the job's own.
+/// Hop destinations: each an existing queue of this account and region (an omitted queue is
+/// `Default`), none the queue the job would hop from (the first: the job's own; each next: the
+/// one before it). Without a queue of its own (a template's), only existence is checked.
 fn check_hops(
     body: &Map<String, Value>,
     own: Option<&str>,
@@ -832,17 +981,24 @@ fn check_hops(
     let Some(hops) = body.get("hopDestinations").and_then(Value::as_array) else {
         return Ok(());
     };
+    let mut from = own.map(str::to_string);
     for (i, hop) in hops.iter().enumerate() {
-        let Some(q) = hop.get("queue").and_then(Value::as_str) else {
-            continue;
-        };
         let member = format!("/hopDestinations/{i}/queue");
-        let name = existing_queue(q, &member, mc, scope)?;
-        if own == Some(name.as_str()) {
+        let name = match hop.get("queue").and_then(Value::as_str) {
+            Some(q) => existing_queue(q, &member, mc, scope)?,
+            None => "Default".to_string(),
+        };
+        if from.as_deref() == Some(name.as_str()) {
+            let what = if i == 0 {
+                "the queue it was submitted to"
+            } else {
+                "the queue it hopped into before"
+            };
             return Err(bad(format!(
-                "{member}: a job cannot hop to the queue it was submitted to ({name})"
+                "{member}: a job cannot hop to {what} ({name}); an omitted queue is Default"
             )));
         }
+        from = Some(name);
     }
     Ok(())
 }
@@ -936,6 +1092,8 @@ fn new_job(
         start_ms: None,
         finish_ms: None,
         seq,
+        transitions: Vec::new(),
+        entered_ms: now,
     })
 }
 
@@ -964,6 +1122,10 @@ pub struct SeedJob {
     /// own): checked against the model's CreateJobRequest, not against the account's queues,
     /// templates or presets. `role` and `settings` default to the seeds' own.
     pub request: Option<Map<String, Value>>,
+    /// The queues it has hopped into since, in order (each a minute after the one before): its
+    /// `queue` stays the seed's, and its request gets one `hopDestinations` entry
+    /// (`waitMinutes` 1) for each unless it names its own.
+    pub hopped_to: Vec<String>,
 }
 
 /// Many jobs of one queue in one status, created `step_ms` apart from `first_created_ago_s`.
@@ -978,6 +1140,8 @@ pub struct SeedJobBulk {
     pub step_ms: Option<i64>,
     pub error_code: Option<i64>,
     pub error_message: Option<String>,
+    /// The queue every job has hopped into (a minute after its creation), as `hopped_to` of one job.
+    pub hopped_to: Option<String>,
 }
 
 /// A job template or preset to seed: its name and create request members (`settings`, and for a
@@ -1009,8 +1173,17 @@ fn at(ms: Option<i64>, ago_s: Option<f64>, now: i64) -> i64 {
 fn seed_request(
     given: Option<&Map<String, Value>>,
     user_metadata: &BTreeMap<String, String>,
+    hopped_to: &[String],
 ) -> Map<String, Value> {
     let mut r = given.cloned().unwrap_or_default();
+    if !hopped_to.is_empty() {
+        r.entry("hopDestinations").or_insert_with(|| {
+            hopped_to
+                .iter()
+                .map(|q| json!({ "waitMinutes": 1, "queue": q }))
+                .collect()
+        });
+    }
     r.entry("role").or_insert_with(|| {
         json!(format!(
             "arn:aws:iam::{ACCOUNT}:role/MediaConvert_Default_Role"
@@ -1029,13 +1202,24 @@ fn seed_request(
 fn seeded_job(
     state: &State,
     id: Option<String>,
-    queue: String,
+    (queue, hopped_to): (String, &[String]),
     status: &str,
     created: i64,
     error: (Option<i64>, Option<String>),
     request: Map<String, Value>,
 ) -> Job {
     let seq = state.next_seq();
+    let mut from = queue.clone();
+    let mut entered = created;
+    let mut transitions = Vec::new();
+    for to in hopped_to {
+        entered += 60_000;
+        transitions.push(Transition {
+            source: std::mem::replace(&mut from, to.clone()),
+            destination: to.clone(),
+            at_ms: entered,
+        });
+    }
     let started = status != "SUBMITTED";
     let finished = ["COMPLETE", "CANCELED", "ERROR"].contains(&status);
     let is_error = status == "ERROR";
@@ -1058,7 +1242,30 @@ fn seeded_job(
         start_ms: started.then_some(created + 1000),
         finish_ms: finished.then_some(created + 2000),
         seq,
+        transitions,
+        entered_ms: entered,
     }
+}
+
+/// A seed's `hopped_to`: seeded queues, each other than the one it hops from.
+fn hops_of(
+    queue: &str,
+    hopped_to: &[String],
+    queue_of: &dyn Fn(&Option<String>) -> Result<String, String>,
+) -> Result<Vec<String>, String> {
+    let mut from = queue.to_string();
+    let mut out = Vec::new();
+    for q in hopped_to {
+        let to = queue_of(&Some(q.clone()))?;
+        if to == from {
+            return Err(format!(
+                "mediaconvert job: it cannot hop from {from:?} into the same queue"
+            ));
+        }
+        from = to.clone();
+        out.push(to);
+    }
+    Ok(out)
 }
 
 fn check_status(status: &str) -> Result<(), String> {
@@ -1140,15 +1347,18 @@ pub fn seed(
                     .into(),
             );
         }
-        let request = seed_request(j.request.as_ref(), &j.user_metadata);
+        let hopped_to = hops_of(&queue, &j.hopped_to, &queue_of)?;
+        let request = seed_request(j.request.as_ref(), &j.user_metadata, &hopped_to);
         check_seed_request("CreateJob", &request, "mediaconvert job request")?;
-        jobs.push((j, status, queue, request));
+        jobs.push((j, status, queue, request, hopped_to));
     }
     let mut bulk = Vec::new();
     for b in parts.bulk {
         let status = b.status.as_deref().unwrap_or("SUBMITTED");
         check_status(status)?;
-        bulk.push((b, status, queue_of(&b.queue)?));
+        let queue = queue_of(&b.queue)?;
+        let hopped_to = hops_of(&queue, b.hopped_to.as_slice(), &queue_of)?;
+        bulk.push((b, status, queue, hopped_to));
     }
 
     for q in parts.queues {
@@ -1186,11 +1396,11 @@ pub fn seed(
         }
     }
     let mut ids = Vec::new();
-    for (j, status, queue, request) in jobs {
+    for (j, status, queue, request, hopped_to) in jobs {
         let job = seeded_job(
             state,
             j.id.clone(),
-            queue,
+            (queue, &hopped_to),
             status,
             at(j.created_ms, j.created_ago_s, now),
             (j.error_code, j.error_message.clone()),
@@ -1200,18 +1410,19 @@ pub fn seed(
         mc.insert_job(job);
     }
     let mut n = 0;
-    for (b, status, queue) in bulk {
+    for (b, status, queue, hopped_to) in bulk {
         let first = at(b.first_created_ms, b.first_created_ago_s, now);
         let step = b.step_ms.unwrap_or(1000);
+        let request = seed_request(None, &BTreeMap::new(), &hopped_to);
         for i in 0..b.count {
             let job = seeded_job(
                 state,
                 None,
-                queue.clone(),
+                (queue.clone(), &hopped_to),
                 status,
                 first + i as i64 * step,
                 (b.error_code, b.error_message.clone()),
-                seed_request(None, &BTreeMap::new()),
+                request.clone(),
             );
             mc.insert_job(job);
         }
@@ -1230,6 +1441,7 @@ pub fn set_job_status(
 ) -> Result<(), String> {
     check_status(status)?;
     let now = now_ms();
+    world.mediaconvert.apply_hops(now);
     let changed = world.mediaconvert.set_status(id, status, |j| {
         if status != "SUBMITTED" && j.start_ms.is_none() {
             j.start_ms = Some(now);
@@ -1250,6 +1462,14 @@ pub fn set_job_status(
 }
 
 /// The state summary's MediaConvert part.
+/// Moves the waits of SUBMITTED jobs on (the control API's `mediaconvert/advance`).
+pub fn advance(world: &mut World, ids: Option<&[String]>, minutes: f64) -> usize {
+    let now = now_ms();
+    let mc = &mut world.mediaconvert;
+    mc.apply_hops(now);
+    mc.advance_waits(ids, (minutes * 60_000.0) as i64, now)
+}
+
 pub fn summary(world: &World) -> Value {
     let mc = &world.mediaconvert;
     let scope = Scope::default();
@@ -1258,6 +1478,7 @@ pub fn summary(world: &World) -> Value {
             let v = queue_json(mc, q, &scope);
             json!({ "name": q.name, "status": q.status, "submitted": v["submittedJobsCount"], "progressing": v["progressingJobsCount"] })
         }).collect::<Vec<_>>(),
+        "hopped": mc.jobs.values().filter(|j| !j.transitions.is_empty()).count(),
         "jobs": mc.jobs.len(),
         "job_templates": mc.job_templates.keys().collect::<Vec<_>>(),
         "presets": mc.presets.keys().collect::<Vec<_>>(),
@@ -1349,5 +1570,169 @@ mod tests {
             job_members().get("jobEngineVersion").map(String::as_str),
             Some("jobEngineVersionRequested")
         );
+    }
+
+    fn queue(name: &str, status: &str) -> Queue {
+        Queue {
+            name: name.into(),
+            status: status.into(),
+            kind: "CUSTOM".into(),
+            description: None,
+            created_ms: 0,
+            updated_ms: 0,
+        }
+    }
+
+    /// A world with `reserved`, a paused `ondemand` and `spare`, and one SUBMITTED job in
+    /// `reserved` created at 0 with these hops.
+    fn hopping(hops: Value) -> MediaConvert {
+        let mut mc = MediaConvert::default();
+        for (q, s) in [
+            ("reserved", "ACTIVE"),
+            ("ondemand", "PAUSED"),
+            ("spare", "ACTIVE"),
+        ] {
+            mc.queues.insert(q.into(), queue(q, s));
+        }
+        let mut request = Map::new();
+        request.insert("hopDestinations".into(), hops);
+        mc.insert_job(Job {
+            id: "j1".into(),
+            queue: "reserved".into(),
+            status: "SUBMITTED".into(),
+            request,
+            error_code: None,
+            error_message: None,
+            created_ms: 0,
+            start_ms: None,
+            finish_ms: None,
+            seq: 1,
+            transitions: Vec::new(),
+            entered_ms: 0,
+        });
+        mc
+    }
+
+    fn ids(listed: (Vec<&Job>, bool)) -> Vec<String> {
+        listed.0.iter().map(|j| j.id.clone()).collect()
+    }
+
+    #[test]
+    fn a_submitted_job_hops_after_its_wait_into_a_paused_queue_and_lists_under_its_own() {
+        let mut mc = hopping(json!([{ "waitMinutes": 2, "queue": "ondemand", "priority": 9 }]));
+        mc.apply_hops(119_999);
+        assert_eq!(mc.jobs["j1"].current_queue(), "reserved");
+        mc.apply_hops(120_000);
+        let j = &mc.jobs["j1"];
+        assert_eq!(j.current_queue(), "ondemand");
+        assert_eq!(j.queue, "reserved");
+        assert_eq!(
+            j.transitions,
+            vec![Transition {
+                source: "reserved".into(),
+                destination: "ondemand".into(),
+                at_ms: 120_000
+            }]
+        );
+        let v = job_json(j, &Scope::default());
+        assert_eq!(
+            v["queue"],
+            json!(Scope::default().arn("queues", "reserved"))
+        );
+        assert_eq!(v["priority"], json!(0), "the submitted priority stays");
+        assert_eq!(
+            v["queueTransitions"][0]["destinationQueue"],
+            json!(Scope::default().arn("queues", "ondemand"))
+        );
+        assert_eq!(v["queueTransitions"][0]["timestamp"], json!(120));
+        // ListJobs by queue: the submission queue, as documented.
+        assert_eq!(
+            ids(mc.listing(Some("reserved"), Some("SUBMITTED"), false, 0, 20)),
+            ["j1"]
+        );
+        assert!(ids(mc.listing(Some("ondemand"), Some("SUBMITTED"), false, 0, 20)).is_empty());
+        assert!(ids(mc.listing(Some("ondemand"), None, false, 0, 20)).is_empty());
+    }
+
+    #[test]
+    fn each_next_hop_waits_in_the_queue_before_it_and_only_submitted_jobs_hop() {
+        let mut mc = hopping(json!([
+            { "waitMinutes": 1, "queue": "spare" },
+            { "waitMinutes": 3 }
+        ]));
+        mc.apply_hops(60_000 + 179_999);
+        assert_eq!(mc.jobs["j1"].current_queue(), "spare");
+        mc.apply_hops(240_000);
+        assert_eq!(
+            mc.jobs["j1"].current_queue(),
+            "Default",
+            "an omitted queue is Default"
+        );
+        assert_eq!(mc.jobs["j1"].transitions.len(), 2);
+        mc.apply_hops(10_000_000);
+        assert_eq!(mc.jobs["j1"].transitions.len(), 2, "no destination left");
+
+        let mut started = hopping(json!([{ "waitMinutes": 1, "queue": "spare" }]));
+        started.set_status("j1", "PROGRESSING", |_| ());
+        started.apply_hops(10_000_000);
+        assert_eq!(started.jobs["j1"].current_queue(), "reserved");
+    }
+
+    #[test]
+    fn the_control_api_moves_a_wait_on() {
+        let mut mc = hopping(json!([{ "waitMinutes": 1440, "queue": "ondemand" }]));
+        assert_eq!(mc.advance_waits(None, 1_439 * 60_000, 0), 1);
+        assert_eq!(mc.jobs["j1"].current_queue(), "reserved");
+        mc.advance_waits(Some(&["j1".to_string()]), 60_000, 0);
+        assert_eq!(mc.jobs["j1"].current_queue(), "ondemand");
+        assert_eq!(mc.jobs["j1"].transitions[0].at_ms, 0);
+    }
+
+    #[test]
+    fn hop_destinations_are_checked_at_create_job() {
+        let mc = hopping(json!([]));
+        let scope = Scope::default();
+        let body = |hops: Value| {
+            let mut m = Map::new();
+            m.insert("hopDestinations".into(), hops);
+            m
+        };
+        let own = check_hops(
+            &body(json!([{ "waitMinutes": 1, "queue": "reserved" }])),
+            Some("reserved"),
+            &mc,
+            &scope,
+        );
+        assert!(own.is_err_and(|e| e.message.contains("the queue it was submitted to")));
+        let default = check_hops(
+            &body(json!([{ "waitMinutes": 1 }])),
+            Some("Default"),
+            &mc,
+            &scope,
+        );
+        assert!(default.is_err_and(|e| e.message.contains("an omitted queue is Default")));
+        let back = check_hops(
+            &body(
+                json!([{ "waitMinutes": 1, "queue": "spare" }, { "waitMinutes": 1, "queue": "spare" }]),
+            ),
+            Some("reserved"),
+            &mc,
+            &scope,
+        );
+        assert!(back.is_err_and(|e| e.message.contains("/hopDestinations/1/queue")));
+        let missing = check_hops(
+            &body(json!([{ "waitMinutes": 1, "queue": "nope" }])),
+            Some("reserved"),
+            &mc,
+            &scope,
+        );
+        assert!(missing.is_err_and(|e| e.status == 404));
+        assert!(check_hops(
+            &body(json!([{ "waitMinutes": 1 }])),
+            Some("reserved"),
+            &mc,
+            &scope
+        )
+        .is_ok());
     }
 }

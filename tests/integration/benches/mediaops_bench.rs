@@ -608,6 +608,30 @@ async fn drain_pace_rows(jobs: usize, line: &mut impl FnMut(String)) {
     }
 }
 
+/// A drain of an on-demand queue holding `jobs` SUBMITTED jobs of which half hopped in from a
+/// reserved queue (listed by status alone, each placed by its last queue transition), plus 1,000
+/// that never left the reserved queue (passed, not cancelled), at a service's pace (20 ms a call)
+/// and concurrency 16.
+async fn drain_hopped_rows(jobs: usize, line: &mut impl FnMut(String)) {
+    let half = jobs / 2;
+    let r = scale_run(
+        "runbook",
+        json!({ "mediaconvert_queues": [ { "name": "reserved-4k" }, { "name": "on-demand" } ],
+                "mediaconvert_job_bulk": [
+                    { "queue": "on-demand", "count": half, "status": "SUBMITTED", "first_created_ago_s": 86400.0, "step_ms": 500 },
+                    { "queue": "reserved-4k", "hopped_to": "on-demand", "count": jobs - half, "status": "SUBMITTED", "first_created_ago_s": 86000.0, "step_ms": 500 },
+                    { "queue": "reserved-4k", "count": 1000, "status": "SUBMITTED", "first_created_ago_s": 60.0, "step_ms": 10 } ] }),
+        &[],
+        json!({ "action": "queue.drain", "queue": "on-demand", "confirm": true, "concurrency": 16 }),
+        Some(20),
+    )
+    .await;
+    line(r.row(
+        "queue.drain (MediaConvert), half hopped in, 1,000 left in the reserved queue, 20 ms per call, concurrency 16",
+        jobs,
+    ));
+}
+
 /// The recovery table: `queue.recover` of 2,000 failed jobs (200 with `--quick`) at
 /// concurrency 1, 8 and 16.
 /// The guard burst at concurrency 1 and 8, without `GUARD_RULES` and with 55 rules (as many
@@ -694,6 +718,15 @@ async fn main() {
         drain_pace_rows(if quick { 2_000 } else { 100_000 }, &mut line).await;
         let _ = std::fs::create_dir_all(root().join("target/bench"));
         let _ = std::fs::write(root().join("target/bench/results-drain.md"), report);
+        return;
+    }
+    // `scripts/bench --only hopping`: the drain of a queue half of whose jobs hopped in.
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("hopping") {
+        line("| run | jobs | invocations | wall time s | jobs per second | peak RSS MiB | largest response bytes |".into());
+        line("|---|---|---|---|---|---|---|".into());
+        drain_hopped_rows(if quick { 2_000 } else { 100_000 }, &mut line).await;
+        let _ = std::fs::create_dir_all(root().join("target/bench"));
+        let _ = std::fs::write(root().join("target/bench/results-hopping.md"), report);
         return;
     }
     // `scripts/bench --only recover`: the recovery table alone.
@@ -857,6 +890,7 @@ async fn main() {
         }
     }
     drain_pace_rows(big, &mut line).await;
+    drain_hopped_rows(big, &mut line).await;
     for n in [small, big] {
         let r = scale_run(
             "batch-prioritizer",

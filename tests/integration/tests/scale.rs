@@ -121,13 +121,14 @@ async fn a_queue_drain_of_100k_submitted_jobs_finishes_within_5_invocations() {
     .await;
     let f = start(&env, "runbook", &[], DEADLINE).await;
     let request = json!({ "action": "queue.drain", "queue": "vod-backlog", "confirm": true });
-    // The plan counts from GetQueue: no listing of 100,000 jobs to say how many.
+    // The plan counts the jobs in the queue now from the listing (GetQueue's counts may leave
+    // out jobs that hopped in), at most 50 pages: "at least 1000", not a listing of 100,000.
     let plan = f
         .invoke(&json!({ "action": "queue.drain", "queue": "vod-backlog" }))
         .await
         .unwrap();
     let plan = plan.response().unwrap().clone();
-    assert_eq!(plan["result"]["would_cancel"], N as u64);
+    assert_eq!(plan["result"]["would_cancel"], "at least 1000");
     assert_eq!(plan["result"]["left_running"], 5);
     assert_eq!(plan["result"]["first"].as_array().unwrap().len(), 20);
 

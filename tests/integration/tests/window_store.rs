@@ -47,6 +47,7 @@ fn record(state: PauseState, claim: &str, at_ms: i64) -> PauseRecord {
         resource_status: None,
         reason: "5 pipeline-class errors within 10 min".into(),
         rule: None,
+        hops_in: Default::default(),
     }
 }
 

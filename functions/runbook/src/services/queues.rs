@@ -2,12 +2,12 @@
 //! `mediaconvert.jobs.list`.
 
 use async_trait::async_trait;
-use mediaops::model::{queue_name, MediaConvertJob, QueueStatus, MEDIACONVERT_JOB_STATUSES};
+use mediaops::model::{queue_name, MediaConvertJob, Page, QueueStatus, MEDIACONVERT_JOB_STATUSES};
 use mediaops::policy::recovery::{FailedJob, MARKER};
 use mediaops::ports::{
     JobResubmitter, MediaConvertJobCanceller, MediaConvertJobLister, QueueControl, QueueLister,
 };
-use mediaops::services::mediaconvert::{is_queue_name, PROFILE};
+use mediaops::services::mediaconvert::{is_queue_name, jobs_in_queue, PROFILE};
 use mediaops::{AwsError, AwsErrorKind, Error};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -41,7 +41,7 @@ const ACTIONS: &[ActionSpec] = &[
     ActionSpec {
         name: "queue.status",
         params: "`queue` (name or ARN)",
-        does: "GetQueue (status, type, job counts), and queue-guard's pause record (`result.guard`)",
+        does: "GetQueue (status, type, the service's job counts), the SUBMITTED and PROGRESSING jobs in the queue now counted from the listing (`result.in_queue_now`: jobs that hopped in included, `hopped_in` of them; at most 25 pages, `complete` says whether it counted all), and queue-guard's pause record (`result.guard`, with `hops_in`: jobs that hopped in since the pause, by source queue)",
         mutates: false,
         destructive: false,
         args: &[Param::id("queue", "the queue's name or ARN")],
@@ -65,7 +65,7 @@ const ACTIONS: &[ActionSpec] = &[
     ActionSpec {
         name: "queue.drain",
         params: "`queue`, `include_progressing` (default `false`), `concurrency` (1–32, default 4), `rate` (CancelJob calls a second, 0.1–1000; default none)",
-        does: "pause first (SUBMITTED jobs stay SUBMITTED), then cancel the SUBMITTED jobs as it lists them, page by page (bounded concurrency, time budget); PROGRESSING jobs finish unless `include_progressing: true`, which cancels them after the SUBMITTED ones. The plan counts from GetQueue (no listing of a big backlog to count it). Result: `cancelled`, `left_running`, `submitted_now` / `progressing_now` (GetQueue after the drain), `listing`, `jobs`",
+        does: "pause first (SUBMITTED jobs stay SUBMITTED), then cancel the SUBMITTED jobs as it lists them, page by page (bounded concurrency, time budget); PROGRESSING jobs finish unless `include_progressing: true`, which cancels them after the SUBMITTED ones. Its jobs are the jobs in the queue now (\"Queue hopping\" below): those that hopped in are cancelled, those submitted to it that hopped out are not. The plan counts from the listing (at most 50 pages, \"at least\" beyond). Result: `cancelled`, `left_running`, `submitted_now` / `progressing_now` (GetQueue's own counts after the drain), `listing`, `jobs`",
         mutates: true,
         destructive: true,
         args: &[Param::id("queue", "the queue's name or ARN"), Param::opt("include_progressing", Kind::Flag, "also cancel PROGRESSING jobs"), CONCURRENCY, RATE],
@@ -73,7 +73,7 @@ const ACTIONS: &[ActionSpec] = &[
     ActionSpec {
         name: "queue.recover",
         params: "`queue`, and optionally `since` / `until` (RFC 3339), `classes` (`queue`, `service`, `job`) or `codes`, `limit`, `max_generations` (1–3, default 1), `concurrency` (1–16, default 8), `rate` (CreateJob calls a second, 0.1–100, default 10)",
-        does: "resubmit, exactly once, the queue's jobs an outage failed (see \"Recovery\" below)",
+        does: "resubmit, exactly once, the queue's jobs an outage failed (see \"Recovery\" below): the jobs that failed in it, those that hopped in included; each copy as its original was created (its submission queue and hop destinations)",
         mutates: true,
         destructive: true,
         args: &[Param::id("queue", "the queue's name or ARN"), SINCE, UNTIL, Param::opt("classes", Kind::List, "queue, service, job"), CODES, RECOVER_LIMIT, MAX_GENERATIONS, CONCURRENCY, RATE],
@@ -81,7 +81,7 @@ const ACTIONS: &[ActionSpec] = &[
     ActionSpec {
         name: "mediaconvert.jobs.list",
         params: "`queue`, `status` (SUBMITTED, PROGRESSING, COMPLETE, CANCELED, ERROR), `order`, `limit` (1–1000), `page_token` (all optional)",
-        does: "ListJobs; `next_page_token` continues exactly where the limit stopped",
+        does: "ListJobs; with `queue`, the jobs in that queue now (ListJobs by status, each placed by its last queue transition): each job's `queue` is where it is now, `submitted_to` where it was submitted, `hops` how often it hopped; `next_page_token` continues exactly where the limit stopped",
         mutates: false,
         destructive: false,
         args: &[Param::opt("queue", Kind::Text, "the queue's name or ARN"), Param::opt("status", Kind::Text, "SUBMITTED, PROGRESSING, COMPLETE, CANCELED or ERROR"), ORDER, LIMIT, PAGE_TOKEN],
@@ -168,9 +168,13 @@ fn queue(q: &str) -> Result<String, String> {
     Ok(name.to_string())
 }
 
+/// A job as `mediaconvert.jobs.list` shows it: `queue` is the queue it is in now (where it
+/// hopped, else where it was submitted), `submitted_to` where it was submitted, `hops` how many
+/// times it hopped.
 fn job_json(j: &MediaConvertJob) -> Value {
     json!({
-        "id": j.id, "queue": j.queue_arn.as_deref().map(queue_name), "status": j.status,
+        "id": j.id, "queue": j.current_queue(), "submitted_to": j.submission_queue(),
+        "hops": j.hops, "status": j.status,
         "submitted": ms_iso(j.submitted_ms), "finished": ms_iso(j.finished_ms),
         "error_code": j.error_code, "error_message": j.error_message,
     })
@@ -260,6 +264,7 @@ impl Service for Queues {
             QueueAction::Status { queue } => {
                 let q = mc.get_queue(queue).await?;
                 r.result = serde_json::to_value(&q).unwrap_or(Value::Null);
+                r.result["in_queue_now"] = in_queue_now(mc, cx, queue).await?;
                 r.result["guard"] = guard_status(cx, &PROFILE, queue).await?;
                 Ok(())
             }
@@ -293,14 +298,27 @@ impl Service for Queues {
                     *limit as usize,
                     page_token.as_deref(),
                     |t| async move {
-                        mc.list_mediaconvert_jobs(
-                            queue.as_deref(),
-                            status.as_deref(),
-                            descending,
-                            Some(20),
-                            t.as_deref(),
-                        )
-                        .await
+                        match queue.as_deref() {
+                            // The jobs in the queue now (hopped in included, hopped out not).
+                            Some(q) => {
+                                jobs_in_queue(mc, q, status.as_deref(), descending, t.as_deref())
+                                    .await
+                                    .map(|p| Page {
+                                        items: p.items.into_iter().flatten().collect(),
+                                        next_token: p.next_token,
+                                    })
+                            }
+                            None => {
+                                mc.list_mediaconvert_jobs(
+                                    None,
+                                    status.as_deref(),
+                                    descending,
+                                    Some(20),
+                                    t.as_deref(),
+                                )
+                                .await
+                            }
+                        }
                     },
                     job_json,
                 )
@@ -314,8 +332,9 @@ impl Service for Queues {
     }
 }
 
-/// A queue as a drain sees it: UpdateQueue PAUSED, its SUBMITTED (or PROGRESSING) jobs oldest
-/// first, CancelJob.
+/// A queue as a drain sees it: UpdateQueue PAUSED, the SUBMITTED (or PROGRESSING) jobs in it now
+/// oldest first ([`jobs_in_queue`]: those that hopped in included, those that hopped out left
+/// alone), CancelJob.
 struct QueueDrain<'a> {
     mc: &'a dyn MediaConvertClient,
     queue: &'a str,
@@ -332,17 +351,9 @@ impl Drained for QueueDrain<'_> {
 
     async fn page(&self, running: bool, token: Option<String>) -> Result<JobPage, AwsError> {
         let status = if running { "PROGRESSING" } else { "SUBMITTED" };
-        let page = self
-            .mc
-            .list_mediaconvert_jobs(
-                Some(self.queue),
-                Some(status),
-                false,
-                Some(20),
-                token.as_deref(),
-            )
-            .await?;
-        Ok(page.map(|j| Some(j.id)))
+        let page =
+            jobs_in_queue(self.mc, self.queue, Some(status), false, token.as_deref()).await?;
+        Ok(page.map(|j| j.map(|j| j.id)))
     }
 
     async fn cancel(&self, job: String) -> Result<(), AwsError> {
@@ -360,7 +371,7 @@ async fn drain_queue(
     r: &mut Report,
 ) -> Result<(), Error> {
     let q = mc.get_queue(queue).await?;
-    let count = |n: Option<i32>| n.map(|n| n.max(0) as u64);
+    r.plan.push(HOPPED.replace("{queue}", queue));
     let spec = DrainSpec {
         kind: &PROFILE,
         target: format!("MediaConvert queue {queue}"),
@@ -374,7 +385,8 @@ async fn drain_queue(
         running_reason:
             "a drain lets running jobs finish (\"include_progressing\": true cancels them too)",
         include_running: include_progressing,
-        known_counts: count(q.submitted_jobs).zip(count(q.progressing_jobs)),
+        // GetQueue's counts may leave out the jobs that hopped in: the plan counts the listing.
+        known_counts: None,
         fields: ("queue", "queue_status"),
         pace,
     };
@@ -387,6 +399,55 @@ async fn drain_queue(
         }
     }
     Ok(())
+}
+
+/// The plan's word on which jobs are a queue's.
+const HOPPED: &str = "the jobs of {queue} are those in it now: ListJobs by status, each job placed by its last queue transition (jobs that hopped into {queue} are included, jobs submitted to it that hopped out are left alone)";
+
+/// Pages `queue.status` reads at most to count the jobs in a queue now (20 jobs of the account
+/// each); beyond, the counts say "at least".
+const STATUS_PAGES: usize = 25;
+
+/// `queue.status`'s count of the SUBMITTED and PROGRESSING jobs in the queue now, and how many of
+/// them hopped in, from the listing (bounded by [`STATUS_PAGES`] and the time budget).
+async fn in_queue_now(
+    mc: &dyn MediaConvertClient,
+    cx: &Cx<'_>,
+    queue: &str,
+) -> Result<Value, Error> {
+    let mut out = Map::new();
+    for status in ["SUBMITTED", "PROGRESSING"] {
+        let (mut n, mut hopped_in, mut token, mut complete) = (0u64, 0u64, None, false);
+        for page_no in 0..STATUS_PAGES {
+            if page_no > 0 && cx.budget.exhausted() {
+                break;
+            }
+            let page = jobs_in_queue(mc, queue, Some(status), false, token.as_deref()).await?;
+            for j in page.items.into_iter().flatten() {
+                n += 1;
+                if j.submission_queue() != Some(queue) {
+                    hopped_in += 1;
+                }
+            }
+            token = page.next_token;
+            if token.is_none() {
+                complete = true;
+                break;
+            }
+        }
+        out.insert(
+            status.to_ascii_lowercase(),
+            json!({ "jobs": n, "hopped_in": hopped_in, "complete": complete }),
+        );
+    }
+    out.insert(
+        "how".into(),
+        json!(format!(
+            "{} (at most {STATUS_PAGES} pages of 20; \"complete\": false means at least)",
+            HOPPED.replace("{queue}", queue)
+        )),
+    );
+    Ok(Value::Object(out))
 }
 
 /// A MediaConvert job of an ERROR listing, as a recovery reads it.
@@ -424,15 +485,23 @@ async fn recover_queue(
         target: format!("MediaConvert queue {queue}"),
         list_action: "mediaconvert.jobs.list",
     };
+    r.plan.push(HOPPED.replace("{queue}", queue));
+    r.plan.push(format!(
+        "a failed job belongs to the queue it failed in: those that hopped into {queue} and failed there are recovered, those that failed in another queue before hopping are not; each copy is created as its original was, with its submission queue and hop destinations, so it hops by its own rules"
+    ));
     let list = |t: Option<String>| async move {
-        mc.list_mediaconvert_jobs(Some(queue), Some("ERROR"), true, Some(20), t.as_deref())
+        jobs_in_queue(mc, queue, Some("ERROR"), true, t.as_deref())
             .await
-            .map(|p| p.map(failed))
+            .map(|p| Page {
+                items: p.items.into_iter().flatten().map(failed).collect(),
+                next_token: p.next_token,
+            })
     };
     let find = |original: String, since: i64| async move {
         find_copy(
+            // Every queue: a copy goes to its original's submission queue, which may be another.
             |t: Option<String>| async move {
-                mc.list_mediaconvert_jobs(Some(queue), None, true, Some(20), t.as_deref())
+                mc.list_mediaconvert_jobs(None, None, true, Some(20), t.as_deref())
                     .await
             },
             &original,
