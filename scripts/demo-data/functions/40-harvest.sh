@@ -13,9 +13,12 @@ retime "$old_start" "$old_end" functions/harvest-watch/events/harvest-failed.jso
 retime "$start" "$end" functions/harvest-watch/events/harvest-failed.json | sed 's/sports-hls-match-42/sports-hls-match-42-r3/g' >"$work/harvest-exhausted.json"
 sed "s/2026-11-21T11:00:00Z/$now/" functions/harvest-scheduler/events/schedule.json >"$work/harvest-schedule.json"
 sed "s/2026-11-21T11:00:00Z/$now/" functions/harvest-scheduler/events/schedule-v2.json >"$work/harvest-schedule-v2.json"
-# AWS's documented v2 FAILED event, its 3-minute window moved into the last hour.
+# AWS's documented v2 FAILED event, its 3-minute window moved into the last hour and its accounts
+# and region (the example's envelope and job ARN disagree) into the demo's: as documented it is
+# another account's event, answered foreign and never acted on.
 sed -e "s/2024-11-07T17:29:36Z/$(date -u -d '-33 minutes' +%Y-%m-%dT%H:%M:00Z)/" \
-  -e "s/2024-11-07T17:32:36Z/$end/" functions/harvest-watch/events/harvest-v2-documented.json >"$work/harvest-v2-failed.json"
+  -e "s/2024-11-07T17:32:36Z/$end/" -e 's/739874020183\|111122223333/123456789012/g' -e 's/us-west-2/us-east-1/g' \
+  functions/harvest-watch/events/harvest-v2-documented.json >"$work/harvest-v2-failed.json"
 # A failed clip of the match is retried once (the duplicate delivery creates nothing); a clip from
 # ten hours ago has aged out of the startover window; a third failure of a retry gives up.
 # The give-up is delivered twice: announced once.
