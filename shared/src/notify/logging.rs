@@ -51,14 +51,9 @@ pub fn containers_notice(
         return None;
     }
     let line = |c: &ContainerResult| {
-        let verb = match c.outcome {
-            Outcome::Started => "started access logging on",
-            Outcome::Stopped => "stopped access logging on",
-            Outcome::WouldStart => "would start access logging on",
-            _ => "would stop access logging on",
-        };
         format!(
-            "{verb} {} (rule {})",
+            "{} {} (rule {})",
+            change_verb(c.outcome),
             c.name,
             c.rule.as_deref().unwrap_or("default")
         )
@@ -67,28 +62,15 @@ pub fn containers_notice(
     let n = changed.len();
     let what_run = &cause.what;
     let mut what: Vec<String> = changed.iter().map(|c| line(c)).collect();
-    for c in run
-        .containers
-        .iter()
-        .filter(|c| c.outcome == Outcome::Failed)
-    {
-        what.push(format!(
-            "could not change {}: {}",
-            c.name,
-            c.error.as_deref().unwrap_or("failed")
-        ));
-    }
-    if run.deferred > 0 {
-        what.push(format!(
-            "{} more changes wait for the next run (ENFORCER_MAX_CHANGES)",
-            run.deferred
-        ));
-    }
-    let verb = if run.dry_run {
-        "would change"
-    } else {
-        "changed"
-    };
+    unfinished(
+        &mut what,
+        run.containers
+            .iter()
+            .filter(|c| c.outcome == Outcome::Failed)
+            .map(|c| (c.name.as_str(), c.error.as_deref())),
+        run.deferred,
+    );
+    let verb = run_verb(run.dry_run);
     let headline = if n == 1 {
         format!("{verb} access logging on MediaStore container {}", names[0])
     } else {
@@ -163,14 +145,7 @@ pub fn buckets_notice(
     let by_hand = &cause.by_hand;
     let mut what: Vec<String> = Vec::new();
     for c in changed.iter().take(NOTICE_LINES) {
-        let verb = match c.outcome {
-            Outcome::Started => "started access logging on",
-            Outcome::Stopped => "stopped access logging on",
-            Outcome::Changed => "changed access logging of",
-            Outcome::WouldStart => "would start access logging on",
-            Outcome::WouldStop => "would stop access logging on",
-            _ => "would change access logging of",
-        };
+        let verb = change_verb(c.outcome);
         let rule = c.rule.as_deref().unwrap_or("?");
         match &by_hand {
             Some((by, when)) => what.push(format!(
@@ -197,24 +172,15 @@ pub fn buckets_notice(
             p.problem
         ));
     }
-    for c in run
-        .items
-        .iter()
-        .filter(|c| c.outcome == Outcome::Failed)
-        .take(10)
-    {
-        what.push(format!(
-            "could not change {}: {}",
-            c.name,
-            c.error.as_deref().unwrap_or("failed")
-        ));
-    }
-    if run.deferred > 0 {
-        what.push(format!(
-            "{} more changes wait for the next run (ENFORCER_MAX_CHANGES)",
-            run.deferred
-        ));
-    }
+    unfinished(
+        &mut what,
+        run.items
+            .iter()
+            .filter(|c| c.outcome == Outcome::Failed)
+            .take(10)
+            .map(|c| (c.name.as_str(), c.error.as_deref())),
+        run.deferred,
+    );
     let names: Vec<&str> = changed
         .iter()
         .map(|c| c.name.as_str())
@@ -229,11 +195,7 @@ pub fn buckets_notice(
             .iter()
             .map(|(_, p)| p.count as usize)
             .sum::<usize>();
-    let verb = if run.dry_run {
-        "would change"
-    } else {
-        "changed"
-    };
+    let verb = run_verb(run.dry_run);
     let one = changed.first().map(|c| c.name.as_str());
     let headline = match (n_changed, &by_hand, problems.len()) {
         (1, Some(_), _) if one.is_some() => format!(
@@ -300,6 +262,46 @@ pub fn buckets_notice(
 
 fn plural(n: usize, word: &str) -> String {
     format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
+/// How a notice's line says one resource's change (done, or in dry run to be done).
+fn change_verb(o: Outcome) -> &'static str {
+    match o {
+        Outcome::Started => "started access logging on",
+        Outcome::Stopped => "stopped access logging on",
+        Outcome::Changed => "changed access logging of",
+        Outcome::WouldStart => "would start access logging on",
+        Outcome::WouldStop => "would stop access logging on",
+        _ => "would change access logging of",
+    }
+}
+
+/// How a headline says the run's changes.
+fn run_verb(dry_run: bool) -> &'static str {
+    if dry_run {
+        "would change"
+    } else {
+        "changed"
+    }
+}
+
+/// What the run could not change (name, error), and how many changes wait for the next run.
+fn unfinished<'a>(
+    what: &mut Vec<String>,
+    failed: impl Iterator<Item = (&'a str, Option<&'a str>)>,
+    deferred: u32,
+) {
+    for (name, error) in failed {
+        what.push(format!(
+            "could not change {name}: {}",
+            error.unwrap_or("failed")
+        ));
+    }
+    if deferred > 0 {
+        what.push(format!(
+            "{deferred} more changes wait for the next run (ENFORCER_MAX_CHANGES)"
+        ));
+    }
 }
 
 #[cfg(test)]
