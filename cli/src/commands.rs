@@ -221,6 +221,8 @@ pub fn cli() -> Command {
                 .help("run the runbook's code here, with your credentials (its settings from the environment: MEDIAOPS_ACCOUNT_ID, GUARD_TABLE, NOTIFICATION_TOPIC_ARN, DRY_RUN)"),
         )
         .arg(Arg::new("region").long("region").global(true).value_name("REGION").help("the AWS region (else your configuration's)"))
+        .arg(Arg::new("account").long("account").global(true).value_name("ACCOUNT").help("central mode: act in this governed account (the runbook assumes its member role; default the deployment's own)"))
+        .arg(Arg::new("in_region").long("in-region").global(true).value_name("REGION").help("central mode: act in this governed region (default the deployment's own)"))
         .arg(Arg::new("profile").long("profile").global(true).value_name("PROFILE").help("the AWS profile (else AWS_PROFILE, else the default)"))
         .arg(
             Arg::new("output")

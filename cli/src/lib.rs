@@ -52,6 +52,30 @@ impl CliError {
     }
 }
 
+/// `--account` / `--in-region` (central mode) as the request's `account` / `region`; with
+/// `--local` there is no member role to assume: refused.
+fn place(
+    req: &mut serde_json::Value,
+    account: Option<&str>,
+    region: Option<&str>,
+    local: bool,
+) -> Result<(), CliError> {
+    if account.is_none() && region.is_none() {
+        return Ok(());
+    }
+    if local {
+        return Err(CliError::Usage(
+            "--account / --in-region name a member account of a central deployment: invoke the deployed runbook, or use --local with that account's own profile and region instead".into(),
+        ));
+    }
+    for (key, v) in [("account", account), ("region", region)] {
+        if let (Some(v), Some(m)) = (v, req.as_object_mut()) {
+            m.insert(key.into(), v.into());
+        }
+    }
+    Ok(())
+}
+
 /// The command line (`std::env::args_os`).
 pub fn main() -> ExitCode {
     let rt = match tokio::runtime::Builder::new_multi_thread()
@@ -114,7 +138,7 @@ pub async fn run(args: Vec<OsString>) -> Exit {
         eprintln!("mediaops: no such command (mediaops --help lists them)");
         return Exit::Usage;
     };
-    let (req, confirm) = match commands::request(spec, leaf, chrono::Utc::now()) {
+    let (mut req, confirm) = match commands::request(spec, leaf, chrono::Utc::now()) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("mediaops: {e}");
@@ -122,6 +146,15 @@ pub async fn run(args: Vec<OsString>) -> Exit {
         }
     };
     let get = |k: &str| matches.get_one::<String>(k).map(String::as_str);
+    if let Err(e) = place(
+        &mut req,
+        get("account"),
+        get("in_region"),
+        matches.get_flag("local"),
+    ) {
+        eprintln!("mediaops: {e}");
+        return e.exit();
+    }
     let sdk = target::sdk_config(get("profile"), get("region")).await;
     let target = if matches.get_flag("local") {
         let slice = matches.get_one::<u64>("slice").copied().unwrap_or(20);

@@ -14,6 +14,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 
+use crate::accounts::{key_scope, reach, Reach};
 #[cfg(feature = "dynamodb")]
 use crate::aws::DynamoWindowStore;
 #[cfg(feature = "mediaconvert")]
@@ -31,6 +32,7 @@ use crate::aws::S3ControlAdapter;
 #[cfg(feature = "transcoder")]
 use crate::aws::TranscoderAdapter;
 use crate::config::{ClientSettings, Env};
+use crate::origin::Place;
 
 /// The service clients this build includes (one crate feature per service). Cloning is cheap
 /// (they share one HTTP client).
@@ -56,6 +58,24 @@ pub struct Clients {
     pub s3: aws_sdk_s3::Client,
     #[cfg_attr(not(feature = "s3control"), allow(dead_code))]
     account_id: Option<String>,
+    /// What they were built from, to build another place's clients ([`Clients::for_place`]).
+    sdk: SdkConfig,
+    settings: ClientSettings,
+    overrides: Overrides,
+    /// The account and region they act in, in central mode (notices name it); `None` otherwise.
+    place: Option<Place>,
+    /// The prefix of their keys in the guard table ([`crate::accounts::key_scope`]).
+    #[cfg_attr(not(feature = "dynamodb"), allow(dead_code))]
+    key_scope: Option<String>,
+}
+
+/// The endpoint overrides in force when the clients were built.
+#[derive(Debug, Clone, Default)]
+struct Overrides {
+    #[cfg_attr(not(feature = "s3control"), allow(dead_code))]
+    s3control: Option<String>,
+    #[cfg_attr(not(feature = "s3"), allow(dead_code))]
+    s3_path_style: bool,
 }
 
 /// Resolves every S3 Control call to one fixed URL, leaving the account id out of the host.
@@ -153,16 +173,20 @@ impl Clients {
     }
 
     /// Builds the clients from an already loaded configuration.
-    #[cfg_attr(
-        not(any(feature = "s3control", feature = "s3")),
-        allow(unused_variables)
-    )]
     pub fn from_sdk_config(sdk: &SdkConfig, settings: &ClientSettings, env: &Env) -> Self {
+        let overrides = Overrides {
+            s3control: s3control_override(env),
+            s3_path_style: s3_override(env).is_some(),
+        };
+        Self::build(sdk, settings, overrides)
+    }
+
+    fn build(sdk: &SdkConfig, settings: &ClientSettings, overrides: Overrides) -> Self {
         #[cfg(feature = "s3control")]
         let s3control = {
             let mut conf = aws_sdk_s3control::config::Builder::from(sdk);
-            if let Some(url) = s3control_override(env) {
-                conf = conf.endpoint_resolver(FixedEndpoint(url));
+            if let Some(url) = &overrides.s3control {
+                conf = conf.endpoint_resolver(FixedEndpoint(url.clone()));
             }
             aws_sdk_s3control::Client::from_conf(conf.build())
         };
@@ -190,11 +214,76 @@ impl Clients {
             #[cfg(feature = "s3")]
             s3: aws_sdk_s3::Client::from_conf(
                 aws_sdk_s3::config::Builder::from(sdk)
-                    .force_path_style(s3_override(env).is_some())
+                    .force_path_style(overrides.s3_path_style)
                     .build(),
             ),
             account_id: settings.account_id.clone(),
+            sdk: sdk.clone(),
+            settings: settings.clone(),
+            overrides,
+            place: None,
+            key_scope: None,
         }
+    }
+
+    /// The clients for `place`, seen from the deployment in `own` (central mode): the service
+    /// clients in `place`'s region, with the deployment's own credentials in its own account,
+    /// else with the member role of `place`'s account assumed through STS (the SDK refreshes
+    /// the role's credentials before they expire); the guard table's and the topic's clients
+    /// stay the deployment's own, its keys scoped to the place. No call is made here: a role
+    /// that cannot be assumed fails the first call, naming the role.
+    pub async fn for_place(&self, own: &Place, place: &Place, function: &str) -> Self {
+        use aws_credential_types::provider::SharedCredentialsProvider;
+        let mut config = self
+            .sdk
+            .to_builder()
+            .region(aws_config::Region::new(place.region.clone()));
+        if let Reach::Role { arn, external_id } = reach(own, place, self.settings.central.as_ref())
+        {
+            let mut role = aws_config::sts::AssumeRoleProvider::builder(arn)
+                .session_name(
+                    format!("mediaops-{function}")
+                        .chars()
+                        .take(64)
+                        .collect::<String>(),
+                )
+                .configure(&self.sdk);
+            if let Some(id) = external_id {
+                role = role.external_id(id);
+            }
+            config =
+                config.credentials_provider(SharedCredentialsProvider::new(role.build().await));
+        }
+        let mut settings = self.settings.clone();
+        settings.account_id = Some(place.account.clone());
+        let mut placed = Self::build(&config.build(), &settings, self.overrides.clone());
+        #[cfg(feature = "dynamodb")]
+        {
+            placed.dynamodb = self.dynamodb.clone();
+        }
+        #[cfg(feature = "sns")]
+        {
+            placed.sns = self.sns.clone();
+        }
+        placed.place = Some(place.clone());
+        placed.key_scope = key_scope(own, place);
+        placed
+    }
+
+    /// These clients, naming `place` in their notices (central mode, the deployment's own place).
+    pub fn in_place(mut self, place: Place) -> Self {
+        self.place = Some(place);
+        self
+    }
+
+    /// The account and region they act in, in central mode.
+    pub fn place(&self) -> Option<&Place> {
+        self.place.as_ref()
+    }
+
+    /// The central-mode settings they were built with.
+    pub fn central(&self) -> Option<&crate::accounts::Central> {
+        self.settings.central.as_ref()
     }
 
     #[cfg(feature = "s3")]
@@ -220,7 +309,7 @@ impl Clients {
     /// The guards' window store in `table` (`GUARD_TABLE`).
     #[cfg(feature = "dynamodb")]
     pub fn window_store(&self, table: &str) -> DynamoWindowStore {
-        DynamoWindowStore::new(self.dynamodb.clone(), table)
+        DynamoWindowStore::new(self.dynamodb.clone(), table).scoped(self.key_scope.clone())
     }
 
     /// Publishes notices to `topic` (`NOTIFICATION_TOPIC_ARN`), or, with none, logs that
@@ -238,6 +327,7 @@ impl Clients {
             namespace,
             function,
         )
+        .placed(self.place.clone())
     }
 
     /// [`Clients::notifier`] of the common settings (its configuration logged) plus the notice

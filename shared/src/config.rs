@@ -8,6 +8,7 @@ use std::ops::RangeInclusive;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::accounts::{is_account, is_region, Accounts, Central, DEFAULT_ROLE};
 use crate::error::ConfigError;
 
 /// A snapshot of the environment. Blank values count as unset. It remembers the names it was
@@ -251,6 +252,9 @@ pub struct ClientSettings {
     pub attempt_timeout: Duration,
     /// `MEDIAOPS_ACCOUNT_ID`: the account S3 Control calls name (S3 Control needs it on every call).
     pub account_id: Option<String>,
+    /// Central mode: the other accounts and regions governed, and the member role
+    /// ([`crate::accounts`]); `None`, the deployment's own account and region only.
+    pub central: Option<crate::accounts::Central>,
 }
 
 impl Default for ClientSettings {
@@ -260,6 +264,7 @@ impl Default for ClientSettings {
             initial_backoff: Duration::from_millis(500),
             attempt_timeout: Duration::from_secs(10),
             account_id: None,
+            central: None,
         }
     }
 }
@@ -289,6 +294,7 @@ impl ClientSettings {
                 100..=120_000,
             )?),
             account_id,
+            central: central_from_env(env)?,
         })
     }
 }
@@ -333,6 +339,74 @@ impl CommonConfig {
             clients: ClientSettings::from_env(env)?,
         })
     }
+}
+
+/// The central-mode settings ([`crate::accounts`]), or `None` when neither accounts nor regions are set (the deployment's own
+/// account and region only).
+pub fn central_from_env(env: &Env) -> Result<Option<Central>, ConfigError> {
+    let accounts = env.parse_or(
+        "MEDIAOPS_GOVERNED_ACCOUNTS",
+        None,
+        "12-digit account ids separated by commas, or * for every account of the organization",
+        |v| {
+            if v == "*" {
+                return Some(Some(Accounts::Any));
+            }
+            let ids: BTreeSet<String> = v
+                .split([',', ' '])
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect();
+            (!ids.is_empty() && ids.iter().all(|a| is_account(a)))
+                .then_some(Some(Accounts::List(ids)))
+        },
+    )?;
+    let regions = env.parse_or(
+        "MEDIAOPS_GOVERNED_REGIONS",
+        BTreeSet::new(),
+        "AWS region names separated by commas (us-east-1,eu-west-1)",
+        |v| {
+            let r: BTreeSet<String> = v
+                .split([',', ' '])
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect();
+            (!r.is_empty() && r.iter().all(|r| is_region(r))).then_some(r)
+        },
+    )?;
+    let role = env.parse_or(
+        "MEDIAOPS_MEMBER_ROLE",
+        DEFAULT_ROLE.to_string(),
+        "an IAM role name: 1 to 64 of letters, digits and + = , . @ _ -",
+        |v| {
+            (v.len() <= 64
+                && v.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c)))
+            .then(|| v.to_string())
+        },
+    )?;
+    let external_id = env.parse_or(
+        "MEDIAOPS_MEMBER_EXTERNAL_ID",
+        None,
+        "2 to 1224 of letters, digits and + = , . @ : / _ -",
+        |v| {
+            ((2..=1224).contains(&v.len())
+                && v.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+=,.@:/_-".contains(c)))
+            .then(|| Some(v.to_string()))
+        },
+    )?;
+    if accounts.is_none() && regions.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(Central {
+        accounts: accounts.unwrap_or(Accounts::List(BTreeSet::new())),
+        regions,
+        role,
+        external_id,
+    }))
 }
 
 /// `NOTIFICATION_TOPIC_ARN`: optional; when set it must be an SNS topic ARN.
@@ -387,6 +461,61 @@ pub fn notice_table(env: &Env, notifying: bool) -> Result<Option<String>, Config
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[test]
+    fn unset_is_own_only() {
+        assert_eq!(central_from_env(&Env::default()).unwrap(), None);
+        let env = Env::from_pairs([("MEDIAOPS_MEMBER_ROLE", "ops")]);
+        assert_eq!(central_from_env(&env).unwrap(), None);
+    }
+
+    #[test]
+    fn accounts_regions_role_and_external_id_are_read() {
+        let env = Env::from_pairs([
+            ("MEDIAOPS_GOVERNED_ACCOUNTS", "222233334444, 333344445555"),
+            ("MEDIAOPS_GOVERNED_REGIONS", "us-west-2,eu-west-1"),
+            ("MEDIAOPS_MEMBER_EXTERNAL_ID", "ops-2026"),
+        ]);
+        let c = central_from_env(&env).unwrap().unwrap();
+        assert_eq!(
+            c.accounts,
+            Accounts::List(BTreeSet::from([
+                "222233334444".to_string(),
+                "333344445555".to_string()
+            ]))
+        );
+        assert_eq!(c.regions.len(), 2);
+        assert_eq!(c.role, DEFAULT_ROLE);
+        assert_eq!(c.external_id.as_deref(), Some("ops-2026"));
+        assert_eq!(
+            c.role_arn("222233334444", "cn-north-1"),
+            "arn:aws-cn:iam::222233334444:role/mediaops-member"
+        );
+        let any = Env::from_pairs([("MEDIAOPS_GOVERNED_ACCOUNTS", "*")]);
+        assert_eq!(
+            central_from_env(&any).unwrap().unwrap().accounts,
+            Accounts::Any
+        );
+        let regions_only = Env::from_pairs([("MEDIAOPS_GOVERNED_REGIONS", "eu-west-1")]);
+        assert_eq!(
+            central_from_env(&regions_only).unwrap().unwrap().accounts,
+            Accounts::List(BTreeSet::new())
+        );
+    }
+
+    #[test]
+    fn a_bad_value_names_its_variable() {
+        for (var, value) in [
+            ("MEDIAOPS_GOVERNED_ACCOUNTS", "2222"),
+            ("MEDIAOPS_GOVERNED_ACCOUNTS", "222233334444,x"),
+            ("MEDIAOPS_GOVERNED_ACCOUNTS", ","),
+            ("MEDIAOPS_GOVERNED_REGIONS", "US East"),
+            ("MEDIAOPS_MEMBER_ROLE", "role/with/path"),
+            ("MEDIAOPS_MEMBER_EXTERNAL_ID", "x"),
+        ] {
+            let e = central_from_env(&Env::from_pairs([(var, value)])).unwrap_err();
+            assert_eq!(e.var, var, "{value}");
+        }
+    }
 
     #[test]
     fn a_mistyped_setting_is_named_with_the_nearest_it_knows() {

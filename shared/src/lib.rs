@@ -8,6 +8,7 @@
 //! - [`events`]: payload models of service events; [`policy`]: the pure decision functions.
 //! - [`guard`]: the breaker engine every guard shares (window store, claim, pause).
 
+pub mod accounts;
 pub mod aws;
 pub mod budget;
 pub mod bulk;

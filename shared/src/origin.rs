@@ -25,7 +25,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 /// An account and a region.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct Place {
     pub account: String,
     pub region: String,
@@ -45,6 +45,8 @@ pub struct Claim {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Governance {
     pub accounts: BTreeSet<String>,
+    /// Every account (central mode with `MEDIAOPS_GOVERNED_ACCOUNTS=*`).
+    pub any_account: bool,
     pub regions: BTreeSet<String>,
 }
 
@@ -53,12 +55,24 @@ impl Governance {
     pub fn own(place: &Place) -> Self {
         Self {
             accounts: BTreeSet::from([place.account.clone()]),
+            any_account: false,
             regions: BTreeSet::from([place.region.clone()]),
         }
     }
 
-    fn governs(&self, place: &Place) -> bool {
-        self.accounts.contains(&place.account) && self.regions.contains(&place.region)
+    pub fn governs(&self, place: &Place) -> bool {
+        (self.any_account || self.accounts.contains(&place.account))
+            && self.regions.contains(&place.region)
+    }
+
+    /// `accounts A, B; regions R` as a sentence part.
+    pub fn describe(&self) -> String {
+        let accounts = if self.any_account {
+            "any of the organization".to_string()
+        } else {
+            join(&self.accounts)
+        };
+        format!("accounts {accounts}; regions {}", join(&self.regions))
     }
 }
 
@@ -201,11 +215,10 @@ pub fn judge(governance: Option<&Governance>, claims: &[Claim]) -> Origin {
         ),
         Some(g) if g.governs(&place) => Origin::Governed(place),
         Some(g) => foreign(format!(
-            "account {} in {} is not governed here (governed: accounts {}; regions {})",
+            "account {} in {} is not governed here (governed: {})",
             place.account,
             place.region,
-            join(&g.accounts),
-            join(&g.regions)
+            g.describe()
         )),
     }
 }

@@ -506,6 +506,9 @@ pub mod iam {
     pub const NOTICE_LEDGER: &[&str] = &["dynamodb:PutItem", "kms:Decrypt"];
     /// Publish to the (encrypted) notification topic.
     pub const PUBLISHER: &[&str] = &["sns:Publish", "kms:GenerateDataKey", "kms:Decrypt"];
+    /// Not a trait: central mode assumes the member role of a governed account
+    /// ([`crate::accounts`]); granted on that one role name in the governed accounts only.
+    pub const MEMBER_ROLE: &[&str] = &["sts:AssumeRole"];
     /// Not a trait: Lambda sends a failed asynchronous invocation to the function's encrypted
     /// dead-letter queue (its EventInvokeConfig OnFailure destination) with the function's role.
     pub const DEAD_LETTER_QUEUE: &[&str] = &["kms:GenerateDataKey", "kms:Decrypt"];

@@ -15,10 +15,12 @@ use lambda_runtime::tower::util::MapRequestLayer;
 use lambda_runtime::{layers::TracingLayer, service_fn, LambdaEvent, LambdaInvocation, Runtime};
 use serde::Serialize;
 use serde_json::Value;
+use tracing::Instrument;
 
+use crate::accounts::{governance, is_account, is_region, reach, Central, Placed};
 use crate::config::{CommonConfig, Env};
 use crate::error::{ConfigError, Error};
-use crate::origin::{claims, judge, own_place, Governance, Origin};
+use crate::origin::{claims, judge, own_place, Governance, Origin, Place};
 use crate::telemetry::Metrics;
 use crate::Clients;
 
@@ -39,6 +41,28 @@ pub trait Configured {
 pub enum Answer<R> {
     Foreign(ForeignEvent),
     Handled(R),
+    /// Central mode: the handler's report, naming the account and region it acted in.
+    Placed(InPlace<R>),
+}
+
+/// A report with the account and region it was made in (central mode).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InPlace<R> {
+    pub account: String,
+    pub region: String,
+    #[serde(flatten)]
+    pub report: R,
+}
+
+/// What the gate decided about an invocation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Admit {
+    /// Not ours: answered, never handled.
+    Foreign(ForeignEvent),
+    /// The deployment's own account and region (outside central mode, or a direct invocation).
+    Own,
+    /// Central mode: a governed place (perhaps the deployment's own).
+    At { own: Place, place: Place },
 }
 
 /// The answer to an event from an account or region this deployment does not govern.
@@ -79,36 +103,21 @@ impl From<&'static str> for Function {
 /// Starts `function`: reads its settings with `read`, builds what its handler needs with
 /// `build` (from the settings and the clients), then serves each invocation with `handle`
 /// (an event only when its origin is governed, see the module). What `build` makes lives as
-/// long as the process.
+/// long as the process: once for the deployment's own account and region at cold start, and in
+/// central mode once more for each other governed place, at its first event, with that place's
+/// clients ([`crate::accounts`]).
 pub async fn serve<C, A, R>(
     function: impl Into<Function>,
     read: impl FnOnce(&Env) -> Result<C, ConfigError>,
-    build: impl FnOnce(C, Clients) -> Result<A, ConfigError>,
-    handle: impl Fn(&'static A, LambdaEvent<Value>) -> Handled<R>,
+    build: impl Fn(C, Clients) -> Result<A, ConfigError> + Send + Sync + 'static,
+    handle: impl Fn(&'static A, LambdaEvent<Value>) -> Handled<R> + Send + Sync + 'static,
 ) -> Result<(), lambda_runtime::Error>
 where
-    C: Configured,
+    C: Configured + Clone + Send + Sync + 'static,
     A: Send + Sync + 'static,
     R: Serialize + Send + 'static,
 {
     let Function { name, events } = function.into();
-    start(name, (read, build), handle, events).await
-}
-
-async fn start<C, A, R>(
-    function: &'static str,
-    (read, build): (
-        impl FnOnce(&Env) -> Result<C, ConfigError>,
-        impl FnOnce(C, Clients) -> Result<A, ConfigError>,
-    ),
-    handle: impl Fn(&'static A, LambdaEvent<Value>) -> Handled<R>,
-    events: bool,
-) -> Result<(), lambda_runtime::Error>
-where
-    C: Configured,
-    A: Send + Sync + 'static,
-    R: Serialize + Send + 'static,
-{
     crate::telemetry::init_tracing();
     let env = Env::from_process();
     let failed = |e: &ConfigError| {
@@ -116,21 +125,48 @@ where
     };
     let config = read(&env).inspect_err(failed)?;
     let gate: &'static Gate = Box::leak(Box::new(
-        Gate::read(&env, function, config.common(), events).inspect_err(failed)?,
+        Gate::read(&env, name, config.common(), events).inspect_err(failed)?,
     ));
-    env.warn_unread(function);
-    config.log(function);
+    env.warn_unread(name);
+    config.log(name);
     gate.log();
-    let clients = Clients::load(&config.common().clients).await;
-    let app: &'static A = Box::leak(Box::new(build(config, clients).inspect_err(failed)?));
-    let service = service_fn(move |event: LambdaEvent<Value>| -> Handled<Answer<R>> {
-        match gate.admit(&event) {
+    let mut clients = Clients::load(&config.common().clients).await;
+    if let Some(home) = gate.home() {
+        clients = clients.in_place(home);
+    }
+    let own = build(config.clone(), clients.clone()).inspect_err(failed)?;
+    let apps: &'static Apps<C, A, _> = Box::leak(Box::new(Apps {
+        function: name,
+        config,
+        clients,
+        build,
+        placed: Placed::new(Box::leak(Box::new(own))),
+    }));
+    let handle: &'static _ = Box::leak(Box::new(handle));
+    let service = service_fn(move |mut event: LambdaEvent<Value>| -> Handled<Answer<R>> {
+        match gate.admit(&mut event) {
             Err(e) => Box::pin(std::future::ready(Err(e))),
-            Ok(Some(foreign)) => Box::pin(std::future::ready(Ok(Answer::Foreign(foreign)))),
-            Ok(None) => {
-                let handled = handle(app, event);
+            Ok(Admit::Foreign(foreign)) => {
+                Box::pin(std::future::ready(Ok(Answer::Foreign(foreign))))
+            }
+            Ok(Admit::Own) => {
+                let handled = handle(apps.placed.own(), event);
                 Box::pin(async move { handled.await.map(Answer::Handled) })
             }
+            Ok(Admit::At { own, place }) => Box::pin(async move {
+                let app = apps.at(&own, &place).await?;
+                let span = tracing::info_span!(
+                    "place",
+                    account = %place.account,
+                    region = %place.region
+                );
+                let report = handle(app, event).instrument(span).await?;
+                Ok(Answer::Placed(InPlace {
+                    account: place.account,
+                    region: place.region,
+                    report,
+                }))
+            }),
         }
     });
     Runtime::new(service)
@@ -140,24 +176,57 @@ where
         .await
 }
 
+/// What a function built per place, and how to build another place's.
+struct Apps<C, A: 'static, B> {
+    function: &'static str,
+    config: C,
+    clients: Clients,
+    build: B,
+    placed: Placed<A>,
+}
+
+impl<C, A, B> Apps<C, A, B>
+where
+    C: Clone,
+    A: Send + Sync + 'static,
+    B: Fn(C, Clients) -> Result<A, ConfigError>,
+{
+    /// The app of `place` (the deployment's own for its own place).
+    async fn at(&self, own: &Place, place: &Place) -> Result<&'static A, Error> {
+        if own == place {
+            return Ok(self.placed.own());
+        }
+        let app = self.placed.get(place, async {
+            let clients = self.clients.for_place(own, place, self.function).await;
+            tracing::info!(
+                function = self.function,
+                account = place.account,
+                region = place.region,
+                reach = ?reach(own, place, self.clients.central()),
+                "clients for a governed place built: kept for the process's life"
+            );
+            (self.build)(self.config.clone(), clients)
+        });
+        Ok(app.await?)
+    }
+}
+
 /// The key of the object that stands in for a body that is not JSON (see [`decodable`]).
 const UNDECODABLE: &str = "mediaops:undecodable";
 
-/// What stands between the Runtime API and a handler: the undecodable check, and for an
-/// event-driven function the origin check.
+/// What stands between the Runtime API and a handler: the undecodable check, for an
+/// event-driven function the origin check, and in central mode the choice of the place an
+/// invocation acts in (a runbook request's `account` and `region`).
 #[derive(Debug)]
 struct Gate {
     function: &'static str,
     namespace: String,
-    /// `None` for a function that is not event-driven.
-    origin: Option<OwnSettings>,
-}
-
-/// The deployment's own account and region as configured (each else the function ARN's).
-#[derive(Debug)]
-struct OwnSettings {
+    /// Whether invocations are events (their origin judged) or requests (the runbook).
+    events: bool,
+    /// The deployment's own account and region as configured (each else the function ARN's).
     account: Option<String>,
     region: Option<String>,
+    central: Option<Central>,
 }
 
 impl Gate {
@@ -167,68 +236,86 @@ impl Gate {
         common: &CommonConfig,
         events: bool,
     ) -> Result<Self, ConfigError> {
-        let origin = if events {
-            let region = env.parse_or(
-                "AWS_REGION",
+        let region = env.parse_or(
+            "AWS_REGION",
+            None,
+            "an AWS region name such as us-east-1 (Lambda sets it)",
+            |v| is_region(v).then(|| Some(v.to_string())),
+        )?;
+        let central = common.clients.central.clone();
+        if central.is_some() && common.clients.account_id.is_none() {
+            return Err(ConfigError::new(
+                "MEDIAOPS_ACCOUNT_ID",
                 None,
-                "an AWS region name such as us-east-1 (Lambda sets it)",
-                |v| {
-                    let ok = v.len() <= 32
-                        && v.contains('-')
-                        && v.chars()
-                            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-                    ok.then(|| Some(v.to_string()))
-                },
-            )?;
-            Some(OwnSettings {
-                account: common.clients.account_id.clone(),
-                region,
-            })
-        } else {
-            None
-        };
+                "the deployment's 12-digit account id: central mode (MEDIAOPS_GOVERNED_ACCOUNTS or MEDIAOPS_GOVERNED_REGIONS) needs it",
+            ));
+        }
         Ok(Self {
             function,
             namespace: common.metrics_namespace.clone(),
-            origin,
+            events,
+            account: common.clients.account_id.clone(),
+            region,
+            central,
+        })
+    }
+
+    /// The deployment's own place, known at cold start in central mode.
+    fn home(&self) -> Option<Place> {
+        self.central.as_ref()?;
+        Some(Place {
+            account: self.account.clone()?,
+            region: self.region.clone()?,
         })
     }
 
     fn log(&self) {
-        if let Some(o) = &self.origin {
-            tracing::info!(
+        match (&self.central, self.home()) {
+            (Some(c), Some(own)) => tracing::info!(
                 function = self.function,
-                account = o.account.as_deref(),
-                region = o.region.as_deref(),
+                account = own.account,
+                region = own.region,
+                governs = governance(&own, Some(c)).describe(),
+                role = c.role,
+                external_id = c.external_id.is_some(),
+                "central mode: governs other accounts through their member role"
+            ),
+            _ if self.events => tracing::info!(
+                function = self.function,
+                account = self.account.as_deref(),
+                region = self.region.as_deref(),
                 "governs its own account and region only; events from elsewhere are answered foreign"
-            );
+            ),
+            _ => {}
         }
     }
 
-    /// `Err`: a body that was not JSON; `Ok(Some)`: a foreign event; `Ok(None)`: the handler's.
-    fn admit(&self, event: &LambdaEvent<Value>) -> Result<Option<ForeignEvent>, Error> {
+    /// `Err`: a body that was not JSON, or a request for a place not governed; else whether and
+    /// where the handler acts.
+    fn admit(&self, event: &mut LambdaEvent<Value>) -> Result<Admit, Error> {
         let request_id = &event.context.request_id;
         if let Some(u) = event.payload.get(UNDECODABLE) {
             let id = u.get("id").and_then(Value::as_str).unwrap_or(request_id);
             let reason = u.get("reason").and_then(Value::as_str).unwrap_or_default();
             return Err(Error::bad_event(id, reason));
         }
-        let Some(own) = &self.origin else {
-            return Ok(None);
-        };
-        let place = own_place(
-            own.account.as_deref(),
-            own.region.as_deref(),
+        let own = own_place(
+            self.account.as_deref(),
+            self.region.as_deref(),
             &event.context.invoked_function_arn,
         );
-        let governance = place.as_ref().map(Governance::own);
+        let governance = own.as_ref().map(|o| governance(o, self.central.as_ref()));
+        if !self.events {
+            return self.admit_request(&mut event.payload, own, governance.as_ref());
+        }
         let event_id: String = event_id(&event.payload)
             .unwrap_or_else(|| request_id.clone())
             .chars()
             .take(256)
             .collect();
         let f = match judge(governance.as_ref(), &claims(&event.payload)) {
-            Origin::Direct | Origin::Governed(_) => return Ok(None),
+            Origin::Direct => return Ok(self.at(own.clone(), own)),
+            Origin::Governed(place) => return Ok(self.at(own, Some(place))),
             Origin::Unplaced(reason) => return Err(Error::bad_event(&event_id, reason)),
             Origin::Foreign(f) => f,
         };
@@ -246,12 +333,73 @@ impl Gate {
             .property("account", &f.account)
             .property("region", &f.region);
         m.emit();
-        Ok(Some(ForeignEvent {
+        Ok(Admit::Foreign(ForeignEvent {
             event_id,
             account: f.account,
             region: f.region,
             reason: f.reason,
         }))
+    }
+
+    /// Where a governed invocation acts: outside central mode always the deployment's own
+    /// clients (as before central mode existed); in central mode the place.
+    fn at(&self, own: Option<Place>, place: Option<Place>) -> Admit {
+        match (self.central.is_some(), own, place) {
+            (true, Some(own), Some(place)) => Admit::At { own, place },
+            _ => Admit::Own,
+        }
+    }
+
+    /// A runbook request: its optional `account` and `region` (each defaulting to the
+    /// deployment's own) are taken out of the request and must name a governed place.
+    fn admit_request(
+        &self,
+        payload: &mut Value,
+        own: Option<Place>,
+        governance: Option<&Governance>,
+    ) -> Result<Admit, Error> {
+        let Some(fields) = payload.as_object_mut() else {
+            return Ok(Admit::Own);
+        };
+        let mut part = |key: &str| match fields.remove(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(v)) => Ok(Some(v)),
+            Some(other) => Err(Error::BadRequest(format!(
+                "{key}: expected a string, got {other}"
+            ))),
+        };
+        let (account, region) = (part("account")?, part("region")?);
+        if account.is_none() && region.is_none() {
+            return Ok(self.at(own.clone(), own));
+        }
+        if let Some(a) = account.as_deref().filter(|a| !is_account(a)) {
+            return Err(Error::BadRequest(format!(
+                "account: expected a 12-digit account id, got {a:?}"
+            )));
+        }
+        if let Some(r) = region.as_deref().filter(|r| !is_region(r)) {
+            return Err(Error::BadRequest(format!(
+                "region: expected an AWS region name such as us-east-1, got {r:?}"
+            )));
+        }
+        let (Some(own), Some(g)) = (own, governance) else {
+            return Err(Error::BadRequest(
+                "account/region: the deployment's own account is unknown (MEDIAOPS_ACCOUNT_ID is unset), so no other can be named".into(),
+            ));
+        };
+        let place = Place {
+            account: account.unwrap_or_else(|| own.account.clone()),
+            region: region.unwrap_or_else(|| own.region.clone()),
+        };
+        if !g.governs(&place) {
+            return Err(Error::BadRequest(format!(
+                "account {} in {} is not governed by this deployment (it governs {}; see MEDIAOPS_GOVERNED_ACCOUNTS and MEDIAOPS_GOVERNED_REGIONS)",
+                place.account,
+                place.region,
+                g.describe()
+            )));
+        }
+        Ok(self.at(Some(own), Some(place)))
     }
 }
 
@@ -325,6 +473,148 @@ mod tests {
         let v = invocation(r#"{"Records": [{"Sns": {"MessageId" : "m-9", "x": 01}}]}"#);
         assert_eq!(v[UNDECODABLE]["id"], "m-9");
         assert_eq!(invocation("hello")[UNDECODABLE]["id"], Value::Null);
+    }
+
+    fn gate(central: Option<Central>, events: bool) -> Gate {
+        Gate {
+            function: "f",
+            namespace: "mediaops".into(),
+            events,
+            account: Some("123456789012".into()),
+            region: Some("us-east-1".into()),
+            central,
+        }
+    }
+
+    fn central() -> Central {
+        Central {
+            accounts: crate::accounts::Accounts::List(["222233334444".to_string()].into()),
+            regions: ["eu-west-1".to_string()].into(),
+            role: "mediaops-member".into(),
+            external_id: None,
+        }
+    }
+
+    fn place(account: &str, region: &str) -> Place {
+        Place {
+            account: account.into(),
+            region: region.into(),
+        }
+    }
+
+    fn admit(g: &Gate, payload: Value) -> (Result<Admit, Error>, Value) {
+        let mut e = LambdaEvent::new(payload, Default::default());
+        let r = g.admit(&mut e);
+        (r, e.payload)
+    }
+
+    fn mc(account: &str, region: &str) -> Value {
+        serde_json::json!({"id": "e-1", "detail-type": "MediaConvert Job State Change",
+            "account": account, "region": region,
+            "detail": {"queue": format!("arn:aws:mediaconvert:{region}:{account}:queues/Default")}})
+    }
+
+    #[test]
+    fn outside_central_mode_a_governed_event_runs_with_the_deployments_own_clients() {
+        let g = gate(None, true);
+        assert_eq!(
+            admit(&g, mc("123456789012", "us-east-1")).0.unwrap(),
+            Admit::Own
+        );
+        assert!(matches!(
+            admit(&g, mc("222233334444", "us-east-1")).0.unwrap(),
+            Admit::Foreign(_)
+        ));
+    }
+
+    #[test]
+    fn in_central_mode_an_event_acts_in_its_governed_place_and_others_are_foreign() {
+        let g = gate(Some(central()), true);
+        let own = place("123456789012", "us-east-1");
+        for (account, region) in [
+            ("222233334444", "us-east-1"),
+            ("222233334444", "eu-west-1"),
+            ("123456789012", "eu-west-1"),
+            ("123456789012", "us-east-1"),
+        ] {
+            assert_eq!(
+                admit(&g, mc(account, region)).0.unwrap(),
+                Admit::At {
+                    own: own.clone(),
+                    place: place(account, region)
+                }
+            );
+        }
+        for (account, region) in [("333344445555", "us-east-1"), ("222233334444", "us-west-2")] {
+            assert!(matches!(
+                admit(&g, mc(account, region)).0.unwrap(),
+                Admit::Foreign(f) if f.account.as_deref() == Some(account)
+            ));
+        }
+        // A schedule's constant input acts in the deployment's own place.
+        assert_eq!(
+            admit(&g, serde_json::json!({"action": "sweep"})).0.unwrap(),
+            Admit::At {
+                own: own.clone(),
+                place: own
+            }
+        );
+    }
+
+    #[test]
+    fn a_runbook_request_names_its_place_and_loses_the_fields() {
+        let g = gate(Some(central()), false);
+        let (r, payload) = admit(
+            &g,
+            serde_json::json!({"action": "queue.status", "queue": "live", "account": "222233334444"}),
+        );
+        assert_eq!(
+            r.unwrap(),
+            Admit::At {
+                own: place("123456789012", "us-east-1"),
+                place: place("222233334444", "us-east-1")
+            }
+        );
+        assert_eq!(
+            payload,
+            serde_json::json!({"action": "queue.status", "queue": "live"})
+        );
+        for bad in [
+            serde_json::json!({"action": "help", "account": "333344445555"}),
+            serde_json::json!({"action": "help", "region": "us-west-2"}),
+            serde_json::json!({"action": "help", "account": 222233334444u64}),
+            serde_json::json!({"action": "help", "account": "2222"}),
+        ] {
+            let (r, _) = admit(&g, bad.clone());
+            assert!(matches!(r, Err(Error::BadRequest(_))), "{bad}");
+        }
+        // Outside central mode only the deployment's own place may be named.
+        let plain = gate(None, false);
+        let own =
+            serde_json::json!({"action": "help", "account": "123456789012", "region": "us-east-1"});
+        assert_eq!(admit(&plain, own).0.unwrap(), Admit::Own);
+        let other = serde_json::json!({"action": "help", "account": "222233334444"});
+        let (r, _) = admit(&plain, other);
+        assert!(matches!(r, Err(Error::BadRequest(m)) if m.contains("not governed")));
+        assert_eq!(
+            admit(&plain, serde_json::json!({"action": "help"}))
+                .0
+                .unwrap(),
+            Admit::Own
+        );
+    }
+
+    #[test]
+    fn a_placed_report_carries_the_account_and_region_beside_its_own_fields() {
+        let a: Answer<Value> = Answer::Placed(InPlace {
+            account: "222233334444".into(),
+            region: "us-east-1".into(),
+            report: serde_json::json!({"decision": {"action": "pause"}}),
+        });
+        assert_eq!(
+            serde_json::to_value(a).unwrap(),
+            serde_json::json!({"account": "222233334444", "region": "us-east-1", "decision": {"action": "pause"}})
+        );
     }
 
     #[test]

@@ -32,6 +32,7 @@ pub const CAPABILITIES: &[&[&str]] = &[
     mediaops::ports::iam::ACCESS_LOGGING,
     mediaops::ports::iam::PUBLISHER,
     mediaops::ports::iam::DEAD_LETTER_QUEUE,
+    mediaops::ports::iam::MEMBER_ROLE,
     mediaops::ports::iam::BUCKET_READER,
     mediaops::ports::iam::LOG_TARGET_READER,
     mediaops::ports::iam::BUCKET_LOGGING_WRITER,

@@ -29,6 +29,7 @@ pub const CAPABILITIES: &[&[&str]] = &[
     mediaops::ports::iam::ORIGIN_ENDPOINT_DETAILS_V2,
     mediaops::ports::iam::ORIGIN_ENDPOINT_LISTER_V2,
     mediaops::ports::iam::DEAD_LETTER_QUEUE,
+    mediaops::ports::iam::MEMBER_ROLE,
 ];
 
 #[derive(Debug, Clone, PartialEq)]

@@ -27,6 +27,7 @@ pub const CAPABILITIES: &[&[&str]] = &[
     mediaops::ports::iam::NOTICE_LEDGER,
     mediaops::ports::iam::PUBLISHER,
     mediaops::ports::iam::DEAD_LETTER_QUEUE,
+    mediaops::ports::iam::MEMBER_ROLE,
 ];
 
 #[derive(Debug, Clone, PartialEq)]

@@ -32,6 +32,7 @@ pub const FUNCTION: &str = "runbook";
 pub const CAPABILITIES: &[&[&str]] = {
     use mediaops::ports::iam::*;
     &[
+        MEMBER_ROLE,
         PIPELINE_CONTROL,
         PIPELINE_JOB_LISTER,
         STATUS_JOB_LISTER,

@@ -10,6 +10,9 @@
 //! | a job's last hop | `hop#<job id>` | `queue` | `into` (the resource's key), `at_ms`, `expires_at` |
 //! | resubmission ([`super::resubmit_ledger`]) | `queue#<name>` | `resubmit#<original job id>` | `state`, `claim_id`, `at_ms`, `request_id`, `new_job_id`, `expires_at` |
 //!
+//! In central mode another account's or region's keys begin `<account>:<region>:`
+//! (`222233334444:us-west-2:queue#Default`); the deployment's own keys have no prefix.
+//!
 //! Events are written once (`attribute_not_exists`), so a redelivered notification changes
 //! nothing. A window is counted with one strongly consistent Query over its key range: items past
 //! their TTL that DynamoDB has not deleted yet lie outside the range and never count. The pause
@@ -45,6 +48,9 @@ const RECORD_RETENTION_S: i64 = 30 * 86_400;
 pub struct DynamoWindowStore {
     client: ddb::Client,
     table: String,
+    /// Prefixed to every partition key: another account's or region's resources in central
+    /// mode ([`crate::accounts::key_scope`]); `None` for the deployment's own.
+    scope: Option<String>,
 }
 
 pub(super) fn s(v: impl Into<String>) -> AttributeValue {
@@ -117,11 +123,26 @@ impl DynamoWindowStore {
         Self {
             client,
             table: table.into(),
+            scope: None,
         }
+    }
+
+    /// The same table, every key prefixed with `scope` (`<account>:<region>:`).
+    pub fn scoped(mut self, scope: Option<String>) -> Self {
+        self.scope = scope;
+        self
     }
 
     pub fn table(&self) -> &str {
         &self.table
+    }
+
+    /// The partition key of `key` in this store's scope.
+    pub(super) fn pk(&self, key: &str) -> String {
+        match &self.scope {
+            Some(scope) => format!("{scope}{key}"),
+            None => key.to_string(),
+        }
     }
 
     pub(super) fn client(&self) -> &ddb::Client {
@@ -175,7 +196,7 @@ impl DynamoWindowStore {
     fn record_item(&self, key: &str, r: &PauseRecord) -> HashMap<String, AttributeValue> {
         let json = serde_json::to_string(r).unwrap_or_default();
         HashMap::from([
-            (PARTITION_KEY.to_string(), s(key)),
+            (PARTITION_KEY.to_string(), s(self.pk(key))),
             (SORT_KEY.to_string(), s(STATE_SK)),
             ("state".to_string(), s(r.state.as_str())),
             ("at_ms".to_string(), n(r.at_ms)),
@@ -193,7 +214,7 @@ impl DynamoWindowStore {
             .client
             .get_item()
             .table_name(&self.table)
-            .key(PARTITION_KEY, s(key))
+            .key(PARTITION_KEY, s(self.pk(key)))
             .key(SORT_KEY, s(STATE_SK))
             .consistent_read(true)
             .send()
@@ -232,7 +253,7 @@ impl WindowStore for DynamoWindowStore {
             .client
             .put_item()
             .table_name(&self.table)
-            .item(PARTITION_KEY, s(key))
+            .item(PARTITION_KEY, s(self.pk(key)))
             .item(
                 SORT_KEY,
                 s(format!("{}#{}", event_prefix(event.at_ms), event.id)),
@@ -274,7 +295,7 @@ impl WindowStore for DynamoWindowStore {
                 .expression_attribute_names("#thr", "thr")
                 .expression_attribute_names("#w", "w")
                 .expression_attribute_names("#rule", "rule")
-                .expression_attribute_values(":pk", s(key))
+                .expression_attribute_values(":pk", s(self.pk(key)))
                 .expression_attribute_values(":from", s(event_prefix(from_ms)))
                 // Every id at `to_ms` sorts below the next millisecond's bare prefix.
                 .expression_attribute_values(":to", s(event_prefix(to_ms.saturating_add(1))))
@@ -313,7 +334,7 @@ impl NoticeLedger for DynamoWindowStore {
             .client
             .put_item()
             .table_name(&self.table)
-            .item(PARTITION_KEY, s(key))
+            .item(PARTITION_KEY, s(self.pk(key)))
             .item(SORT_KEY, s(format!("notice#{action}")))
             .item("at_ms", n(now_ms))
             .item(TTL_ATTRIBUTE, n((now_ms + window_ms) / 1000 + 3600))
@@ -384,7 +405,7 @@ impl PauseStore for DynamoWindowStore {
             .client
             .delete_item()
             .table_name(&self.table)
-            .key(PARTITION_KEY, s(key))
+            .key(PARTITION_KEY, s(self.pk(key)))
             .key(SORT_KEY, s(STATE_SK))
             .condition_expression("#claim = :claim")
             .expression_attribute_names("#claim", "claim_id")
@@ -409,7 +430,7 @@ impl PauseStore for DynamoWindowStore {
             .client
             .update_item()
             .table_name(&self.table)
-            .key(PARTITION_KEY, s(key))
+            .key(PARTITION_KEY, s(self.pk(key)))
             .key(SORT_KEY, s(STATE_SK))
             .update_expression("ADD #hops :one, #from :one")
             .condition_expression("#state IN (:paused, :found, :inactive)")
@@ -430,7 +451,7 @@ impl PauseStore for DynamoWindowStore {
             .client
             .get_item()
             .table_name(&self.table)
-            .key(PARTITION_KEY, s(format!("hop#{job_id}")))
+            .key(PARTITION_KEY, s(self.pk(&format!("hop#{job_id}"))))
             .key(SORT_KEY, s("queue"))
             .consistent_read(true)
             .send()
@@ -456,7 +477,7 @@ impl DynamoWindowStore {
             .client
             .put_item()
             .table_name(&self.table)
-            .item(PARTITION_KEY, s(format!("hop#{job_id}")))
+            .item(PARTITION_KEY, s(self.pk(&format!("hop#{job_id}"))))
             .item(SORT_KEY, s("queue"))
             .item("into", s(key))
             .item("at_ms", n(at_ms))

@@ -37,7 +37,7 @@ impl DynamoWindowStore {
         self.client()
             .put_item()
             .table_name(self.table())
-            .item(PARTITION_KEY, s(key))
+            .item(PARTITION_KEY, s(self.pk(key)))
             .item(SORT_KEY, s(sort_key(original)))
             .item("state", s("claimed"))
             .item("claim_id", s(claim_id))
@@ -76,7 +76,7 @@ impl ResubmitLedger for DynamoWindowStore {
             .client()
             .get_item()
             .table_name(self.table())
-            .key(PARTITION_KEY, s(key))
+            .key(PARTITION_KEY, s(self.pk(key)))
             .key(SORT_KEY, s(sort_key(original)))
             .consistent_read(true)
             .send()
@@ -96,7 +96,7 @@ impl ResubmitLedger for DynamoWindowStore {
                 .iter()
                 .map(|o| {
                     HashMap::from([
-                        (PARTITION_KEY.to_string(), s(key)),
+                        (PARTITION_KEY.to_string(), s(self.pk(key))),
                         (SORT_KEY.to_string(), s(sort_key(o))),
                     ])
                 })
@@ -231,7 +231,7 @@ impl ResubmitLedger for DynamoWindowStore {
             .client()
             .delete_item()
             .table_name(self.table())
-            .key(PARTITION_KEY, s(key))
+            .key(PARTITION_KEY, s(self.pk(key)))
             .key(SORT_KEY, s(sort_key(original)))
             .condition_expression("#state = :claimed AND #claim = :claim")
             .expression_attribute_names("#state", "state")

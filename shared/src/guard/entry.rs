@@ -58,12 +58,12 @@ pub type App<T> = (Guard<crate::aws::DynamoWindowStore, T>, String);
 pub async fn serve<T: PauseTarget + 'static>(
     function: &'static str,
     kind: &'static Profile,
-    target: impl FnOnce(&crate::Clients) -> T,
+    target: impl Fn(&crate::Clients) -> T + Send + Sync + 'static,
 ) -> Result<(), lambda_runtime::Error> {
     crate::start::serve(
         function,
         |env| super::GuardConfig::read(env, kind),
-        |config, clients| {
+        move |config, clients| {
             let namespace = config.common.metrics_namespace.clone();
             let notifier = clients.notifier(
                 config.common.notification_topic.as_deref(),

@@ -20,6 +20,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::origin::Place;
 use crate::ports::{ApiResult, NoticeLedger};
 use crate::telemetry::Metrics;
 
@@ -192,6 +193,20 @@ impl Notice {
         .to_string()
     }
 
+    /// The notice naming the account and region it acted in: in its headline (and so its
+    /// subject), its resource, its details and its attributes.
+    pub fn placed(&self, place: &Place) -> Notice {
+        let mut n = self.clone();
+        let at = format!("account {}, {}", place.account, place.region);
+        n.headline = format!("{} ({at})", n.headline);
+        n.resource = format!("{} ({at})", n.resource);
+        if let Value::Object(d) = &mut n.details {
+            d.insert("account".into(), place.account.clone().into());
+            d.insert("region".into(), place.region.clone().into());
+        }
+        n
+    }
+
     /// SNS message attributes for routing (subscription filter policies).
     pub fn attributes(&self) -> Vec<(String, String)> {
         vec![
@@ -271,6 +286,8 @@ pub struct Notifier {
     target: Option<(Arc<dyn Publisher>, String)>,
     namespace: String,
     function: &'static str,
+    /// Central mode: the account and region every notice names.
+    place: Option<Place>,
 }
 
 impl std::fmt::Debug for Notifier {
@@ -294,6 +311,7 @@ impl Notifier {
             target: Some((publisher, topic.into())),
             namespace: namespace.to_string(),
             function,
+            place: None,
         }
     }
 
@@ -303,6 +321,7 @@ impl Notifier {
             target: None,
             namespace: namespace.to_string(),
             function,
+            place: None,
         }
     }
 
@@ -323,6 +342,12 @@ impl Notifier {
         self.target.as_ref().map(|(_, t)| t.as_str())
     }
 
+    /// Every notice names `place` (central mode: the account and region acted in).
+    pub fn placed(mut self, place: Option<Place>) -> Self {
+        self.place = place;
+        self
+    }
+
     /// The cold-start line that says where notices go.
     pub fn log_config(&self) {
         match self.topic() {
@@ -337,6 +362,14 @@ impl Notifier {
     /// Publishes `notice`. Never fails: a failed Publish is logged, counted as
     /// `NotificationFailures` and returned as [`Sent::Failed`].
     pub async fn send(&self, notice: &Notice) -> Sent {
+        let placed;
+        let notice = match &self.place {
+            Some(place) => {
+                placed = notice.placed(place);
+                &placed
+            }
+            None => notice,
+        };
         let subject = notice.subject();
         let sent = match &self.target {
             None => Sent::Off {

@@ -20,6 +20,7 @@ pub fn test_settings() -> ClientSettings {
         initial_backoff: Duration::from_millis(5),
         attempt_timeout: Duration::from_secs(10),
         account_id: Some(ACCOUNT.to_string()),
+        central: None,
     }
 }
 

@@ -655,7 +655,8 @@ fn every_checkov_skip_carries_its_reason_on_its_resource() {
     assert_eq!(skipped, 29, "the exceptions the README lists");
     // No global skip list: the scan in scripts/test skips nothing, and there is no config file.
     let script = std::fs::read_to_string(root().join("scripts/test")).unwrap();
-    assert!(script.contains("checkov\" --file template.yaml"));
+    assert!(script.contains("for t in template.yaml member-account.yaml; do"));
+    assert!(script.contains("checkov\" --file \"$t\""));
     assert!(!script.contains("--skip-check") && !script.contains("--soft-fail"));
     for config in [".checkov.yaml", ".checkov.yml"] {
         assert!(!root().join(config).exists(), "{config}");
@@ -696,4 +697,90 @@ fn the_readme_says_what_each_role_may_do() {
         readme.contains(&table),
         "README's role table differs from the functions' capabilities; it should read:\n{table}"
     );
+}
+
+// ---------------------------------------------------------------- central mode: the member role
+
+/// The actions a central deployment makes in a member account: every function's capabilities
+/// but those on the operations account's own resources (guard table, topic, key) and STS.
+fn member_actions() -> BTreeSet<String> {
+    capabilities()
+        .into_values()
+        .flatten()
+        .filter(|a| {
+            !["dynamodb:", "sns:", "kms:", "sts:"]
+                .iter()
+                .any(|p| a.starts_with(p))
+        })
+        .collect()
+}
+
+#[test]
+fn the_member_role_allows_exactly_what_the_functions_call_in_a_member_account() {
+    let text = std::fs::read_to_string(root().join("member-account.yaml")).unwrap();
+    let t: Value = serde_norway::from_str(&text).unwrap();
+    let role = &t["Resources"]["MemberRole"]["Properties"];
+    let mut st = Vec::new();
+    statements(&role["Policies"][0]["PolicyDocument"], &mut st);
+    let granted: BTreeSet<String> = st.iter().flat_map(actions_of).collect();
+    let want = member_actions();
+    assert_eq!(
+        granted.difference(&want).collect::<Vec<_>>(),
+        Vec::<&String>::new(),
+        "granted but never called in a member account"
+    );
+    assert_eq!(
+        want.difference(&granted).collect::<Vec<_>>(),
+        Vec::<&String>::new(),
+        "called in a member account but not granted"
+    );
+    assert!(granted
+        .iter()
+        .all(|a| !a.contains('*') && (!a.starts_with("iam:") || a == "iam:PassRole")));
+    // Every iam:PassRole names its role and the one service it may be passed to.
+    for s in st
+        .iter()
+        .filter(|s| actions_of(s).contains(&"iam:PassRole".to_string()))
+    {
+        assert!(
+            s["Condition"]["StringEquals"]["iam:PassedToService"].is_string(),
+            "{s:?}"
+        );
+    }
+    // The trust policy: the central account's principals, only the central stack's roles.
+    let trust = &role["AssumeRolePolicyDocument"]["Statement"][0];
+    assert_eq!(trust["Action"], Value::String("sts:AssumeRole".into()));
+    assert!(matches!(
+        &trust["Condition"]["ArnLike"]["aws:PrincipalArn"],
+        Value::Tagged(t) if t.tag == "Sub"
+    ));
+    assert_eq!(role["MaxSessionDuration"].as_u64(), Some(3600));
+}
+
+#[test]
+fn the_central_functions_may_assume_the_member_role_name_in_governed_accounts_only() {
+    let t = template();
+    for (name, res) in t["Resources"].as_mapping().unwrap() {
+        if res["Type"] != "AWS::Serverless::Function" {
+            continue;
+        }
+        let mut st = Vec::new();
+        statements(&res["Properties"]["Policies"], &mut st);
+        let assume: Vec<&Value> = st
+            .iter()
+            .filter(|s| actions_of(s) == ["sts:AssumeRole"])
+            .collect();
+        assert_eq!(assume.len(), 1, "{name:?}");
+        let s = assume[0];
+        let resource = format!("{:?}", s["Resource"]);
+        assert!(
+            resource.contains(":role/${MemberRoleName}"),
+            "{name:?}: {resource}"
+        );
+        let condition = format!("{:?}", s["Condition"]);
+        assert!(
+            condition.contains("aws:ResourceAccount") && condition.contains("aws:ResourceOrgID"),
+            "{name:?}: {condition}"
+        );
+    }
 }
