@@ -33,6 +33,15 @@ struct Calls {
     calls: Vec<CallRecord>,
 }
 
+/// A control path addressed to one world: `path?account=…&region=…`.
+fn at(path: &str, account: &str, region: &str) -> String {
+    format!(
+        "{path}?account={}&region={}",
+        urlencoding::encode(account),
+        urlencoding::encode(region)
+    )
+}
+
 impl ControlClient {
     /// `url` is the emulator's base URL (`http://127.0.0.1:PORT`).
     pub fn new(url: &str) -> Self {
@@ -106,10 +115,59 @@ impl ControlClient {
         self.call("POST", "/_emulator/seed", Some(seed)).await
     }
 
+    /// Seeds the world of `account` in `region` (a seed document as a JSON value).
+    pub async fn seed_at(&self, account: &str, region: &str, seed: &Value) -> Result<SeedResult> {
+        self.call("POST", &at("/_emulator/seed", account, region), Some(seed))
+            .await
+    }
+
+    /// Registers an account (or updates it): requests signed with `access_key_id` then speak for
+    /// it; `organization` is its `aws:PrincipalOrgID`.
+    pub async fn create_account(
+        &self,
+        id: &str,
+        access_key_id: Option<&str>,
+        organization: Option<&str>,
+    ) -> Result<()> {
+        let body = serde_json::json!({ "id": id, "access_key_id": access_key_id, "organization": organization });
+        self.call::<Value>("POST", "/_emulator/accounts", Some(&body))
+            .await
+            .map(|_| ())
+    }
+
+    /// Creates an IAM role from `{"account", "name", "path"?, "assume_role_policy",
+    /// "max_session_seconds"?, "actions"?}`; returns its ARN.
+    pub async fn create_role(&self, role: &Value) -> Result<String> {
+        let v: Value = self
+            .call("POST", "/_emulator/iam/roles", Some(role))
+            .await?;
+        v["arn"]
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| ControlError(format!("POST /_emulator/iam/roles: no arn in {v}")))
+    }
+
+    /// The accounts, roles, session count and worlds made so far.
+    pub async fn accounts(&self) -> Result<Value> {
+        self.call("GET", "/_emulator/accounts", None::<&Value>)
+            .await
+    }
+
     pub async fn set_status(&self, change: &StatusChange) -> Result<()> {
         self.call::<Value>("POST", "/_emulator/status", Some(change))
             .await
             .map(|_| ())
+    }
+
+    /// Changes a status in the world of `account` in `region` (a status change as a JSON value).
+    pub async fn status_at(&self, account: &str, region: &str, change: &Value) -> Result<()> {
+        self.call::<Value>(
+            "POST",
+            &at("/_emulator/status", account, region),
+            Some(change),
+        )
+        .await
+        .map(|_| ())
     }
 
     /// MediaConvert: SUBMITTED jobs (those in `ids`, else every one with a hop to come) have
@@ -127,6 +185,15 @@ impl ControlClient {
 
     pub async fn add_fault(&self, rule: &FaultRule) -> Result<()> {
         self.call::<Value>("POST", "/_emulator/faults", Some(rule))
+            .await
+            .map(|_| ())
+    }
+
+    /// A fault rule that applies only to calls made by `account`.
+    pub async fn add_fault_for_account(&self, rule: &FaultRule, account: &str) -> Result<()> {
+        let mut v = serde_json::to_value(rule).map_err(|e| ControlError(e.to_string()))?;
+        v["account"] = Value::String(account.to_string());
+        self.call::<Value>("POST", "/_emulator/faults", Some(&v))
             .await
             .map(|_| ())
     }
@@ -159,10 +226,48 @@ impl ControlClient {
         self.call("GET", "/_emulator/state", None::<&Value>).await
     }
 
+    /// The summary of the world of `account` in `region`.
+    pub async fn state_at(&self, account: &str, region: &str) -> Result<Value> {
+        self.call(
+            "GET",
+            &at("/_emulator/state", account, region),
+            None::<&Value>,
+        )
+        .await
+    }
+
     /// Every message published to every SNS topic: `{"topics": [{"arn", "messages": [{"message_id",
     /// "subject", "message", "attributes", "at_ms"}]}]}`.
     pub async fn sns_messages(&self) -> Result<Value> {
         self.call("GET", "/_emulator/sns/messages", None::<&Value>)
             .await
+    }
+
+    /// The SNS messages of the world of `account` in `region` (the shape of [`Self::sns_messages`]).
+    pub async fn sns_messages_at(&self, account: &str, region: &str) -> Result<Value> {
+        self.call(
+            "GET",
+            &at("/_emulator/sns/messages", account, region),
+            None::<&Value>,
+        )
+        .await
+    }
+
+    /// [`Self::advance_mediaconvert`] in the world of `account` in `region`.
+    pub async fn advance_mediaconvert_at(
+        &self,
+        account: &str,
+        region: &str,
+        minutes: f64,
+        ids: Option<&[String]>,
+    ) -> Result<u64> {
+        let v: Value = self
+            .call(
+                "POST",
+                &at("/_emulator/mediaconvert/advance", account, region),
+                Some(&serde_json::json!({ "minutes": minutes, "ids": ids })),
+            )
+            .await?;
+        Ok(v["advanced"].as_u64().unwrap_or(0))
     }
 }

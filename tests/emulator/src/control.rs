@@ -7,16 +7,17 @@ use http::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use crate::accounts::{valid_account_id, NewAccount, NewRole, Refused, Scope};
 use crate::http::{json_response, Req, Resp};
 use crate::mediapackage::{self, HARVEST_STATUSES};
 use crate::s3control::{self, DEFAULT_MANIFEST_XML, DEFAULT_REPORT_XML, JOB_STATUSES};
 use crate::state::{
-    now_ms, BatchJob, Channel, Container, EtJob, EtOutput, FaultRule, HarvestJob, OriginEndpoint,
-    Pipeline, Settings, State, ET_JOB_STATUSES,
+    now_ms, BatchJob, Channel, Container, EtJob, EtOutput, HarvestJob, OriginEndpoint, Pipeline,
+    Settings, State, StoredFault, ET_JOB_STATUSES,
 };
 use crate::transcoder;
 
-pub const DEFAULT_ACCOUNT: &str = "123456789012";
+pub use crate::accounts::DEFAULT_ACCOUNT;
 
 /// A time given either absolutely (`*_ms`, epoch milliseconds) or relative to now (`*_ago_s`).
 fn at(ms: Option<i64>, ago_s: Option<f64>, now: i64) -> i64 {
@@ -272,7 +273,7 @@ fn batch_job(state: &State, spec: BatchJobSpec<'_>) -> BatchJob {
     let status = spec.status;
     let terminal = matches!(status, "Complete" | "Failed" | "Cancelled");
     BatchJob {
-        account_id: spec.account,
+        account_id: spec.account.clone(),
         id: spec.id.unwrap_or_else(|| s3control::new_job_id(seq)),
         status: status.to_string(),
         priority: spec.priority,
@@ -283,7 +284,7 @@ fn batch_job(state: &State, spec: BatchJobSpec<'_>) -> BatchJob {
         report_xml: DEFAULT_REPORT_XML.to_string(),
         role_arn: spec
             .role_arn
-            .unwrap_or_else(|| format!("arn:aws:iam::{DEFAULT_ACCOUNT}:role/batch-operations")),
+            .unwrap_or_else(|| format!("arn:aws:iam::{}:role/batch-operations", spec.account)),
         confirmation_required: spec.confirmation_required,
         client_request_token: None,
         creation_ms: spec.created,
@@ -302,10 +303,15 @@ fn batch_job(state: &State, spec: BatchJobSpec<'_>) -> BatchJob {
     }
 }
 
-/// Adds everything in `seed` to the world. Validates before changing anything.
+/// Adds everything in `seed` to the default world. Validates before changing anything.
 pub fn seed(state: &State, seed: &Seed) -> Result<SeedResult, String> {
+    seed_at(state, &Scope::default(), seed)
+}
+
+/// Adds everything in `seed` to the world of `scope`'s account and region.
+pub fn seed_at(state: &State, scope: &Scope, seed: &Seed) -> Result<SeedResult, String> {
     let now = now_ms();
-    let mut world = state.world();
+    let mut world = state.world_of(scope);
     let mut out = SeedResult::default();
 
     // Validate first so a bad seed changes nothing.
@@ -421,7 +427,10 @@ pub fn seed(state: &State, seed: &Seed) -> Result<SeedResult, String> {
                     .unwrap_or_else(|| "media-output".into()),
                 input_bucket: bucket,
                 role: p.role.clone().unwrap_or_else(|| {
-                    format!("arn:aws:iam::{DEFAULT_ACCOUNT}:role/Elastic_Transcoder_Default_Role")
+                    format!(
+                        "arn:aws:iam::{}:role/Elastic_Transcoder_Default_Role",
+                        scope.account
+                    )
                 }),
                 notifications: p.notifications.clone(),
             },
@@ -528,7 +537,7 @@ pub fn seed(state: &State, seed: &Seed) -> Result<SeedResult, String> {
                     .clone()
                     .unwrap_or_else(|| format!("{}/index.m3u8", h.id)),
                 role_arn: h.role_arn.clone().unwrap_or_else(|| {
-                    format!("arn:aws:iam::{DEFAULT_ACCOUNT}:role/MediaPackageHarvest")
+                    format!("arn:aws:iam::{}:role/MediaPackageHarvest", scope.account)
                 }),
                 status: h.status.clone().unwrap_or_else(|| "IN_PROGRESS".into()),
                 created_at: mediapackage::iso(created),
@@ -545,7 +554,7 @@ pub fn seed(state: &State, seed: &Seed) -> Result<SeedResult, String> {
                 account: j
                     .account_id
                     .clone()
-                    .unwrap_or_else(|| DEFAULT_ACCOUNT.into()),
+                    .unwrap_or_else(|| scope.account.clone()),
                 id: j.id.clone(),
                 status,
                 priority: j.priority.unwrap_or(10),
@@ -571,7 +580,7 @@ pub fn seed(state: &State, seed: &Seed) -> Result<SeedResult, String> {
                     account: b
                         .account_id
                         .clone()
-                        .unwrap_or_else(|| DEFAULT_ACCOUNT.into()),
+                        .unwrap_or_else(|| scope.account.clone()),
                     id: None,
                     status,
                     priority: b.priority.unwrap_or(10),
@@ -590,6 +599,7 @@ pub fn seed(state: &State, seed: &Seed) -> Result<SeedResult, String> {
     let (mc_ids, mc_bulk) = crate::mediaconvert::seed(
         state,
         &mut world,
+        scope,
         crate::mediaconvert::SeedParts {
             queues: &seed.mediaconvert_queues,
             jobs: &seed.mediaconvert_jobs,
@@ -601,7 +611,7 @@ pub fn seed(state: &State, seed: &Seed) -> Result<SeedResult, String> {
     out.mediaconvert_jobs = mc_ids;
     out.mediaconvert_jobs_bulk = mc_bulk;
     for t in &seed.sns_topics {
-        let arn = crate::sns::create_topic(&mut world, &t.name).map_err(|e| e.message)?;
+        let arn = crate::sns::create_topic(&mut world, scope, &t.name).map_err(|e| e.message)?;
         out.sns_topics.push(arn);
     }
     let (endpoints, jobs) = crate::mediapackagev2::seed(&mut world, &seed.mediapackagev2, now)?;
@@ -610,8 +620,14 @@ pub fn seed(state: &State, seed: &Seed) -> Result<SeedResult, String> {
     Ok(out)
 }
 
+/// Changes a status in the default world.
 pub fn set_status(state: &State, change: &StatusChange) -> Result<(), String> {
-    let mut world = state.world();
+    set_status_at(state, &Scope::default(), change)
+}
+
+/// Changes a status in the world of `scope`'s account and region.
+pub fn set_status_at(state: &State, scope: &Scope, change: &StatusChange) -> Result<(), String> {
+    let mut world = state.world_of(scope);
     let id = change.id.as_str();
     let status = change.status.as_str();
     match change.kind.as_str() {
@@ -650,7 +666,7 @@ pub fn set_status(state: &State, change: &StatusChange) -> Result<(), String> {
         }
         "batch_job" => {
             check(JOB_STATUSES.contains(&status), || format!("batch job status must be one of {JOB_STATUSES:?}"))?;
-            let account = change.account_id.clone().unwrap_or_else(|| DEFAULT_ACCOUNT.into());
+            let account = change.account_id.clone().unwrap_or_else(|| scope.account.clone());
             let j = world
                 .s3control
                 .jobs
@@ -673,9 +689,14 @@ pub fn set_status(state: &State, change: &StatusChange) -> Result<(), String> {
     }
 }
 
-/// A readable summary of the world, for the demo and for debugging.
+/// A readable summary of the default world, for the demo and for debugging.
 pub fn summary(state: &State) -> Value {
-    let world = state.world();
+    summary_at(state, &Scope::default())
+}
+
+/// A readable summary of the world of `scope`'s account and region.
+pub fn summary_at(state: &State, scope: &Scope) -> Value {
+    let world = state.world_of(scope);
     let now = now_ms();
     let t = &world.transcoder;
     let pipelines: Vec<Value> = t
@@ -730,7 +751,9 @@ pub fn summary(state: &State) -> Value {
     };
     json!({
         "transcoder": { "pipelines": pipelines, "jobs": t.jobs.len() },
-        "mediaconvert": crate::mediaconvert::summary(&world),
+        "account": scope.account,
+        "region": scope.region,
+        "mediaconvert": crate::mediaconvert::summary(&world, scope),
         "mediastore": { "containers": containers },
         "mediapackage": { "channels": mp.channels.keys().collect::<Vec<_>>(), "origin_endpoints": endpoints, "harvest_jobs": harvests },
         "s3control": { "jobs_by_status": batch_counts, "jobs": batch_list },
@@ -766,23 +789,86 @@ fn parse<T: serde::de::DeserializeOwned>(req: &Req) -> Result<T, Box<Resp>> {
     serde_json::from_slice(body).map_err(|e| Box::new(bad(format!("invalid request body: {e}"))))
 }
 
+/// The world a control call addresses: `?account=<12 digits>&region=<region>`, each defaulting
+/// to the default world's.
+pub fn scope_of(req: &Req) -> Result<Scope, String> {
+    let mut scope = Scope::default();
+    if let Some(a) = req.q("account") {
+        if !valid_account_id(a) {
+            return Err(format!("account {a:?} must be 12 digits"));
+        }
+        scope.account = a.to_string();
+    }
+    if let Some(r) = req.q("region") {
+        let ok = !r.is_empty()
+            && r.len() <= 32
+            && r.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !ok {
+            return Err(format!("region {r:?} is not a region name"));
+        }
+        scope.region = r.to_string();
+    }
+    Ok(scope)
+}
+
+fn refused(r: Refused) -> Resp {
+    reply(r.0, json!({ "error": r.1 }))
+}
+
+/// `GET /_emulator/accounts`: the registered accounts, the roles and how many sessions exist.
+fn accounts_listing(state: &State) -> Value {
+    let iam = state.iam();
+    let roles: Vec<Value> = iam
+        .roles
+        .values()
+        .map(|r| json!({ "arn": r.arn, "account": r.account, "name": r.name, "role_id": r.role_id, "max_session_seconds": r.max_session_seconds, "actions": r.actions }))
+        .collect();
+    json!({
+        "default_account": DEFAULT_ACCOUNT,
+        "accounts": iam.accounts.values().collect::<Vec<_>>(),
+        "roles": roles,
+        "sessions": iam.sessions.len(),
+        "worlds": state.world_keys().iter().map(|(a, r)| json!({ "account": a, "region": r })).collect::<Vec<_>>(),
+    })
+}
+
 pub fn handle(req: &Req, state: &State) -> Resp {
     let path = req.path.trim_end_matches('/');
+    let scope = match scope_of(req) {
+        Ok(s) => s,
+        Err(e) => return bad(e),
+    };
     match (&req.method, path) {
+        (&Method::POST, "/_emulator/accounts") => match parse::<NewAccount>(req) {
+            Ok(a) => match state.iam().create_account(&a) {
+                Ok(account) => reply(200, json!({ "account": account })),
+                Err(r) => refused(r),
+            },
+            Err(r) => *r,
+        },
+        (&Method::GET, "/_emulator/accounts") => reply(200, accounts_listing(state)),
+        (&Method::POST, "/_emulator/iam/roles") => match parse::<NewRole>(req) {
+            Ok(r) => match state.iam().create_role(&r) {
+                Ok(arn) => reply(200, json!({ "arn": arn })),
+                Err(r) => refused(r),
+            },
+            Err(r) => *r,
+        },
         (&Method::GET, "/_emulator/health") => reply(200, json!({ "ok": true })),
         (&Method::POST, "/_emulator/reset") => {
             state.reset();
             reply(200, json!({ "reset": true }))
         }
         (&Method::POST, "/_emulator/seed") => match parse::<Seed>(req) {
-            Ok(s) => match seed(state, &s) {
+            Ok(s) => match seed_at(state, &scope, &s) {
                 Ok(r) => reply(200, serde_json::to_value(r).unwrap_or_default()),
                 Err(e) => bad(e),
             },
             Err(r) => *r,
         },
         (&Method::POST, "/_emulator/status") => match parse::<StatusChange>(req) {
-            Ok(c) => match set_status(state, &c) {
+            Ok(c) => match set_status_at(state, &scope, &c) {
                 Ok(()) => reply(200, json!({ "ok": true })),
                 Err(e) => bad(e),
             },
@@ -797,16 +883,25 @@ pub fn handle(req: &Req, state: &State) -> Resp {
             reply(200, json!({ "faults": faults }))
         }
         (&Method::POST, "/_emulator/faults") => {
-            let rules: Result<Vec<FaultRule>, _> = match parse::<Value>(req) {
+            let rules: Result<Vec<StoredFault>, _> = match parse::<Value>(req) {
                 Ok(Value::Array(a)) => serde_json::from_value(Value::Array(a)),
                 Ok(v) => serde_json::from_value(v).map(|r| vec![r]),
                 Err(r) => return *r,
             };
             match rules {
                 Ok(rules) => {
+                    if let Some(a) = rules
+                        .iter()
+                        .filter_map(|r| r.account.as_deref())
+                        .find(|a| !valid_account_id(a))
+                    {
+                        return bad(format!(
+                            "invalid fault rule: account {a:?} must be 12 digits"
+                        ));
+                    }
                     let n = rules.len();
                     for r in rules {
-                        state.add_fault(r);
+                        state.add_fault_for(r.rule, r.account);
                     }
                     reply(200, json!({ "added": n }))
                 }
@@ -834,12 +929,12 @@ pub fn handle(req: &Req, state: &State) -> Resp {
         }
         (&Method::GET, "/_emulator/settings") => reply(
             200,
-            serde_json::to_value(&state.world().settings).unwrap_or_default(),
+            serde_json::to_value(&*state.settings()).unwrap_or_default(),
         ),
         (&Method::POST, "/_emulator/settings") => match parse::<Value>(req) {
             Ok(v) => {
-                let mut world = state.world();
-                let mut merged = serde_json::to_value(&world.settings).unwrap_or_default();
+                let mut settings = state.settings();
+                let mut merged = serde_json::to_value(&*settings).unwrap_or_default();
                 if let (Some(m), Some(patch)) = (merged.as_object_mut(), v.as_object()) {
                     for (k, val) in patch {
                         match (m.get_mut(k), val) {
@@ -855,30 +950,33 @@ pub fn handle(req: &Req, state: &State) -> Resp {
                     }
                 }
                 match serde_json::from_value::<Settings>(merged) {
-                    Ok(s) => {
-                        world.settings = s;
-                        reply(
-                            200,
-                            serde_json::to_value(&world.settings).unwrap_or_default(),
-                        )
+                    Ok(new) if new.sts_session_seconds == Some(0) => {
+                        bad("invalid settings: sts_session_seconds must be at least 1")
+                    }
+                    Ok(new) => {
+                        *settings = new;
+                        reply(200, serde_json::to_value(&*settings).unwrap_or_default())
                     }
                     Err(e) => bad(format!("invalid settings: {e}")),
                 }
             }
             Err(r) => *r,
         },
-        (&Method::GET, "/_emulator/state") => reply(200, summary(state)),
+        (&Method::GET, "/_emulator/state") => reply(200, summary_at(state, &scope)),
         (&Method::POST, "/_emulator/mediaconvert/advance") => match parse::<Advance>(req) {
             Ok(a) if a.minutes.is_finite() && a.minutes >= 0.0 => {
-                let n =
-                    crate::mediaconvert::advance(&mut state.world(), a.ids.as_deref(), a.minutes);
+                let n = crate::mediaconvert::advance(
+                    &mut state.world_of(&scope),
+                    a.ids.as_deref(),
+                    a.minutes,
+                );
                 reply(200, json!({ "advanced": n }))
             }
             Ok(_) => bad("minutes: a number of minutes, 0 or more"),
             Err(r) => *r,
         },
         (&Method::GET, "/_emulator/sns/messages") => {
-            reply(200, crate::sns::messages(&state.world()))
+            reply(200, crate::sns::messages(&state.world_of(&scope)))
         }
         _ => reply(
             404,

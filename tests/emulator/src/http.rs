@@ -14,9 +14,11 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
+use crate::accounts::{self, Caller};
 use crate::state::{now_ms, ApiError, CallRecord, State};
 use crate::{
-    control, mediaconvert, mediapackage, mediapackagev2, mediastore, s3control, sns, transcoder,
+    control, mediaconvert, mediapackage, mediapackagev2, mediastore, s3control, sns, sts,
+    transcoder,
 };
 
 /// A request, read whole.
@@ -83,7 +85,7 @@ pub enum Protocol {
     RestJson,
     Json11,
     RestXml,
-    /// AWS Query (SNS): form-encoded requests, XML answers.
+    /// AWS Query (SNS, STS): form-encoded requests, XML answers.
     Query,
 }
 
@@ -270,7 +272,9 @@ async fn handle(req: Request<Incoming>, state: Arc<State>) -> Result<Resp, Infal
         return Ok(control::handle(&req, &state));
     }
 
-    let routed = if sns::matches(&req) {
+    let routed = if sts::matches(&req) {
+        sts::route(&req)
+    } else if sns::matches(&req) {
         sns::route(&req)
     } else if let Some(target) = req.header("x-amz-target") {
         mediastore::route(&req, target)
@@ -297,20 +301,37 @@ async fn handle(req: Request<Incoming>, state: Arc<State>) -> Result<Resp, Infal
         Routed::Reply(call, err)
     };
 
-    let (call, outcome) = match routed {
-        Routed::Reply(call, err) => (call, Err((err, false))),
-        Routed::Call(call) => {
-            let fault = state.take_fault(call.operation, call.resource.as_deref());
-            let mut injected = None;
-            if let Some(action) = fault {
-                if action.latency_ms > 0 {
-                    tokio::time::sleep(std::time::Duration::from_millis(action.latency_ms)).await;
+    // Who is calling: refused credentials are answered before anything else.
+    let identity = state.iam().identify(&req, at_ms);
+    let caller = identity.as_ref().ok().cloned();
+    let (call, outcome) = match (routed, identity) {
+        (Routed::Reply(call, err), _) => (call, Err((err, false))),
+        (Routed::Call(call), Err(failure)) => {
+            let err = failure.error(call.protocol);
+            (call, Err((err, false)))
+        }
+        (Routed::Call(call), Ok(caller)) => {
+            let outcome = match authorize(&call, &caller) {
+                Err(err) => Err((err, false)),
+                Ok(()) => {
+                    let fault = state.take_fault(
+                        call.operation,
+                        call.resource.as_deref(),
+                        Some(&caller.scope.account),
+                    );
+                    let mut injected = None;
+                    if let Some(action) = fault {
+                        if action.latency_ms > 0 {
+                            tokio::time::sleep(std::time::Duration::from_millis(action.latency_ms))
+                                .await;
+                        }
+                        injected = action.error;
+                    }
+                    match injected {
+                        Some(err) => Err((err, true)),
+                        None => dispatch(&call, &req, &state, &caller).map_err(|e| (e, false)),
+                    }
                 }
-                injected = action.error;
-            }
-            let outcome = match injected {
-                Some(err) => Err((err, true)),
-                None => dispatch(&call, &req, &state).map_err(|e| (e, false)),
             };
             (call, outcome)
         }
@@ -318,11 +339,14 @@ async fn handle(req: Request<Incoming>, state: Arc<State>) -> Result<Resp, Infal
 
     let (resp, error_code, injected) = match outcome {
         Ok(resp) => (resp, None, false),
-        Err((err, injected)) => (
-            error_response(call.protocol, &err),
-            Some(err.code.clone()),
-            injected,
-        ),
+        Err((err, injected)) => {
+            let resp = if call.service == sts::SERVICE {
+                xml_response(err.status, sts::error_body(&err))
+            } else {
+                error_response(call.protocol, &err)
+            };
+            (resp, Some(err.code.clone()), injected)
+        }
     };
     state.record(CallRecord {
         seq: state.next_seq(),
@@ -335,20 +359,56 @@ async fn handle(req: Request<Incoming>, state: Arc<State>) -> Result<Resp, Infal
         injected,
         at_ms,
         duration_us: started.elapsed().as_micros() as u64,
+        account: caller.as_ref().map(|c| c.scope.account.clone()),
+        region: caller.as_ref().map(|c| c.scope.region.clone()),
+        principal: caller.map(|c| c.principal),
     });
     Ok(resp)
 }
 
-fn dispatch(call: &Call, req: &Req, state: &State) -> Result<Resp, ApiError> {
-    let mut world = state.world();
+/// A session of a role that lists its actions may call only those (GetCallerIdentity needs no
+/// permission, as in AWS).
+fn authorize(call: &Call, caller: &Caller) -> Result<(), ApiError> {
+    let Some(actions) = &caller.actions else {
+        return Ok(());
+    };
+    if call.service == sts::SERVICE && call.operation == "GetCallerIdentity" {
+        return Ok(());
+    }
+    let action = format!("{}:{}", accounts::iam_prefix(call.service), call.operation);
+    if accounts::action_allowed(actions, &action) {
+        return Ok(());
+    }
+    let code = match call.protocol {
+        Protocol::RestJson | Protocol::Json11 => "AccessDeniedException",
+        Protocol::Query | Protocol::RestXml => "AccessDenied",
+    };
+    let resource = call.resource.as_deref().unwrap_or("*");
+    Err(ApiError::new(
+        403,
+        code,
+        format!(
+            "User: {} is not authorized to perform: {action} on resource: {resource}",
+            caller.principal
+        ),
+    ))
+}
+
+fn dispatch(call: &Call, req: &Req, state: &State, caller: &Caller) -> Result<Resp, ApiError> {
+    if call.service == sts::SERVICE {
+        return sts::handle(call, req, state, caller);
+    }
+    let scope = &caller.scope;
+    let settings = state.settings().clone();
+    let mut world = state.world_of(scope);
     match call.service {
-        transcoder::SERVICE => transcoder::handle(call, req, &mut world, state),
-        mediastore::SERVICE => mediastore::handle(call, req, &mut world),
-        mediapackage::SERVICE => mediapackage::handle(call, req, &mut world, state),
-        mediapackagev2::SERVICE => mediapackagev2::handle(call, req, &mut world),
-        s3control::SERVICE => s3control::handle(call, req, &mut world, state),
-        mediaconvert::SERVICE => mediaconvert::handle(call, req, &mut world, state),
-        sns::SERVICE => sns::handle(call, req, &mut world),
+        transcoder::SERVICE => transcoder::handle(call, req, &mut world, state, scope, &settings),
+        mediastore::SERVICE => mediastore::handle(call, req, &mut world, scope, &settings),
+        mediapackage::SERVICE => mediapackage::handle(call, req, &mut world, scope, &settings),
+        mediapackagev2::SERVICE => mediapackagev2::handle(call, req, &mut world, scope, &settings),
+        s3control::SERVICE => s3control::handle(call, req, &mut world, state, scope, &settings),
+        mediaconvert::SERVICE => mediaconvert::handle(call, req, &mut world, state, scope),
+        sns::SERVICE => sns::handle(call, req, &mut world, scope),
         _ => Err(ApiError::new(
             404,
             "UnknownOperationException",

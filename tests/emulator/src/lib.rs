@@ -10,6 +10,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod accounts;
 pub mod client;
 pub mod control;
 pub mod http;
@@ -21,6 +22,7 @@ pub mod mediastore;
 pub mod s3control;
 pub mod sns;
 pub mod state;
+pub mod sts;
 pub mod transcoder;
 
 use std::sync::Arc;
@@ -28,6 +30,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+pub use accounts::{NewAccount, NewRole, Scope};
 pub use client::ControlClient;
 pub use control::{Seed, SeedResult, StatusChange};
 pub use state::{CallRecord, FaultRule, State};

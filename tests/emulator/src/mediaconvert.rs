@@ -40,18 +40,18 @@ use crate::state::{base36, now_ms, ApiError, State, World};
 pub const SERVICE: &str = "mediaconvert";
 pub const PREFIX: &str = "/2017-08-29/";
 /// The emulator's one account.
-pub const ACCOUNT: &str = "123456789012";
+/// The default account (a request's account is decided in `accounts`).
+pub const ACCOUNT: &str = crate::accounts::DEFAULT_ACCOUNT;
 /// The region of a request that names none (unsigned, or signed without a credential scope).
-pub const REGION: &str = "us-east-1";
+pub const REGION: &str = crate::accounts::DEFAULT_REGION;
 pub const JOB_STATUSES: [&str; 5] = ["SUBMITTED", "PROGRESSING", "COMPLETE", "CANCELED", "ERROR"];
 const MAX_RESULTS: usize = 20;
 /// Templates and presets AWS provides in every account are named `System-…`; the emulator does
 /// not know their list and takes every such name as existing.
 const SYSTEM_PREFIX: &str = "System-";
 
-/// The account and region a request speaks for: the emulator's account, and the region of the
-/// request's SigV4 credential scope (`Credential=<key>/<date>/<region>/mediaconvert/aws4_request`
-/// in `Authorization`, or `X-Amz-Credential` in a presigned query), else [`REGION`].
+/// The account and region a request speaks for (decided by `accounts::Iam::identify`): the
+/// world its queues and jobs live in, and the account and region of every ARN it is answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scope {
     pub account: String,
@@ -67,29 +67,16 @@ impl Default for Scope {
     }
 }
 
-/// The region of a SigV4 credential (`<key>/<date>/<region>/<service>/aws4_request`).
-fn credential_region(credential: &str) -> Option<String> {
-    let parts: Vec<&str> = credential.rsplitn(4, '/').collect();
-    // rsplitn: ["aws4_request", service, region, "<key>/<date>"]
-    (parts.len() == 4 && parts[0] == "aws4_request" && !parts[2].is_empty())
-        .then(|| parts[2].to_string())
+impl From<&crate::accounts::Scope> for Scope {
+    fn from(s: &crate::accounts::Scope) -> Self {
+        Self {
+            account: s.account.clone(),
+            region: s.region.clone(),
+        }
+    }
 }
 
 impl Scope {
-    pub fn of(req: &Req) -> Self {
-        let from_header = req.header("authorization").and_then(|auth| {
-            let cred = auth.split("Credential=").nth(1)?;
-            credential_region(cred.split([',', ' ']).next()?)
-        });
-        let region = from_header
-            .or_else(|| req.q("X-Amz-Credential").and_then(credential_region))
-            .unwrap_or_else(|| REGION.to_string());
-        Self {
-            account: ACCOUNT.into(),
-            region,
-        }
-    }
-
     /// `aws`, or `aws-cn` / `aws-us-gov` for those regions.
     pub fn partition(&self) -> &'static str {
         if self.region.starts_with("cn-") {
@@ -725,12 +712,18 @@ fn str_member<'a>(m: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
     m.get(key).and_then(Value::as_str)
 }
 
-pub fn handle(call: &Call, req: &Req, world: &mut World, state: &State) -> Result<Resp, ApiError> {
+pub fn handle(
+    call: &Call,
+    req: &Req,
+    world: &mut World,
+    state: &State,
+    scope: &crate::accounts::Scope,
+) -> Result<Resp, ApiError> {
     let mc = &mut world.mediaconvert;
     let id = call.resource.clone().unwrap_or_default();
     let now = now_ms();
     mc.apply_hops(now);
-    let scope = Scope::of(req);
+    let scope = Scope::from(scope);
     let ok = |status: u16, v: Value| Ok(json_response(status, &v, "application/json"));
     match call.operation {
         "CreateQueue" => {
@@ -1171,6 +1164,7 @@ fn at(ms: Option<i64>, ago_s: Option<f64>, now: i64) -> i64 {
 
 /// The request of a seeded job: the seeds' role and settings unless the seed gives its own.
 fn seed_request(
+    account: &str,
     given: Option<&Map<String, Value>>,
     user_metadata: &BTreeMap<String, String>,
     hopped_to: &[String],
@@ -1186,7 +1180,7 @@ fn seed_request(
     }
     r.entry("role").or_insert_with(|| {
         json!(format!(
-            "arn:aws:iam::{ACCOUNT}:role/MediaConvert_Default_Role"
+            "arn:aws:iam::{account}:role/MediaConvert_Default_Role"
         ))
     });
     r.entry("settings").or_insert_with(
@@ -1296,6 +1290,7 @@ fn check_seed_request(
 pub fn seed(
     state: &State,
     world: &mut World,
+    scope: &crate::accounts::Scope,
     parts: SeedParts<'_>,
 ) -> Result<(Vec<String>, usize), String> {
     let now = now_ms();
@@ -1348,7 +1343,12 @@ pub fn seed(
             );
         }
         let hopped_to = hops_of(&queue, &j.hopped_to, &queue_of)?;
-        let request = seed_request(j.request.as_ref(), &j.user_metadata, &hopped_to);
+        let request = seed_request(
+            &scope.account,
+            j.request.as_ref(),
+            &j.user_metadata,
+            &hopped_to,
+        );
         check_seed_request("CreateJob", &request, "mediaconvert job request")?;
         jobs.push((j, status, queue, request, hopped_to));
     }
@@ -1413,7 +1413,7 @@ pub fn seed(
     for (b, status, queue, hopped_to) in bulk {
         let first = at(b.first_created_ms, b.first_created_ago_s, now);
         let step = b.step_ms.unwrap_or(1000);
-        let request = seed_request(None, &BTreeMap::new(), &hopped_to);
+        let request = seed_request(&scope.account, None, &BTreeMap::new(), &hopped_to);
         for i in 0..b.count {
             let job = seeded_job(
                 state,
@@ -1470,9 +1470,9 @@ pub fn advance(world: &mut World, ids: Option<&[String]>, minutes: f64) -> usize
     mc.advance_waits(ids, (minutes * 60_000.0) as i64, now)
 }
 
-pub fn summary(world: &World) -> Value {
+pub fn summary(world: &World, scope: &crate::accounts::Scope) -> Value {
     let mc = &world.mediaconvert;
-    let scope = Scope::default();
+    let scope = Scope::from(scope);
     json!({
         "queues": mc.queues.values().map(|q| {
             let v = queue_json(mc, q, &scope);
@@ -1492,11 +1492,13 @@ mod tests {
     #[test]
     fn the_region_comes_from_the_credential_scope() {
         assert_eq!(
-            credential_region("AKIDEXAMPLE/20260101/eu-west-1/mediaconvert/aws4_request")
-                .as_deref(),
+            crate::accounts::Credential::parse(
+                "AKIDEXAMPLE/20260101/eu-west-1/mediaconvert/aws4_request"
+            )
+            .map(|c| c.region)
+            .as_deref(),
             Some("eu-west-1")
         );
-        assert_eq!(credential_region("garbage"), None);
         let s = Scope {
             account: ACCOUNT.into(),
             region: "cn-north-1".into(),

@@ -4,12 +4,11 @@ use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
 use http::Method;
 use serde_json::{json, Value};
 
+use crate::accounts::Scope;
 use crate::http::{json_response, Call, Protocol, Req, Resp, Routed};
-use crate::state::{now_ms, ApiError, Channel, HarvestJob, OriginEndpoint, State, World};
+use crate::state::{now_ms, ApiError, Channel, HarvestJob, OriginEndpoint, Settings, World};
 
 pub const SERVICE: &str = "mediapackage";
-pub const ACCOUNT: &str = "123456789012";
-pub const REGION: &str = "us-east-1";
 pub const HARVEST_STATUSES: [&str; 3] = ["IN_PROGRESS", "SUCCEEDED", "FAILED"];
 
 fn call(op: &'static str) -> Call {
@@ -92,31 +91,31 @@ fn not_found(what: &str, id: &str) -> ApiError {
     ApiError::new(404, "NotFoundException", format!("{what} {id} not found"))
 }
 
-pub fn channel_json(c: &Channel) -> Value {
+pub fn channel_json(c: &Channel, scope: &Scope) -> Value {
     json!({
-        "arn": format!("arn:aws:mediapackage:{REGION}:{ACCOUNT}:channels/{}", c.id),
+        "arn": scope.arn("mediapackage", &format!("channels/{}", c.id)),
         "id": c.id,
         "description": c.description,
         "createdAt": c.created_at,
         "hlsIngest": { "ingestEndpoints": [ {
             "id": format!("{}-ingest-1", c.id),
-            "url": format!("https://ingest.mediapackage.{REGION}.amazonaws.com/in/v2/{}/channel", c.id),
+            "url": format!("https://ingest.mediapackage.{}.amazonaws.com/in/v2/{}/channel", scope.region, c.id),
             "username": "emulator", "password": "emulator"
         } ] },
         "tags": {},
     })
 }
 
-pub fn endpoint_json(e: &OriginEndpoint) -> Value {
+pub fn endpoint_json(e: &OriginEndpoint, scope: &Scope) -> Value {
     let mut v = json!({
-        "arn": format!("arn:aws:mediapackage:{REGION}:{ACCOUNT}:origin_endpoints/{}", e.id),
+        "arn": scope.arn("mediapackage", &format!("origin_endpoints/{}", e.id)),
         "id": e.id,
         "channelId": e.channel_id,
         "description": e.description,
         "manifestName": e.manifest_name,
         "createdAt": e.created_at,
         "origination": "ALLOW",
-        "url": format!("https://emulator.mediapackage.{REGION}.amazonaws.com/out/v1/{}/{}.m3u8", e.id, e.manifest_name),
+        "url": format!("https://emulator.mediapackage.{}.amazonaws.com/out/v1/{}/{}.m3u8", scope.region, e.id, e.manifest_name),
         "hlsPackage": { "segmentDurationSeconds": 6, "playlistWindowSeconds": 60, "playlistType": "EVENT" },
         "whitelist": [],
         "tags": {},
@@ -130,9 +129,9 @@ pub fn endpoint_json(e: &OriginEndpoint) -> Value {
     v
 }
 
-pub fn harvest_json(h: &HarvestJob) -> Value {
+pub fn harvest_json(h: &HarvestJob, scope: &Scope) -> Value {
     json!({
-        "arn": format!("arn:aws:mediapackage:{REGION}:{ACCOUNT}:harvest_jobs/{}", h.id),
+        "arn": scope.arn("mediapackage", &format!("harvest_jobs/{}", h.id)),
         "id": h.id,
         "channelId": h.channel_id,
         "originEndpointId": h.origin_endpoint_id,
@@ -217,7 +216,13 @@ pub fn check_window(
     Ok(())
 }
 
-pub fn handle(call: &Call, req: &Req, world: &mut World, _state: &State) -> Result<Resp, ApiError> {
+pub fn handle(
+    call: &Call,
+    req: &Req,
+    world: &mut World,
+    scope: &Scope,
+    settings: &Settings,
+) -> Result<Resp, ApiError> {
     let ok = |v: Value| Ok(json_response(200, &v, "application/json"));
     let mp = &mut world.mediapackage;
     let now = now_ms();
@@ -238,7 +243,7 @@ pub fn handle(call: &Call, req: &Req, world: &mut World, _state: &State) -> Resu
                 description: s(&b, "description"),
                 created_at: iso(now),
             };
-            let v = channel_json(&c);
+            let v = channel_json(&c, scope);
             mp.channels.insert(id, c);
             ok(v)
         }
@@ -267,7 +272,7 @@ pub fn handle(call: &Call, req: &Req, world: &mut World, _state: &State) -> Resu
                 time_delay_seconds: b.get("timeDelaySeconds").and_then(Value::as_i64),
                 created_at: iso(now),
             };
-            let v = endpoint_json(&e);
+            let v = endpoint_json(&e, scope);
             mp.endpoints.insert(id, e);
             ok(v)
         }
@@ -277,12 +282,10 @@ pub fn handle(call: &Call, req: &Req, world: &mut World, _state: &State) -> Resu
                 .endpoints
                 .get(&id)
                 .ok_or_else(|| not_found("OriginEndpoint", &id))?;
-            ok(endpoint_json(e))
+            ok(endpoint_json(e, scope))
         }
         "ListOriginEndpoints" => {
-            let size = world
-                .settings
-                .page_size("ListOriginEndpoints", max_results(req)?);
+            let size = settings.page_size("ListOriginEndpoints", max_results(req)?);
             let channel = req.q("channelId");
             let (items, next) = page_of(
                 &world.mediapackage.endpoints,
@@ -290,7 +293,7 @@ pub fn handle(call: &Call, req: &Req, world: &mut World, _state: &State) -> Resu
                 size,
                 |e| channel.is_none_or(|c| c == e.channel_id),
             );
-            let mut v = json!({ "originEndpoints": items.iter().map(|e| endpoint_json(e)).collect::<Vec<_>>() });
+            let mut v = json!({ "originEndpoints": items.iter().map(|e| endpoint_json(e, scope)).collect::<Vec<_>>() });
             if let Some(n) = next {
                 v["nextToken"] = json!(n);
             }
@@ -338,7 +341,7 @@ pub fn handle(call: &Call, req: &Req, world: &mut World, _state: &State) -> Resu
                 created_at: iso(now),
                 created_ms: now,
             };
-            let v = harvest_json(&h);
+            let v = harvest_json(&h, scope);
             mp.harvest_jobs.insert(id, h);
             ok(v)
         }
@@ -348,12 +351,10 @@ pub fn handle(call: &Call, req: &Req, world: &mut World, _state: &State) -> Resu
                 .harvest_jobs
                 .get(&id)
                 .ok_or_else(|| not_found("HarvestJob", &id))?;
-            ok(harvest_json(h))
+            ok(harvest_json(h, scope))
         }
         "ListHarvestJobs" => {
-            let size = world
-                .settings
-                .page_size("ListHarvestJobs", max_results(req)?);
+            let size = settings.page_size("ListHarvestJobs", max_results(req)?);
             let channel = req.q("includeChannelId");
             let status = req.q("includeStatus");
             if let Some(st) = status {
@@ -372,8 +373,7 @@ pub fn handle(call: &Call, req: &Req, world: &mut World, _state: &State) -> Resu
                         && status.is_none_or(|st| st == h.status)
                 },
             );
-            let mut v =
-                json!({ "harvestJobs": items.iter().map(|h| harvest_json(h)).collect::<Vec<_>>() });
+            let mut v = json!({ "harvestJobs": items.iter().map(|h| harvest_json(h, scope)).collect::<Vec<_>>() });
             if let Some(n) = next {
                 v["nextToken"] = json!(n);
             }

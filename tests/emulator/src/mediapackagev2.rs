@@ -16,12 +16,11 @@ use http::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use crate::accounts::Scope;
 use crate::http::{json_response, Call, Protocol, Req, Resp, Routed};
-use crate::state::{now_ms, ApiError, World};
+use crate::state::{now_ms, ApiError, Settings, World};
 
 pub const SERVICE: &str = "mediapackagev2";
-pub const ACCOUNT: &str = "123456789012";
-pub const REGION: &str = "us-east-1";
 pub const PREFIX: &str = "/channelGroup";
 pub const HARVEST_STATUSES: [&str; 5] =
     ["QUEUED", "IN_PROGRESS", "CANCELLED", "COMPLETED", "FAILED"];
@@ -282,16 +281,19 @@ fn secs(ms: i64) -> Value {
     json!(ms as f64 / 1000.0)
 }
 
-fn arn(path: &str) -> String {
-    format!("arn:aws:mediapackagev2:{REGION}:{ACCOUNT}:{path}")
+fn arn(scope: &Scope, path: &str) -> String {
+    scope.arn("mediapackagev2", path)
 }
 
-fn group_arn(g: &str) -> String {
-    arn(&format!("channelGroup/{g}"))
+fn group_arn(scope: &Scope, g: &str) -> String {
+    arn(scope, &format!("channelGroup/{g}"))
 }
 
-fn endpoint_arn(g: &str, c: &str, e: &str) -> String {
-    arn(&format!("channelGroup/{g}/channel/{c}/originEndpoint/{e}"))
+fn endpoint_arn(scope: &Scope, g: &str, c: &str, e: &str) -> String {
+    arn(
+        scope,
+        &format!("channelGroup/{g}/channel/{c}/originEndpoint/{e}"),
+    )
 }
 
 fn put_opt(v: &mut Value, key: &str, val: &Option<String>) {
@@ -300,15 +302,16 @@ fn put_opt(v: &mut Value, key: &str, val: &Option<String>) {
     }
 }
 
-pub fn group_json(g: &Group, full: bool) -> Value {
+pub fn group_json(g: &Group, full: bool, scope: &Scope) -> Value {
+    let region = &scope.region;
     let mut v = json!({
-        "ChannelGroupName": g.name, "Arn": group_arn(&g.name),
+        "ChannelGroupName": g.name, "Arn": group_arn(scope, &g.name),
         "CreatedAt": secs(g.created_ms), "ModifiedAt": secs(g.created_ms),
     });
     put_opt(&mut v, "Description", &g.description);
     if full {
         v["EgressDomain"] = json!(format!(
-            "{}.egress.emulator.mediapackagev2.{REGION}.amazonaws.com",
+            "{}.egress.emulator.mediapackagev2.{region}.amazonaws.com",
             g.name
         ));
         v["ETag"] = json!("etag-group");
@@ -317,9 +320,10 @@ pub fn group_json(g: &Group, full: bool) -> Value {
     v
 }
 
-pub fn channel_json(c: &Channel, full: bool) -> Value {
+pub fn channel_json(c: &Channel, full: bool, scope: &Scope) -> Value {
+    let region = &scope.region;
     let mut v = json!({
-        "Arn": arn(&format!("channelGroup/{}/channel/{}", c.group, c.name)),
+        "Arn": arn(scope, &format!("channelGroup/{}/channel/{}", c.group, c.name)),
         "ChannelName": c.name, "ChannelGroupName": c.group,
         "CreatedAt": secs(c.created_ms), "ModifiedAt": secs(c.created_ms),
         "InputType": "HLS",
@@ -327,8 +331,8 @@ pub fn channel_json(c: &Channel, full: bool) -> Value {
     put_opt(&mut v, "Description", &c.description);
     if full {
         v["IngestEndpoints"] = json!([
-            { "Id": "1", "Url": format!("https://in1.emulator.mediapackagev2.{REGION}.amazonaws.com/in/v1/{}/1/{}/index", c.group, c.name) },
-            { "Id": "2", "Url": format!("https://in2.emulator.mediapackagev2.{REGION}.amazonaws.com/in/v1/{}/2/{}/index", c.group, c.name) },
+            { "Id": "1", "Url": format!("https://in1.emulator.mediapackagev2.{region}.amazonaws.com/in/v1/{}/1/{}/index", c.group, c.name) },
+            { "Id": "2", "Url": format!("https://in2.emulator.mediapackagev2.{region}.amazonaws.com/in/v1/{}/2/{}/index", c.group, c.name) },
         ]);
         v["ETag"] = json!("etag-channel");
         v["Tags"] = json!({});
@@ -337,9 +341,10 @@ pub fn channel_json(c: &Channel, full: bool) -> Value {
 }
 
 /// An origin endpoint: `full` for Create/Get (Segment, startover, filters), else the list item.
-pub fn endpoint_json(e: &Endpoint, full: bool) -> Value {
+pub fn endpoint_json(e: &Endpoint, full: bool, scope: &Scope) -> Value {
+    let region = &scope.region;
     let mut v = json!({
-        "Arn": endpoint_arn(&e.group, &e.channel, &e.name),
+        "Arn": endpoint_arn(scope, &e.group, &e.channel, &e.name),
         "ChannelGroupName": e.group, "ChannelName": e.channel, "OriginEndpointName": e.name,
         "ContainerType": e.container_type,
         "CreatedAt": secs(e.created_ms), "ModifiedAt": secs(e.created_ms),
@@ -352,7 +357,7 @@ pub fn endpoint_json(e: &Endpoint, full: bool) -> Value {
             .filter(|m| m.kind == kind)
             .map(|m| {
                 let url = format!(
-                    "https://{}.egress.emulator.mediapackagev2.{REGION}.amazonaws.com/out/v1/{}/{}/{}/{}.{}",
+                    "https://{}.egress.emulator.mediapackagev2.{region}.amazonaws.com/out/v1/{}/{}/{}/{}.{}",
                     e.group, e.group, e.channel, e.name, m.name, kind.extension()
                 );
                 let mut mv = json!({ "ManifestName": m.name, "Url": url });
@@ -383,11 +388,11 @@ pub fn endpoint_json(e: &Endpoint, full: bool) -> Value {
 }
 
 /// A harvest job: `full` for Create/Get (ETag), else the list item (the same, no Tags either way).
-pub fn job_json(j: &Job) -> Value {
+pub fn job_json(j: &Job, scope: &Scope) -> Value {
     let mut v = json!({
         "ChannelGroupName": j.group, "ChannelName": j.channel, "OriginEndpointName": j.endpoint,
         "HarvestJobName": j.name,
-        "Arn": arn(&format!("channelGroup/{}/channel/{}/originEndpoint/{}/harvestJob/{}", j.group, j.channel, j.endpoint, j.name)),
+        "Arn": arn(scope, &format!("channelGroup/{}/channel/{}/originEndpoint/{}/harvestJob/{}", j.group, j.channel, j.endpoint, j.name)),
         "Destination": { "S3Destination": { "BucketName": j.bucket, "DestinationPath": j.path } },
         "HarvestedManifests": j.manifests,
         "ScheduleConfiguration": { "StartTime": j.start_s, "EndTime": j.end_s },
@@ -676,12 +681,18 @@ fn destination(b: &Value) -> Result<(String, String), ApiError> {
 
 // ------------------------------------------------------------------ operations
 
-pub fn handle(call: &Call, req: &Req, world: &mut World) -> Result<Resp, ApiError> {
+pub fn handle(
+    call: &Call,
+    req: &Req,
+    world: &mut World,
+    scope: &Scope,
+    settings: &Settings,
+) -> Result<Resp, ApiError> {
     let ok = |v: Value| Ok(json_response(200, &v, "application/json"));
     let now = now_ms();
     let r = call.resource.clone().unwrap_or_default();
-    let page_size = |op: &str, w: &World| -> Result<usize, ApiError> {
-        Ok(w.settings.page_size(op, max_results(req)?))
+    let page_size = |op: &str, _: &World| -> Result<usize, ApiError> {
+        Ok(settings.page_size(op, max_results(req)?))
     };
     match call.operation {
         "CreateChannelGroup" => {
@@ -699,7 +710,7 @@ pub fn handle(call: &Call, req: &Req, world: &mut World) -> Result<Resp, ApiErro
                 description: description(&b)?,
                 created_ms: now,
             };
-            let v = group_json(&g, true);
+            let v = group_json(&g, true, scope);
             mp.groups.insert(name, g);
             ok(v)
         }
@@ -710,7 +721,7 @@ pub fn handle(call: &Call, req: &Req, world: &mut World) -> Result<Resp, ApiErro
                 .get(&r)
                 .ok_or_else(|| not_found("CHANNEL_GROUP", &format!("channel group {r}")))?;
             // The model names this response's tags `tags` (its locationName); Create's are `Tags`.
-            let mut v = group_json(g, true);
+            let mut v = group_json(g, true, scope);
             if let Some(tags) = v.as_object_mut().and_then(|o| o.remove("Tags")) {
                 v["tags"] = tags;
             }
@@ -720,7 +731,7 @@ pub fn handle(call: &Call, req: &Req, world: &mut World) -> Result<Resp, ApiErro
             let size = page_size("ListChannelGroups", world)?;
             let (items, next) = page_of(&world.mediapackagev2.groups, req, size, |_| true)?;
             ok(page_json(
-                items.iter().map(|g| group_json(g, false)).collect(),
+                items.iter().map(|g| group_json(g, false, scope)).collect(),
                 next,
             ))
         }
@@ -744,7 +755,7 @@ pub fn handle(call: &Call, req: &Req, world: &mut World) -> Result<Resp, ApiErro
                 description: description(&b)?,
                 created_ms: now,
             };
-            let v = channel_json(&c, true);
+            let v = channel_json(&c, true, scope);
             mp.channels.insert(key, c);
             ok(v)
         }
@@ -754,7 +765,7 @@ pub fn handle(call: &Call, req: &Req, world: &mut World) -> Result<Resp, ApiErro
                 .channels
                 .get(&r)
                 .ok_or_else(|| not_found("CHANNEL", &format!("channel {r}")))?;
-            ok(channel_json(c, true))
+            ok(channel_json(c, true, scope))
         }
         "ListChannels" => {
             if !world.mediapackagev2.groups.contains_key(&r) {
@@ -764,7 +775,10 @@ pub fn handle(call: &Call, req: &Req, world: &mut World) -> Result<Resp, ApiErro
             let (items, next) =
                 page_of(&world.mediapackagev2.channels, req, size, |c| c.group == r)?;
             ok(page_json(
-                items.iter().map(|c| channel_json(c, false)).collect(),
+                items
+                    .iter()
+                    .map(|c| channel_json(c, false, scope))
+                    .collect(),
                 next,
             ))
         }
@@ -816,7 +830,7 @@ pub fn handle(call: &Call, req: &Req, world: &mut World) -> Result<Resp, ApiErro
                 description: description(&b)?,
                 created_ms: now,
             };
-            let v = endpoint_json(&e, true);
+            let v = endpoint_json(&e, true, scope);
             mp.endpoints.insert(key, e);
             ok(v)
         }
@@ -826,7 +840,7 @@ pub fn handle(call: &Call, req: &Req, world: &mut World) -> Result<Resp, ApiErro
                 .endpoints
                 .get(&r)
                 .ok_or_else(|| not_found("ORIGIN_ENDPOINT", &format!("origin endpoint {r}")))?;
-            ok(endpoint_json(e, true))
+            ok(endpoint_json(e, true, scope))
         }
         "ListOriginEndpoints" => {
             if !world.mediapackagev2.channels.contains_key(&r) {
@@ -838,11 +852,14 @@ pub fn handle(call: &Call, req: &Req, world: &mut World) -> Result<Resp, ApiErro
                 e.group == g && e.channel == c
             })?;
             ok(page_json(
-                items.iter().map(|e| endpoint_json(e, false)).collect(),
+                items
+                    .iter()
+                    .map(|e| endpoint_json(e, false, scope))
+                    .collect(),
                 next,
             ))
         }
-        "CreateHarvestJob" => create_harvest_job(req, &r, world, now)
+        "CreateHarvestJob" => create_harvest_job(req, &r, world, now, scope)
             .map(|v| json_response(200, &v, "application/json")),
         "GetHarvestJob" => {
             let j = world
@@ -850,7 +867,7 @@ pub fn handle(call: &Call, req: &Req, world: &mut World) -> Result<Resp, ApiErro
                 .jobs
                 .get(&r)
                 .ok_or_else(|| not_found("HARVEST_JOB", &format!("harvest job {r}")))?;
-            ok(job_json(j))
+            ok(job_json(j, scope))
         }
         "ListHarvestJobs" => {
             if !world.mediapackagev2.groups.contains_key(&r) {
@@ -873,7 +890,10 @@ pub fn handle(call: &Call, req: &Req, world: &mut World) -> Result<Resp, ApiErro
                     && endpoint.is_none_or(|e| e == j.endpoint)
                     && status.is_none_or(|s| s == j.status)
             })?;
-            ok(page_json(items.iter().map(|j| job_json(j)).collect(), next))
+            ok(page_json(
+                items.iter().map(|j| job_json(j, scope)).collect(),
+                next,
+            ))
         }
         "CancelHarvestJob" => {
             let mp = &mut world.mediapackagev2;
@@ -912,7 +932,13 @@ pub fn handle(call: &Call, req: &Req, world: &mut World) -> Result<Resp, ApiErro
     }
 }
 
-fn create_harvest_job(req: &Req, r: &str, world: &mut World, now: i64) -> Result<Value, ApiError> {
+fn create_harvest_job(
+    req: &Req,
+    r: &str,
+    world: &mut World,
+    now: i64,
+    scope: &Scope,
+) -> Result<Value, ApiError> {
     let b = req.json()?;
     let token = req.header("x-amzn-client-token").map(str::to_string);
     if let Some(t) = &token {
@@ -934,7 +960,7 @@ fn create_harvest_job(req: &Req, r: &str, world: &mut World, now: i64) -> Result
             ));
         }
         if let Some(j) = mp.jobs.get(key) {
-            return Ok(job_json(j));
+            return Ok(job_json(j, scope));
         }
     }
     let (g, c, e) = split3(r);
@@ -999,7 +1025,7 @@ fn create_harvest_job(req: &Req, r: &str, world: &mut World, now: i64) -> Result
         etag,
     };
     let key = job.key();
-    let v = job_json(&job);
+    let v = job_json(&job, scope);
     mp.jobs.insert(key.clone(), job);
     if let Some(t) = token {
         mp.tokens.insert(t, (key, params));

@@ -2,12 +2,11 @@
 
 use serde_json::{json, Value};
 
+use crate::accounts::Scope;
 use crate::http::{json_response, Call, Protocol, Req, Resp, Routed};
-use crate::state::{now_ms, ApiError, Container, World};
+use crate::state::{now_ms, ApiError, Container, Settings, World};
 
 pub const SERVICE: &str = "mediastore";
-pub const ACCOUNT: &str = "123456789012";
-pub const REGION: &str = "us-east-1";
 pub const MAX_CONTAINERS: usize = 100;
 
 const OPERATIONS: [&str; 6] = [
@@ -47,18 +46,19 @@ pub fn route(req: &Req, target: &str) -> Routed {
     Routed::Call(call)
 }
 
-pub fn container_json(c: &Container) -> Value {
+pub fn container_json(c: &Container, scope: &Scope) -> Value {
     let mut v = json!({
         "CreationTime": c.creation_ms as f64 / 1000.0,
-        "ARN": format!("arn:aws:mediastore:{REGION}:{ACCOUNT}:container/{}", c.name),
+        "ARN": scope.arn("mediastore", &format!("container/{}", c.name)),
         "Name": c.name,
         "Status": c.status,
         "AccessLoggingEnabled": c.access_logging,
     });
     if c.status != "CREATING" {
         v["Endpoint"] = json!(format!(
-            "https://{}.data.mediastore.{REGION}.amazonaws.com",
-            crate::state::base36(fnv(&c.name), 14)
+            "https://{}.data.mediastore.{}.amazonaws.com",
+            crate::state::base36(fnv(&c.name), 14),
+            scope.region
         ));
     }
     v
@@ -111,11 +111,17 @@ fn container_name(body: &Value) -> Result<String, ApiError> {
     Ok(name.to_string())
 }
 
-pub fn handle(call: &Call, req: &Req, world: &mut World) -> Result<Resp, ApiError> {
+pub fn handle(
+    call: &Call,
+    req: &Req,
+    world: &mut World,
+    scope: &Scope,
+    settings: &Settings,
+) -> Result<Resp, ApiError> {
     let ok = |v: Value| Ok(json_response(200, &v, "application/x-amz-json-1.1"));
     let body = req.json()?;
     let now = now_ms();
-    let activation = world.settings.container_activation_ms;
+    let activation = settings.container_activation_ms;
     let containers = &mut world.mediastore.containers;
     for c in containers.values_mut() {
         c.settle(now);
@@ -140,14 +146,14 @@ pub fn handle(call: &Call, req: &Req, world: &mut World) -> Result<Resp, ApiErro
                 creation_ms: now,
                 active_at_ms: Some(now + activation.max(0)),
             };
-            let v = json!({ "Container": container_json(&c) });
+            let v = json!({ "Container": container_json(&c, scope) });
             containers.insert(name, c);
             ok(v)
         }
         "DescribeContainer" => {
             let name = container_name(&body)?;
             let c = containers.get(&name).ok_or_else(|| not_found(&name))?;
-            ok(json!({ "Container": container_json(c) }))
+            ok(json!({ "Container": container_json(c, scope) }))
         }
         "ListContainers" => {
             let requested = match body.get("MaxResults") {
@@ -163,7 +169,7 @@ pub fn handle(call: &Call, req: &Req, world: &mut World) -> Result<Resp, ApiErro
                     }
                 },
             };
-            let size = world.settings.page_size("ListContainers", requested);
+            let size = settings.page_size("ListContainers", requested);
             let start = body.get("NextToken").and_then(Value::as_str);
             let iter: Box<dyn Iterator<Item = &Container>> = match start {
                 Some(t) => Box::new(
@@ -181,8 +187,7 @@ pub fn handle(call: &Call, req: &Req, world: &mut World) -> Result<Resp, ApiErro
             } else {
                 None
             };
-            let mut v =
-                json!({ "Containers": page.iter().map(|c| container_json(c)).collect::<Vec<_>>() });
+            let mut v = json!({ "Containers": page.iter().map(|c| container_json(c, scope)).collect::<Vec<_>>() });
             if let Some(n) = next {
                 v["NextToken"] = json!(n);
             }

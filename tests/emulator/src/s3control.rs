@@ -8,11 +8,11 @@ use http::Method;
 use quick_xml::events::Event;
 use quick_xml::Reader;
 
+use crate::accounts::Scope;
 use crate::http::{xml_escape, xml_response, Call, Protocol, Req, Resp, Routed};
-use crate::state::{now_ms, ApiError, BatchJob, State, World, BATCH_TERMINAL};
+use crate::state::{now_ms, ApiError, BatchJob, Settings, State, World, BATCH_TERMINAL};
 
 pub const SERVICE: &str = "s3control";
-pub const REGION: &str = "us-east-1";
 pub const XMLNS: &str = "http://awss3control.amazonaws.com/doc/2018-08-20/";
 pub const MAX_PRIORITY: i64 = 2_147_483_647;
 pub const JOB_STATUSES: [&str; 13] = [
@@ -399,7 +399,7 @@ fn progress_xml(j: &BatchJob) -> String {
     )
 }
 
-pub fn describe_xml(j: &BatchJob) -> String {
+pub fn describe_xml(j: &BatchJob, scope: &Scope) -> String {
     let mut x = String::with_capacity(1024);
     x.push_str(&format!(
         "<JobId>{}</JobId><ConfirmationRequired>{}</ConfirmationRequired>",
@@ -410,7 +410,9 @@ pub fn describe_xml(j: &BatchJob) -> String {
         x.push_str(&format!("<Description>{}</Description>", xml_escape(d)));
     }
     x.push_str(&format!(
-        "<JobArn>arn:aws:s3:{REGION}:{}:job/{}</JobArn><Status>{}</Status><Manifest>{}</Manifest><Operation>{}</Operation><Priority>{}</Priority>{}",
+        "<JobArn>arn:{}:s3:{}:{}:job/{}</JobArn><Status>{}</Status><Manifest>{}</Manifest><Operation>{}</Operation><Priority>{}</Priority>{}",
+        scope.partition(),
+        xml_escape(&scope.region),
         xml_escape(&j.account_id),
         xml_escape(&j.id),
         j.status,
@@ -485,12 +487,23 @@ pub fn initial_status(confirmation_required: bool) -> &'static str {
     }
 }
 
-pub fn handle(call: &Call, req: &Req, world: &mut World, state: &State) -> Result<Resp, ApiError> {
+pub fn handle(
+    call: &Call,
+    req: &Req,
+    world: &mut World,
+    state: &State,
+    scope: &Scope,
+    settings: &Settings,
+) -> Result<Resp, ApiError> {
     let account = req
         .header("x-amz-account-id")
         .filter(|a| a.len() == 12 && a.chars().all(|c| c.is_ascii_digit()))
         .ok_or_else(|| bad_request("x-amz-account-id must be a 12-digit AWS account id"))?
         .to_string();
+    // S3 Control acts only on the caller's own account: another account's id is refused.
+    if account != scope.account {
+        return Err(ApiError::new(403, "AccessDenied", "Access Denied"));
+    }
     let s3 = &mut world.s3control;
     let id = call.resource.clone().unwrap_or_default();
     let now = now_ms();
@@ -621,7 +634,7 @@ pub fn handle(call: &Call, req: &Req, world: &mut World, state: &State) -> Resul
                 .ok_or_else(|| not_found(&id))?;
             Ok(result(
                 "DescribeJobResult",
-                &format!("<Job>{}</Job>", describe_xml(j)),
+                &format!("<Job>{}</Job>", describe_xml(j, scope)),
             ))
         }
         "ListJobs" => {
@@ -642,7 +655,7 @@ pub fn handle(call: &Call, req: &Req, world: &mut World, state: &State) -> Resul
                     }
                 },
             };
-            let size = world.settings.page_size("ListJobs", requested);
+            let size = settings.page_size("ListJobs", requested);
             let upper = match req.q("nextToken").filter(|t| !t.is_empty()) {
                 Some(t) => {
                     let mut parts = t.splitn(3, ':');

@@ -10,12 +10,11 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::accounts::Scope;
 use crate::http::{decode_pairs, xml_escape, xml_response, Call, Protocol, Req, Resp, Routed};
 use crate::state::{now_ms, ApiError, World};
 
 pub const SERVICE: &str = "sns";
-pub const ACCOUNT: &str = "123456789012";
-pub const REGION: &str = "us-east-1";
 const XMLNS: &str = "http://sns.amazonaws.com/doc/2010-03-31/";
 /// Publish's limit on the message, in bytes.
 pub const MAX_MESSAGE_BYTES: usize = 256 * 1024;
@@ -164,8 +163,9 @@ pub fn route(req: &Req) -> Routed {
     Routed::Call(call)
 }
 
-pub fn topic_arn(name: &str) -> String {
-    format!("arn:aws:sns:{REGION}:{ACCOUNT}:{name}")
+/// `arn:aws:sns:<region>:<account>:<name>` of the world's account and region.
+pub fn topic_arn(scope: &Scope, name: &str) -> String {
+    scope.arn("sns", name)
 }
 
 pub fn valid_topic_name(name: &str) -> bool {
@@ -178,11 +178,11 @@ pub fn valid_topic_name(name: &str) -> bool {
 }
 
 /// Creates a topic (idempotent by name); returns its ARN.
-pub fn create_topic(world: &mut World, name: &str) -> Result<String, ApiError> {
+pub fn create_topic(world: &mut World, scope: &Scope, name: &str) -> Result<String, ApiError> {
     if !valid_topic_name(name) {
         return Err(invalid("Invalid parameter: Topic Name"));
     }
-    let arn = topic_arn(name);
+    let arn = topic_arn(scope, name);
     world
         .sns
         .topics
@@ -213,14 +213,14 @@ fn request_id() -> String {
     )
 }
 
-pub fn handle(call: &Call, req: &Req, world: &mut World) -> Result<Resp, ApiError> {
+pub fn handle(call: &Call, req: &Req, world: &mut World, scope: &Scope) -> Result<Resp, ApiError> {
     let f = form(req);
     match call.operation {
         "CreateTopic" => {
             let name = f
                 .get("Name")
                 .ok_or_else(|| invalid("Invalid parameter: Name"))?;
-            let arn = create_topic(world, name)?;
+            let arn = create_topic(world, scope, name)?;
             Ok(ok(
                 "CreateTopic",
                 format!("<TopicArn>{}</TopicArn>", xml_escape(&arn)),

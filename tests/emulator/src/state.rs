@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
@@ -325,6 +325,15 @@ pub struct CallRecord {
     pub injected: bool,
     pub at_ms: i64,
     pub duration_us: u64,
+    /// The caller's account and region (the world the call acted on) and principal
+    /// (`arn:aws:iam::<account>:root`, or an STS assumed-role ARN); absent when the caller's
+    /// credentials were refused.
+    #[serde(default)]
+    pub account: Option<String>,
+    #[serde(default)]
+    pub region: Option<String>,
+    #[serde(default)]
+    pub principal: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -334,6 +343,10 @@ pub struct Settings {
     pub page_sizes: BTreeMap<String, usize>,
     /// How long a container created through the API stays CREATING.
     pub container_activation_ms: i64,
+    /// When set, credentials AssumeRole issues expire after this many seconds, whatever
+    /// DurationSeconds said (so tests see them refreshed).
+    #[serde(default)]
+    pub sts_session_seconds: Option<u64>,
 }
 
 impl Default for Settings {
@@ -353,6 +366,7 @@ impl Default for Settings {
         Self {
             page_sizes,
             container_activation_ms: 0,
+            sts_session_seconds: None,
         }
     }
 }
@@ -369,6 +383,8 @@ impl Settings {
     }
 }
 
+/// Every resource of one account in one region. The emulator keeps one per (account, region)
+/// that has been used; the default is (`123456789012`, `us-east-1`).
 #[derive(Debug, Default)]
 pub struct World {
     pub transcoder: Transcoder,
@@ -378,14 +394,57 @@ pub struct World {
     pub mediapackagev2: crate::mediapackagev2::MediaPackageV2,
     pub s3control: S3Control,
     pub sns: crate::sns::Sns,
-    pub settings: Settings,
+}
+
+/// A world's key: (account id, region).
+pub type WorldKey = (String, String);
+
+/// One world, taken out of the map while the map's lock is held, and put back when dropped.
+pub struct WorldGuard<'a> {
+    worlds: MutexGuard<'a, BTreeMap<WorldKey, World>>,
+    key: WorldKey,
+    world: World,
+}
+
+impl std::ops::Deref for WorldGuard<'_> {
+    type Target = World;
+    fn deref(&self) -> &World {
+        &self.world
+    }
+}
+
+impl std::ops::DerefMut for WorldGuard<'_> {
+    fn deref_mut(&mut self) -> &mut World {
+        &mut self.world
+    }
+}
+
+impl Drop for WorldGuard<'_> {
+    fn drop(&mut self) {
+        let world = std::mem::take(&mut self.world);
+        self.worlds.insert(self.key.clone(), world);
+    }
+}
+
+/// A fault rule as stored: the rule, and the account whose calls it applies to (all if absent).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredFault {
+    #[serde(flatten)]
+    pub rule: FaultRule,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
 }
 
 /// Everything the server shares between connections.
 #[derive(Debug, Default)]
 pub struct State {
-    pub world: Mutex<World>,
-    pub faults: Mutex<Vec<FaultRule>>,
+    /// The worlds, by (account, region); one is made when first used.
+    pub worlds: Mutex<BTreeMap<WorldKey, World>>,
+    /// Global: not per world.
+    pub settings: Mutex<Settings>,
+    /// Accounts, keys, roles and sessions.
+    pub iam: Mutex<crate::accounts::Iam>,
+    pub faults: Mutex<Vec<StoredFault>>,
     pub calls: Mutex<Vec<CallRecord>>,
     seq: AtomicU64,
 }
@@ -395,12 +454,52 @@ impl State {
         self.seq.fetch_add(1, Ordering::Relaxed) + 1
     }
 
-    pub fn world(&self) -> std::sync::MutexGuard<'_, World> {
-        self.world.lock().unwrap_or_else(|e| e.into_inner())
+    /// The default world: account 123456789012, us-east-1.
+    pub fn world(&self) -> WorldGuard<'_> {
+        self.world_at(
+            crate::accounts::DEFAULT_ACCOUNT,
+            crate::accounts::DEFAULT_REGION,
+        )
     }
 
+    /// The world of an account in a region (made empty, with MediaConvert's `Default` queue, if new).
+    pub fn world_at(&self, account: &str, region: &str) -> WorldGuard<'_> {
+        let mut worlds = self.worlds.lock().unwrap_or_else(|e| e.into_inner());
+        let key = (account.to_string(), region.to_string());
+        let world = worlds.remove(&key).unwrap_or_default();
+        WorldGuard { worlds, key, world }
+    }
+
+    pub fn world_of(&self, scope: &crate::accounts::Scope) -> WorldGuard<'_> {
+        self.world_at(&scope.account, &scope.region)
+    }
+
+    /// The (account, region) of every world made so far.
+    pub fn world_keys(&self) -> Vec<WorldKey> {
+        self.worlds
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .keys()
+            .cloned()
+            .collect()
+    }
+
+    pub fn settings(&self) -> MutexGuard<'_, Settings> {
+        self.settings.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn iam(&self) -> MutexGuard<'_, crate::accounts::Iam> {
+        self.iam.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Clears every world, account, role and session, the faults, the call log and the settings.
     pub fn reset(&self) {
-        *self.world() = World::default();
+        self.worlds
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+        *self.settings() = Settings::default();
+        *self.iam() = crate::accounts::Iam::default();
         self.faults
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -409,10 +508,15 @@ impl State {
     }
 
     pub fn add_fault(&self, rule: FaultRule) {
+        self.add_fault_for(rule, None);
+    }
+
+    /// A fault rule that applies only to calls of `account` (every account's if `None`).
+    pub fn add_fault_for(&self, rule: FaultRule, account: Option<String>) {
         self.faults
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .push(rule);
+            .push(StoredFault { rule, account });
     }
 
     pub fn clear_faults(&self) {
@@ -422,15 +526,22 @@ impl State {
             .clear();
     }
 
-    /// Finds the first rule matching the call, consumes one use of it, and says what to do.
-    pub fn take_fault(&self, operation: &str, resource: Option<&str>) -> Option<FaultAction> {
+    /// Finds the first rule matching a call of `account`, consumes one use of it, and says what to do.
+    pub fn take_fault(
+        &self,
+        operation: &str,
+        resource: Option<&str>,
+        account: Option<&str>,
+    ) -> Option<FaultAction> {
         let mut faults = self.faults.lock().unwrap_or_else(|e| e.into_inner());
         let idx = faults.iter().position(|f| {
-            (f.operation == "*" || f.operation == operation)
-                && f.resource.as_deref().is_none_or(|r| Some(r) == resource)
-                && f.count != Some(0)
+            let (rule, only) = (&f.rule, f.account.as_deref());
+            (rule.operation == "*" || rule.operation == operation)
+                && rule.resource.as_deref().is_none_or(|r| Some(r) == resource)
+                && only.is_none_or(|a| Some(a) == account)
+                && rule.count != Some(0)
         })?;
-        let rule = &mut faults[idx];
+        let rule = &mut faults[idx].rule;
         if let Some(n) = rule.count.as_mut() {
             *n -= 1;
         }
@@ -515,12 +626,73 @@ mod tests {
             count: Some(2),
             latency_ms: None,
         });
-        assert!(state.take_fault("CancelJob", Some("job-2")).is_none());
-        assert!(state.take_fault("ReadJob", Some("job-1")).is_none());
-        let first = state.take_fault("CancelJob", Some("job-1")).unwrap();
+        assert!(state.take_fault("CancelJob", Some("job-2"), None).is_none());
+        assert!(state.take_fault("ReadJob", Some("job-1"), None).is_none());
+        let first = state.take_fault("CancelJob", Some("job-1"), None).unwrap();
         assert_eq!(first.error.unwrap().code, "ThrottlingException");
-        assert!(state.take_fault("CancelJob", Some("job-1")).is_some());
-        assert!(state.take_fault("CancelJob", Some("job-1")).is_none());
+        assert!(state.take_fault("CancelJob", Some("job-1"), None).is_some());
+        assert!(state.take_fault("CancelJob", Some("job-1"), None).is_none());
+    }
+
+    #[test]
+    fn fault_rules_may_be_limited_to_one_account() {
+        let state = State::default();
+        let rule = FaultRule {
+            operation: "*".into(),
+            resource: None,
+            status: Some(500),
+            code: None,
+            message: None,
+            count: None,
+            latency_ms: None,
+        };
+        state.add_fault_for(rule, Some("222233334444".into()));
+        assert!(state
+            .take_fault("GetQueue", None, Some("123456789012"))
+            .is_none());
+        assert!(state
+            .take_fault("GetQueue", None, Some("222233334444"))
+            .is_some());
+    }
+
+    #[test]
+    fn worlds_are_kept_apart_and_made_on_first_use() {
+        let state = State::default();
+        state
+            .world_at("222233334444", "eu-west-1")
+            .mediastore
+            .containers
+            .insert(
+                "b".into(),
+                Container {
+                    name: "b".into(),
+                    status: "ACTIVE".into(),
+                    access_logging: false,
+                    creation_ms: 0,
+                    active_at_ms: None,
+                },
+            );
+        assert!(state.world().mediastore.containers.is_empty());
+        assert!(state
+            .world_at("222233334444", "us-east-1")
+            .mediastore
+            .containers
+            .is_empty());
+        assert_eq!(
+            state
+                .world_at("222233334444", "eu-west-1")
+                .mediastore
+                .containers
+                .len(),
+            1
+        );
+        assert!(state
+            .world_at("222233334444", "eu-west-1")
+            .mediaconvert
+            .queues
+            .contains_key("Default"));
+        state.reset();
+        assert!(state.world_keys().is_empty());
     }
 
     #[test]

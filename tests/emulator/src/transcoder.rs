@@ -5,14 +5,13 @@ use std::collections::BTreeMap;
 use http::Method;
 use serde_json::{json, Value};
 
+use crate::accounts::Scope;
 use crate::http::{json_response, Call, Protocol, Req, Resp, Routed};
 use crate::state::{
-    base36, now_ms, ApiError, EtJob, EtOutput, Pipeline, State, World, ET_JOB_STATUSES,
+    base36, now_ms, ApiError, EtJob, EtOutput, Pipeline, Settings, State, World, ET_JOB_STATUSES,
 };
 
 pub const SERVICE: &str = "elastictranscoder";
-pub const ACCOUNT: &str = "123456789012";
-pub const REGION: &str = "us-east-1";
 
 fn call(op: &'static str) -> Call {
     Call::new(SERVICE, Protocol::RestJson, op)
@@ -60,10 +59,10 @@ pub fn new_job_id(state: &State, submit_ms: i64) -> String {
     format!("{:013}-{}", submit_ms.max(0), base36(state.next_seq(), 6))
 }
 
-pub fn pipeline_json(p: &Pipeline) -> Value {
+pub fn pipeline_json(p: &Pipeline, scope: &Scope) -> Value {
     json!({
         "Id": p.id,
-        "Arn": format!("arn:aws:elastictranscoder:{REGION}:{ACCOUNT}:pipeline/{}", p.id),
+        "Arn": scope.arn("elastictranscoder", &format!("pipeline/{}", p.id)),
         "Name": p.name,
         "Status": p.status,
         "InputBucket": p.input_bucket,
@@ -80,7 +79,7 @@ pub fn pipeline_json(p: &Pipeline) -> Value {
     })
 }
 
-pub fn job_json(j: &EtJob) -> Value {
+pub fn job_json(j: &EtJob, scope: &Scope) -> Value {
     let outputs: Vec<Value> = j
         .outputs
         .iter()
@@ -112,7 +111,7 @@ pub fn job_json(j: &EtJob) -> Value {
     }
     let mut v = json!({
         "Id": j.id,
-        "Arn": format!("arn:aws:elastictranscoder:{REGION}:{ACCOUNT}:job/{}", j.id),
+        "Arn": scope.arn("elastictranscoder", &format!("job/{}", j.id)),
         "PipelineId": j.pipeline_id,
         "Input": j.inputs.first().cloned().unwrap_or_else(|| json!({ "Key": j.input_key })),
         "Inputs": j.inputs,
@@ -223,11 +222,14 @@ fn validation(msg: impl Into<String>) -> ApiError {
     ApiError::new(400, "ValidationException", msg)
 }
 
-fn not_found(what: &str, id: &str) -> ApiError {
+fn not_found(scope: &Scope, what: &str, id: &str) -> ApiError {
     ApiError::new(
         404,
         "ResourceNotFoundException",
-        format!("The specified {what} was not found: account={ACCOUNT} {what}Id={id}."),
+        format!(
+            "The specified {what} was not found: account={} {what}Id={id}.",
+            scope.account
+        ),
     )
 }
 
@@ -238,6 +240,7 @@ fn page(
     ascending: bool,
     token: Option<&str>,
     size: usize,
+    scope: &Scope,
 ) -> Result<(Vec<Value>, Option<String>), ApiError> {
     let Some(index) = index else {
         return Ok((Vec::new(), None));
@@ -268,12 +271,19 @@ fn page(
     let jobs = keys
         .into_iter()
         .filter_map(|(_, id)| world.transcoder.jobs.get(id))
-        .map(job_json)
+        .map(|j| job_json(j, scope))
         .collect();
     Ok((jobs, next))
 }
 
-pub fn handle(call: &Call, req: &Req, world: &mut World, state: &State) -> Result<Resp, ApiError> {
+pub fn handle(
+    call: &Call,
+    req: &Req,
+    world: &mut World,
+    state: &State,
+    scope: &Scope,
+    settings: &Settings,
+) -> Result<Resp, ApiError> {
     let ok = |v: Value| Ok(json_response(200, &v, "application/json"));
     let id = call.resource.clone().unwrap_or_default();
     let ascending = req.q("Ascending") == Some("true");
@@ -309,12 +319,12 @@ pub fn handle(call: &Call, req: &Req, world: &mut World, state: &State) -> Resul
                 role: role.to_string(),
                 notifications,
             };
-            let v = json!({ "Pipeline": pipeline_json(&p), "Warnings": [] });
+            let v = json!({ "Pipeline": pipeline_json(&p, scope), "Warnings": [] });
             world.transcoder.pipelines.insert(p.id.clone(), p);
             Ok(json_response(201, &v, "application/json"))
         }
         "ListPipelines" => {
-            let size = world.settings.page_size("ListPipelines", None);
+            let size = settings.page_size("ListPipelines", None);
             let all: Vec<&Pipeline> = if ascending {
                 world.transcoder.pipelines.values().collect()
             } else {
@@ -330,7 +340,7 @@ pub fn handle(call: &Call, req: &Req, world: &mut World, state: &State) -> Resul
             let chunk: Vec<Value> = all[start..]
                 .iter()
                 .take(size)
-                .map(|p| pipeline_json(p))
+                .map(|p| pipeline_json(p, scope))
                 .collect();
             let next = all.get(start + size).map(|p| p.id.clone());
             ok(json!({ "Pipelines": chunk, "NextPageToken": next }))
@@ -340,8 +350,8 @@ pub fn handle(call: &Call, req: &Req, world: &mut World, state: &State) -> Resul
                 .transcoder
                 .pipelines
                 .get(&id)
-                .ok_or_else(|| not_found("pipeline", &id))?;
-            ok(json!({ "Pipeline": pipeline_json(p), "Warnings": [] }))
+                .ok_or_else(|| not_found(scope, "pipeline", &id))?;
+            ok(json!({ "Pipeline": pipeline_json(p, scope), "Warnings": [] }))
         }
         "UpdatePipelineStatus" => {
             let b = req.json()?;
@@ -355,9 +365,9 @@ pub fn handle(call: &Call, req: &Req, world: &mut World, state: &State) -> Resul
                 .transcoder
                 .pipelines
                 .get_mut(&id)
-                .ok_or_else(|| not_found("pipeline", &id))?;
+                .ok_or_else(|| not_found(scope, "pipeline", &id))?;
             p.status = status.to_string();
-            ok(json!({ "Pipeline": pipeline_json(p) }))
+            ok(json!({ "Pipeline": pipeline_json(p, scope) }))
         }
         "CreateJob" => {
             let b = req.json()?;
@@ -365,7 +375,8 @@ pub fn handle(call: &Call, req: &Req, world: &mut World, state: &State) -> Resul
                 str_field(&b, "PipelineId").ok_or_else(|| validation("PipelineId is required"))?;
             if !world.transcoder.pipelines.contains_key(pipeline_id) {
                 return Err(validation(format!(
-                    "The specified pipeline was not found: account={ACCOUNT} pipelineId={pipeline_id}."
+                    "The specified pipeline was not found: account={} pipelineId={pipeline_id}.",
+                    scope.account
                 )));
             }
             let mut inputs: Vec<Value> = b.get("Input").into_iter().cloned().collect();
@@ -447,7 +458,7 @@ pub fn handle(call: &Call, req: &Req, world: &mut World, state: &State) -> Resul
                 playlists,
                 user_metadata,
             };
-            let v = json!({ "Job": job_json(&job) });
+            let v = json!({ "Job": job_json(&job, scope) });
             world.transcoder.insert_job(job);
             Ok(json_response(201, &v, "application/json"))
         }
@@ -456,15 +467,15 @@ pub fn handle(call: &Call, req: &Req, world: &mut World, state: &State) -> Resul
                 .transcoder
                 .jobs
                 .get(&id)
-                .ok_or_else(|| not_found("job", &id))?;
-            ok(json!({ "Job": job_json(j) }))
+                .ok_or_else(|| not_found(scope, "job", &id))?;
+            ok(json!({ "Job": job_json(j, scope) }))
         }
         "CancelJob" => {
             let j = world
                 .transcoder
                 .jobs
                 .get(&id)
-                .ok_or_else(|| not_found("job", &id))?;
+                .ok_or_else(|| not_found(scope, "job", &id))?;
             if j.status != "Submitted" {
                 return Err(ApiError::new(
                     409,
@@ -480,15 +491,16 @@ pub fn handle(call: &Call, req: &Req, world: &mut World, state: &State) -> Resul
         }
         "ListJobsByPipeline" => {
             if !world.transcoder.pipelines.contains_key(&id) {
-                return Err(not_found("pipeline", &id));
+                return Err(not_found(scope, "pipeline", &id));
             }
-            let size = world.settings.page_size("ListJobsByPipeline", None);
+            let size = settings.page_size("ListJobsByPipeline", None);
             let (jobs, next) = page(
                 world.transcoder.by_pipeline.get(&id),
                 world,
                 ascending,
                 token,
                 size,
+                scope,
             )?;
             ok(json!({ "Jobs": jobs, "NextPageToken": next }))
         }
@@ -498,13 +510,14 @@ pub fn handle(call: &Call, req: &Req, world: &mut World, state: &State) -> Resul
                     "Status must be one of Submitted, Progressing, Complete, Canceled, Error; not {id:?}"
                 )));
             }
-            let size = world.settings.page_size("ListJobsByStatus", None);
+            let size = settings.page_size("ListJobsByStatus", None);
             let (jobs, next) = page(
                 world.transcoder.by_status.get(&id),
                 world,
                 ascending,
                 token,
                 size,
+                scope,
             )?;
             ok(json!({ "Jobs": jobs, "NextPageToken": next }))
         }
