@@ -17,7 +17,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use crate::origin::{Governance, Place};
+use crate::origin::{partition, Governance, Place};
 
 /// The member role's name when `MEDIAOPS_MEMBER_ROLE` is unset.
 pub const DEFAULT_ROLE: &str = "mediaops-member";
@@ -80,17 +80,6 @@ pub fn governance(own: &Place, central: Option<&Central>) -> Governance {
         g.regions.extend(c.regions.iter().cloned());
     }
     g
-}
-
-/// `aws`, or `aws-cn` / `aws-us-gov` for those regions.
-pub fn partition(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else {
-        "aws"
-    }
 }
 
 /// The prefix of a place's keys in the guard table: none for the deployment's own account and

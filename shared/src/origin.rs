@@ -98,6 +98,17 @@ pub struct Foreign {
     pub reason: String,
 }
 
+/// The partition of a region: `aws`, or `aws-cn` / `aws-us-gov` for those regions.
+pub fn partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
 /// The account and region parts of an ARN (`arn:partition:service:region:account:resource`),
 /// empty parts as `None`; `None` when the text is not an ARN.
 pub fn arn_place(arn: &str) -> Option<(Option<String>, Option<String>)> {

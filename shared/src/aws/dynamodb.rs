@@ -8,6 +8,7 @@
 //! | notice | `pipeline#<id>` | `notice#<action>` | `at_ms`, `expires_at` |
 //! | hops into a tripped resource | (on the pause record's item) | `state` | `hops_in` (count), `hop_from:<queue>` (count per source), added atomically; a new record resets them |
 //! | a job's last hop | `hop#<job id>` | `queue` | `into` (the resource's key), `at_ms`, `expires_at` |
+//! | a hop counted | `hop#<job id>` | `seen#<hop time ms>` | `expires_at` (written with the count, in one transaction) |
 //! | resubmission ([`super::resubmit_ledger`]) | `queue#<name>` | `resubmit#<original job id>` | `state`, `claim_id`, `at_ms`, `request_id`, `new_job_id`, `expires_at` |
 //!
 //! In central mode another account's or region's keys begin `<account>:<region>:`
@@ -424,11 +425,19 @@ impl PauseStore for DynamoWindowStore {
         (at_ms, expires_at_s): (i64, i64),
     ) -> ApiResult<bool> {
         self.put_hop(key, job_id, at_ms, expires_at_s).await?;
-        // Counted only on a trip's record; EventBridge may deliver an event twice, and a
-        // redelivered hop counts twice (the runbook's listing is the exact count).
-        let res = self
-            .client
-            .update_item()
+        // Counted only on a trip's record, and once per hop: the hop's marker (`hop#<job>`,
+        // `seen#<at_ms>`) and the count are one transaction, so a redelivered QUEUE_HOP
+        // (EventBridge delivers at least once) finds its marker and counts nothing.
+        let marker = ddb::types::Put::builder()
+            .table_name(&self.table)
+            .item(PARTITION_KEY, s(self.pk(&format!("hop#{job_id}"))))
+            .item(SORT_KEY, s(format!("seen#{at_ms}")))
+            .item(TTL_ATTRIBUTE, n(expires_at_s))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", PARTITION_KEY)
+            .build()
+            .map_err(|e| self.unbuilt(e))?;
+        let count = ddb::types::Update::builder()
             .table_name(&self.table)
             .key(PARTITION_KEY, s(self.pk(key)))
             .key(SORT_KEY, s(STATE_SK))
@@ -441,9 +450,25 @@ impl PauseStore for DynamoWindowStore {
             .expression_attribute_values(":paused", s(PauseState::Paused.as_str()))
             .expression_attribute_values(":found", s(PauseState::FoundPaused.as_str()))
             .expression_attribute_values(":inactive", s(PauseState::NotActive.as_str()))
+            .build()
+            .map_err(|e| self.unbuilt(e))?;
+        let res = self
+            .client
+            .transact_write_items()
+            .transact_items(ddb::types::TransactWriteItem::builder().put(marker).build())
+            .transact_items(
+                ddb::types::TransactWriteItem::builder()
+                    .update(count)
+                    .build(),
+            )
             .send()
             .await;
-        self.written("UpdateItem", res)
+        match res {
+            Ok(_) => Ok(true),
+            // A condition failed: the hop was counted already, or the record is no trip.
+            Err(e) if e.as_service_error().is_some_and(canceled_by_conditions) => Ok(false),
+            Err(e) => Err(self.fail("TransactWriteItems", &e)),
+        }
     }
 
     async fn hopped_into(&self, job_id: &str) -> ApiResult<Option<String>> {
@@ -464,7 +489,42 @@ impl PauseStore for DynamoWindowStore {
     }
 }
 
+/// Whether a cancelled transaction was cancelled only by its conditions (not by a conflict with
+/// another transaction or throttling, which are retried as errors).
+fn canceled_by_conditions(
+    e: &ddb::operation::transact_write_items::TransactWriteItemsError,
+) -> bool {
+    let ddb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(
+        c,
+    ) = e
+    else {
+        return false;
+    };
+    let reasons = c.cancellation_reasons();
+    reasons
+        .iter()
+        .any(|r| r.code() == Some("ConditionalCheckFailed"))
+        && reasons.iter().all(|r| {
+            matches!(
+                r.code(),
+                None | Some("None") | Some("ConditionalCheckFailed")
+            )
+        })
+}
+
 impl DynamoWindowStore {
+    /// A request the SDK's builder refused (a required member missing).
+    fn unbuilt(&self, e: aws_smithy_types::error::operation::BuildError) -> AwsError {
+        AwsError {
+            service: SERVICE,
+            operation: "TransactWriteItems",
+            kind: crate::error::AwsErrorKind::Rejected,
+            status: None,
+            code: None,
+            message: format!("window store table {}: {e}", self.table),
+        }
+    }
+
     /// Remembers the job's last hop (an older hop delivered late changes nothing).
     async fn put_hop(
         &self,

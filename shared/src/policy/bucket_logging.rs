@@ -127,16 +127,7 @@ pub enum BucketWant {
     },
 }
 
-/// The S3 partition of a Region (`aws`, `aws-cn`, `aws-us-gov`).
-pub fn partition(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else {
-        "aws"
-    }
-}
+pub use crate::origin::partition;
 
 impl BucketLoggingPolicy {
     /// What policy wants of `name`, given its tags when read (`None`: not read yet).

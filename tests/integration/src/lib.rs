@@ -228,7 +228,16 @@ impl TestEnv {
 
     /// A MediaConvert queue's status in the emulator (panics when there is no such queue).
     pub async fn queue_status(&self, name: &str) -> String {
-        let state = self.control.state().await.expect("emulator state");
+        self.queue_status_at(ACCOUNT, "us-east-1", name).await
+    }
+
+    /// A MediaConvert queue's status in one account's and region's world.
+    pub async fn queue_status_at(&self, account: &str, region: &str, name: &str) -> String {
+        let state = self
+            .control
+            .state_at(account, region)
+            .await
+            .expect("emulator state");
         state["mediaconvert"]["queues"]
             .as_array()
             .into_iter()

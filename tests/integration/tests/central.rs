@@ -54,8 +54,11 @@ async fn member(env: &TestEnv, account: &str, central: &str) -> String {
                 "mediaconvert:CreateJob",
                 "elastictranscoder:ReadPipeline", "elastictranscoder:UpdatePipelineStatus",
                 "elastictranscoder:ListJobsByPipeline", "elastictranscoder:ReadJob",
+                "elastictranscoder:ListJobsByStatus", "elastictranscoder:CreateJob",
                 "mediapackage:DescribeOriginEndpoint", "mediapackage:DescribeHarvestJob",
-                "mediapackage:CreateHarvestJob", "mediapackage:ListHarvestJobs"
+                "mediapackage:CreateHarvestJob", "mediapackage:ListHarvestJobs",
+                "mediapackagev2:GetOriginEndpoint", "mediapackagev2:GetHarvestJob",
+                "mediapackagev2:CreateHarvestJob"
             ]
         }))
         .await
@@ -71,18 +74,6 @@ fn central_env() -> Vec<(&'static str, &'static str)> {
 
 async fn seed_at(env: &TestEnv, account: &str, v: Value) {
     env.control.seed_at(account, REGION, &v).await.unwrap();
-}
-
-async fn queue_status_at(env: &TestEnv, account: &str, name: &str) -> String {
-    let state = env.control.state_at(account, REGION).await.unwrap();
-    state["mediaconvert"]["queues"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|q| q["name"] == name)
-        .and_then(|q| q["status"].as_str())
-        .map(str::to_string)
-        .unwrap_or_else(|| panic!("no queue {name} in {account}: {state}"))
 }
 
 /// The calls logged for `operation`, as (account, principal).
@@ -180,8 +171,11 @@ async fn queue_guard_pauses_the_member_accounts_queue_through_its_role_and_not_i
         (Some(B), Some(REGION)),
         "{last}"
     );
-    assert_eq!(queue_status_at(&env, B, "Default").await, "PAUSED");
-    assert_eq!(queue_status_at(&env, ACCOUNT, "Default").await, "ACTIVE");
+    assert_eq!(env.queue_status_at(B, REGION, "Default").await, "PAUSED");
+    assert_eq!(
+        env.queue_status_at(ACCOUNT, REGION, "Default").await,
+        "ACTIVE"
+    );
     let updates = calls(&env, "UpdateQueue").await;
     assert_eq!(
         updates,
@@ -216,7 +210,10 @@ async fn queue_guard_pauses_the_member_accounts_queue_through_its_role_and_not_i
     let last = burst(&f, ACCOUNT, 20, 5).await;
     assert_eq!(last["decision"]["action"], "pause", "{last}");
     assert_eq!(last["account"], ACCOUNT);
-    assert_eq!(queue_status_at(&env, ACCOUNT, "Default").await, "PAUSED");
+    assert_eq!(
+        env.queue_status_at(ACCOUNT, REGION, "Default").await,
+        "PAUSED"
+    );
     assert!(keys(&env).await.iter().any(|k| k == "queue#Default"));
     let own_update = calls(&env, "UpdateQueue").await;
     assert_eq!(own_update.len(), 2);
@@ -254,7 +251,7 @@ async fn a_role_that_does_not_trust_us_fails_the_invocation_and_lambda_retries_i
             "{kind}: {message}"
         );
     }
-    assert_eq!(queue_status_at(&env, B, "Default").await, "ACTIVE");
+    assert_eq!(env.queue_status_at(B, REGION, "Default").await, "ACTIVE");
     assert!(f
         .stderr()
         .contains(&format!("arn:aws:iam::{B}:role/{ROLE}")));
@@ -394,7 +391,7 @@ async fn the_runbook_drains_and_recovers_in_the_account_a_request_names() {
 }
 
 #[tokio::test]
-async fn harvest_watch_retries_a_failed_harvest_in_the_member_account() {
+async fn harvest_watch_retries_failed_harvests_v1_and_v2_in_the_member_account() {
     let env = TestEnv::start().await;
     member(&env, B, ACCOUNT).await;
     let live = json!({
@@ -436,6 +433,43 @@ async fn harvest_watch_retries_a_failed_harvest_in_the_member_account() {
     );
     let creates = calls(&env, "CreateHarvestJob").await;
     assert!(creates.len() == 1 && creates[0].0 == B, "{creates:?}");
+
+    // MediaPackage v2: AWS's documented FAILED event, moved into B, is retried in B.
+    let endpoint = json!({ "mediapackagev2": { "origin_endpoints": [ {
+        "channel_group": "channel_group_name", "channel": "channel_name", "endpoint": "endpoint_name",
+        "startover_window_seconds": 7200, "hls": ["examplemanifest"], "dash": ["examplemanifest2"],
+        "low_latency_hls": ["examplemanifest3", "examplemanifest4"]
+    } ] } });
+    seed_at(&env, B, endpoint).await;
+    let documented: Value = serde_json::from_str(
+        &std::fs::read_to_string(format!(
+            "{}/../../functions/harvest-watch/events/harvest-v2-documented.json",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let mut v2 = moved(&at_home(&documented), &[(ACCOUNT, B)]);
+    let end = now - chrono::Duration::minutes(5);
+    v2["detail"]["harvestJob"]["scheduleConfiguration"] = json!({
+        "startTime": fmt(end - chrono::Duration::minutes(3)), "endTime": fmt(end) });
+    let r = ok(f.invoke(&v2).await.unwrap());
+    assert_eq!(
+        (r["account"].as_str(), r["api"].as_str()),
+        (Some(B), Some("v2")),
+        "{r}"
+    );
+    assert_eq!(r["retry"]["outcome"], "created", "{r}");
+    let v2_jobs = |v: Value| {
+        v["mediapackagev2"]["harvest_jobs"]
+            .as_array()
+            .map_or(0, Vec::len)
+    };
+    assert_eq!(v2_jobs(env.control.state_at(B, REGION).await.unwrap()), 1);
+    assert_eq!(
+        v2_jobs(env.control.state_at(ACCOUNT, REGION).await.unwrap()),
+        0
+    );
     f.stop().await;
 }
 

@@ -3,7 +3,7 @@
 
 use mediaops::ports::{BatchJobReader, ContainerReader, HarvestJobLister, PipelineControl};
 use mediaops::{Clients, CommonConfig, Env};
-use mediaops_integration_tests::{Emulator, Seed};
+use mediaops_integration_tests::Emulator;
 use serde_json::json;
 
 #[tokio::test]
@@ -24,14 +24,14 @@ async fn clients_load_from_the_environment_and_reach_all_four_services() {
     }
     emulator
         .control()
-        .seed(&serde_json::from_value::<Seed>(json!({
+        // In the world of the environment's region: the clients must sign for eu-west-1.
+        .seed_at("123456789012", "eu-west-1", &json!({
             "pipelines": [ { "id": "1111111111111-env001", "name": "env" } ],
             "containers": [ { "name": "env-c" } ],
             "channels": [ { "id": "ch" } ],
             "origin_endpoints": [ { "id": "ep", "channel_id": "ch", "startover_window_seconds": 60 } ],
             "batch_jobs": [ { "status": "Ready" } ]
         }))
-        .unwrap())
         .await
         .unwrap();
 

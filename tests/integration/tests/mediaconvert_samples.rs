@@ -347,7 +347,8 @@ async fn the_emulator_refuses_what_mediaconvert_refuses() {
 }
 
 /// The region is the one the request is signed for: a client of eu-west-1 gets eu-west-1's
-/// ARNs, may name eu-west-1's queue by ARN and not us-east-1's.
+/// ARNs, may name eu-west-1's queue by ARN and not us-east-1's, and its jobs are not
+/// us-east-1's (each region is its own world, as in AWS).
 #[tokio::test]
 async fn the_region_is_the_requests_signing_region() {
     let env = TestEnv::start().await;
@@ -385,21 +386,19 @@ async fn the_region_is_the_requests_signing_region() {
         .await
         .unwrap_err();
     assert!(e.as_service_error().unwrap().is_bad_request_exception());
-    // us-east-1's client reads the same job under us-east-1's ARN.
-    let same = env
+    // Regions are apart, as in AWS: us-east-1's client does not find eu-west-1's job.
+    let elsewhere = env
         .clients
         .mediaconvert
         .get_job()
         .id(j.id().unwrap())
         .send()
         .await
-        .unwrap();
-    assert!(same
-        .job()
+        .unwrap_err();
+    assert!(elsewhere
+        .as_service_error()
         .unwrap()
-        .arn()
-        .unwrap()
-        .starts_with("arn:aws:mediaconvert:us-east-1:"));
+        .is_not_found_exception());
 }
 
 /// The drift tool's report, covering the gap job.

@@ -311,6 +311,15 @@ async fn the_guard_records_hops_into_a_queue_it_paused() {
         assert_eq!(out["outcome"], "hopped", "{out}");
         assert_eq!(out["into_paused"], true, "{out}");
     }
+    // EventBridge delivers at least once: the same QUEUE_HOP again counts nothing.
+    for _ in 0..2 {
+        let again = ok(guard
+            .invoke(&hop_event(ON_DEMAND, RESERVED, "hop-0", t0 + 1000))
+            .await
+            .unwrap());
+        assert_eq!(again["outcome"], "hopped", "{again}");
+        assert_eq!(again["into_paused"], false, "counted once: {again}");
+    }
     let other = ok(guard
         .invoke(&hop_event(RESERVED, "Default", "hop-x", t0 + 1000))
         .await

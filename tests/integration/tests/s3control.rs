@@ -160,7 +160,8 @@ async fn create_describe_and_idempotent_tokens() {
         .s3_initiate_restore_object()
         .is_some());
 
-    // Unknown job → 404 NotFoundException; jobs are per account.
+    // Unknown job → 404 NotFoundException; another account's id is refused (a caller speaks for
+    // its own account only).
     let err = s3
         .describe_job()
         .account_id(ACCOUNT)
@@ -177,7 +178,8 @@ async fn create_describe_and_idempotent_tokens() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(err.code(), Some("NotFoundException"));
+    assert_eq!(err.code(), Some("AccessDenied"));
+    assert_eq!(err.raw_response().unwrap().status().as_u16(), 403);
 
     // The emulator saw the account id in the header, not in the host.
     let calls = env.calls_to("DescribeJob").await;
