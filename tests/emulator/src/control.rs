@@ -920,6 +920,14 @@ pub fn handle(req: &Req, state: &State) -> Resp {
                 .filter(|c| c.seq > since)
                 .filter(|c| req.q("service").is_none_or(|s| s == c.service))
                 .filter(|c| req.q("operation").is_none_or(|o| o == c.operation))
+                .filter(|c| {
+                    req.q("account")
+                        .is_none_or(|a| c.account.as_deref() == Some(a))
+                })
+                .filter(|c| {
+                    req.q("region")
+                        .is_none_or(|r| c.region.as_deref() == Some(r))
+                })
                 .collect();
             reply(200, json!({ "calls": calls }))
         }

@@ -1,5 +1,6 @@
 //! A local emulator of the AWS services mediaops drives: Elastic Transcoder, MediaConvert,
-//! MediaStore, MediaPackage (v1 and v2) and S3 Control batch jobs. It speaks each service's wire protocol, so the real
+//! MediaStore, MediaPackage (v1 and v2), S3 Control batch jobs, SNS and STS (AssumeRole), for any number of
+//! accounts and regions. It speaks each service's wire protocol, so the real
 //! AWS SDK for Rust clients talk to it through an endpoint override, and it has a control API
 //! (`/_emulator/…`) to seed resources, change statuses, inject faults and read the call log.
 //!

@@ -3,7 +3,8 @@
 //! The first line on stdout is the base URL, so scripts can read it.
 //!
 //! `mediaops-emulator ctl --url URL COMMAND`: a client of a running emulator's control API:
-//! `seed FILE.json`, `state`, `calls`, `reset`, `fault JSON`, `clear-faults`, `status JSON`, `settings JSON`.
+//! `seed FILE.json`, `state`, `calls`, `reset`, `fault JSON`, `clear-faults`, `status JSON`, `settings JSON`,
+//! `account JSON`, `role JSON`, `accounts`.
 
 use std::io::Write;
 
@@ -12,7 +13,8 @@ use serde_json::Value;
 
 const USAGE: &str = "usage:
   mediaops-emulator [--port N]            serve on 127.0.0.1:N (env MEDIAOPS_EMULATOR_PORT; default 4566; 0 = any free port)
-  mediaops-emulator ctl --url URL seed FILE.json | state | calls | messages | reset | fault JSON | clear-faults | status JSON | settings JSON";
+  mediaops-emulator ctl --url URL seed FILE.json | state | calls | messages | reset | fault JSON | clear-faults | status JSON | settings JSON
+                                  | account JSON | role JSON | accounts";
 
 fn port_from(args: &[String]) -> Result<u16, String> {
     let mut value = std::env::var("MEDIAOPS_EMULATOR_PORT").ok();
@@ -78,6 +80,19 @@ async fn ctl(args: &[String]) -> Result<(), String> {
                 .await
                 .map_err(e)?,
         ),
+        Some("account") => {
+            let a = json_arg::<mediaops_emulator::NewAccount>(rest.get(1), "account")?;
+            c.create_account(&a.id, a.access_key_id.as_deref(), a.organization.as_deref())
+                .await
+                .map_err(e)?;
+        }
+        Some("role") => println!(
+            "{}",
+            c.create_role(&json_arg::<Value>(rest.get(1), "role")?)
+                .await
+                .map_err(e)?
+        ),
+        Some("accounts") => print(&c.accounts().await.map_err(e)?),
         _ => return Err(USAGE.to_string()),
     }
     Ok(())
