@@ -177,3 +177,23 @@ pub async fn run(args: Vec<OsString>) -> Exit {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn account_and_region_go_into_the_request_and_not_with_local() {
+        let mut req = json!({ "action": "queue.status", "queue": "live" });
+        place(&mut req, None, None, true).unwrap();
+        assert_eq!(req, json!({ "action": "queue.status", "queue": "live" }));
+        place(&mut req, Some("222233334444"), Some("eu-west-1"), false).unwrap();
+        assert_eq!(
+            req,
+            json!({ "action": "queue.status", "queue": "live", "account": "222233334444", "region": "eu-west-1" })
+        );
+        let e = place(&mut req, Some("222233334444"), None, true).unwrap_err();
+        assert!(matches!(e, CliError::Usage(m) if m.contains("--local")));
+    }
+}

@@ -39,7 +39,6 @@ use crate::state::{base36, now_ms, ApiError, State, World};
 
 pub const SERVICE: &str = "mediaconvert";
 pub const PREFIX: &str = "/2017-08-29/";
-/// The emulator's one account.
 /// The default account (a request's account is decided in `accounts`).
 pub const ACCOUNT: &str = crate::accounts::DEFAULT_ACCOUNT;
 /// The region of a request that names none (unsigned, or signed without a credential scope).
