@@ -320,12 +320,7 @@ impl CommonConfig {
             "MEDIAOPS_METRICS_NAMESPACE",
             "mediaops".to_string(),
             "1 to 255 characters of letters, digits and . - _ / # :",
-            |v| {
-                (v.len() <= 255
-                    && v.chars()
-                        .all(|c| c.is_ascii_alphanumeric() || ".-_/#:".contains(c)))
-                .then(|| v.to_string())
-            },
+            |v| word(v, 1..=255, ".-_/#:"),
         )?;
         Ok(Self {
             dry_run: env.bool_or("DRY_RUN", false)?,
@@ -339,6 +334,14 @@ impl CommonConfig {
             clients: ClientSettings::from_env(env)?,
         })
     }
+}
+
+/// `v` when its length is in `len` and it has only ASCII letters, digits and `extra`.
+fn word(v: &str, len: RangeInclusive<usize>, extra: &str) -> Option<String> {
+    (len.contains(&v.len())
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || extra.contains(c)))
+    .then(|| v.to_string())
 }
 
 /// The central-mode settings ([`crate::accounts`]), or `None` when neither accounts nor regions are set (the deployment's own
@@ -380,23 +383,13 @@ pub fn central_from_env(env: &Env) -> Result<Option<Central>, ConfigError> {
         "MEDIAOPS_MEMBER_ROLE",
         DEFAULT_ROLE.to_string(),
         "an IAM role name: 1 to 64 of letters, digits and + = , . @ _ -",
-        |v| {
-            (v.len() <= 64
-                && v.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c)))
-            .then(|| v.to_string())
-        },
+        |v| word(v, 1..=64, "+=,.@_-"),
     )?;
     let external_id = env.parse_or(
         "MEDIAOPS_MEMBER_EXTERNAL_ID",
         None,
         "2 to 1224 of letters, digits and + = , . @ : / _ -",
-        |v| {
-            ((2..=1224).contains(&v.len())
-                && v.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "+=,.@:/_-".contains(c)))
-            .then(|| Some(v.to_string()))
-        },
+        |v| word(v, 2..=1224, "+=,.@:/_-").map(Some),
     )?;
     if accounts.is_none() && regions.is_empty() {
         return Ok(None);
