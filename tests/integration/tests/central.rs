@@ -58,7 +58,10 @@ async fn member(env: &TestEnv, account: &str, central: &str) -> String {
                 "mediapackage:DescribeOriginEndpoint", "mediapackage:DescribeHarvestJob",
                 "mediapackage:CreateHarvestJob", "mediapackage:ListHarvestJobs",
                 "mediapackagev2:GetOriginEndpoint", "mediapackagev2:GetHarvestJob",
-                "mediapackagev2:CreateHarvestJob"
+                "mediapackagev2:CreateHarvestJob",
+                "s3:DescribeJob", "s3:ListJobs", "s3:UpdateJobPriority", "s3:UpdateJobStatus",
+                "mediastore:DescribeContainer", "mediastore:ListContainers",
+                "mediastore:StartAccessLogging", "mediastore:StopAccessLogging"
             ]
         }))
         .await
@@ -510,4 +513,84 @@ async fn credentials_are_assumed_again_as_they_expire() {
         "no call went out with expired credentials: {refused:?}"
     );
     rb.stop().await;
+}
+
+#[tokio::test]
+async fn batch_prioritizer_sets_a_member_accounts_job_priority_in_that_account() {
+    let env = TestEnv::start().await;
+    member(&env, B, ACCOUNT).await;
+    let job = "00000000-0000-4000-a000-00000000b001";
+    let seed = json!({ "batch_jobs": [ { "id": job, "status": "New", "priority": 10, "description": "urgent: late addition" } ] });
+    seed_at(&env, B, seed).await;
+    let rules = r#"[{"name": "urgent", "description_prefix": "urgent:", "priority": 1000}]"#;
+    let mut extra = central_env();
+    extra.push(("PRIORITY_RULES", rules));
+    let f = start(&env, "batch-prioritizer", &extra, LONG).await;
+    let sample: Value = serde_json::from_str(
+        &std::fs::read_to_string(format!(
+            "{}/../../functions/batch-prioritizer/events/job-created.json",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let mut e = moved(&sample, &[(ACCOUNT, B)]);
+    e["detail"]["serviceEventDetails"]["jobId"] = json!(job);
+    e["detail"]["serviceEventDetails"]["jobArn"] =
+        json!(format!("arn:aws:s3:us-east-1:{B}:job/{job}"));
+    let r = ok(f.invoke(&e).await.unwrap());
+    assert_eq!(r["account"], B, "{r}");
+    assert_eq!(r["run"]["jobs"][0]["to"], 1000, "{r}");
+    let updates = calls(&env, "UpdateJobPriority").await;
+    assert_eq!(updates.len(), 1, "{updates:?}");
+    assert!(
+        updates[0].0 == B && updates[0].1.contains("assumed-role"),
+        "{updates:?}"
+    );
+    f.stop().await;
+}
+
+#[tokio::test]
+async fn access_log_enforcer_turns_on_a_member_accounts_container_logging_there() {
+    let env = TestEnv::start().await;
+    member(&env, B, ACCOUNT).await;
+    let containers = json!({ "containers": [ { "name": "vod-kids", "access_logging": false } ] });
+    seed_at(&env, ACCOUNT, containers.clone()).await;
+    seed_at(&env, B, containers).await;
+    let mut extra = central_env();
+    extra.push(("ENFORCER_RULES", "exclude:scratch-*"));
+    let f = start(&env, "access-log-enforcer", &extra, LONG).await;
+    let sample: Value = serde_json::from_str(
+        &std::fs::read_to_string(format!(
+            "{}/../../functions/access-log-enforcer/events/container-created.json",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let r = ok(f.invoke(&moved(&sample, &[(ACCOUNT, B)])).await.unwrap());
+    assert_eq!(r["account"], B, "{r}");
+    let logging = |v: Value| {
+        v["mediastore"]["containers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|c| c["name"] == "vod-kids")
+            .map(|c| c["access_logging"].clone())
+            .unwrap_or_else(|| panic!("no container vod-kids: {v}"))
+    };
+    assert_eq!(
+        logging(env.control.state_at(B, REGION).await.unwrap()),
+        json!(true)
+    );
+    assert_eq!(
+        logging(env.control.state_at(ACCOUNT, REGION).await.unwrap()),
+        json!(false)
+    );
+    let starts = calls(&env, "StartAccessLogging").await;
+    assert!(
+        starts.len() == 1 && starts[0].0 == B && starts[0].1.contains("assumed-role"),
+        "{starts:?}"
+    );
+    f.stop().await;
 }
