@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use crate::action::{
-    check, limit, params, take_str, ActionSpec, Cx, Kind, Order, Param, Service, CODES,
+    check, limit, params, take_str, to_json, ActionSpec, Cx, Kind, Order, Param, Service, CODES,
     CONCURRENCY, LIMIT, MAX_GENERATIONS, ORDER, PAGE_TOKEN, RATE, RECOVER_LIMIT, SINCE, UNTIL,
 };
 use crate::drain::{drain_resource, DrainPace, DrainSpec, Drained, JobPage, PaceParams};
@@ -265,7 +265,7 @@ impl Service for Pipelines {
         match a {
             PipelineAction::Status { pipeline_id } => {
                 let p = et.read_pipeline(pipeline_id).await?;
-                r.result = serde_json::to_value(&p).unwrap_or(Value::Null);
+                r.result = to_json(&p);
                 r.result["guard"] = guard_status(cx, &PROFILE, pipeline_id).await?;
                 Ok(())
             }

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use crate::action::{
-    check, limit, params, take_str, ActionSpec, Cx, Kind, Order, Param, Service, CODES,
+    check, limit, params, take_str, to_json, ActionSpec, Cx, Kind, Order, Param, Service, CODES,
     CONCURRENCY, LIMIT, MAX_GENERATIONS, ORDER, PAGE_TOKEN, RATE, RECOVER_LIMIT, SINCE, UNTIL,
 };
 use crate::drain::{drain_resource, DrainPace, DrainSpec, Drained, JobPage, PaceParams};
@@ -263,7 +263,7 @@ impl Service for Queues {
             }
             QueueAction::Status { queue } => {
                 let q = mc.get_queue(queue).await?;
-                r.result = serde_json::to_value(&q).unwrap_or(Value::Null);
+                r.result = to_json(&q);
                 r.result["in_queue_now"] = in_queue_now(mc, cx, queue).await?;
                 r.result["guard"] = guard_status(cx, &PROFILE, queue).await?;
                 Ok(())
