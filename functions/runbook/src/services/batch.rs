@@ -12,7 +12,7 @@ use serde_json::{json, Map, Value};
 use crate::action::{
     check, ident, limit, params, to_json, ActionSpec, Cx, Kind, Param, Service, LIMIT, PAGE_TOKEN,
 };
-use crate::report::{collect_limited, Report};
+use crate::report::Report;
 
 /// What the batch actions need of S3 Control.
 pub trait BatchClient:
@@ -306,16 +306,13 @@ impl Service for Batch {
             } => {
                 let s: Vec<&str> = statuses.iter().map(String::as_str).collect();
                 let s = &s;
-                let (jobs, next) = collect_limited(
-                    *limit as usize,
+                r.list(
+                    *limit,
                     page_token.as_deref(),
                     |t| async move { batch.list_jobs(s, t.as_deref(), Some(1000)).await },
                     to_json,
                 )
                 .await?;
-                r.result = json!({ "count": jobs.len() });
-                r.items = jobs;
-                r.next_page_token = next;
             }
             BatchAction::Describe { job_id } => {
                 r.result = to_json(&batch.describe_job(job_id).await?)

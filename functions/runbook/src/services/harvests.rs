@@ -13,7 +13,7 @@ use serde_json::{json, Map, Value};
 use crate::action::{
     check, ident, limit, params, to_json, ActionSpec, Cx, Kind, Param, Service, LIMIT, PAGE_TOKEN,
 };
-use crate::report::{collect_limited, Report};
+use crate::report::Report;
 
 /// What the harvest actions need of MediaPackage (v1).
 pub trait PackageClient: HarvestJobCreator + HarvestJobDetails + HarvestJobLister {}
@@ -238,16 +238,13 @@ impl Service for Harvests {
                 page_token,
             } => {
                 let (c, s) = (channel_id.as_deref(), status.as_deref());
-                let (jobs, next) = collect_limited(
-                    *limit as usize,
+                r.list(
+                    *limit,
                     page_token.as_deref(),
                     |t| async move { package.list_harvest_jobs(c, s, t.as_deref()).await },
                     to_json,
                 )
                 .await?;
-                r.result = json!({ "count": jobs.len() });
-                r.items = jobs;
-                r.next_page_token = next;
             }
         }
         Ok(())

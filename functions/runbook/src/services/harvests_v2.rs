@@ -17,7 +17,7 @@ use serde_json::{json, Map, Value};
 use crate::action::{
     check, ident, limit, params, to_json, ActionSpec, Cx, Kind, Param, Service, LIMIT, PAGE_TOKEN,
 };
-use crate::report::{collect_limited, Report};
+use crate::report::Report;
 
 /// What the v2 harvest actions need of MediaPackage v2.
 pub trait PackageV2Client:
@@ -342,8 +342,8 @@ impl Service for HarvestsV2 {
                     status: status.clone(),
                 };
                 let filter = &filter;
-                let (jobs, next) = collect_limited(
-                    *limit as usize,
+                r.list(
+                    *limit,
                     page_token.as_deref(),
                     |t| async move {
                         package_v2
@@ -353,9 +353,6 @@ impl Service for HarvestsV2 {
                     to_json,
                 )
                 .await?;
-                r.result = json!({ "count": jobs.len() });
-                r.items = jobs;
-                r.next_page_token = next;
             }
             HarvestV2Action::Cancel { path, name, etag } => {
                 let job = package_v2.get_harvest_job_v2(path, name).await?;

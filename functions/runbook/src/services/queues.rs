@@ -19,7 +19,7 @@ use crate::action::{
 use crate::drain::{drain_resource, DrainPace, DrainSpec, Drained, JobPage, PaceParams};
 use crate::guarded::{guard_status, set_status};
 use crate::recover::{find_copy, recover_resource, RecoverRequest, RecoverSpec};
-use crate::report::{collect_limited, ms_iso, Report};
+use crate::report::{ms_iso, Report};
 
 /// What the queue actions need of MediaConvert (every adapter and fake with these has it).
 pub trait MediaConvertClient:
@@ -294,8 +294,8 @@ impl Service for Queues {
                 page_token,
             } => {
                 let descending = *order == Order::Newest;
-                let (jobs, next) = collect_limited(
-                    *limit as usize,
+                r.list(
+                    *limit,
                     page_token.as_deref(),
                     |t| async move {
                         match queue.as_deref() {
@@ -322,11 +322,7 @@ impl Service for Queues {
                     },
                     job_json,
                 )
-                .await?;
-                r.result = json!({ "count": jobs.len() });
-                r.items = jobs;
-                r.next_page_token = next;
-                Ok(())
+                .await
             }
         }
     }
