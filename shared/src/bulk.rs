@@ -160,23 +160,9 @@ impl Bulk {
         let mut recent: VecDeque<String> = VecDeque::new();
         let mut recent_set: HashSet<String> = HashSet::new();
         loop {
-            while flow.stop.is_none() && in_flight.len() < self.concurrency {
-                let Some(id) = flow.queue.pop_front() else {
-                    break;
-                };
-                if self.budget.exhausted() {
-                    flow.queue.push_front(id);
-                    flow.stop = Some(Listed::TimeRanShort);
-                    break;
-                }
-                in_flight.push(run(id));
-            }
-            if flow.stop.is_none() && reading.is_none() && !at_end && flow.wants_page() {
-                if self.budget.exhausted() {
-                    flow.stop = Some(Listed::TimeRanShort);
-                } else {
-                    reading.set(Some(list(token.clone())));
-                }
+            flow.start(&mut in_flight, &self.budget, run);
+            if flow.read_next(reading.is_some(), at_end, &self.budget) {
+                reading.set(Some(list(token.clone())));
             }
             if flow.stop.is_some() {
                 flow.abandon(&mut known, out);
@@ -266,6 +252,41 @@ impl<I> Flow<I> {
     /// read ahead of the actions, and no more).
     fn wants_page(&self) -> bool {
         self.queue.len() < self.concurrency
+    }
+
+    /// Starts picked items with `run` while fewer than `concurrency` are in flight; once the
+    /// budget is spent, none: the item stays picked and the flow stops (time ran short).
+    fn start<F: Future>(
+        &mut self,
+        in_flight: &mut FuturesUnordered<F>,
+        budget: &Budget,
+        run: impl Fn(I) -> F,
+    ) {
+        while self.stop.is_none() && in_flight.len() < self.concurrency {
+            let Some(item) = self.queue.pop_front() else {
+                break;
+            };
+            if budget.exhausted() {
+                self.queue.push_front(item);
+                self.stop = Some(Listed::TimeRanShort);
+                break;
+            }
+            in_flight.push(run(item));
+        }
+    }
+
+    /// Whether to read the next page now: not stopping, no read under way (`reading`), the
+    /// listing not at its end and [`Self::wants_page`]; once the budget is spent, no: the flow
+    /// stops (time ran short).
+    fn read_next(&mut self, reading: bool, at_end: bool, budget: &Budget) -> bool {
+        if self.stop.is_some() || reading || at_end || !self.wants_page() {
+            return false;
+        }
+        if budget.exhausted() {
+            self.stop = Some(Listed::TimeRanShort);
+            return false;
+        }
+        true
     }
 
     /// Stopping: the picked items that will not start now. When time ran short they are
@@ -371,23 +392,9 @@ impl Bulk {
         let (mut token, mut listed_out, mut capped) = (None::<String>, false, false);
         let (mut taken, mut failures) = (0usize, 0usize);
         loop {
-            while flow.stop.is_none() && in_flight.len() < self.concurrency {
-                let Some(item) = flow.queue.pop_front() else {
-                    break;
-                };
-                if self.budget.exhausted() {
-                    flow.queue.push_front(item);
-                    flow.stop = Some(Listed::TimeRanShort);
-                    break;
-                }
-                in_flight.push(run(item));
-            }
-            if flow.stop.is_none() && reading.is_none() && !listed_out && flow.wants_page() {
-                if self.budget.exhausted() {
-                    flow.stop = Some(Listed::TimeRanShort);
-                } else {
-                    reading.set(Some(list(token.take())));
-                }
+            flow.start(&mut in_flight, &self.budget, run);
+            if flow.read_next(reading.is_some(), listed_out, &self.budget) {
+                reading.set(Some(list(token.take())));
             }
             if flow.stop.is_some() {
                 flow.abandon(&mut known, out);

@@ -299,18 +299,6 @@ where
                     match endpoint {
                         Ok(e) => self.cut(s, &e, now).await,
                         Err((id, reason, retryable)) => ClipResult {
-                            harvest_job_id: scheduled_id(
-                                HarvestApi::V1,
-                                s.id_prefix.as_deref(),
-                                &id,
-                                s.start,
-                                s.end,
-                            ),
-                            origin_endpoint_id: id,
-                            start_time: format_time(s.start),
-                            end_time: format_time(s.end),
-                            manifest_key: String::new(),
-                            manifests: None,
                             outcome: if retryable {
                                 ClipOutcome::Failed
                             } else {
@@ -318,6 +306,7 @@ where
                             },
                             reason: Some(reason),
                             retryable,
+                            ..clip(s, id, String::new())
                         },
                     }
                 },
@@ -327,21 +316,10 @@ where
                         Err((id, _, _)) => id,
                     };
                     ClipResult {
-                        harvest_job_id: scheduled_id(
-                            HarvestApi::V1,
-                            s.id_prefix.as_deref(),
-                            &id,
-                            s.start,
-                            s.end,
-                        ),
-                        origin_endpoint_id: id,
-                        start_time: format_time(s.start),
-                        end_time: format_time(s.end),
-                        manifest_key: String::new(),
-                        manifests: None,
                         outcome: ClipOutcome::NotAttempted,
                         reason: Some(skip.reason().into()),
                         retryable: true,
+                        ..clip(s, id, String::new())
                     }
                 },
             )
@@ -356,33 +334,18 @@ where
 
     async fn cut(&self, s: &Schedule, e: &OriginEndpoint, now: DateTime<Utc>) -> ClipResult {
         let channel = e.channel_id.clone().unwrap_or_default();
-        let mut r = ClipResult {
-            origin_endpoint_id: e.id.clone(),
-            harvest_job_id: scheduled_id(
-                HarvestApi::V1,
-                s.id_prefix.as_deref(),
-                &e.id,
-                s.start,
-                s.end,
-            ),
-            start_time: format_time(s.start),
-            end_time: format_time(s.end),
-            manifest_key: render_template(
-                HarvestApi::V1,
-                &s.template,
-                &ClipVars {
-                    channel_group: "",
-                    channel: &channel,
-                    endpoint: &e.id,
-                    start: s.start,
-                    end: s.end,
-                },
-            ),
-            manifests: None,
-            outcome: ClipOutcome::Rejected,
-            reason: None,
-            retryable: false,
-        };
+        let manifest_key = render_template(
+            HarvestApi::V1,
+            &s.template,
+            &ClipVars {
+                channel_group: "",
+                channel: &channel,
+                endpoint: &e.id,
+                start: s.start,
+                end: s.end,
+            },
+        );
+        let mut r = clip(s, e.id.clone(), manifest_key);
         if let Err(reason) = check_window(
             HarvestApi::V1,
             s.start,
@@ -421,6 +384,22 @@ where
             }
         }
         r
+    }
+}
+
+/// A v1 clip of endpoint `id` with the schedule's window and job id, and `manifest_key`: rejected
+/// with no reason, until its cut (or refusal, or skip) says otherwise.
+fn clip(s: &Schedule, id: String, manifest_key: String) -> ClipResult {
+    ClipResult {
+        harvest_job_id: scheduled_id(HarvestApi::V1, s.id_prefix.as_deref(), &id, s.start, s.end),
+        origin_endpoint_id: id,
+        start_time: format_time(s.start),
+        end_time: format_time(s.end),
+        manifest_key,
+        manifests: None,
+        outcome: ClipOutcome::Rejected,
+        reason: None,
+        retryable: false,
     }
 }
 

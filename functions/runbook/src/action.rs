@@ -190,8 +190,13 @@ pub trait Parsed: Any + Debug + Send + Sync {
 
 impl<T: Serialize + Debug + Send + Sync + 'static> Parsed for T {
     fn to_json(&self) -> Value {
-        serde_json::to_value(self).unwrap_or(Value::Null)
+        to_json(self)
     }
+}
+
+/// `t` as JSON, as a report shows it (`null` if it cannot be: it always can).
+pub fn to_json<T: Serialize + ?Sized>(t: &T) -> Value {
+    serde_json::to_value(t).unwrap_or(Value::Null)
 }
 
 /// A parsed action of some service, with what its service says of this request of it.

@@ -115,6 +115,28 @@ where
     Ok((out, service.map(|s| encode_token(Some(&s), 0))))
 }
 
+impl Report {
+    /// A list action's answer: up to `limit` items from `token` on ([`collect_limited`]) as the
+    /// report's `items`, their count as its `result`, and the next page token if more remain.
+    pub async fn list<T, F, Fut>(
+        &mut self,
+        limit: u32,
+        token: Option<&str>,
+        fetch: F,
+        json: fn(&T) -> Value,
+    ) -> Result<(), Error>
+    where
+        F: FnMut(Option<String>) -> Fut,
+        Fut: Future<Output = Result<Page<T>, AwsError>>,
+    {
+        let (items, next) = collect_limited(limit as usize, token, fetch, json).await?;
+        self.result = serde_json::json!({ "count": items.len() });
+        self.items = items;
+        self.next_page_token = next;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

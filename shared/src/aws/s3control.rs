@@ -32,34 +32,44 @@ impl S3ControlAdapter {
     }
 }
 
+/// The operation a job runs: the one field of its `JobOperation` that is set.
 fn operation_name(op: Option<&s3c::types::JobOperation>) -> Option<String> {
     let op = op?;
-    let name = if op.lambda_invoke().is_some() {
-        "LambdaInvoke"
-    } else if op.s3_put_object_copy().is_some() {
-        "S3PutObjectCopy"
-    } else if op.s3_put_object_acl().is_some() {
-        "S3PutObjectAcl"
-    } else if op.s3_put_object_tagging().is_some() {
-        "S3PutObjectTagging"
-    } else if op.s3_delete_object_tagging().is_some() {
-        "S3DeleteObjectTagging"
-    } else if op.s3_initiate_restore_object().is_some() {
-        "S3InitiateRestoreObject"
-    } else if op.s3_put_object_legal_hold().is_some() {
-        "S3PutObjectLegalHold"
-    } else if op.s3_put_object_retention().is_some() {
-        "S3PutObjectRetention"
-    } else if op.s3_replicate_object().is_some() {
-        "S3ReplicateObject"
-    } else if op.s3_compute_object_checksum().is_some() {
-        "S3ComputeObjectChecksum"
-    } else if op.s3_update_object_encryption().is_some() {
-        "S3UpdateObjectEncryption"
-    } else {
-        return None;
-    };
-    Some(name.to_string())
+    let kinds = [
+        (op.lambda_invoke().is_some(), "LambdaInvoke"),
+        (op.s3_put_object_copy().is_some(), "S3PutObjectCopy"),
+        (op.s3_put_object_acl().is_some(), "S3PutObjectAcl"),
+        (op.s3_put_object_tagging().is_some(), "S3PutObjectTagging"),
+        (
+            op.s3_delete_object_tagging().is_some(),
+            "S3DeleteObjectTagging",
+        ),
+        (
+            op.s3_initiate_restore_object().is_some(),
+            "S3InitiateRestoreObject",
+        ),
+        (
+            op.s3_put_object_legal_hold().is_some(),
+            "S3PutObjectLegalHold",
+        ),
+        (
+            op.s3_put_object_retention().is_some(),
+            "S3PutObjectRetention",
+        ),
+        (op.s3_replicate_object().is_some(), "S3ReplicateObject"),
+        (
+            op.s3_compute_object_checksum().is_some(),
+            "S3ComputeObjectChecksum",
+        ),
+        (
+            op.s3_update_object_encryption().is_some(),
+            "S3UpdateObjectEncryption",
+        ),
+    ];
+    kinds
+        .iter()
+        .find(|(set, _)| *set)
+        .map(|(_, name)| name.to_string())
 }
 
 fn summary(j: &s3c::types::JobListDescriptor) -> BatchJob {

@@ -2,9 +2,7 @@
 //! `.cancel` (`batch.create`'s own parsing is [`super::batch_create`]).
 
 use async_trait::async_trait;
-use mediaops::model::{
-    BatchJob, NewBatchJob, RequestedBatchStatus, BATCH_JOB_STATUSES, MAX_BATCH_PRIORITY,
-};
+use mediaops::model::{NewBatchJob, RequestedBatchStatus, BATCH_JOB_STATUSES, MAX_BATCH_PRIORITY};
 use mediaops::notify::notices::Subject;
 use mediaops::ports::{BatchJobCreator, BatchJobPriority, BatchJobReader, BatchJobStatusChanger};
 use mediaops::Error;
@@ -12,9 +10,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use crate::action::{
-    check, ident, limit, params, ActionSpec, Cx, Kind, Param, Service, LIMIT, PAGE_TOKEN,
+    check, ident, limit, params, to_json, ActionSpec, Cx, Kind, Param, Service, LIMIT, PAGE_TOKEN,
 };
-use crate::report::{collect_limited, Report};
+use crate::report::Report;
 
 /// What the batch actions need of S3 Control.
 pub trait BatchClient:
@@ -180,10 +178,6 @@ fn create_plan(job: &NewBatchJob, token_derived: bool) -> String {
     )
 }
 
-fn batch_json(j: &BatchJob) -> Value {
-    serde_json::to_value(j).unwrap_or(Value::Null)
-}
-
 #[async_trait]
 impl Service for Batch {
     type Action = BatchAction;
@@ -312,19 +306,16 @@ impl Service for Batch {
             } => {
                 let s: Vec<&str> = statuses.iter().map(String::as_str).collect();
                 let s = &s;
-                let (jobs, next) = collect_limited(
-                    *limit as usize,
+                r.list(
+                    *limit,
                     page_token.as_deref(),
                     |t| async move { batch.list_jobs(s, t.as_deref(), Some(1000)).await },
-                    batch_json,
+                    to_json,
                 )
                 .await?;
-                r.result = json!({ "count": jobs.len() });
-                r.items = jobs;
-                r.next_page_token = next;
             }
             BatchAction::Describe { job_id } => {
-                r.result = batch_json(&batch.describe_job(job_id).await?)
+                r.result = to_json(&batch.describe_job(job_id).await?)
             }
             BatchAction::SetPriority { job_id, priority } => {
                 let j = batch.describe_job(job_id).await?;

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use mediaops::model::{HarvestJob, NewHarvestJob, S3Destination};
+use mediaops::model::{NewHarvestJob, S3Destination};
 use mediaops::ops::{create_harvest_idempotent, HarvestCreate};
 use mediaops::policy::harvest::{check_window_shape, parse_time};
 use mediaops::ports::{HarvestJobCreator, HarvestJobDetails, HarvestJobLister};
@@ -11,9 +11,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use crate::action::{
-    check, ident, limit, params, ActionSpec, Cx, Kind, Param, Service, LIMIT, PAGE_TOKEN,
+    check, ident, limit, params, to_json, ActionSpec, Cx, Kind, Param, Service, LIMIT, PAGE_TOKEN,
 };
-use crate::report::{collect_limited, Report};
+use crate::report::Report;
 
 /// What the harvest actions need of MediaPackage (v1).
 pub trait PackageClient: HarvestJobCreator + HarvestJobDetails + HarvestJobLister {}
@@ -103,10 +103,6 @@ struct HarvestListParams {
     limit: Option<u32>,
     #[serde(default)]
     page_token: Option<String>,
-}
-
-fn harvest_json(h: &HarvestJob) -> Value {
-    serde_json::to_value(h).unwrap_or(Value::Null)
 }
 
 #[async_trait]
@@ -229,11 +225,11 @@ impl Service for Harvests {
                         }
                     };
                     r.executed = outcome == "created";
-                    r.result = json!({ "outcome": outcome, "harvest_job": harvest_json(&package.describe_harvest_job(id).await?) });
+                    r.result = json!({ "outcome": outcome, "harvest_job": to_json(&package.describe_harvest_job(id).await?) });
                 }
             }
             HarvestAction::Describe { id } => {
-                r.result = harvest_json(&package.describe_harvest_job(id).await?)
+                r.result = to_json(&package.describe_harvest_job(id).await?)
             }
             HarvestAction::List {
                 channel_id,
@@ -242,16 +238,13 @@ impl Service for Harvests {
                 page_token,
             } => {
                 let (c, s) = (channel_id.as_deref(), status.as_deref());
-                let (jobs, next) = collect_limited(
-                    *limit as usize,
+                r.list(
+                    *limit,
                     page_token.as_deref(),
                     |t| async move { package.list_harvest_jobs(c, s, t.as_deref()).await },
-                    harvest_json,
+                    to_json,
                 )
                 .await?;
-                r.result = json!({ "count": jobs.len() });
-                r.items = jobs;
-                r.next_page_token = next;
             }
         }
         Ok(())

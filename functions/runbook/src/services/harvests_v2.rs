@@ -3,7 +3,7 @@
 //! destination path instead of a manifest key and role, and the manifests to harvest.
 
 use async_trait::async_trait;
-use mediaops::model::{DestinationV2, EndpointPath, HarvestFilterV2, HarvestJobV2, ManifestNames};
+use mediaops::model::{DestinationV2, EndpointPath, HarvestFilterV2, ManifestNames};
 use mediaops::notify::notices::Subject;
 use mediaops::ops::{create_harvest_v2_idempotent, HarvestCreate};
 use mediaops::policy::harvest::{check_window_shape, new_harvest_v2, parse_time};
@@ -15,9 +15,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use crate::action::{
-    check, ident, limit, params, ActionSpec, Cx, Kind, Param, Service, LIMIT, PAGE_TOKEN,
+    check, ident, limit, params, to_json, ActionSpec, Cx, Kind, Param, Service, LIMIT, PAGE_TOKEN,
 };
-use crate::report::{collect_limited, Report};
+use crate::report::Report;
 
 /// What the v2 harvest actions need of MediaPackage v2.
 pub trait PackageV2Client:
@@ -152,10 +152,6 @@ fn path(g: &str, c: &str, e: &str) -> Result<EndpointPath, String> {
     name("channel", c)?;
     name("origin_endpoint", e)?;
     Ok(EndpointPath::new(g, c, e))
-}
-
-fn job_json(h: &HarvestJobV2) -> Value {
-    serde_json::to_value(h).unwrap_or(Value::Null)
 }
 
 #[async_trait]
@@ -325,11 +321,11 @@ impl Service for HarvestsV2 {
                         }
                     };
                     r.executed = outcome == "created";
-                    r.result = json!({ "outcome": outcome, "harvest_job": job_json(&package_v2.get_harvest_job_v2(path, name).await?) });
+                    r.result = json!({ "outcome": outcome, "harvest_job": to_json(&package_v2.get_harvest_job_v2(path, name).await?) });
                 }
             }
             HarvestV2Action::Describe { path, name } => {
-                r.result = job_json(&package_v2.get_harvest_job_v2(path, name).await?)
+                r.result = to_json(&package_v2.get_harvest_job_v2(path, name).await?)
             }
             HarvestV2Action::List {
                 channel_group,
@@ -346,20 +342,17 @@ impl Service for HarvestsV2 {
                     status: status.clone(),
                 };
                 let filter = &filter;
-                let (jobs, next) = collect_limited(
-                    *limit as usize,
+                r.list(
+                    *limit,
                     page_token.as_deref(),
                     |t| async move {
                         package_v2
                             .list_harvest_jobs_v2(filter, t.as_deref(), Some(100))
                             .await
                     },
-                    job_json,
+                    to_json,
                 )
                 .await?;
-                r.result = json!({ "count": jobs.len() });
-                r.items = jobs;
-                r.next_page_token = next;
             }
             HarvestV2Action::Cancel { path, name, etag } => {
                 let job = package_v2.get_harvest_job_v2(path, name).await?;
@@ -367,7 +360,7 @@ impl Service for HarvestsV2 {
                 if !matches!(status.as_str(), "QUEUED" | "IN_PROGRESS") {
                     r.plan.push(format!("harvest job {path}/{name} is {status}: only QUEUED or IN_PROGRESS jobs can be cancelled; nothing to do"));
                     r.result =
-                        json!({ "outcome": "not_cancellable", "harvest_job": job_json(&job) });
+                        json!({ "outcome": "not_cancellable", "harvest_job": to_json(&job) });
                     return Ok(());
                 }
                 // Cancel what was read: the ETag given, or the one just read.
@@ -387,9 +380,9 @@ impl Service for HarvestsV2 {
                         .cancel_harvest_job_v2(path, name, etag.as_deref())
                         .await?;
                     r.executed = true;
-                    r.result = json!({ "outcome": "cancelled", "harvest_job": job_json(&package_v2.get_harvest_job_v2(path, name).await?) });
+                    r.result = json!({ "outcome": "cancelled", "harvest_job": to_json(&package_v2.get_harvest_job_v2(path, name).await?) });
                 } else {
-                    r.result = json!({ "outcome": "would_cancel", "harvest_job": job_json(&job) });
+                    r.result = json!({ "outcome": "would_cancel", "harvest_job": to_json(&job) });
                 }
             }
         }

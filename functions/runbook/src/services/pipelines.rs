@@ -14,13 +14,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use crate::action::{
-    check, limit, params, take_str, ActionSpec, Cx, Kind, Order, Param, Service, CODES,
+    check, limit, params, take_str, to_json, ActionSpec, Cx, Kind, Order, Param, Service, CODES,
     CONCURRENCY, LIMIT, MAX_GENERATIONS, ORDER, PAGE_TOKEN, RATE, RECOVER_LIMIT, SINCE, UNTIL,
 };
 use crate::drain::{drain_resource, DrainPace, DrainSpec, Drained, JobPage, PaceParams};
 use crate::guarded::{guard_status, set_status};
 use crate::recover::{find_copy, recover_resource, RecoverRequest, RecoverSpec};
-use crate::report::{collect_limited, ms_iso, Report};
+use crate::report::{ms_iso, Report};
 
 /// What the pipeline actions need of Elastic Transcoder.
 pub trait TranscoderClient:
@@ -265,7 +265,7 @@ impl Service for Pipelines {
         match a {
             PipelineAction::Status { pipeline_id } => {
                 let p = et.read_pipeline(pipeline_id).await?;
-                r.result = serde_json::to_value(&p).unwrap_or(Value::Null);
+                r.result = to_json(&p);
                 r.result["guard"] = guard_status(cx, &PROFILE, pipeline_id).await?;
                 Ok(())
             }
@@ -297,30 +297,24 @@ impl Service for Pipelines {
                 page_token,
             } => {
                 let ascending = *order == Order::Oldest;
-                let (limit, token) = (*limit as usize, page_token.as_deref());
-                let (jobs, next) = match (status, pipeline_id) {
+                let (limit, token) = (*limit, page_token.as_deref());
+                match (status, pipeline_id) {
                     (Some(s), _) => {
                         let list = |t: Option<String>| async move {
                             et.list_jobs_by_status(*s, ascending, t.as_deref()).await
                         };
-                        collect_limited(limit, token, list, job_json).await?
+                        r.list(limit, token, list, job_json).await
                     }
                     (None, Some(p)) => {
                         let list = |t: Option<String>| async move {
                             et.list_jobs_by_pipeline(p, ascending, t.as_deref()).await
                         };
-                        collect_limited(limit, token, list, job_json).await?
+                        r.list(limit, token, list, job_json).await
                     }
-                    (None, None) => {
-                        return Err(Error::BadRequest(
-                            "jobs.list: status or pipeline_id is required".into(),
-                        ))
-                    }
-                };
-                r.result = json!({ "count": jobs.len() });
-                r.items = jobs;
-                r.next_page_token = next;
-                Ok(())
+                    (None, None) => Err(Error::BadRequest(
+                        "jobs.list: status or pipeline_id is required".into(),
+                    )),
+                }
             }
         }
     }

@@ -13,13 +13,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use crate::action::{
-    check, limit, params, take_str, ActionSpec, Cx, Kind, Order, Param, Service, CODES,
+    check, limit, params, take_str, to_json, ActionSpec, Cx, Kind, Order, Param, Service, CODES,
     CONCURRENCY, LIMIT, MAX_GENERATIONS, ORDER, PAGE_TOKEN, RATE, RECOVER_LIMIT, SINCE, UNTIL,
 };
 use crate::drain::{drain_resource, DrainPace, DrainSpec, Drained, JobPage, PaceParams};
 use crate::guarded::{guard_status, set_status};
 use crate::recover::{find_copy, recover_resource, RecoverRequest, RecoverSpec};
-use crate::report::{collect_limited, ms_iso, Report};
+use crate::report::{ms_iso, Report};
 
 /// What the queue actions need of MediaConvert (every adapter and fake with these has it).
 pub trait MediaConvertClient:
@@ -263,7 +263,7 @@ impl Service for Queues {
             }
             QueueAction::Status { queue } => {
                 let q = mc.get_queue(queue).await?;
-                r.result = serde_json::to_value(&q).unwrap_or(Value::Null);
+                r.result = to_json(&q);
                 r.result["in_queue_now"] = in_queue_now(mc, cx, queue).await?;
                 r.result["guard"] = guard_status(cx, &PROFILE, queue).await?;
                 Ok(())
@@ -294,8 +294,8 @@ impl Service for Queues {
                 page_token,
             } => {
                 let descending = *order == Order::Newest;
-                let (jobs, next) = collect_limited(
-                    *limit as usize,
+                r.list(
+                    *limit,
                     page_token.as_deref(),
                     |t| async move {
                         match queue.as_deref() {
@@ -322,11 +322,7 @@ impl Service for Queues {
                     },
                     job_json,
                 )
-                .await?;
-                r.result = json!({ "count": jobs.len() });
-                r.items = jobs;
-                r.next_page_token = next;
-                Ok(())
+                .await
             }
         }
     }
