@@ -230,6 +230,32 @@ pub async fn serve(listener: TcpListener, state: Arc<State>) {
     }
 }
 
+/// An AWS Query request's form body, decoded.
+pub fn form(req: &Req) -> BTreeMap<String, String> {
+    decode_pairs(&String::from_utf8_lossy(&req.body))
+        .into_iter()
+        .collect()
+}
+
+/// An AWS Query request's form and its `Action` among `operations`; any other Action is the
+/// protocol's 400 `InvalidAction`, worded by `unknown` (each service words it its own way).
+pub fn query_operation(
+    req: &Req,
+    service: &'static str,
+    operations: &[&'static str],
+    unknown: impl FnOnce(&str) -> String,
+) -> Result<(BTreeMap<String, String>, &'static str), Box<Routed>> {
+    let f = form(req);
+    let action = f.get("Action").map(String::as_str).unwrap_or_default();
+    match operations.iter().find(|o| **o == action).copied() {
+        Some(op) => Ok((f, op)),
+        None => Err(Box::new(Routed::Reply(
+            Call::new(service, Protocol::Query, "Unknown"),
+            ApiError::new(400, "InvalidAction", unknown(action)),
+        ))),
+    }
+}
+
 /// `a=1&b=x+y` (a query string or a form body) → its pairs, URL-decoded (`+` is a space).
 pub fn decode_pairs(text: &str) -> Vec<(String, String)> {
     let dec = |s: &str| {

@@ -11,7 +11,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::accounts::Scope;
-use crate::http::{decode_pairs, xml_escape, xml_response, Call, Protocol, Req, Resp, Routed};
+use crate::http::{
+    form, query_operation, xml_escape, xml_response, Call, Protocol, Req, Resp, Routed,
+};
 use crate::state::{now_ms, ApiError, World};
 
 pub const SERVICE: &str = "sns";
@@ -57,13 +59,6 @@ pub fn matches(req: &Req) -> bool {
             .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"))
 }
 
-/// The form body's fields, decoded.
-pub fn form(req: &Req) -> BTreeMap<String, String> {
-    decode_pairs(&String::from_utf8_lossy(&req.body))
-        .into_iter()
-        .collect()
-}
-
 /// `MessageAttributes.entry.N.Name` / `.Value.DataType` / `.Value.StringValue` → name → value.
 fn attributes(f: &BTreeMap<String, String>) -> Result<BTreeMap<String, String>, ApiError> {
     let mut out = BTreeMap::new();
@@ -100,17 +95,11 @@ fn invalid(message: impl Into<String>) -> ApiError {
 }
 
 pub fn route(req: &Req) -> Routed {
-    let f = form(req);
-    let action = f.get("Action").cloned().unwrap_or_default();
-    let Some(op) = OPERATIONS.iter().find(|o| **o == action).copied() else {
-        return Routed::Reply(
-            Call::new(SERVICE, Protocol::Query, "Unknown"),
-            ApiError::new(
-                400,
-                "InvalidAction",
-                format!("The action {action} is not valid for this web service."),
-            ),
-        );
+    let (f, op) = match query_operation(req, SERVICE, &OPERATIONS, |action| {
+        format!("The action {action} is not valid for this web service.")
+    }) {
+        Ok(found) => found,
+        Err(reply) => return *reply,
     };
     let mut call = Call::new(SERVICE, Protocol::Query, op);
     match op {

@@ -9,8 +9,9 @@ use crate::accounts::{
     Caller, Credential, Session, TrustRequest, CHAINED_SESSION_SECONDS, DEFAULT_SESSION_SECONDS,
     KEY_ALPHABET, MAX_ROLE_SESSION_SECONDS, MIN_SESSION_SECONDS, SECRET_ALPHABET,
 };
-use crate::http::{xml_escape, xml_response, Call, Protocol, Req, Resp, Routed};
-use crate::sns::form;
+use crate::http::{
+    form, query_operation, xml_escape, xml_response, Call, Protocol, Req, Resp, Routed,
+};
 use crate::state::{now_ms, ApiError, State};
 
 pub const SERVICE: &str = "sts";
@@ -37,17 +38,11 @@ pub fn matches(req: &Req) -> bool {
 }
 
 pub fn route(req: &Req) -> Routed {
-    let f = form(req);
-    let action = f.get("Action").cloned().unwrap_or_default();
-    let Some(op) = OPERATIONS.iter().find(|o| **o == action).copied() else {
-        return Routed::Reply(
-            Call::new(SERVICE, Protocol::Query, "Unknown"),
-            ApiError::new(
-                400,
-                "InvalidAction",
-                format!("Could not find operation {action} for version {VERSION}"),
-            ),
-        );
+    let (f, op) = match query_operation(req, SERVICE, &OPERATIONS, |action| {
+        format!("Could not find operation {action} for version {VERSION}")
+    }) {
+        Ok(found) => found,
+        Err(reply) => return *reply,
     };
     let mut call = Call::new(SERVICE, Protocol::Query, op);
     if op == "AssumeRole" {
