@@ -230,6 +230,21 @@ pub async fn serve(listener: TcpListener, state: Arc<State>) {
     }
 }
 
+/// The AWS Query protocol's `<ErrorResponse>` document in namespace `xmlns`.
+pub fn query_error_body(xmlns: &str, err: &ApiError, request_id: &str) -> String {
+    let kind = if err.status >= 500 {
+        "Receiver"
+    } else {
+        "Sender"
+    };
+    format!(
+        "<ErrorResponse xmlns=\"{xmlns}\">\n  <Error>\n    <Type>{kind}</Type>\n    <Code>{}</Code>\n    <Message>{}</Message>\n  </Error>\n  <RequestId>{}</RequestId>\n</ErrorResponse>\n",
+        xml_escape(&err.code),
+        xml_escape(&err.message),
+        request_id
+    )
+}
+
 /// An AWS Query request's form body, decoded.
 pub fn form(req: &Req) -> BTreeMap<String, String> {
     decode_pairs(&String::from_utf8_lossy(&req.body))

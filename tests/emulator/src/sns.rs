@@ -12,7 +12,8 @@ use serde_json::{json, Value};
 
 use crate::accounts::Scope;
 use crate::http::{
-    form, query_operation, xml_escape, xml_response, Call, Protocol, Req, Resp, Routed,
+    form, query_error_body, query_operation, xml_escape, xml_response, Call, Protocol, Req, Resp,
+    Routed,
 };
 use crate::state::{now_ms, ApiError, World};
 
@@ -300,17 +301,7 @@ pub fn handle(call: &Call, req: &Req, world: &mut World, scope: &Scope) -> Resul
 
 /// The `<ErrorResponse>` document of the Query protocol.
 pub fn error_body(err: &ApiError) -> String {
-    let kind = if err.status >= 500 {
-        "Receiver"
-    } else {
-        "Sender"
-    };
-    format!(
-        "<ErrorResponse xmlns=\"{XMLNS}\">\n  <Error>\n    <Type>{kind}</Type>\n    <Code>{}</Code>\n    <Message>{}</Message>\n  </Error>\n  <RequestId>{}</RequestId>\n</ErrorResponse>\n",
-        xml_escape(&err.code),
-        xml_escape(&err.message),
-        request_id()
-    )
+    query_error_body(XMLNS, err, &request_id())
 }
 
 /// Topics to seed, by name.

@@ -10,7 +10,8 @@ use crate::accounts::{
     KEY_ALPHABET, MAX_ROLE_SESSION_SECONDS, MIN_SESSION_SECONDS, SECRET_ALPHABET,
 };
 use crate::http::{
-    form, query_operation, xml_escape, xml_response, Call, Protocol, Req, Resp, Routed,
+    form, query_error_body, query_operation, xml_escape, xml_response, Call, Protocol, Req, Resp,
+    Routed,
 };
 use crate::state::{now_ms, ApiError, State};
 
@@ -156,17 +157,7 @@ fn request_id() -> String {
 
 /// The `<ErrorResponse>` document of STS.
 pub fn error_body(err: &ApiError) -> String {
-    let kind = if err.status >= 500 {
-        "Receiver"
-    } else {
-        "Sender"
-    };
-    format!(
-        "<ErrorResponse xmlns=\"{XMLNS}\">\n  <Error>\n    <Type>{kind}</Type>\n    <Code>{}</Code>\n    <Message>{}</Message>\n  </Error>\n  <RequestId>{}</RequestId>\n</ErrorResponse>\n",
-        xml_escape(&err.code),
-        xml_escape(&err.message),
-        request_id()
-    )
+    query_error_body(XMLNS, err, &request_id())
 }
 
 fn iso(ms: i64) -> String {
