@@ -21,9 +21,7 @@ use serde_json::Value;
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScheduleInput {
-    #[serde(default)]
     pub channel_id: Option<String>,
-    #[serde(default)]
     pub origin_endpoint_ids: Option<Vec<String>>,
     pub window_minutes: i64,
     #[serde(default)]
@@ -33,7 +31,6 @@ pub struct ScheduleInput {
     pub role_arn: String,
     /// `<aws.scheduler.scheduled-time>` in the schedule's input.
     pub scheduled_time: String,
-    #[serde(default)]
     pub id_prefix: Option<String>,
 }
 

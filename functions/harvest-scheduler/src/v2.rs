@@ -36,10 +36,8 @@ pub struct ScheduleV2Input {
     pub channel_group: String,
     pub channel: String,
     /// The endpoints to clip; all of the channel's when absent.
-    #[serde(default)]
     pub origin_endpoints: Option<Vec<String>>,
     /// The manifests to harvest (of each endpoint, those it has); all harvestable ones when absent.
-    #[serde(default)]
     pub manifests: Option<Vec<String>>,
     pub window_minutes: i64,
     #[serde(default)]
@@ -48,7 +46,6 @@ pub struct ScheduleV2Input {
     pub destination_path_template: String,
     /// `<aws.scheduler.scheduled-time>` in the schedule's input.
     pub scheduled_time: String,
-    #[serde(default)]
     pub name_prefix: Option<String>,
 }
 

@@ -7,42 +7,32 @@ pub const DETAIL_TYPE: &str = "MediaPackage HarvestJob Notification";
 pub const SOURCE: &str = "aws.mediapackage";
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct HarvestJobNotification {
-    #[serde(default)]
     pub harvest_job: Option<HarvestJobDetail>,
     /// Why the harvest failed (FAILED only).
-    #[serde(default)]
     pub message: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct HarvestJobDetail {
-    #[serde(default)]
     pub id: Option<String>,
-    #[serde(default)]
     pub arn: Option<String>,
     /// IN_PROGRESS, SUCCEEDED or FAILED.
-    #[serde(default)]
     pub status: Option<String>,
-    #[serde(default)]
     pub origin_endpoint_id: Option<String>,
-    #[serde(default)]
     pub start_time: Option<String>,
-    #[serde(default)]
     pub end_time: Option<String>,
-    #[serde(default)]
     pub s3_destination: Option<HarvestDestination>,
-    #[serde(default)]
     pub created_at: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct HarvestDestination {
-    #[serde(default)]
     pub bucket_name: Option<String>,
-    #[serde(default)]
     pub manifest_key: Option<String>,
-    #[serde(default)]
     pub role_arn: Option<String>,
 }
 

@@ -8,78 +8,58 @@ pub const DETAIL_TYPE: &str = "MediaPackageV2 HarvestJob Notification";
 pub const SOURCE: &str = "aws.mediapackagev2";
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct HarvestJobNotificationV2 {
-    #[serde(default)]
     pub harvest_job: Option<HarvestJobDetailV2>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct HarvestJobDetailV2 {
-    #[serde(default)]
     pub harvest_job_name: Option<String>,
-    #[serde(default)]
     pub arn: Option<String>,
     /// COMPLETED or FAILED (the documented events); QUEUED, IN_PROGRESS, CANCELLED are statuses too.
-    #[serde(default)]
     pub status: Option<String>,
-    #[serde(default)]
     pub channel_group_name: Option<String>,
-    #[serde(default)]
     pub channel_name: Option<String>,
-    #[serde(default)]
     pub origin_endpoint_name: Option<String>,
-    #[serde(default)]
     pub schedule_configuration: Option<ScheduleV2>,
-    #[serde(default)]
     pub destination: Option<DestinationDetailV2>,
-    #[serde(default)]
     pub harvested_manifests: Option<HarvestedManifestsV2>,
-    #[serde(default)]
     pub message: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct ScheduleV2 {
-    #[serde(default)]
     pub start_time: Option<String>,
-    #[serde(default)]
     pub end_time: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct DestinationDetailV2 {
-    #[serde(default)]
     pub s3_destination: Option<S3DestinationDetailV2>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct S3DestinationDetailV2 {
-    #[serde(default)]
     pub bucket_name: Option<String>,
-    #[serde(default)]
     pub destination_path: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct HarvestedManifestsV2 {
-    #[serde(default)]
     pub hls_manifests: Vec<ManifestRef>,
-    #[serde(default)]
     pub dash_manifests: Vec<ManifestRef>,
-    #[serde(default)]
     pub low_latency_hls_manifests: Vec<ManifestRef>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct ManifestRef {
-    #[serde(default)]
     pub manifest_name: Option<String>,
 }
 

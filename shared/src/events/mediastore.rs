@@ -4,11 +4,12 @@ use serde::{Deserialize, Serialize};
 
 /// The event's `detail`: which container, and what happened to it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ContainerStateChange {
-    #[serde(rename = "ContainerName", default)]
+    #[serde(rename = "ContainerName")]
     pub container_name: Option<String>,
     /// CREATE, REMOVE or UPDATE.
-    #[serde(rename = "Operation", default)]
+    #[serde(rename = "Operation")]
     pub operation: Option<String>,
 }
 

@@ -10,37 +10,26 @@ pub const SOURCE: &str = "aws.s3";
 
 /// The event's `detail`. Every field is optional.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct BatchJobServiceEvent {
-    #[serde(default)]
     pub event_name: Option<String>,
-    #[serde(default)]
     pub event_source: Option<String>,
-    #[serde(default)]
     pub event_time: Option<String>,
-    #[serde(rename = "eventID", default)]
+    #[serde(rename = "eventID")]
     pub event_id: Option<String>,
-    #[serde(default)]
     pub recipient_account_id: Option<String>,
-    #[serde(default)]
     pub service_event_details: Option<JobEventDetails>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct JobEventDetails {
-    #[serde(default)]
     pub job_id: Option<String>,
-    #[serde(default)]
     pub job_arn: Option<String>,
-    #[serde(default)]
     pub status: Option<String>,
-    #[serde(default)]
     pub job_event_id: Option<String>,
     /// A list in the documented examples; kept as JSON.
-    #[serde(default)]
     pub failure_codes: Option<Value>,
-    #[serde(default)]
     pub status_change_reason: Option<Value>,
 }
 

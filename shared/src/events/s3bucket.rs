@@ -18,36 +18,27 @@ pub const EVENT_NAMES: [&str; 4] = [
 ];
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct BucketApiCall {
-    #[serde(default)]
     pub event_name: Option<String>,
-    #[serde(default)]
     pub event_source: Option<String>,
-    #[serde(default)]
     pub event_time: Option<String>,
-    #[serde(rename = "eventID", default)]
+    #[serde(rename = "eventID")]
     pub event_id: Option<String>,
-    #[serde(default)]
     pub aws_region: Option<String>,
     /// Set when the call failed: nothing changed.
-    #[serde(default)]
     pub error_code: Option<String>,
-    #[serde(default)]
     pub user_identity: Option<UserIdentity>,
     /// `bucketName`, and the call's own parameters (kept as JSON).
-    #[serde(default)]
     pub request_parameters: Option<Value>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct UserIdentity {
-    #[serde(rename = "type", default)]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
-    #[serde(default)]
     pub arn: Option<String>,
-    #[serde(default)]
     pub invoked_by: Option<String>,
 }
 
