@@ -10,9 +10,9 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_smithy_types::Blob;
+use mediaops::start::settings;
 use mediaops::{Budget, Clients, Env};
 use runbook::handler::{answer, App};
-use runbook::runbook::Runbook;
 use serde_json::{json, Value};
 
 use crate::CliError;
@@ -129,30 +129,13 @@ async fn stack_output(sdk: &SdkConfig, stack: &str) -> Result<String, CliError> 
 /// clients from the caller's configuration.
 pub async fn local(sdk: &SdkConfig, slice: Duration) -> Result<Target, CliError> {
     let env = Env::from_process();
-    let config = runbook::Config::from_env(&env).map_err(|e| {
+    let (common, config) = settings(&env, runbook::Config::from_env).map_err(|e| {
         CliError::Usage(format!(
             "--local runs the runbook with the function's settings from the environment: {e}"
         ))
     })?;
-    let common = &config.common;
     let clients = Clients::from_sdk_config(sdk, &common.clients, &env);
-    let guard = config
-        .guard_table
-        .as_deref()
-        .map(|t| clients.window_store(t));
-    let notifier = clients.notifier(
-        common.notification_topic.as_deref(),
-        &common.metrics_namespace,
-        runbook::FUNCTION,
-    );
-    let ports = runbook::ports(&clients, guard).map_err(|e| CliError::Usage(e.to_string()))?;
-    let app = App {
-        runbook: Runbook::new(ports, config.recover_lease_ms),
-        notifier,
-        namespace: common.metrics_namespace.clone(),
-        dry_run: common.dry_run,
-        deadline_reserve: common.deadline_reserve,
-    };
+    let app = runbook::app(&common, config, clients).map_err(|e| CliError::Usage(e.to_string()))?;
     Ok(Target::Local {
         app: Box::new(app),
         slice,

@@ -367,14 +367,11 @@ impl Clients {
     /// S3 Control needs the account id on every call: `MEDIAOPS_ACCOUNT_ID` must be set.
     #[cfg(feature = "s3control")]
     pub fn s3control(&self) -> Result<S3ControlAdapter, crate::error::ConfigError> {
-        let account = self.account_id.clone().ok_or_else(|| {
-            crate::error::ConfigError::new(
-                "MEDIAOPS_ACCOUNT_ID",
-                None,
-                "a 12-digit AWS account id (S3 Batch Operations calls name the account)",
-            )
-        })?;
-        Ok(S3ControlAdapter::new(self.s3control.clone(), account))
+        let account = crate::config::s3control_account(self.account_id.as_deref())?;
+        Ok(S3ControlAdapter::new(
+            self.s3control.clone(),
+            account.to_string(),
+        ))
     }
 }
 

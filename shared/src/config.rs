@@ -241,6 +241,18 @@ pub fn parse_bool(v: &str) -> Option<bool> {
     }
 }
 
+/// The account S3 Control calls name (S3 Batch Operations needs it on every call): a function
+/// that calls it fails its start without `MEDIAOPS_ACCOUNT_ID`.
+pub fn s3control_account(account_id: Option<&str>) -> Result<&str, ConfigError> {
+    account_id.ok_or_else(|| {
+        ConfigError::new(
+            "MEDIAOPS_ACCOUNT_ID",
+            None,
+            "a 12-digit AWS account id (S3 Batch Operations calls name the account)",
+        )
+    })
+}
+
 /// How the AWS clients retry and time out; shared by every function.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClientSettings {

@@ -545,4 +545,29 @@ pub mod iam {
         "s3:GetBucketAcl",
     ];
     pub const BUCKET_LOGGING_WRITER: &[&str] = &["s3:PutBucketLogging"];
+
+    /// A function's grant: groups of the capabilities above. A function lists its own group,
+    /// then the groups it shares with others ([`NOTICES`], [`EVENT_FUNCTION`]); `template.yaml`
+    /// grants the union of their actions.
+    pub type Grant = &'static [&'static [&'static str]];
+    /// What every guard does in the guards' table: its window's events and its pause records.
+    pub const GUARD: Grant = &[WINDOW_STORE, PAUSE_STORE];
+    /// Sending a notice once: the ledger's conditional write, then the topic.
+    pub const NOTICES: Grant = &[NOTICE_LEDGER, PUBLISHER];
+    /// What every event-driven function is granted beside its own: its dead-letter queue, and
+    /// central mode's member role.
+    pub const EVENT_FUNCTION: Grant = &[DEAD_LETTER_QUEUE, MEMBER_ROLE];
+    /// MediaPackage v1 harvests as retries and clips make them: create (passing the harvest
+    /// role), describe the job, read its origin endpoint.
+    pub const HARVESTS: Grant = &[
+        HARVEST_JOB_CREATOR,
+        HARVEST_JOB_DETAILS,
+        ORIGIN_ENDPOINT_DETAILS,
+    ];
+    /// The same for MediaPackage v2.
+    pub const HARVESTS_V2: Grant = &[
+        HARVEST_JOB_CREATOR_V2,
+        HARVEST_JOB_DETAILS_V2,
+        ORIGIN_ENDPOINT_DETAILS_V2,
+    ];
 }

@@ -27,12 +27,11 @@ use crate::Clients;
 /// What a handler answers one invocation with.
 pub type Handled<R> = BoxFuture<'static, Result<R, Error>>;
 
-/// A function's settings, as [`serve`] needs them.
+/// A function's own settings, read by [`serve`] after the settings every function has
+/// ([`CommonConfig`]: the clients', dry run, metrics, notifications).
 pub trait Configured {
-    /// The settings every function has (the clients', dry run, metrics, notifications).
-    fn common(&self) -> &CommonConfig;
     /// The cold-start log record: the settings that shape the function's decisions.
-    fn log(&self, function: &'static str);
+    fn log(&self, function: &'static str, common: &CommonConfig);
 }
 
 /// An invocation's answer: the handler's report, or `foreign` when the event is not ours.
@@ -100,16 +99,27 @@ impl From<&'static str> for Function {
     }
 }
 
-/// Starts `function`: reads its settings with `read`, builds what its handler needs with
-/// `build` (from the settings and the clients), then serves each invocation with `handle`
+/// Reads the settings every function has, then a function's own with `read`, as [`serve`] does
+/// at cold start (and the command line's local runbook, and tests).
+pub fn settings<C>(
+    env: &Env,
+    read: impl FnOnce(&Env, &CommonConfig) -> Result<C, ConfigError>,
+) -> Result<(CommonConfig, C), ConfigError> {
+    let common = CommonConfig::from_env(env)?;
+    let config = read(env, &common)?;
+    Ok((common, config))
+}
+
+/// Starts `function`: reads the common settings, then its own with `read`, builds what its
+/// handler needs with `build` (from both and the clients), then serves each invocation with `handle`
 /// (an event only when its origin is governed, see the module). What `build` makes lives as
 /// long as the process: once for the deployment's own account and region at cold start, and in
 /// central mode once more for each other governed place, at its first event, with that place's
 /// clients ([`crate::accounts`]).
 pub async fn serve<C, A, R>(
     function: impl Into<Function>,
-    read: impl FnOnce(&Env) -> Result<C, ConfigError>,
-    build: impl Fn(C, Clients) -> Result<A, ConfigError> + Send + Sync + 'static,
+    read: impl FnOnce(&Env, &CommonConfig) -> Result<C, ConfigError>,
+    build: impl Fn(&CommonConfig, C, Clients) -> Result<A, ConfigError> + Send + Sync + 'static,
     handle: impl Fn(&'static A, LambdaEvent<Value>) -> Handled<R> + Send + Sync + 'static,
 ) -> Result<(), lambda_runtime::Error>
 where
@@ -123,20 +133,21 @@ where
     let failed = |e: &ConfigError| {
         tracing::error!(error = %e, variable = e.var, "cold start failed: invalid configuration");
     };
-    let config = read(&env).inspect_err(failed)?;
+    let (common, config) = settings(&env, read).inspect_err(failed)?;
     let gate: &'static Gate = Box::leak(Box::new(
-        Gate::read(&env, name, config.common(), events).inspect_err(failed)?,
+        Gate::read(&env, name, &common, events).inspect_err(failed)?,
     ));
     env.warn_unread(name);
-    config.log(name);
+    config.log(name, &common);
     gate.log();
-    let mut clients = Clients::load(&config.common().clients).await;
+    let mut clients = Clients::load(&common.clients).await;
     if let Some(home) = gate.home() {
         clients = clients.in_place(home);
     }
-    let own = build(config.clone(), clients.clone()).inspect_err(failed)?;
+    let own = build(&common, config.clone(), clients.clone()).inspect_err(failed)?;
     let apps: &'static Apps<C, A, _> = Box::leak(Box::new(Apps {
         function: name,
+        common,
         config,
         clients,
         build,
@@ -179,6 +190,7 @@ where
 /// What a function built per place, and how to build another place's.
 struct Apps<C, A: 'static, B> {
     function: &'static str,
+    common: CommonConfig,
     config: C,
     clients: Clients,
     build: B,
@@ -189,7 +201,7 @@ impl<C, A, B> Apps<C, A, B>
 where
     C: Clone,
     A: Send + Sync + 'static,
-    B: Fn(C, Clients) -> Result<A, ConfigError>,
+    B: Fn(&CommonConfig, C, Clients) -> Result<A, ConfigError>,
 {
     /// The app of `place` (the deployment's own for its own place).
     async fn at(&self, own: &Place, place: &Place) -> Result<&'static A, Error> {
@@ -205,7 +217,7 @@ where
                 reach = ?reach(own, place, self.clients.central()),
                 "clients for a governed place built: kept for the process's life"
             );
-            (self.build)(self.config.clone(), clients)
+            (self.build)(&self.common, self.config.clone(), clients)
         });
         Ok(app.await?)
     }

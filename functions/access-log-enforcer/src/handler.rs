@@ -13,6 +13,7 @@ use mediaops::policy::bucket_logging::BucketLogging;
 use mediaops::ports::{
     AccessLogging, BucketLoggingWriter, BucketReader, ContainerReader, LogTargetReader,
 };
+use mediaops::start::Handled;
 use mediaops::telemetry::Metrics;
 use mediaops::{Budget, Error};
 use serde::Serialize;
@@ -156,6 +157,19 @@ fn cause(trigger: &Trigger) -> RunCause {
 /// How long a misconfigured log target stays announced: a target still broken a month later
 /// is announced again.
 pub const TARGET_NOTICE_WINDOW_MS: i64 = 30 * 24 * 3600 * 1000;
+
+/// The deployed handler: [`handle`] with the app built at cold start ([`crate::app`]).
+pub fn deployed(app: &'static crate::App, event: LambdaEvent<Value>) -> Handled<Report> {
+    let (e, buckets, notices, namespace, reserve) = app;
+    Box::pin(handle(
+        e,
+        buckets.as_ref(),
+        notices,
+        namespace,
+        *reserve,
+        event,
+    ))
+}
 
 pub async fn handle<C, S>(
     enforcer: &Enforcer<C>,

@@ -20,28 +20,29 @@ pub mod handler;
 
 use std::time::Duration;
 
+use mediaops::aws::{MediaStoreAdapter, S3Adapter};
+use mediaops::notify::Notices;
 use mediaops::policy::bucket_logging::{parse_bucket_rules, BucketLoggingPolicy};
 use mediaops::policy::logging::{self, parse_rules, LoggingPolicy};
-use mediaops::{CommonConfig, ConfigError, Env};
+use mediaops::ports::iam::{self, Grant, EVENT_FUNCTION, NOTICES};
+use mediaops::{Clients, CommonConfig, ConfigError, Env};
 
 pub const FUNCTION: &str = "access-log-enforcer";
 
 /// The client capabilities the handler is generic over: their IAM actions are the function's grant.
-pub const CAPABILITIES: &[&[&str]] = &[
-    mediaops::ports::iam::CONTAINER_READER,
-    mediaops::ports::iam::ACCESS_LOGGING,
-    mediaops::ports::iam::PUBLISHER,
-    mediaops::ports::iam::DEAD_LETTER_QUEUE,
-    mediaops::ports::iam::MEMBER_ROLE,
-    mediaops::ports::iam::BUCKET_READER,
-    mediaops::ports::iam::LOG_TARGET_READER,
-    mediaops::ports::iam::BUCKET_LOGGING_WRITER,
-    mediaops::ports::iam::NOTICE_LEDGER,
+pub const CAPABILITIES: &[Grant] = &[CONTAINERS, BUCKETS, NOTICES, EVENT_FUNCTION];
+
+/// MediaStore: list and describe containers, start and stop their access logging.
+const CONTAINERS: Grant = &[iam::CONTAINER_READER, iam::ACCESS_LOGGING];
+/// S3: list buckets with their tags and logging, read log targets, set logging.
+const BUCKETS: Grant = &[
+    iam::BUCKET_READER,
+    iam::LOG_TARGET_READER,
+    iam::BUCKET_LOGGING_WRITER,
 ];
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
-    pub common: CommonConfig,
     pub policy: LoggingPolicy,
     pub settings: EnforcerSettings,
     /// `ENFORCER_S3_RULES`: the S3 kind's policy; `None`: the S3 kind is off.
@@ -54,17 +55,13 @@ pub struct Config {
 }
 
 impl mediaops::start::Configured for Config {
-    fn common(&self) -> &CommonConfig {
-        &self.common
-    }
-
-    fn log(&self, function: &'static str) {
+    fn log(&self, function: &'static str, common: &CommonConfig) {
         tracing::info!(
             function,
             rules = ?self.policy.rules.iter().map(|r| r.describe()).collect::<Vec<_>>(),
             default_on = self.policy.default_on,
             max_changes = self.policy.max_changes,
-            dry_run = self.common.dry_run,
+            dry_run = common.dry_run,
             "access-log-enforcer configured"
         );
         if let Some(s3) = &self.s3 {
@@ -100,9 +97,8 @@ impl Default for EnforcerSettings {
 }
 
 impl Config {
-    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+    pub fn from_env(env: &Env, common: &CommonConfig) -> Result<Self, ConfigError> {
         let d = EnforcerSettings::default();
-        let common = CommonConfig::from_env(env)?;
         let region = env.get("AWS_REGION").unwrap_or("us-east-1").to_string();
         let s3 = bucket_policy(env, common.clients.account_id.as_deref(), &region)?;
         let s3_concurrency = env.int_in("ENFORCER_S3_CONCURRENCY", 8usize, 1..=64)?;
@@ -111,7 +107,6 @@ impl Config {
             common.notification_topic.is_some() && s3.is_some(),
         )?;
         Ok(Self {
-            common,
             s3,
             s3_concurrency,
             notice_table,
@@ -178,15 +173,56 @@ pub fn bucket_policy(
     }))
 }
 
+/// What the handler is given, built at cold start (and in central mode for each governed
+/// place): the MediaStore enforcer, the S3 kind's when it is on, the notices, the metrics
+/// namespace, the time kept back from the deadline.
+pub type App = (
+    enforcer::Enforcer<MediaStoreAdapter>,
+    Option<buckets::Buckets<S3Adapter>>,
+    Notices,
+    String,
+    Duration,
+);
+
+pub fn app(common: &CommonConfig, config: Config, clients: Clients) -> Result<App, ConfigError> {
+    let buckets = config.s3.map(|policy| {
+        buckets::Buckets::new(
+            clients.s3(),
+            policy,
+            config.s3_concurrency,
+            config.policy.max_changes,
+            common.dry_run,
+        )
+    });
+    let enforcer = enforcer::Enforcer::new(
+        clients.mediastore(),
+        config.policy,
+        config.settings,
+        common.dry_run,
+    );
+    let notices = clients.notices(common, config.notice_table.as_deref(), FUNCTION);
+    Ok((
+        enforcer,
+        buckets,
+        notices,
+        common.metrics_namespace.clone(),
+        common.deadline_reserve,
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn config(env: &Env) -> Result<Config, ConfigError> {
+        mediaops::start::settings(env, Config::from_env).map(|(_, c)| c)
+    }
+
     #[test]
     fn settings_default_and_validate() {
-        let c = Config::from_env(&Env::default()).unwrap();
+        let c = config(&Env::default()).unwrap();
         assert_eq!(c.settings, EnforcerSettings::default());
-        let c = Config::from_env(&Env::from_pairs([
+        let c = config(&Env::from_pairs([
             ("ENFORCER_IN_USE_RETRIES", "0"),
             ("ENFORCER_CREATING_WAIT_MS", "0"),
         ]))
@@ -200,35 +236,34 @@ mod tests {
             ("ENFORCER_IN_USE_BACKOFF_MS", "0"),
             ("ENFORCER_CREATING_WAIT_MS", "60000"),
         ] {
-            let err = Config::from_env(&Env::from_pairs([(var, value)])).unwrap_err();
+            let err = config(&Env::from_pairs([(var, value)])).unwrap_err();
             assert_eq!(err.var, var);
         }
     }
 
     #[test]
     fn the_s3_kind_is_on_with_rules_and_then_needs_the_account_and_with_notices_the_ledger() {
-        let c = Config::from_env(&Env::default()).unwrap();
+        let c = config(&Env::default()).unwrap();
         assert_eq!((c.s3.is_none(), c.s3_concurrency), (true, 8));
         let rules = r#"[{"match": "vod-*", "target": "media-logs"}]"#;
-        let err = Config::from_env(&Env::from_pairs([("ENFORCER_S3_RULES", rules)])).unwrap_err();
+        let err = config(&Env::from_pairs([("ENFORCER_S3_RULES", rules)])).unwrap_err();
         assert_eq!(err.var, "MEDIAOPS_ACCOUNT_ID");
         let on = [
             ("ENFORCER_S3_RULES", rules),
             ("MEDIAOPS_ACCOUNT_ID", "123456789012"),
             ("AWS_REGION", "eu-west-1"),
         ];
-        let c = Config::from_env(&Env::from_pairs(on)).unwrap();
+        let c = config(&Env::from_pairs(on)).unwrap();
         assert_eq!(c.s3.unwrap().region, "eu-west-1");
         let topic = (
             "NOTIFICATION_TOPIC_ARN",
             "arn:aws:sns:eu-west-1:123456789012:ops",
         );
-        let err = Config::from_env(&Env::from_pairs(on.into_iter().chain([topic]))).unwrap_err();
+        let err = config(&Env::from_pairs(on.into_iter().chain([topic]))).unwrap_err();
         assert_eq!(err.var, "NOTICE_TABLE");
         // MediaStore alone announces every run's changes: no ledger needed.
-        assert!(Config::from_env(&Env::from_pairs([topic])).is_ok());
-        let err =
-            Config::from_env(&Env::from_pairs([("ENFORCER_S3_CONCURRENCY", "0")])).unwrap_err();
+        assert!(config(&Env::from_pairs([topic])).is_ok());
+        let err = config(&Env::from_pairs([("ENFORCER_S3_CONCURRENCY", "0")])).unwrap_err();
         assert_eq!(err.var, "ENFORCER_S3_CONCURRENCY");
     }
 

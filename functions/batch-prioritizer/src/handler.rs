@@ -8,6 +8,7 @@ use mediaops::events::s3batch::{BatchJobServiceEvent, DETAIL_TYPE};
 use mediaops::notify::{batch, Notice, Notices, Sent};
 use mediaops::policy::priority::RUNNABLE;
 use mediaops::ports::{BatchJobPriority, BatchJobReader, BatchJobStatusChanger};
+use mediaops::start::Handled;
 use mediaops::telemetry::Metrics;
 use mediaops::{Budget, Error};
 use serde::Serialize;
@@ -141,6 +142,12 @@ async fn announce(notices: &Notices, run: &RunReport, now_ms: i64) -> Vec<Sent> 
         out.push(sent);
     }
     out
+}
+
+/// The deployed handler: [`handle`] with the app built at cold start ([`crate::app`]).
+pub fn deployed(app: &'static crate::App, event: LambdaEvent<Value>) -> Handled<Report> {
+    let (p, notices, namespace, reserve) = app;
+    Box::pin(handle(p, notices, namespace, *reserve, event))
 }
 
 pub async fn handle<C>(

@@ -9,27 +9,30 @@
 pub mod handler;
 pub mod prioritizer;
 
+use std::time::Duration;
+
+use mediaops::aws::S3ControlAdapter;
 use mediaops::model::MAX_BATCH_PRIORITY;
+use mediaops::notify::Notices;
 use mediaops::policy::priority::{matchers_from_json, rules_from_json, PriorityPolicy};
-use mediaops::{CommonConfig, ConfigError, Env};
+use mediaops::ports::iam::{self, Grant, EVENT_FUNCTION, NOTICES};
+use mediaops::{Clients, CommonConfig, ConfigError, Env};
 
 pub const FUNCTION: &str = "batch-prioritizer";
 
 /// The client capabilities the handler is generic over. UpdateJobStatus (`BATCH_JOB_STATUS`) is
 /// only called for auto-confirm rules, so the stack grants it only when auto-confirm is enabled.
-pub const CAPABILITIES: &[&[&str]] = &[
-    mediaops::ports::iam::BATCH_JOB_READER,
-    mediaops::ports::iam::BATCH_JOB_PRIORITY,
-    mediaops::ports::iam::BATCH_JOB_STATUS,
-    mediaops::ports::iam::NOTICE_LEDGER,
-    mediaops::ports::iam::PUBLISHER,
-    mediaops::ports::iam::DEAD_LETTER_QUEUE,
-    mediaops::ports::iam::MEMBER_ROLE,
+pub const CAPABILITIES: &[Grant] = &[BATCH_JOBS, NOTICES, EVENT_FUNCTION];
+
+/// S3 Batch Operations jobs: list and describe, set priorities, confirm.
+const BATCH_JOBS: Grant = &[
+    iam::BATCH_JOB_READER,
+    iam::BATCH_JOB_PRIORITY,
+    iam::BATCH_JOB_STATUS,
 ];
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
-    pub common: CommonConfig,
     pub policy: PriorityPolicy,
     /// `PRIORITY_CONCURRENCY`: UpdateJobPriority calls in flight at once.
     pub concurrency: usize,
@@ -39,19 +42,11 @@ pub struct Config {
 }
 
 impl Config {
-    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let common = CommonConfig::from_env(env)?;
-        if common.clients.account_id.is_none() {
-            return Err(ConfigError::new(
-                "MEDIAOPS_ACCOUNT_ID",
-                None,
-                "a 12-digit AWS account id (S3 Batch Operations calls name the account)",
-            ));
-        }
+    pub fn from_env(env: &Env, common: &CommonConfig) -> Result<Self, ConfigError> {
+        mediaops::config::s3control_account(common.clients.account_id.as_deref())?;
         let notice_table =
             mediaops::config::notice_table(env, common.notification_topic.is_some())?;
         Ok(Self {
-            common,
             policy: policy(env)?,
             concurrency: env.int_in("PRIORITY_CONCURRENCY", 8usize, 1..=64)?,
             notice_table,
@@ -107,11 +102,7 @@ pub fn policy(env: &Env) -> Result<PriorityPolicy, ConfigError> {
 }
 
 impl mediaops::start::Configured for Config {
-    fn common(&self) -> &CommonConfig {
-        &self.common
-    }
-
-    fn log(&self, function: &'static str) {
+    fn log(&self, function: &'static str, common: &CommonConfig) {
         tracing::info!(
             function,
             rules = self.policy.rules.len(),
@@ -121,25 +112,54 @@ impl mediaops::start::Configured for Config {
             never_lower = self.policy.never_lower,
             max_updates = self.policy.max_updates,
             concurrency = self.concurrency,
-            dry_run = self.common.dry_run,
+            dry_run = common.dry_run,
             "batch-prioritizer configured"
         );
     }
+}
+
+/// What the handler is given, built at cold start (and in central mode for each governed
+/// place): the prioritizer over S3 Control, the notices, the metrics namespace, the time kept
+/// back from the deadline.
+pub type App = (
+    prioritizer::Prioritizer<S3ControlAdapter>,
+    Notices,
+    String,
+    Duration,
+);
+
+pub fn app(common: &CommonConfig, config: Config, clients: Clients) -> Result<App, ConfigError> {
+    let p = prioritizer::Prioritizer::new(
+        clients.s3control()?,
+        config.policy,
+        config.concurrency,
+        common.dry_run,
+    );
+    let notices = clients.notices(common, config.notice_table.as_deref(), FUNCTION);
+    Ok((
+        p,
+        notices,
+        common.metrics_namespace.clone(),
+        common.deadline_reserve,
+    ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn config(env: &Env) -> Result<Config, ConfigError> {
+        mediaops::start::settings(env, Config::from_env).map(|(_, c)| c)
+    }
+
     #[test]
     fn account_and_concurrency_are_validated() {
-        let err = Config::from_env(&Env::default()).unwrap_err();
+        let err = config(&Env::default()).unwrap_err();
         assert_eq!(err.var, "MEDIAOPS_ACCOUNT_ID");
-        let ok =
-            Config::from_env(&Env::from_pairs([("MEDIAOPS_ACCOUNT_ID", "123456789012")])).unwrap();
+        let ok = config(&Env::from_pairs([("MEDIAOPS_ACCOUNT_ID", "123456789012")])).unwrap();
         assert_eq!(ok.concurrency, 8);
         for bad in ["0", "65", "many"] {
-            let err = Config::from_env(&Env::from_pairs([
+            let err = config(&Env::from_pairs([
                 ("MEDIAOPS_ACCOUNT_ID", "123456789012"),
                 ("PRIORITY_CONCURRENCY", bad),
             ]))

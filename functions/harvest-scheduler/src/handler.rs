@@ -8,6 +8,7 @@ use mediaops::ports::{
     HarvestJobListerV2, OriginEndpointDetails, OriginEndpointDetailsV2, OriginEndpointLister,
     OriginEndpointListerV2,
 };
+use mediaops::start::Handled;
 use mediaops::telemetry::Metrics;
 use mediaops::{Budget, Error};
 use serde_json::Value;
@@ -16,6 +17,12 @@ use std::time::Duration;
 use crate::scheduler::{parse_schedule, ClipOutcome, RunReport, Scheduler};
 use crate::v2::parse_schedule_v2;
 use crate::FUNCTION;
+
+/// The deployed handler: [`handle`] with the app built at cold start ([`crate::app`]).
+pub fn deployed(app: &'static crate::App, event: LambdaEvent<Value>) -> Handled<RunReport> {
+    let (s, namespace, reserve) = app;
+    Box::pin(handle(s, namespace, *reserve, event))
+}
 
 pub async fn handle<C1, C2>(
     s: &Scheduler<C1, C2>,

@@ -13,48 +13,64 @@ pub mod handler;
 pub mod scheduler;
 pub mod v2;
 
-use mediaops::{CommonConfig, ConfigError, Env};
+use std::time::Duration;
+
+use mediaops::aws::{MediaPackageAdapter, MediaPackageV2Adapter};
+use mediaops::ports::iam::{self, Grant, EVENT_FUNCTION, HARVESTS, HARVESTS_V2};
+use mediaops::{Clients, CommonConfig, ConfigError, Env};
+use scheduler::Scheduler;
 
 pub const FUNCTION: &str = "harvest-scheduler";
 
 /// The client capabilities the handler is generic over (CreateHarvestJob passes the harvest role).
-pub const CAPABILITIES: &[&[&str]] = &[
-    mediaops::ports::iam::HARVEST_JOB_CREATOR,
-    mediaops::ports::iam::HARVEST_JOB_DETAILS,
-    mediaops::ports::iam::ORIGIN_ENDPOINT_DETAILS,
-    mediaops::ports::iam::ORIGIN_ENDPOINT_LISTER,
-    mediaops::ports::iam::HARVEST_JOB_CREATOR_V2,
-    mediaops::ports::iam::HARVEST_JOB_DETAILS_V2,
-    mediaops::ports::iam::HARVEST_JOB_LISTER_V2,
-    mediaops::ports::iam::ORIGIN_ENDPOINT_DETAILS_V2,
-    mediaops::ports::iam::ORIGIN_ENDPOINT_LISTER_V2,
-    mediaops::ports::iam::DEAD_LETTER_QUEUE,
-    mediaops::ports::iam::MEMBER_ROLE,
+pub const CAPABILITIES: &[Grant] = &[HARVESTS, HARVESTS_V2, LISTINGS, EVENT_FUNCTION];
+
+/// The listings a schedule reads: the channel's origin endpoints (v1), the v2 endpoints and the
+/// group's harvest jobs (its quota).
+const LISTINGS: Grant = &[
+    iam::ORIGIN_ENDPOINT_LISTER,
+    iam::ORIGIN_ENDPOINT_LISTER_V2,
+    iam::HARVEST_JOB_LISTER_V2,
 ];
 
+/// harvest-scheduler has no settings of its own: a schedule's input says what to cut.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Config {
-    pub common: CommonConfig,
-}
+pub struct Config;
 
 impl Config {
-    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        Ok(Self {
-            common: CommonConfig::from_env(env)?,
-        })
+    pub fn from_env(_: &Env, _: &CommonConfig) -> Result<Self, ConfigError> {
+        Ok(Self)
     }
 }
 
 impl mediaops::start::Configured for Config {
-    fn common(&self) -> &CommonConfig {
-        &self.common
-    }
-
-    fn log(&self, function: &'static str) {
+    fn log(&self, function: &'static str, common: &CommonConfig) {
         tracing::info!(
             function,
-            dry_run = self.common.dry_run,
+            dry_run = common.dry_run,
             "harvest-scheduler configured"
         );
     }
+}
+
+/// What the handler is given, built at cold start (and in central mode for each governed
+/// place): the scheduler over both MediaPackage clients, the metrics namespace, the time kept
+/// back from the deadline.
+pub type App = (
+    Scheduler<MediaPackageAdapter, MediaPackageV2Adapter>,
+    String,
+    Duration,
+);
+
+pub fn app(common: &CommonConfig, _: Config, clients: Clients) -> Result<App, ConfigError> {
+    let scheduler = Scheduler::new(
+        clients.mediapackage(),
+        clients.mediapackagev2(),
+        common.dry_run,
+    );
+    Ok((
+        scheduler,
+        common.metrics_namespace.clone(),
+        common.deadline_reserve,
+    ))
 }

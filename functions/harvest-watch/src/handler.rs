@@ -12,6 +12,7 @@ use mediaops::ports::{
     HarvestJobCreator, HarvestJobCreatorV2, HarvestJobDetails, HarvestJobDetailsV2,
     OriginEndpointDetails, OriginEndpointDetailsV2,
 };
+use mediaops::start::Handled;
 use mediaops::telemetry::Metrics;
 use mediaops::{AwsErrorKind, Error};
 use serde::Serialize;
@@ -203,6 +204,12 @@ impl From<&FailedHarvestV2> for ClipFacts {
 
 /// A give-up is announced once: the ledger keeps its notice this long.
 pub const GIVE_UP_NOTICE_WINDOW_MS: i64 = 30 * 24 * 60 * 60_000;
+
+/// The deployed handler: [`handle`] with the app built at cold start ([`crate::app`]).
+pub fn deployed(app: &'static crate::App, event: LambdaEvent<Value>) -> Handled<Report> {
+    let (w, notices, namespace) = app;
+    Box::pin(handle(w, notices, namespace, event))
+}
 
 pub async fn handle<C1, C2>(
     w: &Watcher<C1, C2>,

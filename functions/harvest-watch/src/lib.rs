@@ -12,27 +12,19 @@ pub mod handler;
 pub mod v2;
 pub mod watcher;
 
-use mediaops::{CommonConfig, ConfigError, Env};
+use mediaops::aws::{MediaPackageAdapter, MediaPackageV2Adapter};
+use mediaops::notify::Notices;
+use mediaops::ports::iam::{Grant, EVENT_FUNCTION, HARVESTS, HARVESTS_V2, NOTICES};
+use mediaops::{Clients, CommonConfig, ConfigError, Env};
+use watcher::Watcher;
 
 pub const FUNCTION: &str = "harvest-watch";
 
 /// The client capabilities the handler is generic over (CreateHarvestJob passes the harvest role).
-pub const CAPABILITIES: &[&[&str]] = &[
-    mediaops::ports::iam::HARVEST_JOB_CREATOR,
-    mediaops::ports::iam::HARVEST_JOB_DETAILS,
-    mediaops::ports::iam::ORIGIN_ENDPOINT_DETAILS,
-    mediaops::ports::iam::HARVEST_JOB_CREATOR_V2,
-    mediaops::ports::iam::HARVEST_JOB_DETAILS_V2,
-    mediaops::ports::iam::ORIGIN_ENDPOINT_DETAILS_V2,
-    mediaops::ports::iam::NOTICE_LEDGER,
-    mediaops::ports::iam::PUBLISHER,
-    mediaops::ports::iam::DEAD_LETTER_QUEUE,
-    mediaops::ports::iam::MEMBER_ROLE,
-];
+pub const CAPABILITIES: &[Grant] = &[HARVESTS, HARVESTS_V2, NOTICES, EVENT_FUNCTION];
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
-    pub common: CommonConfig,
     /// `HARVEST_MAX_RETRIES`: replacement jobs per original (0 disables retrying).
     pub max_retries: u32,
     /// `NOTICE_TABLE`: remembers which give-ups were announced, so a redelivered event does not
@@ -41,12 +33,10 @@ pub struct Config {
 }
 
 impl Config {
-    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let common = CommonConfig::from_env(env)?;
+    pub fn from_env(env: &Env, common: &CommonConfig) -> Result<Self, ConfigError> {
         let notice_table =
             mediaops::config::notice_table(env, common.notification_topic.is_some())?;
         Ok(Self {
-            common,
             max_retries: env.int_in("HARVEST_MAX_RETRIES", 3, 0..=20)?,
             notice_table,
         })
@@ -54,16 +44,31 @@ impl Config {
 }
 
 impl mediaops::start::Configured for Config {
-    fn common(&self) -> &CommonConfig {
-        &self.common
-    }
-
-    fn log(&self, function: &'static str) {
+    fn log(&self, function: &'static str, common: &CommonConfig) {
         tracing::info!(
             function,
             max_retries = self.max_retries,
-            dry_run = self.common.dry_run,
+            dry_run = common.dry_run,
             "harvest-watch configured"
         );
     }
+}
+
+/// What the handler is given, built at cold start (and in central mode for each governed
+/// place): the watcher over both MediaPackage clients, the notices, the metrics namespace.
+pub type App = (
+    Watcher<MediaPackageAdapter, MediaPackageV2Adapter>,
+    Notices,
+    String,
+);
+
+pub fn app(common: &CommonConfig, config: Config, clients: Clients) -> Result<App, ConfigError> {
+    let watcher = Watcher::new(
+        clients.mediapackage(),
+        clients.mediapackagev2(),
+        config.max_retries,
+        common.dry_run,
+    );
+    let notices = clients.notices(common, config.notice_table.as_deref(), FUNCTION);
+    Ok((watcher, notices, common.metrics_namespace.clone()))
 }

@@ -9,32 +9,27 @@
 //! with Elastic Transcoder's profile ([`mediaops::services::transcoder`]). Every decision is one
 //! structured log record and an EMF metric record.
 
+use mediaops::ports::iam::{Grant, EVENT_FUNCTION, GUARD, NOTICES, PIPELINE_CONTROL};
 pub use mediaops::services::transcoder::{PipelineTarget, PROFILE};
 
 pub const FUNCTION: &str = "pipeline-guard";
 
 /// The capabilities the function uses: pause pipelines, and the window store's events and
 /// pause records. Their IAM actions are exactly the function's grant.
-pub const CAPABILITIES: &[&[&str]] = &[
-    mediaops::ports::iam::PIPELINE_CONTROL,
-    mediaops::ports::iam::WINDOW_STORE,
-    mediaops::ports::iam::PAUSE_STORE,
-    mediaops::ports::iam::NOTICE_LEDGER,
-    mediaops::ports::iam::PUBLISHER,
-    mediaops::ports::iam::DEAD_LETTER_QUEUE,
-    mediaops::ports::iam::MEMBER_ROLE,
-];
+pub const CAPABILITIES: &[Grant] = &[&[PIPELINE_CONTROL], GUARD, NOTICES, EVENT_FUNCTION];
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use mediaops::guard::sns::parse_sns;
     use mediaops::guard::GuardConfig;
-    use mediaops::Env;
+    use mediaops::{CommonConfig, ConfigError, Env};
 
     #[test]
     fn the_table_is_required_and_checked() {
-        let config = |env: &Env| GuardConfig::read(env, &PROFILE);
+        let config = |env: &Env| -> Result<GuardConfig, ConfigError> {
+            GuardConfig::read(env, &CommonConfig::from_env(env)?, &PROFILE)
+        };
         let e = config(&Env::default()).unwrap_err();
         assert_eq!(e.var, "GUARD_TABLE");
         assert!(e.to_string().contains("is not set"));

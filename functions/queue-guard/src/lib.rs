@@ -9,21 +9,14 @@
 //! paused queue stay SUBMITTED; running ones finish. The function is the guard entry
 //! ([`mediaops::guard::entry`]) with MediaConvert's profile ([`mediaops::services::mediaconvert`]).
 
+use mediaops::ports::iam::{Grant, EVENT_FUNCTION, GUARD, NOTICES, QUEUE_CONTROL};
 pub use mediaops::services::mediaconvert::{QueueTarget, PROFILE};
 
 pub const FUNCTION: &str = "queue-guard";
 
 /// The capabilities the function uses: read and pause queues, and the window store's events
 /// and pause records. Their IAM actions are exactly the function's grant.
-pub const CAPABILITIES: &[&[&str]] = &[
-    mediaops::ports::iam::QUEUE_CONTROL,
-    mediaops::ports::iam::WINDOW_STORE,
-    mediaops::ports::iam::PAUSE_STORE,
-    mediaops::ports::iam::NOTICE_LEDGER,
-    mediaops::ports::iam::PUBLISHER,
-    mediaops::ports::iam::DEAD_LETTER_QUEUE,
-    mediaops::ports::iam::MEMBER_ROLE,
-];
+pub const CAPABILITIES: &[Grant] = &[&[QUEUE_CONTROL], GUARD, NOTICES, EVENT_FUNCTION];
 
 #[cfg(test)]
 mod tests {
@@ -33,11 +26,11 @@ mod tests {
     use mediaops::model::guard::{ErrorClass, Observed};
     use mediaops::services::mediaconvert::read_event;
     use mediaops::services::Read;
-    use mediaops::{ConfigError, Env};
+    use mediaops::{CommonConfig, ConfigError, Env};
     use serde_json::{json, Value};
 
     fn config(env: &Env) -> Result<GuardConfig, ConfigError> {
-        GuardConfig::read(env, &PROFILE)
+        GuardConfig::read(env, &CommonConfig::from_env(env)?, &PROFILE)
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod services;
 
 use std::sync::Arc;
 
+use mediaops::ports::iam::Grant;
 use mediaops::{Clients, CommonConfig, ConfigError, Env};
 
 use action::Ports;
@@ -29,44 +30,43 @@ use services::queues::MediaConvertClient;
 pub const FUNCTION: &str = "runbook";
 
 /// The client capabilities the runbook's services use: their IAM actions are its grant.
-pub const CAPABILITIES: &[&[&str]] = {
+pub const CAPABILITIES: &[Grant] = {
     use mediaops::ports::iam::*;
     &[
-        MEMBER_ROLE,
-        PIPELINE_CONTROL,
-        PIPELINE_JOB_LISTER,
-        STATUS_JOB_LISTER,
-        TRANSCODE_JOB_CANCELLER,
-        BATCH_JOB_READER,
-        BATCH_JOB_PRIORITY,
-        BATCH_JOB_STATUS,
-        BATCH_JOB_CREATOR,
-        CONTAINER_READER,
-        ACCESS_LOGGING,
-        HARVEST_JOB_CREATOR,
-        HARVEST_JOB_DETAILS,
-        HARVEST_JOB_LISTER,
-        HARVEST_JOB_CREATOR_V2,
-        HARVEST_JOB_DETAILS_V2,
-        HARVEST_JOB_LISTER_V2,
-        HARVEST_JOB_CANCELLER_V2,
-        PAUSE_ADMIN,
-        QUEUE_CONTROL,
-        QUEUE_LISTER,
-        PIPELINE_LISTER,
-        WINDOW_READER,
-        MEDIACONVERT_JOB_LISTER,
-        MEDIACONVERT_JOB_CANCELLER,
-        MEDIACONVERT_JOB_RESUBMITTER,
-        TRANSCODE_JOB_RESUBMITTER,
-        RESUBMIT_LEDGER,
-        PUBLISHER,
+        &[
+            PIPELINE_LISTER,
+            PIPELINE_CONTROL,
+            PIPELINE_JOB_LISTER,
+            STATUS_JOB_LISTER,
+        ],
+        &[TRANSCODE_JOB_CANCELLER, TRANSCODE_JOB_RESUBMITTER],
+        &[
+            QUEUE_LISTER,
+            QUEUE_CONTROL,
+            MEDIACONVERT_JOB_LISTER,
+            MEDIACONVERT_JOB_CANCELLER,
+        ],
+        &[MEDIACONVERT_JOB_RESUBMITTER, RESUBMIT_LEDGER],
+        &[
+            BATCH_JOB_READER,
+            BATCH_JOB_PRIORITY,
+            BATCH_JOB_STATUS,
+            BATCH_JOB_CREATOR,
+        ],
+        &[CONTAINER_READER, ACCESS_LOGGING],
+        &[HARVEST_JOB_CREATOR, HARVEST_JOB_DETAILS, HARVEST_JOB_LISTER],
+        &[
+            HARVEST_JOB_CREATOR_V2,
+            HARVEST_JOB_DETAILS_V2,
+            HARVEST_JOB_LISTER_V2,
+        ],
+        &[HARVEST_JOB_CANCELLER_V2],
+        &[PAUSE_ADMIN, WINDOW_READER, PUBLISHER, MEMBER_ROLE],
     ]
 };
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
-    pub common: CommonConfig,
     /// `GUARD_TABLE`: the guards' window table, for `pipeline.status` (why the guard paused) and
     /// `pipeline.resume` (clears the record). Optional: unset, those report it unavailable.
     pub guard_table: Option<String>,
@@ -76,15 +76,8 @@ pub struct Config {
 }
 
 impl Config {
-    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let common = CommonConfig::from_env(env)?;
-        if common.clients.account_id.is_none() {
-            return Err(ConfigError::new(
-                "MEDIAOPS_ACCOUNT_ID",
-                None,
-                "a 12-digit AWS account id (S3 Batch Operations calls name the account)",
-            ));
-        }
+    pub fn from_env(env: &Env, common: &CommonConfig) -> Result<Self, ConfigError> {
+        mediaops::config::s3control_account(common.clients.account_id.as_deref())?;
         let guard_table = match env.get("GUARD_TABLE") {
             None => None,
             Some(_) => Some(mediaops::config::dynamodb_table(env, "GUARD_TABLE")?),
@@ -103,7 +96,6 @@ impl Config {
             },
         };
         Ok(Self {
-            common,
             guard_table,
             recover_lease_ms,
         })
@@ -111,14 +103,10 @@ impl Config {
 }
 
 impl mediaops::start::Configured for Config {
-    fn common(&self) -> &CommonConfig {
-        &self.common
-    }
-
-    fn log(&self, function: &'static str) {
+    fn log(&self, function: &'static str, common: &CommonConfig) {
         tracing::info!(
             function,
-            dry_run = self.common.dry_run,
+            dry_run = common.dry_run,
             guard_table = self.guard_table.as_deref(),
             "runbook configured"
         );
@@ -141,5 +129,31 @@ pub fn ports(
     Ok(match guard {
         Some(g) => ports.with::<dyn GuardStore>(Arc::new(g)),
         None => ports,
+    })
+}
+
+/// The deployed runbook from its settings and the clients: what `main` serves, and what the
+/// command line's `--local` runs.
+pub fn app(
+    common: &CommonConfig,
+    config: Config,
+    clients: Clients,
+) -> Result<handler::App, ConfigError> {
+    let guard = config
+        .guard_table
+        .as_deref()
+        .map(|t| clients.window_store(t));
+    let notifier = clients.notifier(
+        common.notification_topic.as_deref(),
+        &common.metrics_namespace,
+        FUNCTION,
+    );
+    notifier.log_config();
+    Ok(handler::App {
+        runbook: runbook::Runbook::new(ports(&clients, guard)?, config.recover_lease_ms),
+        notifier,
+        namespace: common.metrics_namespace.clone(),
+        dry_run: common.dry_run,
+        deadline_reserve: common.deadline_reserve,
     })
 }

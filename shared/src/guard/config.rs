@@ -21,12 +21,15 @@ pub struct GuardConfig {
 impl GuardConfig {
     /// A guard's settings for `kind`: the `GUARD_*` numbers, the kind's protected list
     /// (`GUARD_PROTECTED_QUEUES`, `GUARD_PROTECTED_PIPELINES`), `GUARD_RULES` over them (their
-    /// `match` as the kind takes it), `GUARD_TABLE` and the common settings.
-    pub fn read(env: &Env, kind: &'static Profile) -> Result<Self, ConfigError> {
-        let common = CommonConfig::from_env(env)?;
+    /// `match` as the kind takes it), `GUARD_TABLE`, beside the `common` settings.
+    pub fn read(
+        env: &Env,
+        common: &CommonConfig,
+        kind: &'static Profile,
+    ) -> Result<Self, ConfigError> {
         let default = breaker_policy(env, kind)?;
         Ok(Self {
-            common,
+            common: common.clone(),
             rules: GuardRules::parse(env.get(GUARD_RULES), kind, default)?,
             table: crate::config::dynamodb_table(env, "GUARD_TABLE")?,
         })
@@ -34,12 +37,8 @@ impl GuardConfig {
 }
 
 impl crate::start::Configured for GuardConfig {
-    fn common(&self) -> &CommonConfig {
-        &self.common
-    }
-
     /// The cold-start log record.
-    fn log(&self, function: &'static str) {
+    fn log(&self, function: &'static str, common: &CommonConfig) {
         let p = &self.rules.default;
         tracing::info!(
             function,
@@ -53,7 +52,7 @@ impl crate::start::Configured for GuardConfig {
             max_event_age_minutes = p.max_event_age_ms() / 60_000,
             protected = p.protected.len(),
             rules = ?self.rules.rules.iter().map(GuardRule::label).collect::<Vec<_>>(),
-            dry_run = self.common.dry_run,
+            dry_run = common.dry_run,
             "guard configured"
         );
     }

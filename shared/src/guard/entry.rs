@@ -62,8 +62,8 @@ pub async fn serve<T: PauseTarget + 'static>(
 ) -> Result<(), lambda_runtime::Error> {
     crate::start::serve(
         function,
-        |env| super::GuardConfig::read(env, kind),
-        move |config, clients| {
+        |env, common| super::GuardConfig::read(env, common, kind),
+        move |_, config, clients| {
             let namespace = config.common.metrics_namespace.clone();
             let notifier = clients.notifier(
                 config.common.notification_topic.as_deref(),

@@ -19,7 +19,7 @@ fn template() -> Value {
 
 /// The capabilities each function crate declares, by the crate's directory name.
 fn capabilities() -> BTreeMap<&'static str, BTreeSet<String>> {
-    let all: [(&str, &[&[&str]]); 8] = [
+    let all: [(&str, &[mediaops::ports::iam::Grant]); 8] = [
         ("pipeline-guard", pipeline_guard::CAPABILITIES),
         ("queue-guard", queue_guard::CAPABILITIES),
         ("access-log-enforcer", access_log_enforcer::CAPABILITIES),
@@ -35,7 +35,8 @@ fn capabilities() -> BTreeMap<&'static str, BTreeSet<String>> {
             (
                 name,
                 caps.iter()
-                    .flat_map(|c| c.iter().map(|a| a.to_string()))
+                    .flat_map(|group| group.iter().copied().flatten())
+                    .map(|a| a.to_string())
                     .collect(),
             )
         })
@@ -225,14 +226,21 @@ fn every_function_crate_is_built_with_cargo_lambda_and_has_its_log_group() {
 /// Reads the settings of the function built from `crate_dir` (its cold start's reading).
 fn read_settings(crate_dir: &str, env: &mediaops::Env) -> Result<(), mediaops::ConfigError> {
     use mediaops::guard::GuardConfig;
+    use mediaops::start::settings;
     match crate_dir {
-        "pipeline-guard" => GuardConfig::read(env, &pipeline_guard::PROFILE).map(drop),
-        "queue-guard" => GuardConfig::read(env, &queue_guard::PROFILE).map(drop),
-        "access-log-enforcer" => access_log_enforcer::Config::from_env(env).map(drop),
-        "batch-prioritizer" => batch_prioritizer::Config::from_env(env).map(drop),
-        "harvest-scheduler" => harvest_scheduler::Config::from_env(env).map(drop),
-        "harvest-watch" => harvest_watch::Config::from_env(env).map(drop),
-        "runbook" => runbook::Config::from_env(env).map(drop),
+        "pipeline-guard" => settings(env, |env, c| {
+            GuardConfig::read(env, c, &pipeline_guard::PROFILE)
+        })
+        .map(drop),
+        "queue-guard" => settings(env, |env, c| {
+            GuardConfig::read(env, c, &queue_guard::PROFILE)
+        })
+        .map(drop),
+        "access-log-enforcer" => settings(env, access_log_enforcer::Config::from_env).map(drop),
+        "batch-prioritizer" => settings(env, batch_prioritizer::Config::from_env).map(drop),
+        "harvest-scheduler" => settings(env, harvest_scheduler::Config::from_env).map(drop),
+        "harvest-watch" => settings(env, harvest_watch::Config::from_env).map(drop),
+        "runbook" => settings(env, runbook::Config::from_env).map(drop),
         other => panic!("no settings reader for {other}"),
     }
 }
