@@ -12,14 +12,15 @@ use mediaops::services::Profile;
 use mediaops::{AwsError, Error};
 use serde_json::{json, Value};
 
-use crate::action::Cx;
+use crate::action::{port, Cx};
 use crate::report::Report;
 
-/// The guard table (`GUARD_TABLE`): pause records, the resubmission ledger, and the guards'
-/// windows (read only: `guard.overview`). Optional: a runbook without it reports the records
-/// unavailable and refuses recoveries.
-pub trait GuardStore: PauseAdmin + ResubmitLedger + WindowStore {}
-impl<T> GuardStore for T where T: PauseAdmin + ResubmitLedger + WindowStore {}
+port! {
+    /// The guard table (`GUARD_TABLE`): pause records, the resubmission ledger, and the guards'
+    /// windows (read only: `guard.overview`). Optional: a runbook without it reports the records
+    /// unavailable and refuses recoveries.
+    pub trait GuardStore: PauseAdmin + ResubmitLedger + WindowStore
+}
 
 /// The guard table, when the runbook has one.
 pub fn guard_store<'a>(cx: &Cx<'a>) -> Option<&'a dyn GuardStore> {

@@ -1,6 +1,5 @@
 //! MediaPackage (v1) harvest jobs: `harvest.create`, `.describe`, `.list`.
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use mediaops::model::{NewHarvestJob, S3Destination};
 use mediaops::ops::{create_harvest_idempotent, HarvestCreate};
@@ -8,16 +7,18 @@ use mediaops::policy::harvest::{check_window_shape, parse_time};
 use mediaops::ports::{HarvestJobCreator, HarvestJobDetails, HarvestJobLister};
 use mediaops::Error;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::json;
 
 use crate::action::{
-    check, ident, limit, params, to_json, ActionSpec, Cx, Kind, Param, Service, LIMIT, PAGE_TOKEN,
+    check, ident, limit, params, port, to_json, ActionSpec, Cx, Kind, Param, RawParams, Service,
+    LIMIT, PAGE_TOKEN,
 };
 use crate::report::Report;
 
-/// What the harvest actions need of MediaPackage (v1).
-pub trait PackageClient: HarvestJobCreator + HarvestJobDetails + HarvestJobLister {}
-impl<T> PackageClient for T where T: HarvestJobCreator + HarvestJobDetails + HarvestJobLister {}
+port! {
+    /// What the harvest actions need of MediaPackage (v1).
+    pub trait PackageClient: HarvestJobCreator + HarvestJobDetails + HarvestJobLister
+}
 
 pub struct Harvests;
 
@@ -105,20 +106,11 @@ struct HarvestListParams {
     page_token: Option<String>,
 }
 
-#[async_trait]
 impl Service for Harvests {
     type Action = HarvestAction;
+    const ACTIONS: &'static [ActionSpec] = ACTIONS;
 
-    fn actions(&self) -> &'static [ActionSpec] {
-        ACTIONS
-    }
-
-    fn parse(
-        &self,
-        spec: &'static ActionSpec,
-        map: Map<String, Value>,
-    ) -> Result<HarvestAction, String> {
-        let a = spec.name;
+    fn parse(&self, a: &'static str, map: RawParams) -> Result<HarvestAction, String> {
         Ok(match a {
             "harvest.create" => {
                 let p: HarvestCreateParams = params(

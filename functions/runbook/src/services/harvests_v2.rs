@@ -2,7 +2,6 @@
 //! actions' counterparts, with v2's names (channel group / channel / endpoint / job name), a
 //! destination path instead of a manifest key and role, and the manifests to harvest.
 
-use async_trait::async_trait;
 use mediaops::model::{DestinationV2, EndpointPath, HarvestFilterV2, ManifestNames};
 use mediaops::notify::notices::Subject;
 use mediaops::ops::{create_harvest_v2_idempotent, HarvestCreate};
@@ -12,21 +11,18 @@ use mediaops::ports::{
 };
 use mediaops::Error;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::json;
 
 use crate::action::{
-    check, ident, limit, params, to_json, ActionSpec, Cx, Kind, Param, Service, LIMIT, PAGE_TOKEN,
+    check, ident, limit, params, port, to_json, ActionSpec, Cx, Kind, Param, RawParams, Service,
+    LIMIT, PAGE_TOKEN,
 };
 use crate::report::Report;
 
-/// What the v2 harvest actions need of MediaPackage v2.
-pub trait PackageV2Client:
-    HarvestJobCreatorV2 + HarvestJobDetailsV2 + HarvestJobListerV2 + HarvestJobCancellerV2
-{
-}
-impl<T> PackageV2Client for T where
-    T: HarvestJobCreatorV2 + HarvestJobDetailsV2 + HarvestJobListerV2 + HarvestJobCancellerV2
-{
+port! {
+    /// What the v2 harvest actions need of MediaPackage v2.
+    pub trait PackageV2Client: HarvestJobCreatorV2 + HarvestJobDetailsV2
+        + HarvestJobListerV2 + HarvestJobCancellerV2
 }
 
 pub struct HarvestsV2;
@@ -154,20 +150,11 @@ fn path(g: &str, c: &str, e: &str) -> Result<EndpointPath, String> {
     Ok(EndpointPath::new(g, c, e))
 }
 
-#[async_trait]
 impl Service for HarvestsV2 {
     type Action = HarvestV2Action;
+    const ACTIONS: &'static [ActionSpec] = ACTIONS;
 
-    fn actions(&self) -> &'static [ActionSpec] {
-        ACTIONS
-    }
-
-    fn parse(
-        &self,
-        spec: &'static ActionSpec,
-        map: Map<String, Value>,
-    ) -> Result<HarvestV2Action, String> {
-        let a = spec.name;
+    fn parse(&self, a: &'static str, map: RawParams) -> Result<HarvestV2Action, String> {
         Ok(match a {
             "harvest.v2.create" => {
                 let p: CreateParams = params(

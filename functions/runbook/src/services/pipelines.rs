@@ -11,35 +11,22 @@ use mediaops::ports::{
 use mediaops::services::transcoder::{is_pipeline_id, PROFILE};
 use mediaops::{AwsError, AwsErrorKind, Error};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use crate::action::{
-    check, limit, params, take_str, to_json, ActionSpec, Cx, Kind, Order, Param, Service, CODES,
-    CONCURRENCY, LIMIT, MAX_GENERATIONS, ORDER, PAGE_TOKEN, RATE, RECOVER_LIMIT, SINCE, UNTIL,
+    check, limit, params, port, take_str, to_json, ActionSpec, Cx, Kind, Order, Param, RawParams,
+    Service, CODES, CONCURRENCY, LIMIT, MAX_GENERATIONS, ORDER, PAGE_TOKEN, RATE, RECOVER_LIMIT,
+    SINCE, UNTIL,
 };
 use crate::drain::{drain_resource, DrainPace, DrainSpec, Drained, JobPage, PaceParams};
 use crate::guarded::{guard_status, set_status};
 use crate::recover::{find_copy, recover_resource, RecoverRequest, RecoverSpec};
 use crate::report::{ms_iso, Report};
 
-/// What the pipeline actions need of Elastic Transcoder.
-pub trait TranscoderClient:
-    PipelineControl
-    + PipelineLister
-    + PipelineJobLister
-    + StatusJobLister
-    + TranscodeJobCanceller
-    + JobResubmitter
-{
-}
-impl<T> TranscoderClient for T where
-    T: PipelineControl
-        + PipelineLister
-        + PipelineJobLister
-        + StatusJobLister
-        + TranscodeJobCanceller
-        + JobResubmitter
-{
+port! {
+    /// What the pipeline actions need of Elastic Transcoder.
+    pub trait TranscoderClient: PipelineControl + PipelineLister + PipelineJobLister
+        + StatusJobLister + TranscodeJobCanceller + JobResubmitter
 }
 
 pub struct Pipelines;
@@ -175,20 +162,11 @@ fn job_json(j: &TranscodeJob) -> Value {
     })
 }
 
-#[async_trait]
 impl Service for Pipelines {
     type Action = PipelineAction;
+    const ACTIONS: &'static [ActionSpec] = ACTIONS;
 
-    fn actions(&self) -> &'static [ActionSpec] {
-        ACTIONS
-    }
-
-    fn parse(
-        &self,
-        spec: &'static ActionSpec,
-        mut map: Map<String, Value>,
-    ) -> Result<PipelineAction, String> {
-        let a = spec.name;
+    fn parse(&self, a: &'static str, mut map: RawParams) -> Result<PipelineAction, String> {
         let one = |map| -> Result<String, String> {
             pipeline(params::<PipelineParams>(a, map, "{pipeline_id}")?.pipeline_id)
         };

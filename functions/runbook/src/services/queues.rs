@@ -13,26 +13,19 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use crate::action::{
-    check, limit, params, take_str, to_json, ActionSpec, Cx, Kind, Order, Param, Service, CODES,
-    CONCURRENCY, LIMIT, MAX_GENERATIONS, ORDER, PAGE_TOKEN, RATE, RECOVER_LIMIT, SINCE, UNTIL,
+    check, limit, params, port, take_str, to_json, ActionSpec, Cx, Kind, Order, Param, RawParams,
+    Service, CODES, CONCURRENCY, LIMIT, MAX_GENERATIONS, ORDER, PAGE_TOKEN, RATE, RECOVER_LIMIT,
+    SINCE, UNTIL,
 };
 use crate::drain::{drain_resource, DrainPace, DrainSpec, Drained, JobPage, PaceParams};
 use crate::guarded::{guard_status, set_status};
 use crate::recover::{find_copy, recover_resource, RecoverRequest, RecoverSpec};
 use crate::report::{ms_iso, Report};
 
-/// What the queue actions need of MediaConvert (every adapter and fake with these has it).
-pub trait MediaConvertClient:
-    QueueControl + QueueLister + MediaConvertJobLister + MediaConvertJobCanceller + JobResubmitter
-{
-}
-impl<T> MediaConvertClient for T where
-    T: QueueControl
-        + QueueLister
-        + MediaConvertJobLister
-        + MediaConvertJobCanceller
-        + JobResubmitter
-{
+port! {
+    /// What the queue actions need of MediaConvert (every adapter and fake with these has it).
+    pub trait MediaConvertClient: QueueControl + QueueLister + MediaConvertJobLister
+        + MediaConvertJobCanceller + JobResubmitter
 }
 
 pub struct Queues;
@@ -180,20 +173,11 @@ fn job_json(j: &MediaConvertJob) -> Value {
     })
 }
 
-#[async_trait]
 impl Service for Queues {
     type Action = QueueAction;
+    const ACTIONS: &'static [ActionSpec] = ACTIONS;
 
-    fn actions(&self) -> &'static [ActionSpec] {
-        ACTIONS
-    }
-
-    fn parse(
-        &self,
-        spec: &'static ActionSpec,
-        mut map: Map<String, Value>,
-    ) -> Result<QueueAction, String> {
-        let a = spec.name;
+    fn parse(&self, a: &'static str, mut map: RawParams) -> Result<QueueAction, String> {
         let one = |map| -> Result<String, String> {
             queue(&params::<QueueParams>(a, map, "{queue}")?.queue)
         };
