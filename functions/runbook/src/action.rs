@@ -363,6 +363,12 @@ pub fn check(ok: bool, field: &str, value: &str, form: &str) -> Result<(), Strin
     }
 }
 
+/// `Ok` when `value` is one of `allowed`, else `{field} {value:?} is not one of {allowed…}`.
+pub fn one_of(field: &str, value: &str, allowed: &[&str]) -> Result<(), String> {
+    let form = format!("one of {}", allowed.join(", "));
+    check(allowed.contains(&value), field, value, &form)
+}
+
 /// 1 to `max` letters, digits, '_' and '-'.
 pub fn ident(s: &str, max: usize) -> bool {
     !s.is_empty()
