@@ -7,6 +7,7 @@
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::fmt::Debug;
+use std::future::Future;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -147,21 +148,22 @@ pub const MAX_GENERATIONS: Param = Param::opt(
     "resubmit copies of copies up to this generation (1-3)",
 );
 
+/// An action's parameters as the request gives them (the `action` and the runbook's own fields,
+/// `dry_run` and `confirm`, taken out).
+pub type RawParams = Map<String, Value>;
+
 /// One service's actions, end to end: their specs, their parameters parsed into the service's
 /// own type, and each run (the plan, and with `cx.execute` the change) into the report.
-#[async_trait]
 pub trait Service: Send + Sync + 'static {
     /// A parsed action of this service (serialized as the report's `request`).
     type Action: Serialize + Debug + Send + Sync + 'static;
 
-    fn actions(&self) -> &'static [ActionSpec];
+    /// Its actions, as the runbook's table lists them.
+    const ACTIONS: &'static [ActionSpec];
 
-    /// Parses the parameters of one of its actions; the error names the field and its form.
-    fn parse(
-        &self,
-        spec: &'static ActionSpec,
-        params: Map<String, Value>,
-    ) -> Result<Self::Action, String>;
+    /// Parses the parameters of its action `action` (one of [`Service::ACTIONS`]' names); the
+    /// error names the field and its form.
+    fn parse(&self, action: &'static str, params: RawParams) -> Result<Self::Action, String>;
 
     /// Whether this request of the action is destructive (the spec says, unless the service
     /// knows better for one request).
@@ -179,7 +181,12 @@ pub trait Service: Send + Sync + 'static {
         None
     }
 
-    async fn run(&self, action: &Self::Action, cx: &Cx<'_>, r: &mut Report) -> Result<(), Error>;
+    fn run(
+        &self,
+        action: &Self::Action,
+        cx: &Cx<'_>,
+        r: &mut Report,
+    ) -> impl Future<Output = Result<(), Error>> + Send;
 }
 
 /// A parsed action, whatever its service.
@@ -228,7 +235,7 @@ pub trait Registered: Send + Sync {
 #[async_trait]
 impl<S: Service> Registered for S {
     fn actions(&self) -> &'static [ActionSpec] {
-        Service::actions(self)
+        S::ACTIONS
     }
 
     fn parse_action(
@@ -236,7 +243,7 @@ impl<S: Service> Registered for S {
         spec: &'static ActionSpec,
         params: Map<String, Value>,
     ) -> Result<Bound, String> {
-        let a = self.parse(spec, params)?;
+        let a = self.parse(spec.name, params)?;
         Ok(Bound {
             destructive: self.is_destructive(spec, &a),
             unconfirmed: self.unconfirmed(spec, &a),
@@ -257,6 +264,25 @@ impl<S: Service> Registered for S {
         self.run(a, cx, r).await
     }
 }
+
+/// Declares a port trait: what a service needs of a client, as one name for the client traits it
+/// takes; every client with all of them has it (the bounds written once, for the trait and its
+/// blanket impl).
+///
+/// ```ignore
+/// port! {
+///     /// What the logging actions need of MediaStore.
+///     pub trait StoreClient: ContainerReader + AccessLogging
+/// }
+/// ```
+macro_rules! port {
+    ($(#[$doc:meta])* $vis:vis trait $name:ident: $first:ident $(+ $rest:ident)*) => {
+        $(#[$doc])*
+        $vis trait $name: $first $(+ $rest)* {}
+        impl<T> $name for T where T: $first $(+ $rest)* {}
+    };
+}
+pub(crate) use port;
 
 /// The clients a runbook was built with, one per port trait (`dyn QueueClient`, `dyn
 /// GuardStore`, …): a service takes the ones it uses. Wired once at cold start.
@@ -335,6 +361,12 @@ pub fn check(ok: bool, field: &str, value: &str, form: &str) -> Result<(), Strin
     } else {
         Err(format!("{field} {value:?} is not {form}"))
     }
+}
+
+/// `Ok` when `value` is one of `allowed`, else `{field} {value:?} is not one of {allowed…}`.
+pub fn one_of(field: &str, value: &str, allowed: &[&str]) -> Result<(), String> {
+    let form = format!("one of {}", allowed.join(", "));
+    check(allowed.contains(&value), field, value, &form)
 }
 
 /// 1 to `max` letters, digits, '_' and '-'.

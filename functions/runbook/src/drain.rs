@@ -18,6 +18,7 @@ use mediaops::notify::notices::{runbook_step, Subject};
 use mediaops::services::Profile;
 
 use crate::action::Cx;
+use crate::guarded::Guarded;
 use crate::report::Report;
 
 /// CancelJob calls in flight at once during a drain, by default and at most.
@@ -88,9 +89,6 @@ pub(crate) struct DrainSpec<'a> {
     /// The resource in a notice's words (`MediaConvert queue vod-premium`).
     pub(crate) target: String,
     pub(crate) id: &'a str,
-    /// Its status before the drain.
-    pub(crate) status: String,
-    pub(crate) paused: bool,
     pub(crate) paused_word: &'a str,
     pub(crate) pause_reason: &'a str,
     pub(crate) queued_word: &'a str,
@@ -111,11 +109,10 @@ pub(crate) struct DrainSpec<'a> {
 /// for one of another (a status listing covers every pipeline).
 pub(crate) type JobPage = Page<Option<String>>;
 
-/// The calls a drain makes on one resource, in its service's terms.
+/// The calls a drain makes on one resource, in its service's terms: its status and its pause
+/// ([`Guarded`]), its jobs and their cancellation.
 #[async_trait]
-pub(crate) trait Drained: Send + Sync {
-    /// Pauses it (so its queued jobs stop starting).
-    async fn pause(&self) -> Result<(), AwsError>;
+pub(crate) trait Drained: Guarded {
     /// One page of its queued jobs, or with `running` of its running ones.
     async fn page(&self, running: bool, token: Option<String>) -> Result<JobPage, AwsError>;
     async fn cancel(&self, job: String) -> Result<(), AwsError>;
@@ -216,16 +213,19 @@ pub(crate) async fn drain_resource(
 ) -> Result<(), Error> {
     let (execute, budget) = (cx.execute, cx.budget);
     let (kind, id) = (spec.kind.name, spec.id);
-    if spec.paused {
+    // Its status before the drain.
+    let status = d.status().await?;
+    let paused = spec.kind.is_paused(&status);
+    if paused {
         r.plan
             .push(format!("{kind} {id} is already {}", spec.paused_word));
     } else {
         r.plan.push(format!(
-            "pause {kind} {id} (now {}) {}",
-            spec.status, spec.pause_reason
+            "pause {kind} {id} (now {status}) {}",
+            spec.pause_reason
         ));
         if execute {
-            d.pause().await?;
+            d.set_paused(true).await?;
             r.executed = true;
         }
     }
@@ -238,10 +238,10 @@ pub(crate) async fn drain_resource(
     result.insert(spec.fields.0.into(), json!(id));
     result.insert(
         spec.fields.1.into(),
-        json!(if execute || spec.paused {
+        json!(if execute || paused {
             spec.paused_word.to_string()
         } else {
-            spec.status
+            status
         }),
     );
     r.result = Value::Object(result);

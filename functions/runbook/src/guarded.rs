@@ -2,8 +2,7 @@
 //! [`Profile`]): the guard's pause record in words (`status`), pause and resume in one story,
 //! and the record cleared on resume so the next burst pauses again.
 
-use std::future::Future;
-
+use async_trait::async_trait;
 use mediaops::guard::decision::quiet_reason;
 use mediaops::model::guard::{PauseRecord, PauseState, WindowCounts};
 use mediaops::model::ms_to_rfc3339;
@@ -12,14 +11,15 @@ use mediaops::services::Profile;
 use mediaops::{AwsError, Error};
 use serde_json::{json, Value};
 
-use crate::action::Cx;
+use crate::action::{port, Cx};
 use crate::report::Report;
 
-/// The guard table (`GUARD_TABLE`): pause records, the resubmission ledger, and the guards'
-/// windows (read only: `guard.overview`). Optional: a runbook without it reports the records
-/// unavailable and refuses recoveries.
-pub trait GuardStore: PauseAdmin + ResubmitLedger + WindowStore {}
-impl<T> GuardStore for T where T: PauseAdmin + ResubmitLedger + WindowStore {}
+port! {
+    /// The guard table (`GUARD_TABLE`): pause records, the resubmission ledger, and the guards'
+    /// windows (read only: `guard.overview`). Optional: a runbook without it reports the records
+    /// unavailable and refuses recoveries.
+    pub trait GuardStore: PauseAdmin + ResubmitLedger + WindowStore
+}
 
 /// The guard table, when the runbook has one.
 pub fn guard_store<'a>(cx: &Cx<'a>) -> Option<&'a dyn GuardStore> {
@@ -116,23 +116,28 @@ async fn clear_guard_record(
     Ok("cleared")
 }
 
+/// One guarded resource (a pipeline, a queue) in its service's terms: its status, and the
+/// switch that pauses and resumes it (pause and resume, a drain's pause, a recovery's read).
+#[async_trait]
+pub(crate) trait Guarded: Send + Sync {
+    /// Its status now (`Active`, `PAUSED`, …).
+    async fn status(&self) -> Result<String, AwsError>;
+    /// Pauses it (`pause`) or makes it active; its status after.
+    async fn set_paused(&self, pause: bool) -> Result<String, AwsError>;
+}
+
 /// Pause (`pause`) or resume, one story for every resource: nothing when it already is so, else
-/// the change (`change(target status)`, when executing); a resume also clears the guard's pause
-/// record.
-pub async fn set_status<F, Fut>(
+/// the change (when executing); a resume also clears the guard's pause record.
+pub(crate) async fn set_status(
     cx: &Cx<'_>,
     kind: &Profile,
-    (id, status): (&str, String),
+    (id, resource): (&str, &dyn Guarded),
     pause: bool,
     r: &mut Report,
-    change: F,
-) -> Result<(), Error>
-where
-    F: FnOnce(&'static str) -> Fut,
-    Fut: Future<Output = Result<String, AwsError>>,
-{
+) -> Result<(), Error> {
     let (name, field) = (kind.name, kind.id_property);
     let target = if pause { kind.paused } else { kind.active };
+    let status = resource.status().await?;
     if status.eq_ignore_ascii_case(target) {
         r.plan
             .push(format!("{name} {id} is already {status}: nothing to do"));
@@ -143,7 +148,7 @@ where
             .push(format!("set {name} {id} from {status} to {target}"));
         let now = if cx.execute {
             r.executed = true;
-            change(target).await?
+            resource.set_paused(pause).await?
         } else {
             status
         };

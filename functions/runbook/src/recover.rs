@@ -19,12 +19,12 @@ use mediaops::policy::recovery::{
 use mediaops::ports::{ApiResult, JobResubmitter};
 use mediaops::recover::{NotCarriedTally, Recovery};
 use mediaops::services::Profile;
-use mediaops::Error;
+use mediaops::{AwsErrorKind, Error};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use crate::action::Cx;
-use crate::guarded::guard_store;
+use crate::guarded::{guard_store, Guarded};
 use crate::report::Report;
 
 /// A recover request, as understood (the resource is the queue's name or the pipeline's id).
@@ -188,6 +188,38 @@ pub(crate) struct RecoverSpec<'a> {
     pub(crate) target: String,
     /// The list action that shows the copies (`mediaconvert.jobs.list`).
     pub(crate) list_action: &'static str,
+}
+
+impl<'a> RecoverSpec<'a> {
+    /// The recovery of `resource` (`id`, of `kind`), its status read now: a resource that does
+    /// not exist is the request's error. `denied_hint` and `list_action` as the fields say.
+    pub(crate) async fn read(
+        (kind, id): (&'static Profile, &'a str),
+        resource: &dyn Guarded,
+        denied_hint: &'static str,
+        list_action: &'static str,
+    ) -> Result<Self, Error> {
+        let status = resource.status().await.map_err(|e| match e.kind {
+            AwsErrorKind::NotFound => Error::BadRequest(format!(
+                "{} {id:?}: no such {} {}",
+                kind.id_property, kind.service, kind.name
+            )),
+            _ => e.into(),
+        })?;
+        Ok(Self {
+            kind,
+            id,
+            paused: kind.is_paused(&status),
+            status,
+            resume: format!(
+                r#"{{"action": "{}.resume", "{}": "{id}"}}"#,
+                kind.name, kind.id_property
+            ),
+            denied_hint,
+            target: format!("{} {} {id}", kind.service, kind.name),
+            list_action,
+        })
+    }
 }
 
 /// The range: the request's, or the guard's pause record's burst; the error says which to give.

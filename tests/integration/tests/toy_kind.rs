@@ -22,12 +22,12 @@ use mediaops::ports::{ApiResult, PauseTarget};
 use mediaops::services::{Events, Profile, Read};
 use mediaops::{Budget, CommonConfig, Env, Error};
 use mediaops_integration_tests::StoreEnv;
-use runbook::action::{params, ActionSpec, Cx, Param, Ports, Service};
+use runbook::action::{params, ActionSpec, Cx, Param, Ports, RawParams, Service};
 use runbook::guarded::{guard_status, GuardStore};
 use runbook::report::Report as RunbookReport;
 use runbook::runbook::Runbook;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 // ---- the kind: what `shared/src/services/<kind>.rs` holds ----
 
@@ -152,20 +152,12 @@ struct StatusRequest {
     channel: String,
 }
 
-#[async_trait]
 impl Service for ToyService {
     type Action = StatusRequest;
+    const ACTIONS: &'static [ActionSpec] = ACTIONS;
 
-    fn actions(&self) -> &'static [ActionSpec] {
-        ACTIONS
-    }
-
-    fn parse(
-        &self,
-        spec: &'static ActionSpec,
-        p: Map<String, Value>,
-    ) -> Result<StatusRequest, String> {
-        let req: StatusRequest = params(spec.name, p, "{\"channel\": \"ch-<digits>\"}")?;
+    fn parse(&self, action: &'static str, p: RawParams) -> Result<StatusRequest, String> {
+        let req: StatusRequest = params(action, p, "{\"channel\": \"ch-<digits>\"}")?;
         channel_id(&req.channel)
             .ok_or_else(|| format!("channel {:?} is not {}", req.channel, TOY.id_form))?;
         Ok(req)

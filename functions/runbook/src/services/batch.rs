@@ -1,27 +1,23 @@
 //! S3 Batch Operations jobs: `batch.list`, `.describe`, `.create`, `.set_priority`, `.confirm`,
 //! `.cancel` (`batch.create`'s own parsing is [`super::batch_create`]).
 
-use async_trait::async_trait;
 use mediaops::model::{NewBatchJob, RequestedBatchStatus, BATCH_JOB_STATUSES, MAX_BATCH_PRIORITY};
 use mediaops::notify::notices::Subject;
 use mediaops::ports::{BatchJobCreator, BatchJobPriority, BatchJobReader, BatchJobStatusChanger};
 use mediaops::Error;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::json;
 
 use crate::action::{
-    check, ident, limit, params, to_json, ActionSpec, Cx, Kind, Param, Service, LIMIT, PAGE_TOKEN,
+    check, ident, limit, params, port, to_json, ActionSpec, Cx, Kind, Param, RawParams, Service,
+    LIMIT, PAGE_TOKEN,
 };
 use crate::report::Report;
 
-/// What the batch actions need of S3 Control.
-pub trait BatchClient:
-    BatchJobReader + BatchJobPriority + BatchJobStatusChanger + BatchJobCreator
-{
-}
-impl<T> BatchClient for T where
-    T: BatchJobReader + BatchJobPriority + BatchJobStatusChanger + BatchJobCreator
-{
+port! {
+    /// What the batch actions need of S3 Control.
+    pub trait BatchClient: BatchJobReader + BatchJobPriority
+        + BatchJobStatusChanger + BatchJobCreator
 }
 
 pub struct Batch;
@@ -178,20 +174,11 @@ fn create_plan(job: &NewBatchJob, token_derived: bool) -> String {
     )
 }
 
-#[async_trait]
 impl Service for Batch {
     type Action = BatchAction;
+    const ACTIONS: &'static [ActionSpec] = ACTIONS;
 
-    fn actions(&self) -> &'static [ActionSpec] {
-        ACTIONS
-    }
-
-    fn parse(
-        &self,
-        spec: &'static ActionSpec,
-        map: Map<String, Value>,
-    ) -> Result<BatchAction, String> {
-        let a = spec.name;
+    fn parse(&self, a: &'static str, map: RawParams) -> Result<BatchAction, String> {
         Ok(match a {
             "batch.list" => {
                 let p: BatchListParams = params(

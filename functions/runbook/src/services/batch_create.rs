@@ -74,6 +74,25 @@ fn one_of(field: &str, value: &str, allowed: &[&str]) -> Result<String, String> 
     Ok(value.to_string())
 }
 
+/// An S3 bucket ARN.
+fn bucket_arn(field: &str, value: &str) -> Result<(), String> {
+    let form = "an S3 bucket ARN (arn:aws:s3:::<bucket>)";
+    check(is_bucket_arn(value), field, value, form)
+}
+
+/// An optional string of 1 to `max` characters (its length in bytes).
+fn up_to(field: &str, value: &Option<String>, max: usize) -> Result<(), String> {
+    match value {
+        Some(v) => check(
+            (1..=max).contains(&v.len()),
+            field,
+            v,
+            &format!("1 to {max} characters"),
+        ),
+        None => Ok(()),
+    }
+}
+
 /// `arn:<partition>:<service>:<region>:<account>:<resource>` as [service, region, account,
 /// resource], for a partition `aws…`.
 fn arn_parts(s: &str) -> Option<[&str; 4]> {
@@ -231,20 +250,8 @@ fn operation(v: Value) -> Result<BatchOperation, String> {
                 rest,
                 "{type, target_bucket_arn, storage_class?, target_key_prefix?, metadata_directive?: COPY|REPLACE}",
             )?;
-            check(
-                is_bucket_arn(&p.target_bucket_arn),
-                "operation.target_bucket_arn",
-                &p.target_bucket_arn,
-                "an S3 bucket ARN (arn:aws:s3:::<bucket>)",
-            )?;
-            if let Some(prefix) = &p.target_key_prefix {
-                check(
-                    (1..=1024).contains(&prefix.len()),
-                    "operation.target_key_prefix",
-                    prefix,
-                    "1 to 1024 characters",
-                )?;
-            }
+            bucket_arn("operation.target_bucket_arn", &p.target_bucket_arn)?;
+            up_to("operation.target_key_prefix", &p.target_key_prefix, 1024)?;
             BatchOperation::S3PutObjectCopy {
                 target_bucket_arn: p.target_bucket_arn,
                 storage_class: p
@@ -394,20 +401,8 @@ fn report(v: Value) -> Result<BatchReport, String> {
     let bucket = p.bucket_arn.ok_or(
         "batch.create: report.bucket_arn is required when the report is enabled (arn:aws:s3:::<bucket>)",
     )?;
-    check(
-        is_bucket_arn(&bucket),
-        "report.bucket_arn",
-        &bucket,
-        "an S3 bucket ARN (arn:aws:s3:::<bucket>)",
-    )?;
-    if let Some(prefix) = &p.prefix {
-        check(
-            (1..=512).contains(&prefix.len()),
-            "report.prefix",
-            prefix,
-            "1 to 512 characters",
-        )?;
-    }
+    bucket_arn("report.bucket_arn", &bucket)?;
+    up_to("report.prefix", &p.prefix, 512)?;
     Ok(BatchReport {
         enabled: true,
         bucket_arn: Some(bucket),
@@ -458,14 +453,7 @@ pub fn parse(map: Map<String, Value>) -> Result<(NewBatchJob, bool), String> {
             "1 to 256 characters",
         )?;
     }
-    if let Some(t) = &p.client_request_token {
-        check(
-            (1..=64).contains(&t.len()),
-            "client_request_token",
-            t,
-            "1 to 64 characters",
-        )?;
-    }
+    up_to("client_request_token", &p.client_request_token, 64)?;
     let mut job = NewBatchJob {
         operation,
         manifest,

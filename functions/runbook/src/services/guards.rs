@@ -6,7 +6,6 @@
 
 use std::collections::BTreeMap;
 
-use async_trait::async_trait;
 use chrono::Utc;
 use mediaops::bulk::Bulk;
 use mediaops::guard::decision::quiet_reason;
@@ -15,9 +14,9 @@ use mediaops::model::{ms_to_rfc3339, TranscodeJobStatus};
 use mediaops::services::{mediaconvert, transcoder, Profile};
 use mediaops::Error;
 use serde::Serialize;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
-use crate::action::{params, ActionSpec, Cx, Empty, Service};
+use crate::action::{params, ActionSpec, Cx, Empty, RawParams, Service};
 use crate::guarded::guard_store;
 use crate::report::Report;
 use crate::services::pipelines::TranscoderClient;
@@ -59,20 +58,12 @@ struct Row {
     running: Option<i64>,
 }
 
-#[async_trait]
 impl Service for Guards {
     type Action = GuardAction;
+    const ACTIONS: &'static [ActionSpec] = ACTIONS;
 
-    fn actions(&self) -> &'static [ActionSpec] {
-        ACTIONS
-    }
-
-    fn parse(
-        &self,
-        spec: &'static ActionSpec,
-        map: Map<String, Value>,
-    ) -> Result<GuardAction, String> {
-        params::<Empty>(spec.name, map, "no parameters")?;
+    fn parse(&self, action: &'static str, map: RawParams) -> Result<GuardAction, String> {
+        params::<Empty>(action, map, "no parameters")?;
         Ok(GuardAction::Overview)
     }
 

@@ -1,23 +1,26 @@
 //! MediaPackage (v1) harvest jobs: `harvest.create`, `.describe`, `.list`.
 
-use async_trait::async_trait;
+use std::future::Future;
+
 use chrono::{DateTime, Utc};
 use mediaops::model::{NewHarvestJob, S3Destination};
 use mediaops::ops::{create_harvest_idempotent, HarvestCreate};
 use mediaops::policy::harvest::{check_window_shape, parse_time};
-use mediaops::ports::{HarvestJobCreator, HarvestJobDetails, HarvestJobLister};
+use mediaops::ports::{ApiResult, HarvestJobCreator, HarvestJobDetails, HarvestJobLister};
 use mediaops::Error;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::json;
 
 use crate::action::{
-    check, ident, limit, params, to_json, ActionSpec, Cx, Kind, Param, Service, LIMIT, PAGE_TOKEN,
+    check, ident, limit, one_of, params, port, to_json, ActionSpec, Cx, Kind, Param, RawParams,
+    Service, LIMIT, PAGE_TOKEN,
 };
 use crate::report::Report;
 
-/// What the harvest actions need of MediaPackage (v1).
-pub trait PackageClient: HarvestJobCreator + HarvestJobDetails + HarvestJobLister {}
-impl<T> PackageClient for T where T: HarvestJobCreator + HarvestJobDetails + HarvestJobLister {}
+port! {
+    /// What the harvest actions need of MediaPackage (v1).
+    pub trait PackageClient: HarvestJobCreator + HarvestJobDetails + HarvestJobLister
+}
 
 pub struct Harvests;
 
@@ -52,15 +55,7 @@ const ACTIONS: &[ActionSpec] = &[
 #[serde(tag = "action")]
 pub enum HarvestAction {
     #[serde(rename = "harvest.create")]
-    Create {
-        id: String,
-        origin_endpoint_id: String,
-        start_time: String,
-        end_time: String,
-        bucket_name: String,
-        manifest_key: String,
-        role_arn: String,
-    },
+    Create(CreateParams),
     #[serde(rename = "harvest.describe")]
     Describe { id: String },
     #[serde(rename = "harvest.list")]
@@ -74,16 +69,17 @@ pub enum HarvestAction {
 
 const MP_ID_FORM: &str = "a MediaPackage id (1-256 letters, digits, '_' and '-')";
 
-#[derive(Deserialize)]
+/// `harvest.create`'s parameters, as given and, once checked, as the action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct HarvestCreateParams {
-    id: String,
-    origin_endpoint_id: String,
-    start_time: String,
-    end_time: String,
-    bucket_name: String,
-    manifest_key: String,
-    role_arn: String,
+pub struct CreateParams {
+    pub id: String,
+    pub origin_endpoint_id: String,
+    pub start_time: String,
+    pub end_time: String,
+    pub bucket_name: String,
+    pub manifest_key: String,
+    pub role_arn: String,
 }
 
 #[derive(Deserialize)]
@@ -105,23 +101,14 @@ struct HarvestListParams {
     page_token: Option<String>,
 }
 
-#[async_trait]
 impl Service for Harvests {
     type Action = HarvestAction;
+    const ACTIONS: &'static [ActionSpec] = ACTIONS;
 
-    fn actions(&self) -> &'static [ActionSpec] {
-        ACTIONS
-    }
-
-    fn parse(
-        &self,
-        spec: &'static ActionSpec,
-        map: Map<String, Value>,
-    ) -> Result<HarvestAction, String> {
-        let a = spec.name;
+    fn parse(&self, a: &'static str, map: RawParams) -> Result<HarvestAction, String> {
         Ok(match a {
             "harvest.create" => {
-                let p: HarvestCreateParams = params(
+                let p: CreateParams = params(
                     a,
                     map,
                     "{id, origin_endpoint_id, start_time, end_time (ISO-8601, end after start, at most 24 hours), bucket_name, manifest_key, role_arn}",
@@ -133,12 +120,7 @@ impl Service for Harvests {
                     &p.origin_endpoint_id,
                     MP_ID_FORM,
                 )?;
-                let start: DateTime<Utc> = parse_time(&p.start_time).ok_or_else(|| {
-                    format!("start_time {:?} is not an ISO-8601 time", p.start_time)
-                })?;
-                let end: DateTime<Utc> = parse_time(&p.end_time)
-                    .ok_or_else(|| format!("end_time {:?} is not an ISO-8601 time", p.end_time))?;
-                check_window_shape(start, end)?;
+                window(&p.start_time, &p.end_time)?;
                 if p.bucket_name.trim().is_empty() || p.manifest_key.trim().is_empty() {
                     return Err("bucket_name and manifest_key must not be empty".into());
                 }
@@ -148,15 +130,7 @@ impl Service for Harvests {
                     &p.role_arn,
                     "an IAM role ARN",
                 )?;
-                HarvestAction::Create {
-                    id: p.id,
-                    origin_endpoint_id: p.origin_endpoint_id,
-                    start_time: p.start_time,
-                    end_time: p.end_time,
-                    bucket_name: p.bucket_name,
-                    manifest_key: p.manifest_key,
-                    role_arn: p.role_arn,
-                }
+                HarvestAction::Create(p)
             }
             "harvest.describe" => {
                 let p: HarvestIdParams = params(a, map, "{id}")?;
@@ -169,14 +143,8 @@ impl Service for Harvests {
                     map,
                     "{channel_id?, status?: IN_PROGRESS|SUCCEEDED|FAILED, limit?: 1-1000, page_token?}",
                 )?;
-                if let Some(s) = p
-                    .status
-                    .as_deref()
-                    .filter(|s| !["IN_PROGRESS", "SUCCEEDED", "FAILED"].contains(s))
-                {
-                    return Err(format!(
-                        "status {s:?} is not one of IN_PROGRESS, SUCCEEDED, FAILED"
-                    ));
+                if let Some(s) = &p.status {
+                    one_of("status", s, &["IN_PROGRESS", "SUCCEEDED", "FAILED"])?;
                 }
                 if let Some(c) = &p.channel_id {
                     check(ident(c, 256), "channel_id", c, MP_ID_FORM)?;
@@ -195,37 +163,30 @@ impl Service for Harvests {
     async fn run(&self, a: &HarvestAction, cx: &Cx<'_>, r: &mut Report) -> Result<(), Error> {
         let package = cx.port::<dyn PackageClient>()?;
         match a {
-            HarvestAction::Create {
-                id,
-                origin_endpoint_id,
-                start_time,
-                end_time,
-                bucket_name,
-                manifest_key,
-                role_arn,
-            } => {
-                r.plan.push(format!("harvest {origin_endpoint_id} from {start_time} to {end_time} into s3://{bucket_name}/{manifest_key} as job {id}"));
+            HarvestAction::Create(c) => {
+                r.plan.push(format!(
+                    "harvest {} from {} to {} into s3://{}/{} as job {}",
+                    c.origin_endpoint_id,
+                    c.start_time,
+                    c.end_time,
+                    c.bucket_name,
+                    c.manifest_key,
+                    c.id
+                ));
                 if cx.execute {
                     let job = NewHarvestJob {
-                        id: id.clone(),
-                        origin_endpoint_id: origin_endpoint_id.clone(),
-                        start_time: start_time.clone(),
-                        end_time: end_time.clone(),
+                        id: c.id.clone(),
+                        origin_endpoint_id: c.origin_endpoint_id.clone(),
+                        start_time: c.start_time.clone(),
+                        end_time: c.end_time.clone(),
                         destination: S3Destination {
-                            bucket_name: bucket_name.clone(),
-                            manifest_key: manifest_key.clone(),
-                            role_arn: role_arn.clone(),
+                            bucket_name: c.bucket_name.clone(),
+                            manifest_key: c.manifest_key.clone(),
+                            role_arn: c.role_arn.clone(),
                         },
                     };
-                    let outcome = match create_harvest_idempotent(package, &job).await? {
-                        HarvestCreate::Created => "created",
-                        HarvestCreate::AlreadyExists => "already_exists",
-                        HarvestCreate::Rejected(e) | HarvestCreate::EndpointGone(e) => {
-                            return Err(e.into())
-                        }
-                    };
-                    r.executed = outcome == "created";
-                    r.result = json!({ "outcome": outcome, "harvest_job": to_json(&package.describe_harvest_job(id).await?) });
+                    let outcome = create_harvest_idempotent(package, &job).await?;
+                    report_created(outcome, package.describe_harvest_job(&c.id), r).await?;
                 }
             }
             HarvestAction::Describe { id } => {
@@ -249,4 +210,35 @@ impl Service for Harvests {
         }
         Ok(())
     }
+}
+
+/// A harvest's `start_time` and `end_time` (v1 and v2 alike): ISO-8601 times, the end after the
+/// start, at most 24 hours apart.
+pub(super) fn window(
+    start_time: &str,
+    end_time: &str,
+) -> Result<(DateTime<Utc>, DateTime<Utc>), String> {
+    let time = |field: &str, v: &str| {
+        parse_time(v).ok_or_else(|| format!("{field} {v:?} is not an ISO-8601 time"))
+    };
+    let (start, end) = (time("start_time", start_time)?, time("end_time", end_time)?);
+    check_window_shape(start, end)?;
+    Ok((start, end))
+}
+
+/// A harvest job's creation (v1 and v2 alike) into the report: `created` or `already_exists`,
+/// with the job as `read` back; MediaPackage's refusal is the error.
+pub(super) async fn report_created<J: Serialize>(
+    outcome: HarvestCreate,
+    read: impl Future<Output = ApiResult<J>>,
+    r: &mut Report,
+) -> Result<(), Error> {
+    let outcome = match outcome {
+        HarvestCreate::Created => "created",
+        HarvestCreate::AlreadyExists => "already_exists",
+        HarvestCreate::Rejected(e) | HarvestCreate::EndpointGone(e) => return Err(e.into()),
+    };
+    r.executed = outcome == "created";
+    r.result = json!({ "outcome": outcome, "harvest_job": to_json(&read.await?) });
+    Ok(())
 }

@@ -2,31 +2,28 @@
 //! actions' counterparts, with v2's names (channel group / channel / endpoint / job name), a
 //! destination path instead of a manifest key and role, and the manifests to harvest.
 
-use async_trait::async_trait;
 use mediaops::model::{DestinationV2, EndpointPath, HarvestFilterV2, ManifestNames};
 use mediaops::notify::notices::Subject;
-use mediaops::ops::{create_harvest_v2_idempotent, HarvestCreate};
-use mediaops::policy::harvest::{check_window_shape, new_harvest_v2, parse_time};
+use mediaops::ops::create_harvest_v2_idempotent;
+use mediaops::policy::harvest::{new_harvest_v2, parse_time};
 use mediaops::ports::{
     HarvestJobCancellerV2, HarvestJobCreatorV2, HarvestJobDetailsV2, HarvestJobListerV2,
 };
 use mediaops::Error;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::json;
 
 use crate::action::{
-    check, ident, limit, params, to_json, ActionSpec, Cx, Kind, Param, Service, LIMIT, PAGE_TOKEN,
+    check, ident, limit, one_of, params, port, to_json, ActionSpec, Cx, Kind, Param, RawParams,
+    Service, LIMIT, PAGE_TOKEN,
 };
 use crate::report::Report;
+use crate::services::harvests::{report_created, window};
 
-/// What the v2 harvest actions need of MediaPackage v2.
-pub trait PackageV2Client:
-    HarvestJobCreatorV2 + HarvestJobDetailsV2 + HarvestJobListerV2 + HarvestJobCancellerV2
-{
-}
-impl<T> PackageV2Client for T where
-    T: HarvestJobCreatorV2 + HarvestJobDetailsV2 + HarvestJobListerV2 + HarvestJobCancellerV2
-{
+port! {
+    /// What the v2 harvest actions need of MediaPackage v2.
+    pub trait PackageV2Client: HarvestJobCreatorV2 + HarvestJobDetailsV2
+        + HarvestJobListerV2 + HarvestJobCancellerV2
 }
 
 pub struct HarvestsV2;
@@ -147,27 +144,21 @@ fn name(field: &str, v: &str) -> Result<(), String> {
     check(ident(v, 256), field, v, V2_NAME_FORM)
 }
 
-fn path(g: &str, c: &str, e: &str) -> Result<EndpointPath, String> {
+/// A harvest job's endpoint (`channel_group`, `channel`, `origin_endpoint`), its `name` checked
+/// with it.
+fn job_at(g: &str, c: &str, e: &str, job_name: &str) -> Result<EndpointPath, String> {
     name("channel_group", g)?;
     name("channel", c)?;
     name("origin_endpoint", e)?;
+    name("name", job_name)?;
     Ok(EndpointPath::new(g, c, e))
 }
 
-#[async_trait]
 impl Service for HarvestsV2 {
     type Action = HarvestV2Action;
+    const ACTIONS: &'static [ActionSpec] = ACTIONS;
 
-    fn actions(&self) -> &'static [ActionSpec] {
-        ACTIONS
-    }
-
-    fn parse(
-        &self,
-        spec: &'static ActionSpec,
-        map: Map<String, Value>,
-    ) -> Result<HarvestV2Action, String> {
-        let a = spec.name;
+    fn parse(&self, a: &'static str, map: RawParams) -> Result<HarvestV2Action, String> {
         Ok(match a {
             "harvest.v2.create" => {
                 let p: CreateParams = params(
@@ -175,14 +166,8 @@ impl Service for HarvestsV2 {
                     map,
                     "{channel_group, channel, origin_endpoint, name, start_time, end_time (ISO-8601, end after start, at most 24 hours), bucket_name, destination_path, manifests: {hls?, low_latency_hls?, dash?: [names]}}",
                 )?;
-                let at = path(&p.channel_group, &p.channel, &p.origin_endpoint)?;
-                name("name", &p.name)?;
-                let start = parse_time(&p.start_time).ok_or_else(|| {
-                    format!("start_time {:?} is not an ISO-8601 time", p.start_time)
-                })?;
-                let end = parse_time(&p.end_time)
-                    .ok_or_else(|| format!("end_time {:?} is not an ISO-8601 time", p.end_time))?;
-                check_window_shape(start, end)?;
+                let at = job_at(&p.channel_group, &p.channel, &p.origin_endpoint, &p.name)?;
+                window(&p.start_time, &p.end_time)?;
                 check(
                     (3..=63).contains(&p.bucket_name.len()),
                     "bucket_name",
@@ -222,8 +207,7 @@ impl Service for HarvestsV2 {
                     map,
                     "{channel_group, channel, origin_endpoint, name, etag? (cancel)}",
                 )?;
-                let at = path(&p.channel_group, &p.channel, &p.origin_endpoint)?;
-                name("name", &p.name)?;
+                let at = job_at(&p.channel_group, &p.channel, &p.origin_endpoint, &p.name)?;
                 if a == "harvest.v2.describe" {
                     if p.etag.is_some() {
                         return Err(
@@ -257,11 +241,8 @@ impl Service for HarvestsV2 {
                         name(field, v)?;
                     }
                 }
-                if let Some(s) = p.status.as_deref().filter(|s| !STATUSES.contains(s)) {
-                    return Err(format!(
-                        "status {s:?} is not one of {}",
-                        STATUSES.join(", ")
-                    ));
+                if let Some(s) = &p.status {
+                    one_of("status", s, &STATUSES)?;
                 }
                 HarvestV2Action::List {
                     channel_group: p.channel_group,
@@ -313,15 +294,9 @@ impl Service for HarvestsV2 {
                         destination,
                         manifests.clone(),
                     );
-                    let outcome = match create_harvest_v2_idempotent(package_v2, &job).await? {
-                        HarvestCreate::Created => "created",
-                        HarvestCreate::AlreadyExists => "already_exists",
-                        HarvestCreate::Rejected(e) | HarvestCreate::EndpointGone(e) => {
-                            return Err(e.into())
-                        }
-                    };
-                    r.executed = outcome == "created";
-                    r.result = json!({ "outcome": outcome, "harvest_job": to_json(&package_v2.get_harvest_job_v2(path, name).await?) });
+                    let outcome = create_harvest_v2_idempotent(package_v2, &job).await?;
+                    let read = package_v2.get_harvest_job_v2(path, name);
+                    report_created(outcome, read, r).await?;
                 }
             }
             HarvestV2Action::Describe { path, name } => {

@@ -1,19 +1,19 @@
 //! MediaStore access logging: `logging.status`, `.start`, `.stop`.
 
-use async_trait::async_trait;
 use mediaops::model::Container;
 use mediaops::notify::notices::{runbook_step, Subject};
 use mediaops::ports::{AccessLogging, ContainerReader};
 use mediaops::Error;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
-use crate::action::{check, ident, params, ActionSpec, Cx, Empty, Param, Service};
+use crate::action::{check, ident, params, port, ActionSpec, Cx, Empty, Param, RawParams, Service};
 use crate::report::{collect_limited, Report, MAX_PAGES};
 
-/// What the logging actions need of MediaStore.
-pub trait StoreClient: ContainerReader + AccessLogging {}
-impl<T> StoreClient for T where T: ContainerReader + AccessLogging {}
+port! {
+    /// What the logging actions need of MediaStore.
+    pub trait StoreClient: ContainerReader + AccessLogging
+}
 
 pub struct Logging;
 
@@ -67,20 +67,11 @@ fn container_json(c: &Container) -> Value {
     json!({ "name": c.name, "status": c.status, "access_logging": c.access_logging })
 }
 
-#[async_trait]
 impl Service for Logging {
     type Action = LoggingAction;
+    const ACTIONS: &'static [ActionSpec] = ACTIONS;
 
-    fn actions(&self) -> &'static [ActionSpec] {
-        ACTIONS
-    }
-
-    fn parse(
-        &self,
-        spec: &'static ActionSpec,
-        map: Map<String, Value>,
-    ) -> Result<LoggingAction, String> {
-        let a = spec.name;
+    fn parse(&self, a: &'static str, map: RawParams) -> Result<LoggingAction, String> {
         Ok(match a {
             "logging.status" => {
                 params::<Empty>(a, map, "no parameters")?;

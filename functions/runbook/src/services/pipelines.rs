@@ -9,37 +9,24 @@ use mediaops::ports::{
     TranscodeJobCanceller,
 };
 use mediaops::services::transcoder::{is_pipeline_id, PROFILE};
-use mediaops::{AwsError, AwsErrorKind, Error};
+use mediaops::{AwsError, Error};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use crate::action::{
-    check, limit, params, take_str, to_json, ActionSpec, Cx, Kind, Order, Param, Service, CODES,
-    CONCURRENCY, LIMIT, MAX_GENERATIONS, ORDER, PAGE_TOKEN, RATE, RECOVER_LIMIT, SINCE, UNTIL,
+    check, limit, params, port, take_str, to_json, ActionSpec, Cx, Kind, Order, Param, RawParams,
+    Service, CODES, CONCURRENCY, LIMIT, MAX_GENERATIONS, ORDER, PAGE_TOKEN, RATE, RECOVER_LIMIT,
+    SINCE, UNTIL,
 };
 use crate::drain::{drain_resource, DrainPace, DrainSpec, Drained, JobPage, PaceParams};
-use crate::guarded::{guard_status, set_status};
+use crate::guarded::{guard_status, set_status, Guarded};
 use crate::recover::{find_copy, recover_resource, RecoverRequest, RecoverSpec};
 use crate::report::{ms_iso, Report};
 
-/// What the pipeline actions need of Elastic Transcoder.
-pub trait TranscoderClient:
-    PipelineControl
-    + PipelineLister
-    + PipelineJobLister
-    + StatusJobLister
-    + TranscodeJobCanceller
-    + JobResubmitter
-{
-}
-impl<T> TranscoderClient for T where
-    T: PipelineControl
-        + PipelineLister
-        + PipelineJobLister
-        + StatusJobLister
-        + TranscodeJobCanceller
-        + JobResubmitter
-{
+port! {
+    /// What the pipeline actions need of Elastic Transcoder.
+    pub trait TranscoderClient: PipelineControl + PipelineLister + PipelineJobLister
+        + StatusJobLister + TranscodeJobCanceller + JobResubmitter
 }
 
 pub struct Pipelines;
@@ -175,20 +162,11 @@ fn job_json(j: &TranscodeJob) -> Value {
     })
 }
 
-#[async_trait]
 impl Service for Pipelines {
     type Action = PipelineAction;
+    const ACTIONS: &'static [ActionSpec] = ACTIONS;
 
-    fn actions(&self) -> &'static [ActionSpec] {
-        ACTIONS
-    }
-
-    fn parse(
-        &self,
-        spec: &'static ActionSpec,
-        mut map: Map<String, Value>,
-    ) -> Result<PipelineAction, String> {
-        let a = spec.name;
+    fn parse(&self, a: &'static str, mut map: RawParams) -> Result<PipelineAction, String> {
         let one = |map| -> Result<String, String> {
             pipeline(params::<PipelineParams>(a, map, "{pipeline_id}")?.pipeline_id)
         };
@@ -271,16 +249,8 @@ impl Service for Pipelines {
             }
             PipelineAction::Pause { pipeline_id } | PipelineAction::Resume { pipeline_id } => {
                 let pause = matches!(a, PipelineAction::Pause { .. });
-                let p = et.read_pipeline(pipeline_id).await?;
-                set_status(cx, &PROFILE, (pipeline_id, p.status), pause, r, |_| async {
-                    let to = if pause {
-                        PipelineStatus::Paused
-                    } else {
-                        PipelineStatus::Active
-                    };
-                    Ok(et.update_pipeline_status(pipeline_id, to).await?.status)
-                })
-                .await
+                let pipeline = Pipeline { et, pipeline_id };
+                set_status(cx, &PROFILE, (pipeline_id, &pipeline), pause, r).await
             }
             PipelineAction::Drain { pipeline_id, pace } => {
                 drain(et, cx, pipeline_id, *pace, r).await
@@ -320,22 +290,36 @@ impl Service for Pipelines {
     }
 }
 
-/// A pipeline as a drain sees it: UpdatePipelineStatus Paused, ListJobsByStatus (which covers
-/// every pipeline: other pipelines' jobs are `None`), CancelJob.
-struct PipelineDrain<'a> {
+/// One pipeline in Elastic Transcoder's terms: ReadPipeline, UpdatePipelineStatus, and for a
+/// drain ListJobsByStatus (which covers every pipeline: other pipelines' jobs are `None`) and
+/// CancelJob.
+struct Pipeline<'a> {
     et: &'a dyn TranscoderClient,
     pipeline_id: &'a str,
 }
 
 #[async_trait]
-impl Drained for PipelineDrain<'_> {
-    async fn pause(&self) -> Result<(), AwsError> {
-        self.et
-            .update_pipeline_status(self.pipeline_id, PipelineStatus::Paused)
-            .await
-            .map(|_| ())
+impl Guarded for Pipeline<'_> {
+    async fn status(&self) -> Result<String, AwsError> {
+        Ok(self.et.read_pipeline(self.pipeline_id).await?.status)
     }
 
+    async fn set_paused(&self, pause: bool) -> Result<String, AwsError> {
+        let to = if pause {
+            PipelineStatus::Paused
+        } else {
+            PipelineStatus::Active
+        };
+        Ok(self
+            .et
+            .update_pipeline_status(self.pipeline_id, to)
+            .await?
+            .status)
+    }
+}
+
+#[async_trait]
+impl Drained for Pipeline<'_> {
     async fn page(&self, running: bool, token: Option<String>) -> Result<JobPage, AwsError> {
         let status = if running {
             TranscodeJobStatus::Progressing
@@ -365,13 +349,10 @@ async fn drain(
     pace: DrainPace,
     r: &mut Report,
 ) -> Result<(), Error> {
-    let p = et.read_pipeline(pipeline_id).await?;
     let spec = DrainSpec {
         kind: &PROFILE,
         target: format!("pipeline {pipeline_id}"),
         id: pipeline_id,
-        status: p.status.clone(),
-        paused: p.is_paused(),
         paused_word: "Paused",
         pause_reason: "so its queued jobs stop starting",
         queued_word: "Submitted",
@@ -382,7 +363,7 @@ async fn drain(
         fields: ("pipeline_id", "pipeline_status"),
         pace,
     };
-    drain_resource(spec, &PipelineDrain { et, pipeline_id }, cx, r).await
+    drain_resource(spec, &Pipeline { et, pipeline_id }, cx, r).await
 }
 
 /// `pipeline.recover`: the pipeline's Error jobs, resubmitted into it.
@@ -393,25 +374,8 @@ async fn recover_pipeline(
     req: &RecoverRequest,
     r: &mut Report,
 ) -> Result<(), Error> {
-    let p = et
-        .read_pipeline(pipeline_id)
-        .await
-        .map_err(|e| match e.kind {
-            AwsErrorKind::NotFound => Error::BadRequest(format!(
-                "pipeline_id {pipeline_id:?}: no such Elastic Transcoder pipeline"
-            )),
-            _ => e.into(),
-        })?;
-    let spec = RecoverSpec {
-        kind: &PROFILE,
-        id: pipeline_id,
-        paused: p.is_paused(),
-        status: p.status.clone(),
-        resume: format!(r#"{{"action": "pipeline.resume", "pipeline_id": "{pipeline_id}"}}"#),
-        denied_hint: "",
-        target: format!("Elastic Transcoder pipeline {pipeline_id}"),
-        list_action: "jobs.list",
-    };
+    let pipeline = Pipeline { et, pipeline_id };
+    let spec = RecoverSpec::read((&PROFILE, pipeline_id), &pipeline, "", "jobs.list").await?;
     // ListJobsByPipeline lists every status: the Error jobs are the failed ones.
     let list = |t: Option<String>| async move {
         et.list_jobs_by_pipeline(pipeline_id, false, t.as_deref())

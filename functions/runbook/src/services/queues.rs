@@ -8,31 +8,24 @@ use mediaops::ports::{
     JobResubmitter, MediaConvertJobCanceller, MediaConvertJobLister, QueueControl, QueueLister,
 };
 use mediaops::services::mediaconvert::{is_queue_name, jobs_in_queue, PROFILE};
-use mediaops::{AwsError, AwsErrorKind, Error};
+use mediaops::{AwsError, Error};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use crate::action::{
-    check, limit, params, take_str, to_json, ActionSpec, Cx, Kind, Order, Param, Service, CODES,
-    CONCURRENCY, LIMIT, MAX_GENERATIONS, ORDER, PAGE_TOKEN, RATE, RECOVER_LIMIT, SINCE, UNTIL,
+    check, limit, params, port, take_str, to_json, ActionSpec, Cx, Kind, Order, Param, RawParams,
+    Service, CODES, CONCURRENCY, LIMIT, MAX_GENERATIONS, ORDER, PAGE_TOKEN, RATE, RECOVER_LIMIT,
+    SINCE, UNTIL,
 };
 use crate::drain::{drain_resource, DrainPace, DrainSpec, Drained, JobPage, PaceParams};
-use crate::guarded::{guard_status, set_status};
+use crate::guarded::{guard_status, set_status, Guarded};
 use crate::recover::{find_copy, recover_resource, RecoverRequest, RecoverSpec};
 use crate::report::{ms_iso, Report};
 
-/// What the queue actions need of MediaConvert (every adapter and fake with these has it).
-pub trait MediaConvertClient:
-    QueueControl + QueueLister + MediaConvertJobLister + MediaConvertJobCanceller + JobResubmitter
-{
-}
-impl<T> MediaConvertClient for T where
-    T: QueueControl
-        + QueueLister
-        + MediaConvertJobLister
-        + MediaConvertJobCanceller
-        + JobResubmitter
-{
+port! {
+    /// What the queue actions need of MediaConvert (every adapter and fake with these has it).
+    pub trait MediaConvertClient: QueueControl + QueueLister + MediaConvertJobLister
+        + MediaConvertJobCanceller + JobResubmitter
 }
 
 pub struct Queues;
@@ -180,20 +173,11 @@ fn job_json(j: &MediaConvertJob) -> Value {
     })
 }
 
-#[async_trait]
 impl Service for Queues {
     type Action = QueueAction;
+    const ACTIONS: &'static [ActionSpec] = ACTIONS;
 
-    fn actions(&self) -> &'static [ActionSpec] {
-        ACTIONS
-    }
-
-    fn parse(
-        &self,
-        spec: &'static ActionSpec,
-        mut map: Map<String, Value>,
-    ) -> Result<QueueAction, String> {
-        let a = spec.name;
+    fn parse(&self, a: &'static str, mut map: RawParams) -> Result<QueueAction, String> {
         let one = |map| -> Result<String, String> {
             queue(&params::<QueueParams>(a, map, "{queue}")?.queue)
         };
@@ -270,16 +254,7 @@ impl Service for Queues {
             }
             QueueAction::Pause { queue } | QueueAction::Resume { queue } => {
                 let pause = matches!(a, QueueAction::Pause { .. });
-                let q = mc.get_queue(queue).await?;
-                set_status(cx, &PROFILE, (queue, q.status), pause, r, |_| async {
-                    let to = if pause {
-                        QueueStatus::Paused
-                    } else {
-                        QueueStatus::Active
-                    };
-                    Ok(mc.update_queue_status(queue, to).await?.status)
-                })
-                .await
+                set_status(cx, &PROFILE, (queue, &Queue { mc, queue }), pause, r).await
             }
             QueueAction::Drain {
                 queue,
@@ -328,23 +303,32 @@ impl Service for Queues {
     }
 }
 
-/// A queue as a drain sees it: UpdateQueue PAUSED, the SUBMITTED (or PROGRESSING) jobs in it now
-/// oldest first ([`jobs_in_queue`]: those that hopped in included, those that hopped out left
-/// alone), CancelJob.
-struct QueueDrain<'a> {
+/// One queue in MediaConvert's terms: GetQueue, UpdateQueue, and for a drain the SUBMITTED (or
+/// PROGRESSING) jobs in it now oldest first ([`jobs_in_queue`]: those that hopped in included,
+/// those that hopped out left alone) and CancelJob.
+struct Queue<'a> {
     mc: &'a dyn MediaConvertClient,
     queue: &'a str,
 }
 
 #[async_trait]
-impl Drained for QueueDrain<'_> {
-    async fn pause(&self) -> Result<(), AwsError> {
-        self.mc
-            .update_queue_status(self.queue, QueueStatus::Paused)
-            .await
-            .map(|_| ())
+impl Guarded for Queue<'_> {
+    async fn status(&self) -> Result<String, AwsError> {
+        Ok(self.mc.get_queue(self.queue).await?.status)
     }
 
+    async fn set_paused(&self, pause: bool) -> Result<String, AwsError> {
+        let to = if pause {
+            QueueStatus::Paused
+        } else {
+            QueueStatus::Active
+        };
+        Ok(self.mc.update_queue_status(self.queue, to).await?.status)
+    }
+}
+
+#[async_trait]
+impl Drained for Queue<'_> {
     async fn page(&self, running: bool, token: Option<String>) -> Result<JobPage, AwsError> {
         let status = if running { "PROGRESSING" } else { "SUBMITTED" };
         let page =
@@ -366,14 +350,11 @@ async fn drain_queue(
     (include_progressing, pace): (bool, DrainPace),
     r: &mut Report,
 ) -> Result<(), Error> {
-    let q = mc.get_queue(queue).await?;
     r.plan.push(HOPPED.replace("{queue}", queue));
     let spec = DrainSpec {
         kind: &PROFILE,
         target: format!("MediaConvert queue {queue}"),
         id: queue,
-        status: q.status.clone(),
-        paused: PROFILE.is_paused(&q.status),
         paused_word: "PAUSED",
         pause_reason: "so its submitted jobs stop starting",
         queued_word: "SUBMITTED",
@@ -386,7 +367,7 @@ async fn drain_queue(
         fields: ("queue", "queue_status"),
         pace,
     };
-    drain_resource(spec, &QueueDrain { mc, queue }, cx, r).await?;
+    drain_resource(spec, &Queue { mc, queue }, cx, r).await?;
     if cx.execute {
         // What is left, by the service's own count: 0 when the drain finished.
         if let Ok(after) = mc.get_queue(queue).await {
@@ -465,22 +446,14 @@ async fn recover_queue(
     req: &RecoverRequest,
     r: &mut Report,
 ) -> Result<(), Error> {
-    let q = mc.get_queue(queue).await.map_err(|e| match e.kind {
-        AwsErrorKind::NotFound => {
-            Error::BadRequest(format!("queue {queue:?}: no such MediaConvert queue"))
-        }
-        _ => e.into(),
-    })?;
-    let spec = RecoverSpec {
-        kind: &PROFILE,
-        id: queue,
-        paused: PROFILE.is_paused(&q.status),
-        status: q.status,
-        resume: format!(r#"{{"action": "queue.resume", "queue": "{queue}"}}"#),
-        denied_hint: "the runbook may pass to MediaConvert only the job roles in the MediaConvertJobRoleArns parameter: add this job's role there",
-        target: format!("MediaConvert queue {queue}"),
-        list_action: "mediaconvert.jobs.list",
-    };
+    let denied_hint = "the runbook may pass to MediaConvert only the job roles in the MediaConvertJobRoleArns parameter: add this job's role there";
+    let spec = RecoverSpec::read(
+        (&PROFILE, queue),
+        &Queue { mc, queue },
+        denied_hint,
+        "mediaconvert.jobs.list",
+    )
+    .await?;
     r.plan.push(HOPPED.replace("{queue}", queue));
     r.plan.push(format!(
         "a failed job belongs to the queue it failed in: those that hopped into {queue} and failed there are recovered, those that failed in another queue before hopping are not; each copy is created as its original was, with its submission queue and hop destinations, so it hops by its own rules"
