@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use aws_sdk_sns as sns;
 
-use crate::error::classify;
+use super::sdk::call;
 use crate::notify::Publisher;
 use crate::ports::ApiResult;
 
@@ -50,10 +50,7 @@ impl Publisher for SnsAdapter {
                 })?;
             req = req.message_attributes(name, attr);
         }
-        let out = req
-            .send()
-            .await
-            .map_err(|e| classify(SERVICE, "Publish", &e))?;
+        let out = call(SERVICE, "Publish", req.send()).await?;
         Ok(out.message_id().unwrap_or_default().to_string())
     }
 }
