@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use aws_sdk_mediaconvert as mc;
 
-use super::sdk::{call, page};
+use super::sdk::{call, created_job_id, page};
 use crate::model::{MediaConvertJob, Page, Queue, QueueStatus};
 use crate::ports::{
     ApiResult, JobResubmitter, MediaConvertJobCanceller, MediaConvertJobLister, QueueControl,
@@ -152,9 +152,6 @@ impl JobResubmitter for MediaConvertAdapter {
 
     async fn create_job_document(&self, request: &serde_json::Value) -> ApiResult<String> {
         let job = super::mediaconvert_raw::create_job_raw(&self.client, request).await?;
-        job.get("id")
-            .and_then(serde_json::Value::as_str)
-            .map(str::to_string)
-            .ok_or_else(|| super::sdk::no_job_id(SERVICE))
+        created_job_id(SERVICE, &job, "id")
     }
 }

@@ -11,7 +11,7 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use chrono::{DateTime, Utc};
 
-use super::sdk::page;
+use super::sdk::{page, unbuilt};
 use crate::error::{classify, AwsError, AwsErrorKind};
 use crate::model::{
     DestinationV2, EndpointPath, EndpointV2, HarvestFilterV2, HarvestJobV2, ManifestNames,
@@ -220,14 +220,7 @@ impl OriginEndpointListerV2 for MediaPackageV2Adapter {
 
 /// A request member the SDK's builder refused (a required member missing): a rejected create.
 fn bad(e: aws_smithy_types::error::operation::BuildError) -> AwsError {
-    AwsError {
-        service: SERVICE,
-        operation: "CreateHarvestJob",
-        kind: AwsErrorKind::Rejected,
-        status: None,
-        code: None,
-        message: e.to_string(),
-    }
+    unbuilt(SERVICE, "CreateHarvestJob", e)
 }
 
 fn manifests_in(m: &ManifestNames) -> Result<mp2::types::HarvestedManifests, AwsError> {

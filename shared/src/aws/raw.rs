@@ -107,7 +107,7 @@ impl Intercept for ReplaceRequestBody {
 }
 
 /// An answer the SDK accepted but whose body is not the JSON the model promises (never expected:
-/// treated as the service's fault, like [`super::sdk::no_job_id`]).
+/// treated as the service's fault, like [`super::sdk::created_job_id`]'s).
 fn unexpected(service: &'static str, operation: &'static str, what: &str) -> AwsError {
     AwsError {
         service,

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use aws_sdk_s3 as s3;
 
-use super::sdk::{call, page};
+use super::sdk::{call, page, unbuilt};
 use crate::model::Page;
 use crate::policy::bucket_logging::{BucketLogging, LogTarget, LOG_DELIVERY_GROUP};
 use crate::ports::{ApiResult, BucketLoggingWriter, BucketReader, LogTargetReader};
@@ -125,14 +125,7 @@ impl BucketLoggingWriter for S3Adapter {
                     .target_bucket(&t.bucket)
                     .target_prefix(&t.prefix)
                     .build()
-                    .map_err(|e| AwsError {
-                        service: SERVICE,
-                        operation: "PutBucketLogging",
-                        kind: crate::AwsErrorKind::Rejected,
-                        status: None,
-                        code: None,
-                        message: e.to_string(),
-                    })?,
+                    .map_err(|e| unbuilt(SERVICE, "PutBucketLogging", e))?,
             ),
         };
         let put = self

@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use aws_sdk_elastictranscoder as et;
 
-use super::sdk::{call, page};
+use super::sdk::{call, created_job_id, page};
 use crate::model::{
     error_code_from_detail, Page, Pipeline, PipelineStatus, TranscodeJob, TranscodeJobStatus,
 };
@@ -192,9 +192,6 @@ impl JobResubmitter for TranscoderAdapter {
 
     async fn create_job_document(&self, request: &serde_json::Value) -> ApiResult<String> {
         let job = super::transcoder_raw::create_job_raw(&self.client, request).await?;
-        job.get("Id")
-            .and_then(serde_json::Value::as_str)
-            .map(str::to_string)
-            .ok_or_else(|| super::sdk::no_job_id(SERVICE))
+        created_job_id(SERVICE, &job, "Id")
     }
 }
