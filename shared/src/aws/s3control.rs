@@ -71,41 +71,40 @@ fn operation_name(op: Option<&s3c::types::JobOperation>) -> Option<String> {
         .map(|(_, name)| name.to_string())
 }
 
+/// A job from the members a listed job (`JobListDescriptor`) and a described one
+/// (`JobDescriptor`) share; the description's own members unset.
+macro_rules! batch_job {
+    ($j:expr, operation: $operation:expr) => {
+        BatchJob {
+            id: $j.job_id().unwrap_or_default().to_string(),
+            description: $j.description().map(str::to_string),
+            operation: $operation,
+            priority: $j.priority(),
+            status: $j
+                .status()
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_default(),
+            created: to_chrono($j.creation_time()),
+            terminated: to_chrono($j.termination_date()),
+            confirmation_required: None,
+            suspended_cause: None,
+            suspended: None,
+            status_update_reason: None,
+        }
+    };
+}
+
 fn summary(j: &s3c::types::JobListDescriptor) -> BatchJob {
-    BatchJob {
-        id: j.job_id().unwrap_or_default().to_string(),
-        description: j.description().map(str::to_string),
-        operation: j.operation().map(|o| o.as_str().to_string()),
-        priority: j.priority(),
-        status: j
-            .status()
-            .map(|s| s.as_str().to_string())
-            .unwrap_or_default(),
-        created: to_chrono(j.creation_time()),
-        terminated: to_chrono(j.termination_date()),
-        confirmation_required: None,
-        suspended_cause: None,
-        suspended: None,
-        status_update_reason: None,
-    }
+    batch_job!(j, operation: j.operation().map(|o| o.as_str().to_string()))
 }
 
 fn detail(j: &s3c::types::JobDescriptor) -> BatchJob {
     BatchJob {
-        id: j.job_id().unwrap_or_default().to_string(),
-        description: j.description().map(str::to_string),
-        operation: operation_name(j.operation()),
-        priority: j.priority(),
-        status: j
-            .status()
-            .map(|s| s.as_str().to_string())
-            .unwrap_or_default(),
-        created: to_chrono(j.creation_time()),
-        terminated: to_chrono(j.termination_date()),
         confirmation_required: j.confirmation_required(),
         suspended_cause: j.suspended_cause().map(str::to_string),
         suspended: to_chrono(j.suspended_date()),
         status_update_reason: j.status_update_reason().map(str::to_string),
+        ..batch_job!(j, operation: operation_name(j.operation()))
     }
 }
 
