@@ -30,7 +30,7 @@ use crate::model::guard::{ErrorClass, Observed, PauseRecord, PauseState, Stamp, 
 use crate::policy::breaker::CLAIM_LEASE_MS;
 use crate::ports::{ApiResult, NoticeLedger, PauseAdmin, PauseStore, WindowStore};
 
-const SERVICE: &str = "dynamodb";
+pub(super) const SERVICE: &str = "dynamodb";
 /// Partition and sort key attribute names.
 pub const PARTITION_KEY: &str = "pk";
 pub const SORT_KEY: &str = "sk";
@@ -210,25 +210,34 @@ impl DynamoWindowStore {
         ])
     }
 
-    async fn get_record(&self, key: &str) -> ApiResult<Option<PauseRecord>> {
+    /// The item at (`key` in this store's scope, `sort_key`), read strongly consistent.
+    pub(super) async fn get_item(
+        &self,
+        key: &str,
+        sort_key: impl Into<String>,
+    ) -> ApiResult<Option<HashMap<String, AttributeValue>>> {
         let out = self
             .client
             .get_item()
             .table_name(&self.table)
             .key(PARTITION_KEY, s(self.pk(key)))
-            .key(SORT_KEY, s(STATE_SK))
+            .key(SORT_KEY, s(sort_key))
             .consistent_read(true)
             .send()
             .await
             .map_err(|e| self.fail("GetItem", &e))?;
-        let Some(item) = out.item() else {
+        Ok(out.item)
+    }
+
+    async fn get_record(&self, key: &str) -> ApiResult<Option<PauseRecord>> {
+        let Some(item) = self.get_item(key, STATE_SK).await? else {
             return Ok(None);
         };
-        match get_s(item, "record").map(serde_json::from_str::<PauseRecord>) {
+        match get_s(&item, "record").map(serde_json::from_str::<PauseRecord>) {
             Some(Ok(mut r)) => {
-                r.hops_in.jobs = get_n(item, HOPS_IN).unwrap_or(0).max(0) as u64;
+                r.hops_in.jobs = get_n(&item, HOPS_IN).unwrap_or(0).max(0) as u64;
                 for (k, _) in item.iter().filter(|(k, _)| k.starts_with(HOP_FROM)) {
-                    let n = get_n(item, k).unwrap_or(0).max(0) as u64;
+                    let n = get_n(&item, k).unwrap_or(0).max(0) as u64;
                     r.hops_in.from.insert(k[HOP_FROM.len()..].to_string(), n);
                 }
                 Ok(Some(r))
@@ -472,18 +481,9 @@ impl PauseStore for DynamoWindowStore {
     }
 
     async fn hopped_into(&self, job_id: &str) -> ApiResult<Option<String>> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(PARTITION_KEY, s(self.pk(&format!("hop#{job_id}"))))
-            .key(SORT_KEY, s("queue"))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| self.fail("GetItem", &e))?;
-        Ok(out
-            .item()
+        let item = self.get_item(&format!("hop#{job_id}"), "queue").await?;
+        Ok(item
+            .as_ref()
             .and_then(|i| get_s(i, "into"))
             .map(str::to_string))
     }

@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use aws_sdk_mediaconvert as mc;
 
-use crate::error::classify;
+use super::sdk::{call, created_job_id, page};
 use crate::model::{MediaConvertJob, Page, Queue, QueueStatus};
 use crate::ports::{
     ApiResult, JobResubmitter, MediaConvertJobCanceller, MediaConvertJobLister, QueueControl,
@@ -69,25 +69,22 @@ pub(crate) fn job(j: &mc::types::Job) -> MediaConvertJob {
 #[async_trait]
 impl QueueControl for MediaConvertAdapter {
     async fn get_queue(&self, name: &str) -> ApiResult<Queue> {
-        let out = self
-            .client
-            .get_queue()
-            .name(name)
-            .send()
-            .await
-            .map_err(|e| classify(SERVICE, "GetQueue", &e))?;
+        let out = call(
+            SERVICE,
+            "GetQueue",
+            self.client.get_queue().name(name).send(),
+        )
+        .await?;
         Ok(queue(out.queue(), name))
     }
 
     async fn update_queue_status(&self, name: &str, status: QueueStatus) -> ApiResult<Queue> {
-        let out = self
+        let update = self
             .client
             .update_queue()
             .name(name)
-            .status(mc::types::QueueStatus::from(status.as_str()))
-            .send()
-            .await
-            .map_err(|e| classify(SERVICE, "UpdateQueue", &e))?;
+            .status(mc::types::QueueStatus::from(status.as_str()));
+        let out = call(SERVICE, "UpdateQueue", update.send()).await?;
         Ok(queue(out.queue(), name))
     }
 }
@@ -95,14 +92,12 @@ impl QueueControl for MediaConvertAdapter {
 #[async_trait]
 impl QueueLister for MediaConvertAdapter {
     async fn list_queues(&self, token: Option<&str>) -> ApiResult<Page<Queue>> {
-        let out = self
+        let list = self
             .client
             .list_queues()
             .max_results(20)
-            .set_next_token(token.map(str::to_string))
-            .send()
-            .await
-            .map_err(|e| classify(SERVICE, "ListQueues", &e))?;
+            .set_next_token(token.map(str::to_string));
+        let out = call(SERVICE, "ListQueues", list.send()).await?;
         Ok(Page {
             items: out.queues().iter().map(|q| queue(Some(q), "")).collect(),
             next_token: out.next_token().map(str::to_string),
@@ -120,7 +115,7 @@ impl MediaConvertJobLister for MediaConvertAdapter {
         max_results: Option<i32>,
         next_token: Option<&str>,
     ) -> ApiResult<Page<MediaConvertJob>> {
-        let out = self
+        let list = self
             .client
             .list_jobs()
             .set_queue(queue.map(str::to_string))
@@ -131,29 +126,16 @@ impl MediaConvertJobLister for MediaConvertAdapter {
                 mc::types::Order::Ascending
             })
             .set_max_results(max_results)
-            .set_next_token(next_token.map(str::to_string))
-            .send()
-            .await
-            .map_err(|e| classify(SERVICE, "ListJobs", &e))?;
-        Ok(Page {
-            items: out.jobs().iter().map(job).collect(),
-            next_token: out
-                .next_token()
-                .filter(|t| !t.is_empty())
-                .map(str::to_string),
-        })
+            .set_next_token(next_token.map(str::to_string));
+        let out = call(SERVICE, "ListJobs", list.send()).await?;
+        Ok(page(out.jobs().iter().map(job), out.next_token()))
     }
 }
 
 #[async_trait]
 impl MediaConvertJobCanceller for MediaConvertAdapter {
     async fn cancel_mediaconvert_job(&self, id: &str) -> ApiResult<()> {
-        self.client
-            .cancel_job()
-            .id(id)
-            .send()
-            .await
-            .map_err(|e| classify(SERVICE, "CancelJob", &e))?;
+        call(SERVICE, "CancelJob", self.client.cancel_job().id(id).send()).await?;
         Ok(())
     }
 }
@@ -170,9 +152,6 @@ impl JobResubmitter for MediaConvertAdapter {
 
     async fn create_job_document(&self, request: &serde_json::Value) -> ApiResult<String> {
         let job = super::mediaconvert_raw::create_job_raw(&self.client, request).await?;
-        job.get("id")
-            .and_then(serde_json::Value::as_str)
-            .map(str::to_string)
-            .ok_or_else(|| super::sdk::no_job_id(SERVICE))
+        created_job_id(SERVICE, &job, "id")
     }
 }

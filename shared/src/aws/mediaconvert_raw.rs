@@ -15,38 +15,32 @@
 use aws_sdk_mediaconvert as mc;
 use serde_json::Value;
 
+use super::raw::kept_member;
 pub use super::raw::{KeepResponseBody, ReplaceRequestBody};
-use crate::error::{classify, AwsError};
+use crate::error::AwsError;
 
 const SERVICE: &str = "mediaconvert";
 
 /// GetJob, answered as the service sent it: the `job` object, every member kept (those the
 /// SDK's model lacks included; numbers as written).
 pub async fn get_job_raw(client: &mc::Client, id: &str) -> Result<Value, AwsError> {
-    let keep = KeepResponseBody::default();
-    client
-        .get_job()
-        .id(id)
-        .customize()
-        .interceptor(keep.clone())
-        .send()
-        .await
-        .map_err(|e| classify(SERVICE, "GetJob", &e))?;
-    super::raw::member_of(SERVICE, "GetJob", keep.take(), "job")
+    kept_member(SERVICE, "GetJob", "job", |keep| {
+        client.get_job().id(id).customize().interceptor(keep).send()
+    })
+    .await
 }
 
 /// CreateJob with `body` as the request body (the wire's lowerCamel members, as GetJob answers
 /// them; `clientRequestToken` the SDK's own unless `body` has one); the created job as the
 /// service answered it.
 pub async fn create_job_raw(client: &mc::Client, body: &Value) -> Result<Value, AwsError> {
-    let keep = KeepResponseBody::default();
-    client
-        .create_job()
-        .customize()
-        .interceptor(ReplaceRequestBody::new(body.clone()))
-        .interceptor(keep.clone())
-        .send()
-        .await
-        .map_err(|e| classify(SERVICE, "CreateJob", &e))?;
-    super::raw::member_of(SERVICE, "CreateJob", keep.take(), "job")
+    kept_member(SERVICE, "CreateJob", "job", |keep| {
+        client
+            .create_job()
+            .customize()
+            .interceptor(ReplaceRequestBody::new(body.clone()))
+            .interceptor(keep)
+            .send()
+    })
+    .await
 }

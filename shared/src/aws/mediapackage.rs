@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use aws_sdk_mediapackage as mp;
 
-use crate::error::classify;
+use super::sdk::{call, page};
 use crate::model::{HarvestJob, NewHarvestJob, OriginEndpoint, Page, S3Destination};
 use crate::ports::{
     ApiResult, HarvestJobCreator, HarvestJobDetails, HarvestJobLister, OriginEndpointDetails,
@@ -48,13 +48,8 @@ macro_rules! harvest_job {
 #[async_trait]
 impl OriginEndpointDetails for MediaPackageAdapter {
     async fn describe_origin_endpoint(&self, id: &str) -> ApiResult<OriginEndpoint> {
-        let out = self
-            .client
-            .describe_origin_endpoint()
-            .id(id)
-            .send()
-            .await
-            .map_err(|e| classify(SERVICE, "DescribeOriginEndpoint", &e))?;
+        let describe = self.client.describe_origin_endpoint().id(id);
+        let out = call(SERVICE, "DescribeOriginEndpoint", describe.send()).await?;
         Ok(OriginEndpoint {
             id: out.id().unwrap_or(id).to_string(),
             channel_id: out.channel_id().map(str::to_string),
@@ -70,42 +65,26 @@ impl OriginEndpointLister for MediaPackageAdapter {
         channel_id: Option<&str>,
         next_token: Option<&str>,
     ) -> ApiResult<Page<OriginEndpoint>> {
-        let out = self
+        let list = self
             .client
             .list_origin_endpoints()
             .set_channel_id(channel_id.map(str::to_string))
-            .set_next_token(next_token.map(str::to_string))
-            .send()
-            .await
-            .map_err(|e| classify(SERVICE, "ListOriginEndpoints", &e))?;
-        Ok(Page {
-            items: out
-                .origin_endpoints()
-                .iter()
-                .map(|e| OriginEndpoint {
-                    id: e.id().unwrap_or_default().to_string(),
-                    channel_id: e.channel_id().map(str::to_string),
-                    startover_window_seconds: e.startover_window_seconds(),
-                })
-                .collect(),
-            next_token: out
-                .next_token()
-                .filter(|t| !t.is_empty())
-                .map(str::to_string),
-        })
+            .set_next_token(next_token.map(str::to_string));
+        let out = call(SERVICE, "ListOriginEndpoints", list.send()).await?;
+        let endpoints = out.origin_endpoints().iter().map(|e| OriginEndpoint {
+            id: e.id().unwrap_or_default().to_string(),
+            channel_id: e.channel_id().map(str::to_string),
+            startover_window_seconds: e.startover_window_seconds(),
+        });
+        Ok(page(endpoints, out.next_token()))
     }
 }
 
 #[async_trait]
 impl HarvestJobDetails for MediaPackageAdapter {
     async fn describe_harvest_job(&self, id: &str) -> ApiResult<HarvestJob> {
-        let out = self
-            .client
-            .describe_harvest_job()
-            .id(id)
-            .send()
-            .await
-            .map_err(|e| classify(SERVICE, "DescribeHarvestJob", &e))?;
+        let describe = self.client.describe_harvest_job().id(id);
+        let out = call(SERVICE, "DescribeHarvestJob", describe.send()).await?;
         Ok(harvest_job!(out))
     }
 }
@@ -118,22 +97,15 @@ impl HarvestJobLister for MediaPackageAdapter {
         status: Option<&str>,
         next_token: Option<&str>,
     ) -> ApiResult<Page<HarvestJob>> {
-        let out = self
+        let list = self
             .client
             .list_harvest_jobs()
             .set_include_channel_id(channel_id.map(str::to_string))
             .set_include_status(status.map(str::to_string))
-            .set_next_token(next_token.map(str::to_string))
-            .send()
-            .await
-            .map_err(|e| classify(SERVICE, "ListHarvestJobs", &e))?;
-        Ok(Page {
-            items: out.harvest_jobs().iter().map(|h| harvest_job!(h)).collect(),
-            next_token: out
-                .next_token()
-                .filter(|t| !t.is_empty())
-                .map(str::to_string),
-        })
+            .set_next_token(next_token.map(str::to_string));
+        let out = call(SERVICE, "ListHarvestJobs", list.send()).await?;
+        let jobs = out.harvest_jobs().iter().map(|h| harvest_job!(h));
+        Ok(page(jobs, out.next_token()))
     }
 }
 
@@ -145,17 +117,15 @@ impl HarvestJobCreator for MediaPackageAdapter {
             .manifest_key(&job.destination.manifest_key)
             .role_arn(&job.destination.role_arn)
             .build();
-        let out = self
+        let create = self
             .client
             .create_harvest_job()
             .id(&job.id)
             .origin_endpoint_id(&job.origin_endpoint_id)
             .start_time(&job.start_time)
             .end_time(&job.end_time)
-            .s3_destination(dest)
-            .send()
-            .await
-            .map_err(|e| classify(SERVICE, "CreateHarvestJob", &e))?;
+            .s3_destination(dest);
+        let out = call(SERVICE, "CreateHarvestJob", create.send()).await?;
         Ok(harvest_job!(out))
     }
 }

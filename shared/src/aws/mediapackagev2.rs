@@ -11,6 +11,7 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use chrono::{DateTime, Utc};
 
+use super::sdk::{page, unbuilt};
 use crate::error::{classify, AwsError, AwsErrorKind};
 use crate::model::{
     DestinationV2, EndpointPath, EndpointV2, HarvestFilterV2, HarvestJobV2, ManifestNames,
@@ -146,12 +147,13 @@ fn sort_manifest(
 #[async_trait]
 impl OriginEndpointDetailsV2 for MediaPackageV2Adapter {
     async fn get_origin_endpoint_v2(&self, path: &EndpointPath) -> ApiResult<EndpointV2> {
-        let out = self
+        let get = self
             .client
             .get_origin_endpoint()
             .channel_group_name(&path.channel_group)
             .channel_name(&path.channel)
-            .origin_endpoint_name(&path.endpoint)
+            .origin_endpoint_name(&path.endpoint);
+        let out = get
             .send()
             .await
             .map_err(|e| fail("GetOriginEndpoint", &e))?;
@@ -198,39 +200,27 @@ impl OriginEndpointListerV2 for MediaPackageV2Adapter {
         channel: &str,
         next_token: Option<&str>,
     ) -> ApiResult<Page<String>> {
-        let out = self
+        let list = self
             .client
             .list_origin_endpoints()
             .channel_group_name(channel_group)
             .channel_name(channel)
-            .set_next_token(next_token.map(str::to_string))
+            .set_next_token(next_token.map(str::to_string));
+        let out = list
             .send()
             .await
             .map_err(|e| fail("ListOriginEndpoints", &e))?;
-        Ok(Page {
-            items: out
-                .items()
-                .iter()
-                .map(|e| e.origin_endpoint_name().to_string())
-                .collect(),
-            next_token: out
-                .next_token()
-                .filter(|t| !t.is_empty())
-                .map(str::to_string),
-        })
+        let names = out
+            .items()
+            .iter()
+            .map(|e| e.origin_endpoint_name().to_string());
+        Ok(page(names, out.next_token()))
     }
 }
 
 /// A request member the SDK's builder refused (a required member missing): a rejected create.
 fn bad(e: aws_smithy_types::error::operation::BuildError) -> AwsError {
-    AwsError {
-        service: SERVICE,
-        operation: "CreateHarvestJob",
-        kind: AwsErrorKind::Rejected,
-        status: None,
-        code: None,
-        message: e.to_string(),
-    }
+    unbuilt(SERVICE, "CreateHarvestJob", e)
 }
 
 fn manifests_in(m: &ManifestNames) -> Result<mp2::types::HarvestedManifests, AwsError> {
@@ -275,7 +265,7 @@ impl HarvestJobCreatorV2 for MediaPackageV2Adapter {
             .destination_path(&job.destination.destination_path)
             .build()
             .map_err(bad)?;
-        let out = self
+        let create = self
             .client
             .create_harvest_job()
             .channel_group_name(&job.path.channel_group)
@@ -290,7 +280,8 @@ impl HarvestJobCreatorV2 for MediaPackageV2Adapter {
                     .build(),
             )
             .set_description(job.description.clone())
-            .client_token(&job.client_token)
+            .client_token(&job.client_token);
+        let out = create
             .send()
             .await
             .map_err(|e| fail("CreateHarvestJob", &e))?;
@@ -301,16 +292,14 @@ impl HarvestJobCreatorV2 for MediaPackageV2Adapter {
 #[async_trait]
 impl HarvestJobDetailsV2 for MediaPackageV2Adapter {
     async fn get_harvest_job_v2(&self, path: &EndpointPath, name: &str) -> ApiResult<HarvestJobV2> {
-        let out = self
+        let get = self
             .client
             .get_harvest_job()
             .channel_group_name(&path.channel_group)
             .channel_name(&path.channel)
             .origin_endpoint_name(&path.endpoint)
-            .harvest_job_name(name)
-            .send()
-            .await
-            .map_err(|e| fail("GetHarvestJob", &e))?;
+            .harvest_job_name(name);
+        let out = get.send().await.map_err(|e| fail("GetHarvestJob", &e))?;
         Ok(harvest_job!(out))
     }
 }
@@ -323,7 +312,7 @@ impl HarvestJobListerV2 for MediaPackageV2Adapter {
         next_token: Option<&str>,
         max_results: Option<i32>,
     ) -> ApiResult<Page<HarvestJobV2>> {
-        let out = self
+        let list = self
             .client
             .list_harvest_jobs()
             .channel_group_name(&filter.channel_group)
@@ -336,17 +325,10 @@ impl HarvestJobListerV2 for MediaPackageV2Adapter {
                     .map(mp2::types::HarvestJobStatus::from),
             )
             .set_max_results(max_results)
-            .set_next_token(next_token.map(str::to_string))
-            .send()
-            .await
-            .map_err(|e| fail("ListHarvestJobs", &e))?;
-        Ok(Page {
-            items: out.items().iter().map(|h| harvest_job!(h)).collect(),
-            next_token: out
-                .next_token()
-                .filter(|t| !t.is_empty())
-                .map(str::to_string),
-        })
+            .set_next_token(next_token.map(str::to_string));
+        let out = list.send().await.map_err(|e| fail("ListHarvestJobs", &e))?;
+        let jobs = out.items().iter().map(|h| harvest_job!(h));
+        Ok(page(jobs, out.next_token()))
     }
 }
 
@@ -358,13 +340,15 @@ impl HarvestJobCancellerV2 for MediaPackageV2Adapter {
         name: &str,
         etag: Option<&str>,
     ) -> ApiResult<()> {
-        self.client
+        let cancel = self
+            .client
             .cancel_harvest_job()
             .channel_group_name(&path.channel_group)
             .channel_name(&path.channel)
             .origin_endpoint_name(&path.endpoint)
             .harvest_job_name(name)
-            .set_e_tag(etag.map(str::to_string))
+            .set_e_tag(etag.map(str::to_string));
+        cancel
             .send()
             .await
             .map_err(|e| fail("CancelHarvestJob", &e))?;

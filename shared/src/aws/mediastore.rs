@@ -1,8 +1,7 @@
 use async_trait::async_trait;
 use aws_sdk_mediastore as ms;
 
-use super::sdk::to_chrono;
-use crate::error::classify;
+use super::sdk::{call, page, to_chrono};
 use crate::model::{Container, Page};
 use crate::ports::{AccessLogging, ApiResult, ContainerReader};
 
@@ -40,31 +39,21 @@ impl ContainerReader for MediaStoreAdapter {
         next_token: Option<&str>,
         max_results: Option<i32>,
     ) -> ApiResult<Page<Container>> {
-        let out = self
+        let list = self
             .client
             .list_containers()
             .set_next_token(next_token.map(str::to_string))
-            .set_max_results(max_results)
-            .send()
-            .await
-            .map_err(|e| classify(SERVICE, "ListContainers", &e))?;
-        Ok(Page {
-            items: out.containers().iter().map(container).collect(),
-            next_token: out
-                .next_token()
-                .filter(|t| !t.is_empty())
-                .map(str::to_string),
-        })
+            .set_max_results(max_results);
+        let out = call(SERVICE, "ListContainers", list.send()).await?;
+        Ok(page(
+            out.containers().iter().map(container),
+            out.next_token(),
+        ))
     }
 
     async fn describe_container(&self, name: &str) -> ApiResult<Container> {
-        let out = self
-            .client
-            .describe_container()
-            .container_name(name)
-            .send()
-            .await
-            .map_err(|e| classify(SERVICE, "DescribeContainer", &e))?;
+        let describe = self.client.describe_container().container_name(name);
+        let out = call(SERVICE, "DescribeContainer", describe.send()).await?;
         Ok(out.container().map(container).unwrap_or(Container {
             name: name.to_string(),
             status: String::new(),
@@ -78,22 +67,14 @@ impl ContainerReader for MediaStoreAdapter {
 #[async_trait]
 impl AccessLogging for MediaStoreAdapter {
     async fn start_access_logging(&self, name: &str) -> ApiResult<()> {
-        self.client
-            .start_access_logging()
-            .container_name(name)
-            .send()
-            .await
-            .map_err(|e| classify(SERVICE, "StartAccessLogging", &e))?;
+        let start = self.client.start_access_logging().container_name(name);
+        call(SERVICE, "StartAccessLogging", start.send()).await?;
         Ok(())
     }
 
     async fn stop_access_logging(&self, name: &str) -> ApiResult<()> {
-        self.client
-            .stop_access_logging()
-            .container_name(name)
-            .send()
-            .await
-            .map_err(|e| classify(SERVICE, "StopAccessLogging", &e))?;
+        let stop = self.client.stop_access_logging().container_name(name);
+        call(SERVICE, "StopAccessLogging", stop.send()).await?;
         Ok(())
     }
 }

@@ -14,6 +14,7 @@
 //!   the SDK serialized for the operation, if it serialized one (MediaConvert's CreateJob: the
 //!   same on every attempt), so a retried raw create is as idempotent as a typed one.
 
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 
 use aws_smithy_runtime_api::box_error::BoxError;
@@ -21,9 +22,12 @@ use aws_smithy_runtime_api::client::interceptors::context::{
     AfterDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextMut,
 };
 use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::config_bag::ConfigBag;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use serde_json::Value;
 
 use crate::error::{AwsError, AwsErrorKind};
@@ -107,7 +111,7 @@ impl Intercept for ReplaceRequestBody {
 }
 
 /// An answer the SDK accepted but whose body is not the JSON the model promises (never expected:
-/// treated as the service's fault, like [`super::sdk::no_job_id`]).
+/// treated as the service's fault, like [`super::sdk::created_job_id`]'s).
 fn unexpected(service: &'static str, operation: &'static str, what: &str) -> AwsError {
     AwsError {
         service,
@@ -143,6 +147,26 @@ pub fn member_of(
             &format!("a body without {member}"),
         )),
     }
+}
+
+/// Sends an operation with a [`KeepResponseBody`], which `send` attaches
+/// (`.customize().interceptor(keep)`), and answers the object `member` of the body the service
+/// answered ([`member_of`]); a failure is classified as `service`'s `operation`
+/// ([`super::sdk::call`]).
+#[allow(dead_code)]
+pub(crate) async fn kept_member<O, E, F>(
+    service: &'static str,
+    operation: &'static str,
+    member: &str,
+    send: impl FnOnce(KeepResponseBody) -> F,
+) -> Result<Value, AwsError>
+where
+    F: Future<Output = Result<O, SdkError<E, HttpResponse>>>,
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let keep = KeepResponseBody::default();
+    super::sdk::call(service, operation, send(keep.clone())).await?;
+    member_of(service, operation, keep.take(), member)
 }
 
 #[cfg(test)]

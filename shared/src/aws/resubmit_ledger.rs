@@ -10,11 +10,13 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
+use aws_sdk_dynamodb::operation::put_item::builders::PutItemFluentBuilder;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 
 use super::dynamodb::{
-    get_n, get_s, n, s, DynamoWindowStore, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE,
+    get_n, get_s, n, s, DynamoWindowStore, PARTITION_KEY, SERVICE, SORT_KEY, TTL_ATTRIBUTE,
 };
+use super::sdk::unbuilt;
 use crate::model::guard::LedgerEntry;
 use crate::ports::{ApiResult, ResubmitLedger};
 
@@ -33,7 +35,7 @@ impl DynamoWindowStore {
         claim_id: &str,
         at_ms: i64,
         request_id: &str,
-    ) -> aws_sdk_dynamodb::operation::put_item::builders::PutItemFluentBuilder {
+    ) -> PutItemFluentBuilder {
         self.client()
             .put_item()
             .table_name(self.table())
@@ -44,6 +46,65 @@ impl DynamoWindowStore {
             .item("at_ms", n(at_ms))
             .item("request_id", s(request_id))
             .item(TTL_ATTRIBUTE, n(at_ms / 1000 + RETENTION_S))
+    }
+
+    /// Writes an entry (`put`, from [`Self::claim_put`]) if `condition` holds: true when written,
+    /// false when the condition failed.
+    async fn put_entry(&self, put: PutItemFluentBuilder, condition: Condition) -> ApiResult<bool> {
+        let res = put
+            .condition_expression(condition.expression)
+            .set_expression_attribute_names(Some(condition.names))
+            // DynamoDB refuses an empty map of values.
+            .set_expression_attribute_values(
+                (!condition.values.is_empty()).then_some(condition.values),
+            )
+            .send()
+            .await;
+        self.written("PutItem", res)
+    }
+}
+
+/// A write's condition on an entry, with the attribute names and values its expression uses.
+struct Condition {
+    expression: &'static str,
+    names: HashMap<String, String>,
+    values: HashMap<String, AttributeValue>,
+}
+
+impl Condition {
+    /// No entry yet.
+    fn absent() -> Self {
+        Self {
+            expression: "attribute_not_exists(#pk)",
+            names: HashMap::from([("#pk".into(), PARTITION_KEY.into())]),
+            values: HashMap::new(),
+        }
+    }
+
+    /// Claimed, and by `claim_id`.
+    fn held_by(claim_id: &str) -> Self {
+        Self {
+            expression: "#state = :claimed AND #claim = :claim",
+            names: HashMap::from([
+                ("#state".into(), "state".into()),
+                ("#claim".into(), "claim_id".into()),
+            ]),
+            values: HashMap::from([
+                (":claimed".into(), s("claimed")),
+                (":claim".into(), s(claim_id)),
+            ]),
+        }
+    }
+
+    /// Held by `claim_id`, or done already with `new_job_id` (a retried finish).
+    fn held_by_or_done_with(claim_id: &str, new_job_id: &str) -> Self {
+        let mut c = Self::held_by(claim_id);
+        c.expression =
+            "(#state = :claimed AND #claim = :claim) OR (#state = :done AND #job = :job)";
+        c.names.insert("#job".into(), "new_job_id".into());
+        c.values
+            .extend([(":done".into(), s("done")), (":job".into(), s(new_job_id))]);
+        c
     }
 }
 
@@ -72,17 +133,8 @@ const BATCH_ROUNDS: usize = 5;
 #[async_trait]
 impl ResubmitLedger for DynamoWindowStore {
     async fn read_resubmit(&self, key: &str, original: &str) -> ApiResult<Option<LedgerEntry>> {
-        let out = self
-            .client()
-            .get_item()
-            .table_name(self.table())
-            .key(PARTITION_KEY, s(self.pk(key)))
-            .key(SORT_KEY, s(sort_key(original)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| self.fail("GetItem", &e))?;
-        Ok(out.item().map(entry))
+        let item = self.get_item(key, sort_key(original)).await?;
+        Ok(item.as_ref().map(entry))
     }
 
     async fn read_resubmits(
@@ -106,14 +158,7 @@ impl ResubmitLedger for DynamoWindowStore {
                     .set_keys(Some(std::mem::take(&mut keys)))
                     .consistent_read(true)
                     .build()
-                    .map_err(|e| crate::AwsError {
-                        service: "dynamodb",
-                        operation: "BatchGetItem",
-                        kind: crate::AwsErrorKind::Rejected,
-                        status: None,
-                        code: None,
-                        message: e.to_string(),
-                    })?;
+                    .map_err(|e| unbuilt(SERVICE, "BatchGetItem", e))?;
                 let out = self
                     .client()
                     .batch_get_item()
@@ -167,13 +212,8 @@ impl ResubmitLedger for DynamoWindowStore {
         at_ms: i64,
         request_id: &str,
     ) -> ApiResult<bool> {
-        let res = self
-            .claim_put(key, original, claim_id, at_ms, request_id)
-            .condition_expression("attribute_not_exists(#pk)")
-            .expression_attribute_names("#pk", PARTITION_KEY)
-            .send()
-            .await;
-        self.written("PutItem", res)
+        let put = self.claim_put(key, original, claim_id, at_ms, request_id);
+        self.put_entry(put, Condition::absent()).await
     }
 
     async fn take_over_resubmit(
@@ -185,16 +225,8 @@ impl ResubmitLedger for DynamoWindowStore {
         at_ms: i64,
         request_id: &str,
     ) -> ApiResult<bool> {
-        let res = self
-            .claim_put(key, original, claim_id, at_ms, request_id)
-            .condition_expression("#state = :claimed AND #claim = :old")
-            .expression_attribute_names("#state", "state")
-            .expression_attribute_names("#claim", "claim_id")
-            .expression_attribute_values(":claimed", s("claimed"))
-            .expression_attribute_values(":old", s(old_claim_id))
-            .send()
-            .await;
-        self.written("PutItem", res)
+        let put = self.claim_put(key, original, claim_id, at_ms, request_id);
+        self.put_entry(put, Condition::held_by(old_claim_id)).await
     }
 
     async fn finish_resubmit(
@@ -207,37 +239,25 @@ impl ResubmitLedger for DynamoWindowStore {
         request_id: &str,
     ) -> ApiResult<bool> {
         // Ours to finish; or already finished with this very copy (a retried finish).
-        let res = self
+        let put = self
             .claim_put(key, original, claim_id, at_ms, request_id)
             .item("state", s("done"))
-            .item("new_job_id", s(new_job_id))
-            .condition_expression(
-                "(#state = :claimed AND #claim = :claim) OR (#state = :done AND #job = :job)",
-            )
-            .expression_attribute_names("#state", "state")
-            .expression_attribute_names("#claim", "claim_id")
-            .expression_attribute_names("#job", "new_job_id")
-            .expression_attribute_values(":claimed", s("claimed"))
-            .expression_attribute_values(":done", s("done"))
-            .expression_attribute_values(":claim", s(claim_id))
-            .expression_attribute_values(":job", s(new_job_id))
-            .send()
-            .await;
-        self.written("PutItem", res)
+            .item("new_job_id", s(new_job_id));
+        let condition = Condition::held_by_or_done_with(claim_id, new_job_id);
+        self.put_entry(put, condition).await
     }
 
     async fn release_resubmit(&self, key: &str, original: &str, claim_id: &str) -> ApiResult<()> {
+        let held = Condition::held_by(claim_id);
         let res = self
             .client()
             .delete_item()
             .table_name(self.table())
             .key(PARTITION_KEY, s(self.pk(key)))
             .key(SORT_KEY, s(sort_key(original)))
-            .condition_expression("#state = :claimed AND #claim = :claim")
-            .expression_attribute_names("#state", "state")
-            .expression_attribute_names("#claim", "claim_id")
-            .expression_attribute_values(":claimed", s("claimed"))
-            .expression_attribute_values(":claim", s(claim_id))
+            .condition_expression(held.expression)
+            .set_expression_attribute_names(Some(held.names))
+            .set_expression_attribute_values(Some(held.values))
             .send()
             .await;
         // Not ours any more: whoever holds it finishes it.

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use aws_sdk_s3 as s3;
 
-use crate::error::classify;
+use super::sdk::{call, page, unbuilt};
 use crate::model::Page;
 use crate::policy::bucket_logging::{BucketLogging, LogTarget, LOG_DELIVERY_GROUP};
 use crate::ports::{ApiResult, BucketLoggingWriter, BucketReader, LogTargetReader};
@@ -44,37 +44,24 @@ impl BucketReader for S3Adapter {
         continuation_token: Option<&str>,
         max_buckets: i32,
     ) -> ApiResult<Page<String>> {
-        let out = self
+        let list = self
             .client
             .list_buckets()
             .bucket_region(region)
             .set_prefix(prefix.map(str::to_string))
             .set_continuation_token(continuation_token.map(str::to_string))
-            .max_buckets(max_buckets)
-            .send()
-            .await
-            .map_err(|e| classify(SERVICE, "ListBuckets", &e))?;
-        Ok(Page {
-            items: out
-                .buckets()
-                .iter()
-                .filter_map(|b| b.name().map(str::to_string))
-                .collect(),
-            next_token: out
-                .continuation_token()
-                .filter(|t| !t.is_empty())
-                .map(str::to_string),
-        })
+            .max_buckets(max_buckets);
+        let out = call(SERVICE, "ListBuckets", list.send()).await?;
+        let names = out
+            .buckets()
+            .iter()
+            .filter_map(|b| b.name().map(str::to_string));
+        Ok(page(names, out.continuation_token()))
     }
 
     async fn bucket_tags(&self, bucket: &str) -> ApiResult<BTreeMap<String, String>> {
-        let r = self
-            .client
-            .get_bucket_tagging()
-            .bucket(bucket)
-            .send()
-            .await
-            .map_err(|e| classify(SERVICE, "GetBucketTagging", &e));
+        let get = self.client.get_bucket_tagging().bucket(bucket);
+        let r = call(SERVICE, "GetBucketTagging", get.send()).await;
         Ok(none_if(r, "NoSuchTagSet")?
             .map(|out| {
                 out.tag_set()
@@ -86,13 +73,8 @@ impl BucketReader for S3Adapter {
     }
 
     async fn bucket_logging(&self, bucket: &str) -> ApiResult<BucketLogging> {
-        let out = self
-            .client
-            .get_bucket_logging()
-            .bucket(bucket)
-            .send()
-            .await
-            .map_err(|e| classify(SERVICE, "GetBucketLogging", &e))?;
+        let get = self.client.get_bucket_logging().bucket(bucket);
+        let out = call(SERVICE, "GetBucketLogging", get.send()).await?;
         Ok(out.logging_enabled().map(|l| LogTarget {
             bucket: l.target_bucket().to_string(),
             prefix: l.target_prefix().to_string(),
@@ -103,24 +85,14 @@ impl BucketReader for S3Adapter {
 #[async_trait]
 impl LogTargetReader for S3Adapter {
     async fn bucket_policy(&self, bucket: &str) -> ApiResult<Option<String>> {
-        let r = self
-            .client
-            .get_bucket_policy()
-            .bucket(bucket)
-            .send()
-            .await
-            .map_err(|e| classify(SERVICE, "GetBucketPolicy", &e));
+        let get = self.client.get_bucket_policy().bucket(bucket);
+        let r = call(SERVICE, "GetBucketPolicy", get.send()).await;
         Ok(none_if(r, "NoSuchBucketPolicy")?.and_then(|o| o.policy().map(str::to_string)))
     }
 
     async fn bucket_ownership(&self, bucket: &str) -> ApiResult<Option<String>> {
-        let r = self
-            .client
-            .get_bucket_ownership_controls()
-            .bucket(bucket)
-            .send()
-            .await
-            .map_err(|e| classify(SERVICE, "GetBucketOwnershipControls", &e));
+        let get = self.client.get_bucket_ownership_controls().bucket(bucket);
+        let r = call(SERVICE, "GetBucketOwnershipControls", get.send()).await;
         Ok(none_if(r, "OwnershipControlsNotFoundError")?.and_then(|o| {
             o.ownership_controls()?
                 .rules()
@@ -130,13 +102,8 @@ impl LogTargetReader for S3Adapter {
     }
 
     async fn acl_grants_log_delivery(&self, bucket: &str) -> ApiResult<bool> {
-        let out = self
-            .client
-            .get_bucket_acl()
-            .bucket(bucket)
-            .send()
-            .await
-            .map_err(|e| classify(SERVICE, "GetBucketAcl", &e))?;
+        let get = self.client.get_bucket_acl().bucket(bucket);
+        let out = call(SERVICE, "GetBucketAcl", get.send()).await?;
         let has = |wanted: &str| {
             out.grants().iter().any(|g| {
                 g.grantee().and_then(|x| x.uri()) == Some(LOG_DELIVERY_GROUP)
@@ -158,27 +125,19 @@ impl BucketLoggingWriter for S3Adapter {
                     .target_bucket(&t.bucket)
                     .target_prefix(&t.prefix)
                     .build()
-                    .map_err(|e| AwsError {
-                        service: SERVICE,
-                        operation: "PutBucketLogging",
-                        kind: crate::AwsErrorKind::Rejected,
-                        status: None,
-                        code: None,
-                        message: e.to_string(),
-                    })?,
+                    .map_err(|e| unbuilt(SERVICE, "PutBucketLogging", e))?,
             ),
         };
-        self.client
+        let put = self
+            .client
             .put_bucket_logging()
             .bucket(bucket)
             .bucket_logging_status(
                 s3::types::BucketLoggingStatus::builder()
                     .set_logging_enabled(enabled)
                     .build(),
-            )
-            .send()
-            .await
-            .map_err(|e| classify(SERVICE, "PutBucketLogging", &e))?;
+            );
+        call(SERVICE, "PutBucketLogging", put.send()).await?;
         Ok(())
     }
 }

@@ -2,8 +2,7 @@ use async_trait::async_trait;
 use aws_sdk_s3control as s3c;
 use s3c::types::{JobStatus, RequestedJobStatus};
 
-use super::sdk::to_chrono;
-use crate::error::classify;
+use super::sdk::{call, page, to_chrono};
 use crate::error::{AwsError, AwsErrorKind};
 use crate::model::{BatchJob, BatchOperation, NewBatchJob, Page, RequestedBatchStatus};
 use crate::ports::{
@@ -72,41 +71,40 @@ fn operation_name(op: Option<&s3c::types::JobOperation>) -> Option<String> {
         .map(|(_, name)| name.to_string())
 }
 
+/// A job from the members a listed job (`JobListDescriptor`) and a described one
+/// (`JobDescriptor`) share; the description's own members unset.
+macro_rules! batch_job {
+    ($j:expr, operation: $operation:expr) => {
+        BatchJob {
+            id: $j.job_id().unwrap_or_default().to_string(),
+            description: $j.description().map(str::to_string),
+            operation: $operation,
+            priority: $j.priority(),
+            status: $j
+                .status()
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_default(),
+            created: to_chrono($j.creation_time()),
+            terminated: to_chrono($j.termination_date()),
+            confirmation_required: None,
+            suspended_cause: None,
+            suspended: None,
+            status_update_reason: None,
+        }
+    };
+}
+
 fn summary(j: &s3c::types::JobListDescriptor) -> BatchJob {
-    BatchJob {
-        id: j.job_id().unwrap_or_default().to_string(),
-        description: j.description().map(str::to_string),
-        operation: j.operation().map(|o| o.as_str().to_string()),
-        priority: j.priority(),
-        status: j
-            .status()
-            .map(|s| s.as_str().to_string())
-            .unwrap_or_default(),
-        created: to_chrono(j.creation_time()),
-        terminated: to_chrono(j.termination_date()),
-        confirmation_required: None,
-        suspended_cause: None,
-        suspended: None,
-        status_update_reason: None,
-    }
+    batch_job!(j, operation: j.operation().map(|o| o.as_str().to_string()))
 }
 
 fn detail(j: &s3c::types::JobDescriptor) -> BatchJob {
     BatchJob {
-        id: j.job_id().unwrap_or_default().to_string(),
-        description: j.description().map(str::to_string),
-        operation: operation_name(j.operation()),
-        priority: j.priority(),
-        status: j
-            .status()
-            .map(|s| s.as_str().to_string())
-            .unwrap_or_default(),
-        created: to_chrono(j.creation_time()),
-        terminated: to_chrono(j.termination_date()),
         confirmation_required: j.confirmation_required(),
         suspended_cause: j.suspended_cause().map(str::to_string),
         suspended: to_chrono(j.suspended_date()),
         status_update_reason: j.status_update_reason().map(str::to_string),
+        ..batch_job!(j, operation: operation_name(j.operation()))
     }
 }
 
@@ -119,34 +117,24 @@ impl BatchJobReader for S3ControlAdapter {
         max_results: Option<i32>,
     ) -> ApiResult<Page<BatchJob>> {
         let statuses: Vec<JobStatus> = statuses.iter().map(|s| JobStatus::from(*s)).collect();
-        let out = self
+        let list = self
             .client
             .list_jobs()
             .account_id(&self.account_id)
             .set_job_statuses((!statuses.is_empty()).then_some(statuses))
             .set_next_token(next_token.map(str::to_string))
-            .set_max_results(max_results)
-            .send()
-            .await
-            .map_err(|e| classify(SERVICE, "ListJobs", &e))?;
-        Ok(Page {
-            items: out.jobs().iter().map(summary).collect(),
-            next_token: out
-                .next_token()
-                .filter(|t| !t.is_empty())
-                .map(str::to_string),
-        })
+            .set_max_results(max_results);
+        let out = call(SERVICE, "ListJobs", list.send()).await?;
+        Ok(page(out.jobs().iter().map(summary), out.next_token()))
     }
 
     async fn describe_job(&self, id: &str) -> ApiResult<BatchJob> {
-        let out = self
+        let describe = self
             .client
             .describe_job()
             .account_id(&self.account_id)
-            .job_id(id)
-            .send()
-            .await
-            .map_err(|e| classify(SERVICE, "DescribeJob", &e))?;
+            .job_id(id);
+        let out = call(SERVICE, "DescribeJob", describe.send()).await?;
         Ok(out.job().map(detail).unwrap_or_else(|| BatchJob {
             id: id.to_string(),
             description: None,
@@ -166,15 +154,13 @@ impl BatchJobReader for S3ControlAdapter {
 #[async_trait]
 impl BatchJobPriority for S3ControlAdapter {
     async fn update_job_priority(&self, id: &str, priority: i32) -> ApiResult<i32> {
-        let out = self
+        let update = self
             .client
             .update_job_priority()
             .account_id(&self.account_id)
             .job_id(id)
-            .priority(priority)
-            .send()
-            .await
-            .map_err(|e| classify(SERVICE, "UpdateJobPriority", &e))?;
+            .priority(priority);
+        let out = call(SERVICE, "UpdateJobPriority", update.send()).await?;
         Ok(out.priority())
     }
 }
@@ -191,16 +177,14 @@ impl BatchJobStatusChanger for S3ControlAdapter {
             RequestedBatchStatus::Ready => RequestedJobStatus::Ready,
             RequestedBatchStatus::Cancelled => RequestedJobStatus::Cancelled,
         };
-        let out = self
+        let update = self
             .client
             .update_job_status()
             .account_id(&self.account_id)
             .job_id(id)
             .requested_job_status(requested)
-            .set_status_update_reason(reason.map(str::to_string))
-            .send()
-            .await
-            .map_err(|e| classify(SERVICE, "UpdateJobStatus", &e))?;
+            .set_status_update_reason(reason.map(str::to_string));
+        let out = call(SERVICE, "UpdateJobStatus", update.send()).await?;
         Ok(out
             .status()
             .map(|s| s.as_str().to_string())
@@ -321,7 +305,7 @@ impl BatchJobCreator for S3ControlAdapter {
                 .set_prefix(r.prefix.clone())
                 .set_report_scope(r.scope.as_deref().map(t::JobReportScope::from));
         }
-        let out = self
+        let create = self
             .client
             .create_job()
             .account_id(&self.account_id)
@@ -332,10 +316,8 @@ impl BatchJobCreator for S3ControlAdapter {
             .role_arn(&job.role_arn)
             .set_description(job.description.clone())
             .confirmation_required(job.confirmation_required)
-            .client_request_token(&job.client_request_token)
-            .send()
-            .await
-            .map_err(|e| classify(SERVICE, "CreateJob", &e))?;
+            .client_request_token(&job.client_request_token);
+        let out = call(SERVICE, "CreateJob", create.send()).await?;
         Ok(out.job_id().unwrap_or_default().to_string())
     }
 }

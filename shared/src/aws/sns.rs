@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use aws_sdk_sns as sns;
 
-use crate::error::classify;
+use super::sdk::{call, unbuilt};
 use crate::notify::Publisher;
 use crate::ports::ApiResult;
 
@@ -40,20 +40,10 @@ impl Publisher for SnsAdapter {
                 .data_type("String")
                 .string_value(value)
                 .build()
-                .map_err(|e| crate::error::AwsError {
-                    service: SERVICE,
-                    operation: "Publish",
-                    kind: crate::error::AwsErrorKind::Rejected,
-                    status: None,
-                    code: None,
-                    message: e.to_string(),
-                })?;
+                .map_err(|e| unbuilt(SERVICE, "Publish", e))?;
             req = req.message_attributes(name, attr);
         }
-        let out = req
-            .send()
-            .await
-            .map_err(|e| classify(SERVICE, "Publish", &e))?;
+        let out = call(SERVICE, "Publish", req.send()).await?;
         Ok(out.message_id().unwrap_or_default().to_string())
     }
 }

@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use aws_sdk_elastictranscoder as et;
 
-use crate::error::classify;
+use super::sdk::{call, created_job_id, page};
 use crate::model::{
     error_code_from_detail, Page, Pipeline, PipelineStatus, TranscodeJob, TranscodeJobStatus,
 };
@@ -62,13 +62,6 @@ pub(crate) fn job(j: &et::types::Job) -> TranscodeJob {
     }
 }
 
-fn page(jobs: &[et::types::Job], next: Option<&str>) -> Page<TranscodeJob> {
-    Page {
-        items: jobs.iter().map(job).collect(),
-        next_token: next.filter(|t| !t.is_empty()).map(str::to_string),
-    }
-}
-
 fn ascending(a: bool) -> &'static str {
     if a {
         "true"
@@ -80,13 +73,12 @@ fn ascending(a: bool) -> &'static str {
 #[async_trait]
 impl PipelineControl for TranscoderAdapter {
     async fn read_pipeline(&self, id: &str) -> ApiResult<Pipeline> {
-        let out = self
-            .client
-            .read_pipeline()
-            .id(id)
-            .send()
-            .await
-            .map_err(|e| classify(SERVICE, "ReadPipeline", &e))?;
+        let out = call(
+            SERVICE,
+            "ReadPipeline",
+            self.client.read_pipeline().id(id).send(),
+        )
+        .await?;
         Ok(pipeline(out.pipeline(), id))
     }
 
@@ -95,14 +87,12 @@ impl PipelineControl for TranscoderAdapter {
         id: &str,
         status: PipelineStatus,
     ) -> ApiResult<Pipeline> {
-        let out = self
+        let update = self
             .client
             .update_pipeline_status()
             .id(id)
-            .status(status.as_str())
-            .send()
-            .await
-            .map_err(|e| classify(SERVICE, "UpdatePipelineStatus", &e))?;
+            .status(status.as_str());
+        let out = call(SERVICE, "UpdatePipelineStatus", update.send()).await?;
         Ok(pipeline(out.pipeline(), id))
     }
 }
@@ -110,13 +100,11 @@ impl PipelineControl for TranscoderAdapter {
 #[async_trait]
 impl PipelineLister for TranscoderAdapter {
     async fn list_pipelines(&self, token: Option<&str>) -> ApiResult<Page<Pipeline>> {
-        let out = self
+        let list = self
             .client
             .list_pipelines()
-            .set_page_token(token.map(str::to_string))
-            .send()
-            .await
-            .map_err(|e| classify(SERVICE, "ListPipelines", &e))?;
+            .set_page_token(token.map(str::to_string));
+        let out = call(SERVICE, "ListPipelines", list.send()).await?;
         Ok(Page {
             items: out
                 .pipelines()
@@ -136,16 +124,14 @@ impl StatusJobLister for TranscoderAdapter {
         asc: bool,
         page_token: Option<&str>,
     ) -> ApiResult<Page<TranscodeJob>> {
-        let out = self
+        let list = self
             .client
             .list_jobs_by_status()
             .status(status.as_str())
             .ascending(ascending(asc))
-            .set_page_token(page_token.map(str::to_string))
-            .send()
-            .await
-            .map_err(|e| classify(SERVICE, "ListJobsByStatus", &e))?;
-        Ok(page(out.jobs(), out.next_page_token()))
+            .set_page_token(page_token.map(str::to_string));
+        let out = call(SERVICE, "ListJobsByStatus", list.send()).await?;
+        Ok(page(out.jobs().iter().map(job), out.next_page_token()))
     }
 }
 
@@ -157,29 +143,21 @@ impl PipelineJobLister for TranscoderAdapter {
         asc: bool,
         page_token: Option<&str>,
     ) -> ApiResult<Page<TranscodeJob>> {
-        let out = self
+        let list = self
             .client
             .list_jobs_by_pipeline()
             .pipeline_id(pipeline_id)
             .ascending(ascending(asc))
-            .set_page_token(page_token.map(str::to_string))
-            .send()
-            .await
-            .map_err(|e| classify(SERVICE, "ListJobsByPipeline", &e))?;
-        Ok(page(out.jobs(), out.next_page_token()))
+            .set_page_token(page_token.map(str::to_string));
+        let out = call(SERVICE, "ListJobsByPipeline", list.send()).await?;
+        Ok(page(out.jobs().iter().map(job), out.next_page_token()))
     }
 }
 
 #[async_trait]
 impl TranscodeJobDetails for TranscoderAdapter {
     async fn read_job(&self, id: &str) -> ApiResult<TranscodeJob> {
-        let out = self
-            .client
-            .read_job()
-            .id(id)
-            .send()
-            .await
-            .map_err(|e| classify(SERVICE, "ReadJob", &e))?;
+        let out = call(SERVICE, "ReadJob", self.client.read_job().id(id).send()).await?;
         Ok(out.job().map(job).unwrap_or_else(|| TranscodeJob {
             id: id.to_string(),
             pipeline_id: None,
@@ -196,12 +174,7 @@ impl TranscodeJobDetails for TranscoderAdapter {
 #[async_trait]
 impl TranscodeJobCanceller for TranscoderAdapter {
     async fn cancel_job(&self, id: &str) -> ApiResult<()> {
-        self.client
-            .cancel_job()
-            .id(id)
-            .send()
-            .await
-            .map_err(|e| classify(SERVICE, "CancelJob", &e))?;
+        call(SERVICE, "CancelJob", self.client.cancel_job().id(id).send()).await?;
         Ok(())
     }
 }
@@ -219,9 +192,6 @@ impl JobResubmitter for TranscoderAdapter {
 
     async fn create_job_document(&self, request: &serde_json::Value) -> ApiResult<String> {
         let job = super::transcoder_raw::create_job_raw(&self.client, request).await?;
-        job.get("Id")
-            .and_then(serde_json::Value::as_str)
-            .map(str::to_string)
-            .ok_or_else(|| super::sdk::no_job_id(SERVICE))
+        created_job_id(SERVICE, &job, "Id")
     }
 }

@@ -8,37 +8,35 @@
 use aws_sdk_elastictranscoder as et;
 use serde_json::Value;
 
-use super::raw::{KeepResponseBody, ReplaceRequestBody};
-use crate::error::{classify, AwsError};
+use super::raw::{kept_member, ReplaceRequestBody};
+use crate::error::AwsError;
 
 const SERVICE: &str = "elastictranscoder";
 
 /// ReadJob, answered as the service sent it: the `Job` object, every member kept.
 pub async fn read_job_raw(client: &et::Client, id: &str) -> Result<Value, AwsError> {
-    let keep = KeepResponseBody::default();
-    client
-        .read_job()
-        .id(id)
-        .customize()
-        .interceptor(keep.clone())
-        .send()
-        .await
-        .map_err(|e| classify(SERVICE, "ReadJob", &e))?;
-    super::raw::member_of(SERVICE, "ReadJob", keep.take(), "Job")
+    kept_member(SERVICE, "ReadJob", "Job", |keep| {
+        client
+            .read_job()
+            .id(id)
+            .customize()
+            .interceptor(keep)
+            .send()
+    })
+    .await
 }
 
 /// CreateJob with `body` as the request body (PascalCase members, as ReadJob answers them); the
 /// created job as the service answered it. The SDK's typed request is built empty and replaced
 /// before signing; Elastic Transcoder has no idempotency token.
 pub async fn create_job_raw(client: &et::Client, body: &Value) -> Result<Value, AwsError> {
-    let keep = KeepResponseBody::default();
-    client
-        .create_job()
-        .customize()
-        .interceptor(ReplaceRequestBody::new(body.clone()))
-        .interceptor(keep.clone())
-        .send()
-        .await
-        .map_err(|e| classify(SERVICE, "CreateJob", &e))?;
-    super::raw::member_of(SERVICE, "CreateJob", keep.take(), "Job")
+    kept_member(SERVICE, "CreateJob", "Job", |keep| {
+        client
+            .create_job()
+            .customize()
+            .interceptor(ReplaceRequestBody::new(body.clone()))
+            .interceptor(keep)
+            .send()
+    })
+    .await
 }
