@@ -98,10 +98,10 @@ impl QueueLister for MediaConvertAdapter {
             .max_results(20)
             .set_next_token(token.map(str::to_string));
         let out = call(SERVICE, "ListQueues", list.send()).await?;
-        Ok(Page {
-            items: out.queues().iter().map(|q| queue(Some(q), "")).collect(),
-            next_token: out.next_token().map(str::to_string),
-        })
+        Ok(page(
+            out.queues().iter().map(|q| queue(Some(q), "")),
+            out.next_token(),
+        ))
     }
 }
 

@@ -78,3 +78,17 @@ pub(crate) fn unbuilt(
         message: e.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_next_token_ends_the_listing_like_none() {
+        let last = page([1, 2], Some(""));
+        assert_eq!(last.items, vec![1, 2]);
+        assert_eq!(last.next_token, None);
+        assert_eq!(page(Vec::<i32>::new(), None).next_token, None);
+        assert_eq!(page([3], Some("t2")).next_token.as_deref(), Some("t2"));
+    }
+}

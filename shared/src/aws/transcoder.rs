@@ -105,14 +105,10 @@ impl PipelineLister for TranscoderAdapter {
             .list_pipelines()
             .set_page_token(token.map(str::to_string));
         let out = call(SERVICE, "ListPipelines", list.send()).await?;
-        Ok(Page {
-            items: out
-                .pipelines()
-                .iter()
-                .map(|p| pipeline(Some(p), ""))
-                .collect(),
-            next_token: out.next_page_token().map(str::to_string),
-        })
+        Ok(page(
+            out.pipelines().iter().map(|p| pipeline(Some(p), "")),
+            out.next_page_token(),
+        ))
     }
 }
 

@@ -16,7 +16,7 @@ use super::sns::{handle_sns, SnsReport};
 use super::Guard;
 use crate::error::Error;
 use crate::ports::{NoticeLedger, PauseStore, PauseTarget, WindowStore};
-use crate::services::{Events, Profile};
+use crate::services::Events;
 
 /// An invocation's report, in its delivery's shape.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -57,7 +57,7 @@ pub type App<T> = (Guard<crate::aws::DynamoWindowStore, T>, String);
 #[cfg(all(feature = "dynamodb", feature = "sns"))]
 pub async fn serve<T: PauseTarget + 'static>(
     function: &'static str,
-    kind: &'static Profile,
+    kind: &'static crate::services::Profile,
     target: impl Fn(&crate::Clients) -> T + Send + Sync + 'static,
 ) -> Result<(), lambda_runtime::Error> {
     crate::start::serve(
